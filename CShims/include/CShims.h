@@ -1,0 +1,76 @@
+// The only C/C++ surface of nerfinv: OpenBLAS, libpng, Eigen and CPUID behind a small C API.
+// Every function reports failure through its return value (and an error string where useful);
+// nothing here aborts the process.
+#ifndef NERFINV_CSHIMS_H
+#define NERFINV_CSHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---------------------------------------------------------------- BLAS (OpenBLAS)
+/// Row-major C(M,N) = alpha * op(A)(M,K) * op(B)(K,N) + beta * C. trans* = 0 or 1.
+void nv_sgemm(int transA, int transB, int M, int N, int K, float alpha,
+              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/// Row-major y = alpha * op(A) x + beta * y, A is (M, N).
+void nv_sgemv(int transA, int M, int N, float alpha, const float *A, int lda,
+              const float *x, float beta, float *y);
+/// The kernel family OpenBLAS chose at load time ("Haswell", "SkylakeX", "Prescott", ...).
+const char *nv_blas_corename(void);
+/// OpenBLAS's build configuration string.
+const char *nv_blas_config(void);
+int nv_blas_get_num_threads(void);
+void nv_blas_set_num_threads(int n);
+
+// ---------------------------------------------------------------- CPU features
+typedef struct {
+    int sse3, avx, avx2, fma;
+    int avx512f, avx512dq, avx512cd, avx512bw, avx512vl, avx512bf16;
+    int os_saves_ymm;   // XCR0 says the OS saves AVX state
+    int os_saves_zmm;   // XCR0 says the OS saves AVX-512 state
+    char vendor[13];
+} nv_cpu_features;
+void nv_cpu_query(nv_cpu_features *out);
+
+// ---------------------------------------------------------------- PNG (libpng)
+typedef struct {
+    int width, height;
+    int bit_depth;      // as stored in the file: 1, 2, 4, 8 or 16
+    int color_type;     // PNG_COLOR_TYPE_*: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA
+    int interlaced;     // 1 for Adam7
+    int has_alpha;      // alpha channel or tRNS chunk present
+} nv_png_info;
+
+/// Decodes any PNG into float RGBA in [0,1] (row-major, 4 floats per pixel, 16-bit kept at full
+/// precision). Refuses images above max_pixels before allocating. On success returns 0 and
+/// *rgba (free with nv_free); on failure returns nonzero and writes a message into err.
+int nv_png_read(const char *path, long long max_pixels, float **rgba, nv_png_info *info,
+                char *err, int errlen);
+/// Reads only the header (IHDR) of a PNG.
+int nv_png_read_info(const char *path, nv_png_info *info, char *err, int errlen);
+/// Writes 8-bit (gray 1, RGB 3, RGBA 4 channels; pixels are uint8) or 16-bit gray
+/// (channels 1, bit_depth 16; pixels are native-endian uint16). Returns 0 on success.
+int nv_png_write(const char *path, const void *pixels, int width, int height, int channels,
+                 int bit_depth, char *err, int errlen);
+void nv_free(void *p);
+
+// ---------------------------------------------------------------- Small dense linear algebra (Eigen)
+/// Rodrigues: R(3x3, row-major) = exp([w]x). dR_dw (27 = 9 entries x 3, row-major (9,3)) may be NULL.
+void nv_axis_angle_to_matrix(const double *w, double *R, double *dR_dw);
+/// Inverse of the above, |w| in [0, pi].
+void nv_matrix_to_axis_angle(const double *R, double *w);
+/// Camera-to-world 4x4 (row-major) in OpenCV axes (+x right, +y down, +z forward) for a camera
+/// at eye looking at target with the given world up. Returns nonzero if eye == target or up is
+/// parallel to the viewing direction.
+int nv_look_at(const double *eye, const double *target, const double *up, double *c2w);
+/// Symmetric eigendecomposition of A (n x n, row-major). Eigenvalues ascending; eigenvectors are
+/// the columns of evecs (row-major n x n). Returns nonzero on failure.
+int nv_sym_eigen(int n, const double *A, double *evals, double *evecs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

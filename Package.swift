@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering: CShims (the only C/C++) <- NeuralCore, ImageIO, Geometry <- nerfinv CLI.
+let package = Package(
+    name: "nerfinv",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "nerfinv", targets: ["nerfinv"]),
+        .library(name: "NeuralCore", targets: ["NeuralCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "CShims",
+            path: "CShims",
+            cSettings: [.unsafeFlags(["-O2"])],
+            cxxSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [
+                .linkedLibrary("openblas"),
+                .linkedLibrary("png16"),
+                .linkedLibrary("stdc++"),
+                .linkedLibrary("m"),
+            ]
+        ),
+        .target(name: "NeuralCore", dependencies: ["CShims"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "ImageIO", dependencies: ["CShims", "NeuralCore"]),
+        .target(name: "Geometry", dependencies: ["CShims"]),
+        .executableTarget(
+            name: "nerfinv",
+            dependencies: [
+                "NeuralCore", "ImageIO", "Geometry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NeuralCore"]),
+        .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
+    ],
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
+)

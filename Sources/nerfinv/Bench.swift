@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import NeuralCore
+
+/// `nerfinv bench ...`: the speed figures, measured rather than asserted in tests.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure nerfinv's speed on this machine.",
+        subcommands: [BenchCore.self]
+    )
+}
+
+/// Options shared by every benchmark.
+struct BenchOptions: ParsableArguments {
+    @Option(help: "Timed runs per figure; the median is reported.")
+    var repeats: Int = 5
+
+    @Option(help: "Minimum seconds per timed run (short ops are repeated until they last this long).")
+    var minSeconds: Double = 0.2
+
+    @Option(help: "Threads for nerfinv's own loops and OpenBLAS (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print the figures as JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard repeats >= 1, repeats <= 1000 else { throw ValidationError("--repeats must be in 1...1000") }
+        guard minSeconds.isFinite, minSeconds > 0, minSeconds <= 60 else { throw ValidationError("--min-seconds must be in (0, 60]") }
+        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
+    }
+
+    func apply() {
+        if let threads {
+            Parallel.threads = threads
+            BLAS.threads = threads
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import NeuralCore
+
+/// The nerfinv command line: one photo of an object in, a 3D latent out.
+@main
+struct Nerfinv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nerfinv",
+        abstract: "Invert a single photo of an object into a 3D latent and render it from any viewpoint.",
+        discussion: """
+        nerfinv splits one view into an identity code (what the object is) and a view code (where the
+        camera was), renders the identity code with a NeRF-style volumetric decoder from any camera,
+        and refines both codes against the photo.
+        """,
+        subcommands: [Bench.self]
+    )
+
+    static func main() {
+        // Must run before any BLAS work: may re-execute the process with a faster OpenBLAS kernel.
+        BLASKernel.ensureBestKernel()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
