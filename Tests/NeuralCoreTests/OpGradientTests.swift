@@ -1,0 +1,135 @@
+import NeuralCore
+import XCTest
+
+/// One line (or so) per op: every backward against central finite differences.
+final class OpGradientTests: XCTestCase {
+    func testLinear() {
+        var rng = SplitMix64(seed: 1)
+        let (N, I, O) = (7, 5, 4)
+        let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), y = Tensor([N, O])
+        checkGradients("Linear", inputs: [x, w, b],
+            forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O); return y },
+            backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O) })
+    }
+
+    func testLinearLargeBatchUsesBothCores() {
+        var rng = SplitMix64(seed: 2)
+        let (N, I, O) = (9000, 6, 3)  // above the column-sum split threshold
+        let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), y = Tensor([N, O])
+        checkGradients("Linear N=9000", inputs: [w, b], samplesPerInput: 18,
+            forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O); return y },
+            backward: { d, g in Linear.backward(dInp: nil, dWeight: g[0].data, dBias: g[1].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O) })
+    }
+
+    func testReLU() {
+        var rng = SplitMix64(seed: 3)
+        let x = awayFromZero([40], &rng), y = Tensor([40])
+        checkGradients("ReLU", inputs: [x], forward: { ReLU.forward(out: y.data, inp: x.data, N: 40); return y },
+            backward: { d, g in ReLU.backward(dInp: g[0].data, dOut: d.data, out: y.data, N: 40) })
+    }
+
+    func testLeakyReLU() {
+        var rng = SplitMix64(seed: 4)
+        let x = awayFromZero([40], &rng), y = Tensor([40])
+        checkGradients("LeakyReLU", inputs: [x], forward: { LeakyReLU.forward(out: y.data, inp: x.data, slope: 0.2, N: 40); return y },
+            backward: { d, g in LeakyReLU.backward(dInp: g[0].data, dOut: d.data, inp: x.data, slope: 0.2, N: 40) })
+    }
+
+    func testSoftplus() {
+        var rng = SplitMix64(seed: 5)
+        let x = random([40], &rng, std: 4), y = Tensor([40])
+        checkGradients("Softplus", inputs: [x], forward: { Softplus.forward(out: y.data, inp: x.data, N: 40); return y },
+            backward: { d, g in Softplus.backward(dInp: g[0].data, dOut: d.data, inp: x.data, N: 40) })
+    }
+
+    func testSigmoid() {
+        var rng = SplitMix64(seed: 6)
+        let x = random([40], &rng, std: 3), y = Tensor([40])
+        checkGradients("Sigmoid", inputs: [x], forward: { Sigmoid.forward(out: y.data, inp: x.data, N: 40); return y },
+            backward: { d, g in Sigmoid.backward(dInp: g[0].data, dOut: d.data, out: y.data, N: 40) })
+    }
+
+    func testClampedExp() {
+        var rng = SplitMix64(seed: 7)
+        let x = random([40], &rng, std: 1.5), y = Tensor([40])
+        x[0] = ClampedExp.maxInput + 1  // clamped: gradient must be 0
+        checkGradients("ClampedExp", inputs: [x], forward: { ClampedExp.forward(out: y.data, inp: x.data, N: 40); return y },
+            backward: { d, g in ClampedExp.backward(dInp: g[0].data, dOut: d.data, inp: x.data, out: y.data, N: 40) })
+    }
+
+    func testBilinearSample() {
+        var rng = SplitMix64(seed: 8)
+        let (N, P, H, W, C) = (30, 3, 5, 6, 4)
+        let planes = random([P, H, W, C], &rng), y = Tensor([N, C])
+        let uv = interiorUV(N: N, P: P, H: H, W: W, &rng)
+        checkGradients("BilinearSample", inputs: [planes, uv], samplesPerInput: 80,
+            forward: { BilinearSample.forward(out: y.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C); return y },
+            backward: { d, g in BilinearSample.backward(dPlanes: g[0].data, dUV: g[1].data, dOut: d.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C) })
+    }
+
+    func testBilinearSampleManyPointsSplitsAcrossThreads() {
+        var rng = SplitMix64(seed: 9)
+        let (N, P, H, W, C) = (5000, 2, 4, 4, 3)
+        let planes = random([P, H, W, C], &rng), y = Tensor([N, C])
+        let uv = interiorUV(N: N, P: P, H: H, W: W, &rng)
+        checkGradients("BilinearSample N=5000", inputs: [planes], samplesPerInput: 40,
+            forward: { BilinearSample.forward(out: y.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C); return y },
+            backward: { d, g in BilinearSample.backward(dPlanes: g[0].data, dUV: nil, dOut: d.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C) })
+    }
+
+    func testConv2d() {
+        var rng = SplitMix64(seed: 10)
+        for s in [Conv2dShape(B: 2, Ci: 3, H: 6, W: 5, Co: 4, K: 3, S: 1, P: 1),
+                  Conv2dShape(B: 2, Ci: 2, H: 7, W: 7, Co: 3, K: 3, S: 2, P: 1),
+                  Conv2dShape(B: 1, Ci: 2, H: 4, W: 6, Co: 2, K: 2, S: 2, P: 0)] {
+            let x = random([s.B, s.Ci, s.H, s.W], &rng), w = random([s.Co, s.Ci, s.K, s.K], &rng), b = random([s.Co], &rng)
+            let y = Tensor([s.B, s.Co, s.Ho, s.Wo])
+            checkGradients("Conv2d \(s)", inputs: [x, w, b],
+                forward: { Conv2d.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, s); return y },
+                backward: { d, g in Conv2d.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, s) })
+        }
+    }
+
+    func testSum() {
+        var rng = SplitMix64(seed: 11)
+        let x = random([6, 5], &rng), y = Tensor([6])
+        checkGradients("Sum", inputs: [x], forward: { Sum.forward(out: y.data, inp: x.data, N: 6, C: 5); return y },
+            backward: { d, g in Sum.backward(dInp: g[0].data, dOut: d.data, N: 6, C: 5) })
+    }
+
+    func testMean() {
+        var rng = SplitMix64(seed: 12)
+        let x = random([6, 5], &rng), y = Tensor([6])
+        checkGradients("Mean", inputs: [x], forward: { Mean.forward(out: y.data, inp: x.data, N: 6, C: 5); return y },
+            backward: { d, g in Mean.backward(dInp: g[0].data, dOut: d.data, N: 6, C: 5) })
+    }
+
+    func testMSELoss() {
+        var rng = SplitMix64(seed: 13)
+        let p = random([20], &rng), t = random([20], &rng), y = Tensor([1])
+        checkGradients("MSELoss", inputs: [p], forward: { y[0] = MSELoss.forward(pred: p.data, target: t.data, N: 20); return y },
+            backward: { d, g in MSELoss.backward(dPred: g[0].data, dLoss: d[0], pred: p.data, target: t.data, N: 20) })
+    }
+
+    func testL1Loss() {
+        var rng = SplitMix64(seed: 14)
+        let t = random([20], &rng), p = awayFromZero([20], &rng, lo: -1, hi: 1, gap: 0.05)
+        for i in 0..<20 { p[i] += t[i] }  // pred - target stays away from the kink at 0
+        let y = Tensor([1])
+        checkGradients("L1Loss", inputs: [p], forward: { y[0] = L1Loss.forward(pred: p.data, target: t.data, N: 20); return y },
+            backward: { d, g in L1Loss.backward(dPred: g[0].data, dLoss: d[0], pred: p.data, target: t.data, N: 20) })
+    }
+
+    /// (N, P, 2) coordinates whose texel-space positions stay 0.1 px away from texel centres and the
+    /// border, so ±eps never crosses a kink of the piecewise-bilinear function.
+    private func interiorUV(N: Int, P: Int, H: Int, W: Int, _ rng: inout SplitMix64) -> Tensor {
+        let uv = Tensor([N, P, 2])
+        for i in 0..<(N * P) {
+            let x = Float(rng.nextInt(W - 1)) + 0.1 + 0.8 * rng.nextFloat()
+            let y = Float(rng.nextInt(H - 1)) + 0.1 + 0.8 * rng.nextFloat()
+            uv[2 * i] = (x + 0.5) / Float(W) * 2 - 1
+            uv[2 * i + 1] = (y + 0.5) / Float(H) * 2 - 1
+        }
+        return uv
+    }
+}

@@ -1,0 +1,103 @@
+import NeuralCore
+import XCTest
+
+/// Each fast kernel against its naive reference.
+final class ReferenceTests: XCTestCase {
+    func maxDiff(_ a: Tensor, _ b: Tensor) -> Float {
+        var m: Float = 0
+        for i in 0..<a.count { m = max(m, abs(a[i] - b[i])) }
+        return m
+    }
+
+    func testSgemmAllTransposesMatchReference() {
+        var rng = SplitMix64(seed: 20)
+        let (M, N, K) = (19, 23, 31)
+        let A = random([M * K], &rng), B = random([K * N], &rng)
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let C = random([M * N], &rng), R = C.clone()
+            let lda = ta ? M : K, ldb = tb ? K : N
+            BLAS.sgemm(transA: ta, transB: tb, M: M, N: N, K: K, alpha: 0.5, A: A.data, lda: lda, B: B.data, ldb: ldb, beta: 0.25, C: C.data, ldc: N)
+            BLAS.sgemmReference(transA: ta, transB: tb, M: M, N: N, K: K, alpha: 0.5, A: A.data, lda: lda, B: B.data, ldb: ldb, beta: 0.25, C: R.data, ldc: N)
+            XCTAssertLessThan(maxDiff(C, R), 1e-4, "transA \(ta) transB \(tb)")
+        }
+    }
+
+    func testConv2dMatchesDirectLoops() {
+        var rng = SplitMix64(seed: 21)
+        for s in [Conv2dShape(B: 3, Ci: 4, H: 9, W: 11, Co: 5, K: 3, S: 1, P: 1),
+                  Conv2dShape(B: 2, Ci: 3, H: 16, W: 16, Co: 8, K: 4, S: 2, P: 1),
+                  Conv2dShape(B: 2, Ci: 2, H: 7, W: 5, Co: 3, K: 1, S: 1, P: 0),
+                  Conv2dShape(B: 1, Ci: 3, H: 10, W: 10, Co: 2, K: 5, S: 3, P: 2)] {
+            let x = random([s.inputCount], &rng), w = random([s.weightCount], &rng), b = random([s.Co], &rng)
+            let fast = Tensor([s.outputCount]), slow = Tensor([s.outputCount])
+            Conv2d.forward(out: fast.data, inp: x.data, weight: w.data, bias: b.data, s)
+            Conv2d.forwardReference(out: slow.data, inp: x.data, weight: w.data, bias: b.data, s)
+            XCTAssertLessThan(maxDiff(fast, slow), 1e-4, "\(s)")
+        }
+    }
+
+    func testBilinearSampleMatchesReferenceIncludingOutOfRange() {
+        var rng = SplitMix64(seed: 22)
+        let (N, P, H, W, C) = (3000, 3, 8, 7, 5)
+        let planes = random([P, H, W, C], &rng)
+        let uv = Tensor([N, P, 2])
+        uv.fillUniform(-1.3, 1.3, rng: &rng)  // some points fall outside and must clamp to the border
+        uv[0] = -1; uv[1] = 1; uv[2] = 1; uv[3] = -1  // exact corners
+        let fast = Tensor([N, C]), slow = Tensor([N, C])
+        BilinearSample.forward(out: fast.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
+        BilinearSample.forwardReference(out: slow.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
+        XCTAssertLessThan(maxDiff(fast, slow), 1e-5)
+    }
+
+    func testBilinearSampleAtTexelCentreReturnsTexel() {
+        let (H, W, C) = (4, 4, 2)
+        let plane = Tensor([1, H, W, C])
+        for i in 0..<plane.count { plane[i] = Float(i) }
+        // Texel (x=2, y=1) has its centre at u = (2.5/4)*2-1, v = (1.5/4)*2-1.
+        let uv = Tensor([1, 1, 2], values: [0.25, -0.25])
+        let out = Tensor([1, C])
+        BilinearSample.forward(out: out.data, planes: plane.data, uv: uv.data, N: 1, P: 1, H: H, W: W, C: C)
+        XCTAssertEqual(out[0], plane[(1 * W + 2) * C], accuracy: 1e-5)
+        XCTAssertEqual(out[1], plane[(1 * W + 2) * C + 1], accuracy: 1e-5)
+    }
+
+    func testColumnSumMatchesSerialSum() {
+        var rng = SplitMix64(seed: 23)
+        let (N, C) = (20000, 7)
+        let x = random([N, C], &rng)
+        let dst = Tensor([C])
+        dst.fill(1)
+        ColumnSum.accumulate(into: dst.data, x.data, rows: N, cols: C)
+        for c in 0..<C {
+            var acc = 1.0
+            for n in 0..<N { acc += Double(x[n * C + c]) }
+            XCTAssertEqual(Double(dst[c]), acc, accuracy: 1e-2)
+        }
+    }
+
+    func testParallelForRangesCoversEveryIndexOnce() {
+        for n in [0, 1, 5, 1023, 1024, 100_000] {
+            let hits = Tensor([max(1, n)])
+            Parallel.forRanges(n, grain: 100) { r in for i in r { hits[i] += 1 } }
+            for i in 0..<n where hits[i] != 1 { XCTFail("n=\(n): index \(i) hit \(hits[i]) times"); break }
+        }
+    }
+}
+
+final class ActivationValueTests: XCTestCase {
+    func testValuesAndNoOverflow() {
+        let x = Tensor([5], values: [-100, -1, 0, 1, 100])
+        let y = Tensor([5])
+        Softplus.forward(out: y.data, inp: x.data, N: 5)
+        XCTAssertEqual(y[0], 0, accuracy: 1e-6)
+        XCTAssertEqual(y[2], Float(log(2.0)), accuracy: 1e-6)
+        XCTAssertEqual(y[4], 100, accuracy: 1e-4)
+        Sigmoid.forward(out: y.data, inp: x.data, N: 5)
+        XCTAssertEqual(y[0], 0, accuracy: 1e-6)
+        XCTAssertEqual(y[2], 0.5, accuracy: 1e-7)
+        XCTAssertEqual(y[4], 1, accuracy: 1e-6)
+        ClampedExp.forward(out: y.data, inp: x.data, N: 5)
+        XCTAssertTrue(y.isFinite)
+        XCTAssertEqual(y[4], exp(ClampedExp.maxInput), accuracy: 1)
+    }
+}
