@@ -16,7 +16,7 @@ let package = Package(
         .target(
             name: "CShims",
             path: "CShims",
-            cSettings: [.unsafeFlags(["-O2"])],
+            cSettings: [.unsafeFlags(["-O3"])],
             cxxSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [
                 .linkedLibrary("openblas"),

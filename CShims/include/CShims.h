@@ -25,6 +25,16 @@ const char *nv_blas_config(void);
 int nv_blas_get_num_threads(void);
 void nv_blas_set_num_threads(int n);
 
+// ---------------------------------------------------------------- Small-GEMM kernels (AVX2/FMA)
+/// 1 if the CPU and OS support the kernels below; never call them otherwise.
+int nv_small_gemm_available(void);
+/// C(M,N) = (accumulate ? C : 0) + A(M,K) B(K,N) (+ bias(N)) (then max(0, .) if relu).
+/// Row-major with leading dimensions; N must be a multiple of 8. Single-threaded.
+void nv_gemm_nn_small(float *C, int ldc, const float *A, int lda, const float *B, int ldb,
+                      int M, int N, int K, int accumulate, const float *bias, int relu);
+/// C(M,N) += A^T B for A (K, M) and B (K, N), row-major; N must be a multiple of 8. Single-threaded.
+void nv_gemm_tn_small(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K);
+
 // ---------------------------------------------------------------- CPU features
 typedef struct {
     int sse3, avx, avx2, fma;

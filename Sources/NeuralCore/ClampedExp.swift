@@ -8,11 +8,13 @@ public enum ClampedExp {
     public static let maxInput: Float = 15
 
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
-        Pointwise.map(N) { i in out[i] = exp(min(inp[i], maxInput)) }
+        Parallel.forRanges(N, grain: Pointwise.grain) { r in for i in r { out[i] = exp(min(inp[i], maxInput)) } }
     }
     /// The gradient is out where the clamp is inactive and 0 where it is.
     public static func backward(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>,
                                 out: UnsafePointer<Float>, N: Int) {
-        Pointwise.map(N) { i in dInp[i] += inp[i] < maxInput ? dOut[i] * out[i] : 0 }
+        Parallel.forRanges(N, grain: Pointwise.grain) { r in
+            for i in r { let g = dOut[i] * out[i]; dInp[i] += inp[i] < maxInput ? g : 0 }
+        }
     }
 }

@@ -81,9 +81,8 @@ public enum Conv2d {
                                bias: UnsafePointer<Float>?,            // (Co)
                                _ s: Conv2dShape) {
         let L = s.columns, HW = s.Ho * s.Wo
-        let col = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * L)  // (Ci*K*K, B*Ho*Wo)
-        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: s.Co * L)     // (Co, B, Ho*Wo)
-        defer { col.deallocate(); tmp.deallocate() }
+        Scratch.with(s.patch * L) { col in      // (Ci*K*K, B*Ho*Wo)
+        Scratch.with(s.Co * L) { tmp in         // (Co, B, Ho*Wo)
         im2col(col: col, inp: inp, s)
         BLAS.sgemm(transA: false, transB: false, M: s.Co, N: L, K: s.patch, A: weight, lda: s.patch, B: col, ldb: L,
                    beta: 0, C: tmp, ldc: L)
@@ -96,6 +95,8 @@ public enum Conv2d {
                 for i in 0..<HW { dst[i] = src[i] + bv }
             }
         }
+        }
+        }
     }
 
     public static func backward(dInp: UnsafeMutablePointer<Float>?,    // (B, Ci, H, W)
@@ -106,8 +107,7 @@ public enum Conv2d {
                                 weight: UnsafePointer<Float>,          // (Co, Ci, K, K)
                                 _ s: Conv2dShape) {
         let L = s.columns, HW = s.Ho * s.Wo
-        let dT = UnsafeMutablePointer<Float>.allocate(capacity: s.Co * L)     // (Co, B, Ho*Wo)
-        defer { dT.deallocate() }
+        Scratch.with(s.Co * L) { dT in          // (Co, B, Ho*Wo)
         Parallel.forRanges(s.B * s.Co, grain: max(1, 16384 / max(1, HW))) { r in
             for bc in r {
                 let b = bc / s.Co, c = bc % s.Co
@@ -123,8 +123,7 @@ public enum Conv2d {
             }
         }
         if dWeight == nil && dInp == nil { return }
-        let col = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * L)  // (Ci*K*K, B*Ho*Wo)
-        defer { col.deallocate() }
+        Scratch.with(s.patch * L) { col in      // (Ci*K*K, B*Ho*Wo)
         if let dWeight {
             // Recomputed rather than kept from forward: it is cheap next to the sgemm and often large.
             im2col(col: col, inp: inp, s)
@@ -135,6 +134,8 @@ public enum Conv2d {
             BLAS.sgemm(transA: true, transB: false, M: s.patch, N: L, K: s.Co, A: weight, lda: s.patch, B: dT, ldb: L,
                        beta: 0, C: col, ldc: L)
             col2im(dInp: dInp, dCol: col, s)
+        }
+        }
         }
     }
 

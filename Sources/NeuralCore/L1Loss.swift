@@ -11,9 +11,11 @@ public enum L1Loss {
     public static func backward(dPred: UnsafeMutablePointer<Float>, dLoss: Float, pred: UnsafePointer<Float>,
                                 target: UnsafePointer<Float>, N: Int) {
         let s = dLoss / Float(max(1, N))
-        Pointwise.map(N) { i in
-            let d = pred[i] - target[i]
-            dPred[i] += d > 0 ? s : (d < 0 ? -s : 0)
+        Parallel.forRanges(N, grain: Pointwise.grain) { r in
+            for i in r {
+                let d = pred[i] - target[i]
+                dPred[i] += d > 0 ? s : (d < 0 ? -s : 0)
+            }
         }
     }
 }

@@ -14,6 +14,6 @@ public enum MSELoss {
     public static func backward(dPred: UnsafeMutablePointer<Float>, dLoss: Float, pred: UnsafePointer<Float>,
                                 target: UnsafePointer<Float>, N: Int) {
         let s = 2 * dLoss / Float(max(1, N))
-        Pointwise.map(N) { i in dPred[i] += s * (pred[i] - target[i]) }
+        Parallel.forRanges(N, grain: Pointwise.grain) { r in for i in r { dPred[i] += s * (pred[i] - target[i]) } }
     }
 }

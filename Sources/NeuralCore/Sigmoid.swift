@@ -3,18 +3,20 @@ import Foundation
 
 /// out (N) = 1 / (1 + exp(-inp)).
 public enum Sigmoid {
-    /// Evaluated on the side where exp cannot overflow.
+    /// Evaluated through exp(-|x|) so exp cannot overflow.
     @inline(__always)
     public static func value(_ x: Float) -> Float {
-        if x >= 0 { return 1 / (1 + exp(-x)) }
-        let e = exp(x)
-        return e / (1 + e)
+        let e = exp(-abs(x))
+        let s = 1 / (1 + e)
+        return x >= 0 ? s : e * s
     }
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
-        Pointwise.map(N) { i in out[i] = value(inp[i]) }
+        Parallel.forRanges(N, grain: Pointwise.grain) { r in for i in r { out[i] = value(inp[i]) } }
     }
     /// Uses the forward output: d sigmoid / dx = out (1 - out).
     public static func backward(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, N: Int) {
-        Pointwise.map(N) { i in dInp[i] += dOut[i] * out[i] * (1 - out[i]) }
+        Parallel.forRanges(N, grain: Pointwise.grain) { r in
+            for i in r { let y = out[i]; dInp[i] += dOut[i] * y * (1 - y) }
+        }
     }
 }

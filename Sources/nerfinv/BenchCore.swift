@@ -41,23 +41,26 @@ struct BenchCore: ParsableCommand {
         for (N, I, O) in [(65536, 64, 64), (65536, 32, 64), (65536, 16, 64)] {
             let raw = rawSgemm(M: N, N: O, K: I, transB: true)
             rows.append(Row(name: "sgemm", shape: "\(N)x\(I)x\(O)", seconds: 2 * Double(N * I * O) / raw / 1e9, gflops: raw))
-            let x = Tensor([N, I]), w = Tensor([O, I]), b = Tensor([O]), h = Tensor([N, O]), y = Tensor([N, O])
-            let dy = Tensor([N, O]), dh = Tensor([N, O]), dx = Tensor([N, I]), dw = Tensor([O, I]), db = Tensor([O])
+            let x = Tensor([N, I]), w = Tensor([O, I]), b = Tensor([O]), y = Tensor([N, O])
+            let dy = Tensor([N, O]), dx = Tensor([N, I]), dw = Tensor([O, I]), db = Tensor([O])
             x.fillUniform(-1, 1, rng: &rng); w.fillUniform(-0.2, 0.2, rng: &rng); dy.fillUniform(-1, 1, rng: &rng)
-            let fwd = time {
-                Linear.forward(out: h.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O)
-                ReLU.forward(out: y.data, inp: h.data, N: N * O)
+            let saved = Linear.preferred
+            defer { Linear.preferred = saved }
+            let kernels: [Linear.Kernel] = Linear.fusedAvailable ? [.blas, .fused] : [.blas]
+            for kernel in kernels {
+                Linear.preferred = kernel
+                let label = kernel == .fused ? "fused" : "sgemm"
+                let fwd = time { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true) }
+                let fb = time {
+                    Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true)
+                    dx.zero(); dw.zero(); db.zero()
+                    Linear.backward(dInp: dx.data, dWeight: dw.data, dBias: db.data, dOut: dy.data, inp: x.data, weight: w.data,
+                                    N: N, I: I, O: O, relu: true, out: y.data)
+                }
+                let f1 = 2 * Double(N * I * O) / fwd / 1e9, f3 = 6 * Double(N * I * O) / fb / 1e9
+                rows.append(Row(name: "Linear+ReLU fwd \(label)", shape: "\(N)x\(I)x\(O)", seconds: fwd, gflops: f1, shareOfSgemm: f1 / raw))
+                rows.append(Row(name: "Linear+ReLU f+b \(label)", shape: "\(N)x\(I)x\(O)", seconds: fb, gflops: f3, shareOfSgemm: f3 / raw))
             }
-            let fb = time {
-                Linear.forward(out: h.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O)
-                ReLU.forward(out: y.data, inp: h.data, N: N * O)
-                dh.zero(); dx.zero(); dw.zero(); db.zero()
-                ReLU.backward(dInp: dh.data, dOut: dy.data, out: y.data, N: N * O)
-                Linear.backward(dInp: dx.data, dWeight: dw.data, dBias: db.data, dOut: dh.data, inp: x.data, weight: w.data, N: N, I: I, O: O)
-            }
-            let f1 = 2 * Double(N * I * O) / fwd / 1e9, f3 = 6 * Double(N * I * O) / fb / 1e9
-            rows.append(Row(name: "Linear+ReLU fwd", shape: "\(N)x\(I)x\(O)", seconds: fwd, gflops: f1, shareOfSgemm: f1 / raw))
-            rows.append(Row(name: "Linear+ReLU fwd+bwd", shape: "\(N)x\(I)x\(O)", seconds: fb, gflops: f3, shareOfSgemm: f3 / raw))
         }
 
         // Encoder-like convolutions: (B, Ci, H, W) -> Co with 3x3 kernels.
@@ -90,9 +93,9 @@ struct BenchCore: ParsableCommand {
         print("kernel check vs Double reference: max relative error \(String(format: "%.1e", verify))")
         print("threads: \(Parallel.threads) (OpenBLAS \(BLAS.threads)); median of \(options.repeats) runs")
         print("")
-        print(pad("op", 22) + pad("shape (N x I x O)", 28) + lpad("ms", 10) + lpad("GFLOPS", 9) + lpad("of sgemm", 10))
+        print(pad("op", 26) + pad("shape (N x I x O)", 28) + lpad("ms", 10) + lpad("GFLOPS", 9) + lpad("of sgemm", 10))
         for r in rows {
-            print(pad(r.name, 22) + pad(r.shape, 28) + lpad(String(format: "%.3f", r.seconds * 1e3), 10)
+            print(pad(r.name, 26) + pad(r.shape, 28) + lpad(String(format: "%.3f", r.seconds * 1e3), 10)
                   + lpad(String(format: "%.1f", r.gflops), 9) + lpad(r.shareOfSgemm.map { String(format: "%.0f%%", $0 * 100) } ?? "", 10))
         }
     }

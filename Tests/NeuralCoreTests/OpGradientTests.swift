@@ -12,6 +12,20 @@ final class OpGradientTests: XCTestCase {
             backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O) })
     }
 
+    func testLinearReLUBothKernels() {
+        var rng = SplitMix64(seed: 15)
+        let (N, I, O) = (13, 16, 24)  // multiples of 8: the fused kernels apply
+        let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), y = Tensor([N, O])
+        let saved = Linear.preferred
+        defer { Linear.preferred = saved }
+        for kernel in [Linear.Kernel.blas, .fused] {
+            Linear.preferred = kernel
+            checkGradients("Linear+ReLU \(kernel)", inputs: [x, w, b], samplesPerInput: 60,
+                forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true); return y },
+                backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O, relu: true, out: y.data) })
+        }
+    }
+
     func testLinearLargeBatchUsesBothCores() {
         var rng = SplitMix64(seed: 2)
         let (N, I, O) = (9000, 6, 3)  // above the column-sum split threshold

@@ -22,6 +22,40 @@ final class ReferenceTests: XCTestCase {
         }
     }
 
+    /// The fused AVX2 kernels, the sgemm path and a Double triple loop agree, forward and backward,
+    /// on shapes with row tails (N % 6 != 0) and 8-wide column tails.
+    func testLinearFusedMatchesSgemmAndNaive() throws {
+        try XCTSkipUnless(Linear.fusedAvailable, "CPU without AVX2/FMA: only the sgemm path exists")
+        var rng = SplitMix64(seed: 24)
+        let saved = Linear.preferred
+        defer { Linear.preferred = saved }
+        for (N, I, O) in [(1000, 64, 64), (37, 16, 24), (5, 8, 40), (2049, 32, 8)] {
+            let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), dy = random([N, O], &rng)
+            var results: [[Tensor]] = []
+            for kernel in [Linear.Kernel.blas, .fused] {
+                Linear.preferred = kernel
+                let y = Tensor([N, O]), dx = Tensor([N, I]), dw = Tensor([O, I]), db = Tensor([O])
+                Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true)
+                Linear.backward(dInp: dx.data, dWeight: dw.data, dBias: db.data, dOut: dy.data, inp: x.data, weight: w.data,
+                                N: N, I: I, O: O, relu: true, out: y.data)
+                results.append([y, dx, dw, db])
+            }
+            let naive = Tensor([N, O])
+            for n in 0..<N {
+                for o in 0..<O {
+                    var acc = Double(b[o])
+                    for i in 0..<I { acc += Double(x[n * I + i]) * Double(w[o * I + i]) }
+                    naive[n * O + o] = Float(max(acc, 0))
+                }
+            }
+            XCTAssertLessThan(maxDiff(results[1][0], naive), 1e-4, "forward \(N)x\(I)x\(O)")
+            for k in 0..<4 {
+                let scale = max(1, results[0][k].array.map { abs($0) }.max()!)
+                XCTAssertLessThan(maxDiff(results[0][k], results[1][k]) / scale, 1e-5, "output \(k) of \(N)x\(I)x\(O)")
+            }
+        }
+    }
+
     func testConv2dMatchesDirectLoops() {
         var rng = SplitMix64(seed: 21)
         for s in [Conv2dShape(B: 3, Ci: 4, H: 9, W: 11, Co: 5, K: 3, S: 1, P: 1),
