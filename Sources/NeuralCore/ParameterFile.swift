@@ -68,14 +68,18 @@ public enum ParameterFile {
         appendLE(&data, version)
         appendLE(&data, UInt32(header.count))
         data.append(header)
-        for (_, t) in tensors {
-            switch dtype {
-            case .f32:
-                for i in 0..<t.count { appendLE(&data, t[i].bitPattern) }
-            case .f16:
-                for i in 0..<t.count { appendLE(&data, Float16(t[i]).bitPattern) }
+        var payload = [UInt8](repeating: 0, count: offset)
+        payload.withUnsafeMutableBytes { raw in
+            for ((_, t), e) in zip(tensors, entries) {
+                for i in 0..<t.count {
+                    switch dtype {
+                    case .f32: raw.storeBytes(of: t[i].bitPattern.littleEndian, toByteOffset: e.offset + 4 * i, as: UInt32.self)
+                    case .f16: raw.storeBytes(of: Float16(t[i]).bitPattern.littleEndian, toByteOffset: e.offset + 2 * i, as: UInt16.self)
+                    }
+                }
             }
         }
+        data.append(contentsOf: payload)
         let crc = data.withUnsafeBytes { CRC32.checksum($0) }
         appendLE(&data, crc)
         return data
