@@ -29,16 +29,20 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "ImageIO", dependencies: ["CShims", "NeuralCore"]),
         .target(name: "Geometry", dependencies: ["CShims"]),
+        .target(name: "Scenes", dependencies: ["NeuralCore", "Geometry", "ImageIO"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "Datasets", dependencies: ["NeuralCore", "Geometry", "ImageIO"]),
         .executableTarget(
             name: "nerfinv",
             dependencies: [
-                "NeuralCore", "ImageIO", "Geometry",
+                "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NeuralCore"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
+        .testTarget(name: "ScenesTests", dependencies: ["Scenes", "Geometry", "ImageIO", "NeuralCore", "Datasets"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -1,0 +1,114 @@
+import Foundation
+import NeuralCore
+
+/// Builds a car from a body style, in metres with the ground at z = 0 and the front towards +x:
+/// lower body with a sloping bonnet, a glasshouse cabin cut by windscreen and rear-window planes,
+/// four wheels with hubs, headlights and grille at the front, red tail lights at the back, bumpers,
+/// and a bed for pickups. Front and back differ in colour and shape, so one view fixes the pose.
+struct CarGenerator {
+    let spec: SceneSpec
+
+    func make(_ t: CarType, _ rng: inout SplitMix64) -> SceneObject {
+        let L = t.length.sample(&rng), W = t.width.sample(&rng)
+        let bodyH = t.bodyHeight.sample(&rng), clearance = t.clearance.sample(&rng)
+        let wheelR = t.wheelRadius.sample(&rng), wheelW = t.wheelWidth.sample(&rng)
+        let wheelbase = t.wheelbase.sample(&rng) * L
+        let cabinL = t.cabinLength.sample(&rng) * L, cabinH = t.cabinHeight.sample(&rng)
+        let cabinX = t.cabinOffset.sample(&rng) * L, cabinW = t.cabinWidth.sample(&rng) * W
+        let alpha = t.windshield.sample(&rng) * .pi / 180, beta = t.rearWindow.sample(&rng) * .pi / 180
+        let hoodDrop = t.hoodDrop.sample(&rng), rounding = t.rounding.sample(&rng)
+
+        var materials: [Material] = []
+        func material(_ albedo: Vec3, glass: Material.Glasshouse? = nil) -> Int {
+            materials.append(Material(albedo: albedo, glass: glass)); return materials.count - 1
+        }
+        let bodyColour = spec.colour("body", &rng)
+        let body = material(bodyColour)
+        let tyre = material(spec.colour("tyre", &rng))
+        let hub = material(spec.colour("hub", &rng))
+        let headlight = material(spec.colour("headlight", &rng, jitter: false))
+        let taillight = material(spec.colour("taillight", &rng, jitter: false))
+        let trim = material(rng.nextFloat() < 0.5 ? spec.colour("trim", &rng) : bodyColour)
+        let windowColour = spec.colour("window", &rng)
+
+        var prims: [SDFPrimitive] = []
+        let zBottom = clearance, zTop = clearance + bodyH
+        let zMid = (zBottom + zTop) / 2
+
+        // Lower body; the bonnet falls by hoodDrop over its front 30%.
+        let hoodRun = 0.3 * L
+        let hoodNormal = normalize(Vec3(hoodDrop, 0, hoodRun))
+        let hoodPoint = Vec3(L / 2, 0, bodyH / 2 - hoodDrop)
+        let bed = t.bed ?? false
+        prims.append(SDFPrimitive(.roundBox(half: Vec3(L / 2, W / 2, bodyH / 2), radius: min(rounding, bodyH / 2 - 0.01)),
+                                  frame: Frame(center: Vec3(0, 0, zMid)), material: body,
+                                  cuts: [(hoodNormal, dot(hoodNormal, hoodPoint))]))
+
+        // Cabin: a rounded box sitting on the belt line, cut by the windscreen and rear-window planes.
+        let overlap: Float = 0.06
+        let cabinHalf = Vec3(cabinL / 2, cabinW / 2, (cabinH + overlap) / 2)
+        let cabinCentre = Vec3(cabinX, 0, zTop - overlap + cabinHalf.z)
+        let ta = tan(alpha), tb = tan(beta)
+        let frontN = normalize(Vec3(1, 0, ta)), rearN = normalize(Vec3(-1, 0, tb))
+        let beltLocal = -cabinHalf.z + overlap
+        let frontPoint = Vec3(cabinHalf.x, 0, beltLocal), rearPoint = Vec3(-cabinHalf.x, 0, beltLocal)
+        let roofRun = cabinL - (ta + tb) * cabinH
+        // A B pillar splits the side glass of any cabin with a real roof; long cabins get a C pillar too.
+        let sideFront = cabinX + cabinL / 2 - ta * cabinH / 2, sideRear = cabinX - cabinL / 2 + tb * cabinH / 2
+        let span = sideFront - sideRear
+        var pillars: [Float] = roofRun > 0.5 ? [sideRear + 0.55 * span] : []
+        if roofRun > 1.7 { pillars.append(sideRear + 0.22 * span) }
+        let glass = Material.Glasshouse(albedo: windowColour, beltZ: zTop + 0.03, roofZ: zTop + cabinH,
+                                        frontX: cabinX + cabinL / 2, frontSlope: ta, rearX: cabinX - cabinL / 2, rearSlope: tb,
+                                        pillarX: pillars, pillarHalfWidth: 0.05, halfWidth: cabinW / 2)
+        let cabin = material(bodyColour, glass: glass)
+        prims.append(SDFPrimitive(.roundBox(half: cabinHalf, radius: min(rounding * 1.3, cabinHalf.z - 0.02)),
+                                  frame: Frame(center: cabinCentre), material: cabin,
+                                  cuts: [(frontN, dot(frontN, frontPoint)), (rearN, dot(rearN, rearPoint))]))
+
+        // Pickup bed: side walls and a tailgate behind the cabin, rising above the deck.
+        if bed {
+            let bedFront = cabinX - cabinL / 2 - 0.05, bedRear = -L / 2
+            let bedLen = bedFront - bedRear, wallH: Float = 0.22, wallT: Float = 0.07
+            for s: Float in [-1, 1] {
+                prims.append(SDFPrimitive(.roundBox(half: Vec3(bedLen / 2, wallT / 2, wallH / 2), radius: 0.02),
+                                          frame: Frame(center: Vec3((bedFront + bedRear) / 2, s * (W / 2 - wallT / 2), zTop + wallH / 2 - 0.02)),
+                                          material: body))
+            }
+            prims.append(SDFPrimitive(.roundBox(half: Vec3(wallT / 2, W / 2, wallH / 2), radius: 0.02),
+                                      frame: Frame(center: Vec3(bedRear + wallT / 2, 0, zTop + wallH / 2 - 0.02)), material: body))
+        }
+
+        // Wheels: tyres stand on the ground (z = 0); hubs sit just proud of the tyre face.
+        let axleShift = (rng.nextFloat() - 0.5) * 0.04 * L
+        for x in [wheelbase / 2 + axleShift, -wheelbase / 2 + axleShift] {
+            for s: Float in [-1, 1] {
+                let y = s * (W / 2 - wheelW / 2 + 0.03)
+                prims.append(SDFPrimitive(.cylinder(radius: wheelR, halfLength: wheelW / 2, rounding: 0.045),
+                                          frame: Frame(center: Vec3(x, y, wheelR)), material: tyre))
+                prims.append(SDFPrimitive(.cylinder(radius: wheelR * 0.58, halfLength: 0.02, rounding: 0.008),
+                                          frame: Frame(center: Vec3(x, s * (W / 2 + 0.035), wheelR)), material: hub))
+            }
+        }
+
+        // Nose: headlights and grille; tail: lights. Bumpers at both ends.
+        let lightZ = zBottom + bodyH * 0.68
+        for s: Float in [-1, 1] {
+            prims.append(SDFPrimitive(.roundBox(half: Vec3(0.05, min(0.17, W * 0.1), 0.06), radius: 0.025),
+                                      frame: Frame(center: Vec3(L / 2 - 0.03, s * (W / 2 - 0.24), min(lightZ, zTop - hoodDrop - 0.08))),
+                                      material: headlight))
+            prims.append(SDFPrimitive(.roundBox(half: Vec3(0.05, min(0.15, W * 0.09), 0.065), radius: 0.025),
+                                      frame: Frame(center: Vec3(-L / 2 + 0.03, s * (W / 2 - 0.2), zBottom + bodyH * 0.74)),
+                                      material: taillight))
+        }
+        prims.append(SDFPrimitive(.roundBox(half: Vec3(0.04, W * 0.2, bodyH * 0.13), radius: 0.02),
+                                  frame: Frame(center: Vec3(L / 2 - 0.015, 0, zBottom + bodyH * 0.5)), material: trim))
+        for s: Float in [-1, 1] {
+            prims.append(SDFPrimitive(.roundBox(half: Vec3(0.09, W / 2 - 0.06, 0.08), radius: 0.04),
+                                      frame: Frame(center: Vec3(s * (L / 2 - 0.03), 0, zBottom + 0.09)), material: trim))
+        }
+        return SceneObject(primitives: prims, materials: materials)
+    }
+}
+
+@inline(__always) func normalize(_ v: Vec3) -> Vec3 { v / length(v) }

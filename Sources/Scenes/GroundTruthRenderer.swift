@@ -1,0 +1,183 @@
+import Foundation
+import Geometry
+import ImageIO
+import NeuralCore
+
+/// Light, background and sampling of the ground-truth renderer (../shared/RIG.md).
+public struct ShadingSettings: Sendable, Equatable {
+    /// Unit vector towards the key light.
+    public var light: Vec3
+    public var ambient: Float
+    public var diffuse: Float
+    /// Linear RGB.
+    public var background: Vec3
+    /// Rays per pixel side.
+    public var supersample: Int
+
+    public init(rig: RigSpec, supersample: Int) {
+        let l = Vec3(Float(rig.lightDirection[0]), Float(rig.lightDirection[1]), Float(rig.lightDirection[2]))
+        light = l / length(l)
+        ambient = Float(rig.ambient); diffuse = Float(rig.diffuse)
+        background = Vec3(Float(rig.background[0]), Float(rig.background[1]), Float(rig.background[2]))
+        self.supersample = supersample
+    }
+}
+
+/// A rendered view. H rows, W columns.
+public struct RenderedView: Sendable {
+    public var width: Int
+    public var height: Int
+    /// (H, W, 4) sRGB colour over the background, alpha = covered fraction of the pixel.
+    public var image: RGBAImage
+    /// (H, W) camera-z depth of the surface, 0 where the pixel is mostly background.
+    public var depth: [Float]
+}
+
+/// Sphere tracer for a `SceneObject`: each ray first intersects every primitive's bounding sphere
+/// and then marches only the primitives it can meet, so most of the frame (background) costs one
+/// sphere test per primitive. Lambertian key light plus ambient in linear light, stored as sRGB.
+public struct GroundTruthRenderer: Sendable {
+    public let object: SceneObject
+    public let shading: ShadingSettings
+    let spheres: [SIMD4<Float>]          // (P) centre xyz, radius w
+    let objectSphere: SIMD4<Float>
+
+    /// Steps before a ray is declared a miss; grazing rays along a surface need many small steps.
+    static let maxSteps = 160
+    /// Hit threshold as a fraction of a sub-pixel's footprint: well below what anti-aliasing resolves.
+    static let hitFraction: Float = 0.05
+    /// Offset for the tetrahedral normal estimate (world units, objects span ~2).
+    static let normalStep: Float = 5e-4
+
+    public init(object: SceneObject, shading: ShadingSettings) {
+        self.object = object
+        self.shading = shading
+        spheres = object.primitives.map { let s = $0.boundingSphere; return SIMD4(s.center, s.radius) }
+        let b = object.bounds
+        let c = (b.lo + b.hi) / 2
+        objectSphere = SIMD4(c, length(b.hi - c))
+    }
+
+    /// Enter/exit distances of the ray o + t d (unit d) through a sphere, or nil.
+    @inline(__always)
+    static func sphereSpan(_ o: Vec3, _ d: Vec3, _ s: SIMD4<Float>) -> (Float, Float)? {
+        let oc = o - Vec3(s.x, s.y, s.z)
+        let b = dot(oc, d), c = dot(oc, oc) - s.w * s.w
+        let disc = b * b - c
+        guard disc >= 0 else { return nil }
+        let r = disc.squareRoot()
+        let t1 = -b + r
+        guard t1 > 0 else { return nil }
+        return (max(0, -b - r), t1)
+    }
+
+    /// Traces one ray; returns the hit distance, the primitive hit and the unit normal, or nil.
+    /// `scratch` holds (index, exit t) of the candidate primitives, capacity = primitive count.
+    @inline(__always)
+    func trace(_ o: Vec3, _ d: Vec3, eps epsPerUnit: Float, candidates: UnsafeMutablePointer<(Int32, Float)>) -> (t: Float, primitive: Int, normal: Vec3)? {
+        guard Self.sphereSpan(o, d, objectSphere) != nil else { return nil }
+        var n = 0
+        var tStart = Float.infinity, tEnd: Float = 0
+        for (i, s) in spheres.enumerated() {
+            if let (a, b) = Self.sphereSpan(o, d, s) {
+                candidates[n] = (Int32(i), b); n += 1
+                tStart = min(tStart, a); tEnd = max(tEnd, b)
+            }
+        }
+        guard n > 0 else { return nil }
+        return object.primitives.withUnsafeBufferPointer { prims -> (t: Float, primitive: Int, normal: Vec3)? in
+            func field(_ p: Vec3, _ t: Float) -> (Float, Int) {
+                var best = Float.infinity, which = -1
+                for k in 0..<n {
+                    let (i, exit) = candidates[k]
+                    if exit < t { continue }  // the ray has left this primitive's sphere for good
+                    let s = spheres[Int(i)]
+                    let bound = length(p - Vec3(s.x, s.y, s.z)) - s.w
+                    if bound >= best { continue }
+                    let dist = prims[Int(i)].distance(p)
+                    if dist < best { best = dist; which = Int(i) }
+                }
+                return (best, which)
+            }
+            var t = tStart
+            for _ in 0..<Self.maxSteps {
+                let p = o + d * t
+                let (dist, which) = field(p, t)
+                let eps = max(1e-5, epsPerUnit * t)
+                if dist < eps, which >= 0 {
+                    // Tetrahedral central differences for the normal.
+                    let h = Self.normalStep
+                    let k0 = Vec3(1, -1, -1), k1 = Vec3(-1, -1, 1), k2 = Vec3(-1, 1, -1), k3 = Vec3(1, 1, 1)
+                    var g = k0 * field(p + k0 * h, 0).0 + k1 * field(p + k1 * h, 0).0
+                    g += k2 * field(p + k2 * h, 0).0 + k3 * field(p + k3 * h, 0).0
+                    let len = length(g)
+                    return (t, which, len > 0 ? g / len : -d)
+                }
+                t += dist
+                if t > tEnd || !dist.isFinite { return nil }
+            }
+            return nil
+        }
+    }
+
+    /// Renders the object from `camera`. Rows run on both cores when `parallel` is true (turn it
+    /// off when the caller already renders several views in parallel).
+    public func render(camera: Camera, parallel: Bool = true) -> RenderedView {
+        let W = camera.intrinsics.width, H = camera.intrinsics.height
+        let ss = shading.supersample
+        var pixels = [Float](repeating: 0, count: W * H * 4)
+        var depth = [Float](repeating: 0, count: W * H)
+        let epsPerUnit = Self.hitFraction / Float(camera.intrinsics.focal * Double(ss))
+        let forward = Vec3(camera.rotation[2])
+        let origin = Vec3(camera.position)
+        let bgSRGB = Vec3(ColorSpace.linearToSRGB(shading.background.x), ColorSpace.linearToSRGB(shading.background.y),
+                          ColorSpace.linearToSRGB(shading.background.z))
+        pixels.withUnsafeMutableBufferPointer { pxBuffer in
+            depth.withUnsafeMutableBufferPointer { dpBuffer in
+                let px = pxBuffer.baseAddress!, dp = dpBuffer.baseAddress!
+                func body(_ rows: Range<Int>) {
+                    let candidates = UnsafeMutablePointer<(Int32, Float)>.allocate(capacity: max(1, self.spheres.count))
+                    defer { candidates.deallocate() }
+                    for j in rows {
+                        for i in 0..<W {
+                            var colour = Vec3.zero
+                            var hits = 0
+                            var zSum: Float = 0
+                            for sy in 0..<ss {
+                                for sx in 0..<ss {
+                                    let x = Double(i) + (Double(sx) + 0.5) / Double(ss)
+                                    let y = Double(j) + (Double(sy) + 0.5) / Double(ss)
+                                    let d = Vec3(camera.ray(x: x, y: y).direction)
+                                    if let hit = self.trace(origin, d, eps: epsPerUnit, candidates: candidates) {
+                                        let p = origin + d * hit.t
+                                        let m = self.object.materials[self.object.primitives[hit.primitive].material]
+                                        let lambert = max(0, dot(hit.normal, self.shading.light))
+                                        colour += m.albedo(at: p, normal: hit.normal) * (self.shading.ambient + self.shading.diffuse * lambert)
+                                        hits += 1
+                                        zSum += hit.t * dot(d, forward)
+                                    } else {
+                                        colour += self.shading.background
+                                    }
+                                }
+                            }
+                            let n = Float(ss * ss)
+                            colour /= n
+                            let o = (j * W + i) * 4
+                            if hits == 0 {
+                                px[o] = bgSRGB.x; px[o + 1] = bgSRGB.y; px[o + 2] = bgSRGB.z; px[o + 3] = 0
+                            } else {
+                                px[o] = ColorSpace.linearToSRGB(colour.x)
+                                px[o + 1] = ColorSpace.linearToSRGB(colour.y)
+                                px[o + 2] = ColorSpace.linearToSRGB(colour.z)
+                                px[o + 3] = Float(hits) / n
+                            }
+                            dp[j * W + i] = 2 * hits >= ss * ss ? zSum / Float(hits) : 0
+                        }
+                    }
+                }
+                if parallel { Parallel.forRanges(H, grain: 4, body) } else { body(0..<H) }
+            }
+        }
+        return RenderedView(width: W, height: H, image: RGBAImage(width: W, height: H, pixels: pixels), depth: depth)
+    }
+}

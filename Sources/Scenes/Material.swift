@@ -1,0 +1,96 @@
+/// Surface colour of a part. Albedos are linear RGB (converted from the sRGB palette once).
+public struct Material: Sendable, Equatable {
+    public var albedo: Vec3
+    /// A glasshouse: above `beltZ` (world z), faces that are not the roof are `glass.albedo`, except
+    /// pillar bands. Turns one cabin solid into windscreen, side and rear windows.
+    public var glass: Glasshouse?
+
+    public init(albedo: Vec3, glass: Glasshouse? = nil) { self.albedo = albedo; self.glass = glass }
+
+    public struct Glasshouse: Sendable, Equatable {
+        public var albedo: Vec3
+        /// World z of the belt line (bottom of the windows) and of the roof.
+        public var beltZ: Float
+        public var roofZ: Float
+        /// The windscreen's and rear window's lower edges (world x at the belt) and their slopes
+        /// (tan of the angle from vertical): the edges recede by slope * (z - beltZ).
+        public var frontX: Float
+        public var frontSlope: Float
+        public var rearX: Float
+        public var rearSlope: Float
+        /// x positions of the B (and C) pillars on the sides.
+        public var pillarX: [Float]
+        public var pillarHalfWidth: Float
+        /// Half width of the glasshouse; front and rear glass stop a pillar width inside it.
+        public var halfWidth: Float
+    }
+
+    /// The colour at world point p with unit normal n.
+    @inline(__always)
+    public func albedo(at p: Vec3, normal n: Vec3) -> Vec3 {
+        guard let g = glass, p.z > g.beltZ, p.z < g.roofZ - g.pillarHalfWidth, n.z < 0.97 else { return albedo }
+        let rise = p.z - g.beltZ
+        if abs(n.y) > 0.6 {
+            // Side windows: between the A and C pillars, which follow the sloped edges.
+            let front = g.frontX - g.frontSlope * rise - 1.6 * g.pillarHalfWidth
+            let rear = g.rearX + g.rearSlope * rise + 1.6 * g.pillarHalfWidth
+            guard p.x < front, p.x > rear else { return albedo }
+            for x in g.pillarX where abs(p.x - x) < g.pillarHalfWidth { return albedo }
+            return g.albedo
+        }
+        return abs(p.y) < g.halfWidth - 1.5 * g.pillarHalfWidth ? g.albedo : albedo
+    }
+
+    func scaled(by s: Float, translation t: Vec3) -> Material {
+        guard var g = glass else { return self }
+        g.beltZ = (g.beltZ + t.z) * s
+        g.roofZ = (g.roofZ + t.z) * s
+        g.frontX = (g.frontX + t.x) * s
+        g.rearX = (g.rearX + t.x) * s
+        g.pillarX = g.pillarX.map { ($0 + t.x) * s }
+        g.pillarHalfWidth *= s
+        g.halfWidth *= s
+        return Material(albedo: albedo, glass: g)
+    }
+}
+
+/// One object: a union of primitives with their materials, in the world frame of ../shared/RIG.md.
+public struct SceneObject: Sendable, Equatable {
+    public var primitives: [SDFPrimitive]
+    public var materials: [Material]
+
+    public init(primitives: [SDFPrimitive], materials: [Material]) {
+        self.primitives = primitives; self.materials = materials
+    }
+
+    /// Axis-aligned bounds (min, max) of all primitives.
+    public var bounds: (lo: Vec3, hi: Vec3) {
+        var lo = Vec3(repeating: .infinity), hi = Vec3(repeating: -.infinity)
+        for p in primitives {
+            let b = p.bounds
+            lo = pointwiseMin(lo, b.lo); hi = pointwiseMax(hi, b.hi)
+        }
+        return (lo, hi)
+    }
+
+    /// Moves the bounding-box centre to the origin and scales by `scale`, shrinking further if
+    /// needed so that the object lies inside [-fit, fit]^3.
+    public func normalized(scale: Float, fit: Float = 0.98) -> SceneObject {
+        let b = bounds
+        let t = -(b.lo + b.hi) / 2
+        let half = (b.hi - b.lo) / 2
+        let s = min(scale, fit / max(half.x, max(half.y, half.z)))
+        return SceneObject(primitives: primitives.map { $0.scaled(by: s, translation: t) },
+                           materials: materials.map { $0.scaled(by: s, translation: t) })
+    }
+
+    /// Signed distance of the union and the index of the closest primitive.
+    public func distance(_ p: Vec3) -> (distance: Float, primitive: Int) {
+        var best = Float.infinity, index = -1
+        for (i, prim) in primitives.enumerated() {
+            let d = prim.distance(p)
+            if d < best { best = d; index = i }
+        }
+        return (best, index)
+    }
+}

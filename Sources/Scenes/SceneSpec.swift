@@ -1,0 +1,189 @@
+import Foundation
+import NeuralCore
+
+/// A closed interval [lo, hi], written in JSON as a two-element array.
+public struct Span: Codable, Sendable, Equatable {
+    public var lo: Double
+    public var hi: Double
+    public init(_ lo: Double, _ hi: Double) { self.lo = lo; self.hi = hi }
+    public init(from decoder: Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        lo = try c.decode(Double.self)
+        hi = try c.decode(Double.self)
+        guard c.isAtEnd else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "a range has exactly two numbers [lo, hi]") }
+        guard lo.isFinite, hi.isFinite, lo <= hi else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "range [\(lo), \(hi)] must be finite with lo <= hi"))
+        }
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(lo); try c.encode(hi)
+    }
+    /// A uniform draw.
+    public func sample(_ rng: inout SplitMix64) -> Float { Float(lo + (hi - lo) * rng.nextDouble()) }
+}
+
+/// The camera rig and light of ../shared/RIG.md, as a scene file states them.
+public struct RigSpec: Codable, Sendable, Equatable {
+    public var distance: Double
+    public var fovDegrees: Double
+    public var azimuthRange: Span
+    public var elevationRange: Span
+    /// Direction the key light arrives from (towards the light), normalised on use.
+    public var lightDirection: [Double]
+    public var ambient: Double
+    public var diffuse: Double
+    public var background: [Double]
+}
+
+/// Default dataset sizes for a family.
+public struct ViewSpec: Codable, Sendable, Equatable {
+    public var train: Int
+    public var test: Int
+    public var resolution: Int
+    /// Rays per pixel side (2 = 2x2 supersampling).
+    public var supersample: Int
+}
+
+/// One car body style: every field is a range the generator samples uniformly.
+public struct CarType: Codable, Sendable, Equatable {
+    public var name: String
+    public var weight: Double
+    public var length: Span          // m
+    public var width: Span           // m
+    public var bodyHeight: Span      // m, lower body (below the windows)
+    public var clearance: Span       // m, ground to the body's underside
+    public var wheelRadius: Span     // m
+    public var wheelWidth: Span      // m
+    public var wheelbase: Span       // fraction of length
+    public var cabinLength: Span     // fraction of length, at the belt line
+    public var cabinHeight: Span     // m
+    public var cabinOffset: Span     // fraction of length, + towards the front
+    public var cabinWidth: Span      // fraction of width
+    public var windshield: Span      // degrees from vertical
+    public var rearWindow: Span      // degrees from vertical
+    public var hoodDrop: Span        // m the bonnet falls towards the nose
+    public var rounding: Span        // m edge radius of the body
+    public var bed: Bool?            // pickup bed behind the cabin
+}
+
+/// One chair style.
+public struct ChairType: Codable, Sendable, Equatable {
+    public var name: String
+    public var weight: Double
+    public var seatWidth: Span
+    public var seatDepth: Span
+    public var seatHeight: Span
+    public var seatThickness: Span
+    public var backHeight: Span
+    public var backTilt: Span        // degrees
+    public var legThickness: Span
+    public var legs: String          // "four" | "pedestal" | "sled"
+    public var slats: Span           // number of back slats (0 = solid back)
+    public var arms: Double          // probability of armrests
+}
+
+/// A scene family file (scenes/*.json): the generator, its parameter ranges, colours, rig and view counts.
+public struct SceneSpec: Codable, Sendable, Equatable {
+    public var name: String
+    public var generator: String
+    public var description: String?
+    /// World units per metre before fitting into [-1, 1]^3: one scale for the whole family, so
+    /// apparent size at the rig's fixed distance carries real size.
+    public var unitsPerMeter: Double
+    public var rig: RigSpec
+    public var views: ViewSpec
+    /// Named colour lists, sRGB 0...255.
+    public var palette: [String: [[Double]]]
+    /// Relative per-channel jitter applied to drawn colours.
+    public var tint: Double
+    public var cars: [CarType]?
+    public var chairs: [ChairType]?
+
+    public static let generators = ["car", "chair"]
+
+    /// Loads and validates a scene file; errors name the file and the problem.
+    public static func load(_ path: String) throws -> SceneSpec {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError(path: path, reason: "cannot read the scene file")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let spec: SceneSpec
+        do { spec = try decoder.decode(SceneSpec.self, from: data) } catch let DecodingError.keyNotFound(key, ctx) {
+            throw FileError(path: path, reason: "missing field '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))\(ctx.codingPath.isEmpty ? "" : ".")\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw FileError(path: path, reason: "wrong type at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))': \(ctx.debugDescription)")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw FileError(path: path, reason: "invalid value at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))': \(ctx.debugDescription) \(ctx.underlyingError.map { "\($0)" } ?? "")")
+        } catch {
+            throw FileError(path: path, reason: "not a valid scene file: \(error)")
+        }
+        if let problem = spec.problem { throw FileError(path: path, reason: problem) }
+        return spec
+    }
+
+    /// The first inconsistency found, or nil.
+    public var problem: String? {
+        guard Self.generators.contains(generator) else { return "unknown generator '\(generator)' (known: \(Self.generators.joined(separator: ", ")))" }
+        guard unitsPerMeter > 0, unitsPerMeter.isFinite else { return "units_per_meter must be positive" }
+        guard rig.distance > 1.5, rig.fovDegrees > 1, rig.fovDegrees < 170 else { return "rig distance must exceed 1.5 and fov lie in (1, 170) degrees" }
+        guard rig.lightDirection.count == 3, rig.background.count == 3 else { return "light_direction and background need 3 numbers" }
+        guard views.resolution >= 8, views.resolution <= 4096, views.supersample >= 1, views.supersample <= 8, views.train >= 1 else {
+            return "views: resolution 8...4096, supersample 1...8, train >= 1"
+        }
+        for (name, colours) in palette {
+            guard !colours.isEmpty, colours.allSatisfy({ $0.count == 3 && $0.allSatisfy { $0 >= 0 && $0 <= 255 } }) else {
+                return "palette '\(name)': each colour is three numbers in 0...255"
+            }
+        }
+        let needed = generator == "car" ? ["body", "window", "tyre", "hub", "headlight", "taillight", "trim"] : ["wood", "fabric", "metal"]
+        for key in needed where palette[key] == nil { return "palette needs '\(key)' for the \(generator) generator" }
+        if generator == "car" {
+            guard let cars, !cars.isEmpty, cars.allSatisfy({ $0.weight > 0 }) else { return "the car generator needs 'cars' with positive weights" }
+        } else {
+            guard let chairs, !chairs.isEmpty, chairs.allSatisfy({ $0.weight > 0 && ["four", "pedestal", "sled"].contains($0.legs) }) else {
+                return "the chair generator needs 'chairs' with positive weights and legs four|pedestal|sled"
+            }
+        }
+        return nil
+    }
+
+    /// A colour from a named palette list, converted to linear RGB, with the family's tint jitter.
+    func colour(_ name: String, _ rng: inout SplitMix64, jitter: Bool = true) -> Vec3 {
+        let list = palette[name]!
+        let c = list[rng.nextInt(list.count)]
+        var v = Vec3(Float(c[0]), Float(c[1]), Float(c[2])) / 255
+        if jitter {
+            for i in 0..<3 { v[i] = min(1, max(0, v[i] * (1 + Float(tint) * (2 * rng.nextFloat() - 1)))) }
+        }
+        return Vec3(srgbToLinear(v.x), srgbToLinear(v.y), srgbToLinear(v.z))
+    }
+
+    private func srgbToLinear(_ c: Float) -> Float { c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4) }
+
+    /// Draws an index with probability proportional to the weights.
+    static func pick(_ weights: [Double], _ rng: inout SplitMix64) -> Int {
+        var u = rng.nextDouble() * weights.reduce(0, +)
+        for (i, w) in weights.enumerated() {
+            if u < w { return i }
+            u -= w
+        }
+        return weights.count - 1
+    }
+
+    /// The object for (seed, index): each object has its own random stream, so objects can be
+    /// generated in any order and a dataset is the same whatever the thread count.
+    public func makeObject(seed: UInt64, index: Int) -> (object: SceneObject, style: String) {
+        var mixer = SplitMix64(seed: seed &+ UInt64(index) &* 0xD1B5_4A32_D192_ED03)
+        var rng = SplitMix64(seed: mixer.next())
+        switch generator {
+        case "car":
+            let t = cars![Self.pick(cars!.map(\.weight), &rng)]
+            return (CarGenerator(spec: self).make(t, &rng).normalized(scale: Float(unitsPerMeter)), t.name)
+        default:
+            let t = chairs![Self.pick(chairs!.map(\.weight), &rng)]
+            return (ChairGenerator(spec: self).make(t, &rng).normalized(scale: Float(unitsPerMeter)), t.name)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// A progress line on stderr with rate and ETA. On a terminal it redraws in place at most ten
+/// times a second; elsewhere (logs, CI) it prints a plain line every 10% so logs stay short.
+final class ProgressBar {
+    let total: Int
+    let label: String
+    let unit: String
+    let quiet: Bool
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private var lastDecile = -1
+    private let tty = isatty(STDERR_FILENO) != 0
+
+    init(total: Int, label: String, unit: String, quiet: Bool = false) {
+        self.total = max(1, total); self.label = label; self.unit = unit; self.quiet = quiet
+    }
+
+    static func clock(_ s: Double) -> String {
+        guard s.isFinite, s >= 0 else { return "--:--" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+    }
+
+    func update(_ done: Int, extra: String = "") {
+        guard !quiet else { return }
+        let now = Date()
+        let elapsed = now.timeIntervalSince(start)
+        let rate = Double(done) / max(elapsed, 1e-9)
+        let eta = Double(total - done) / max(rate, 1e-9)
+        let fraction = Double(done) / Double(total)
+        let line = String(format: "%@ %3.0f%% %d/%d %@  %.1f %@/s  elapsed %@  ETA %@%@", label, fraction * 100, done, total, unit,
+                          rate, unit, Self.clock(elapsed), done >= total ? "0:00" : Self.clock(eta), extra.isEmpty ? "" : "  " + extra)
+        if tty {
+            guard done >= total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
+            lastDraw = now
+            let width = 24, filled = Int(fraction * Double(width))
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(line)".utf8))
+            if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else {
+            let decile = Int(fraction * 10)
+            guard decile > lastDecile else { return }
+            lastDecile = decile
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+}
