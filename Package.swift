@@ -42,6 +42,7 @@ let package = Package(
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NeuralCore"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
+        .testTarget(name: "CLITests", dependencies: ["nerfinv"]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes", "Geometry", "ImageIO", "NeuralCore", "Datasets"]),
     ],
     swiftLanguageModes: [.v5],

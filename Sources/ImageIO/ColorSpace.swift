@@ -10,6 +10,7 @@ public enum ColorSpace {
     @inline(__always)
     public static func linearToSRGB(_ c: Float) -> Float {
         let x = min(max(c, 0), 1)
+        if x == 1 { return 1 }  // the formula gives 0.99999994 in float; white must stay exactly white
         return x <= 0.0031308 ? 12.92 * x : 1.055 * pow(x, 1 / 2.4) - 0.055
     }
 }

@@ -111,16 +111,28 @@ public struct SceneSpec: Codable, Sendable, Equatable {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let spec: SceneSpec
         do { spec = try decoder.decode(SceneSpec.self, from: data) } catch let DecodingError.keyNotFound(key, ctx) {
-            throw FileError(path: path, reason: "missing field '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))\(ctx.codingPath.isEmpty ? "" : ".")\(key.stringValue)'")
+            throw FileError(path: path, reason: "missing field '\(fieldPath(ctx.codingPath + [key]))'")
         } catch let DecodingError.typeMismatch(_, ctx) {
-            throw FileError(path: path, reason: "wrong type at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))': \(ctx.debugDescription)")
-        } catch let DecodingError.dataCorrupted(ctx) {
-            throw FileError(path: path, reason: "invalid value at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))': \(ctx.debugDescription) \(ctx.underlyingError.map { "\($0)" } ?? "")")
+            throw FileError(path: path, reason: "wrong type at '\(fieldPath(ctx.codingPath))': \(ctx.debugDescription)")
+        } catch let DecodingError.dataCorrupted(ctx) where !ctx.codingPath.isEmpty {
+            throw FileError(path: path, reason: "invalid value at '\(fieldPath(ctx.codingPath))': \(ctx.debugDescription)")
         } catch {
-            throw FileError(path: path, reason: "not a valid scene file: \(error)")
+            throw FileError(path: path, reason: "not a valid scene file (JSON syntax error)")
         }
         if let problem = spec.problem { throw FileError(path: path, reason: problem) }
         return spec
+    }
+
+    /// A coding path as the file spells it: snake_case keys, [i] for array elements.
+    static func fieldPath(_ path: [CodingKey]) -> String {
+        var out = ""
+        for key in path {
+            if let i = key.intValue { out += "[\(i)]"; continue }
+            var snake = ""
+            for ch in key.stringValue { if ch.isUppercase { snake += "_" + ch.lowercased() } else { snake.append(ch) } }
+            out += (out.isEmpty ? "" : ".") + snake
+        }
+        return out
     }
 
     /// The first inconsistency found, or nil.
