@@ -32,10 +32,12 @@ let package = Package(
         .target(name: "Scenes", dependencies: ["NeuralCore", "Geometry", "ImageIO"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "Datasets", dependencies: ["NeuralCore", "Geometry", "ImageIO"]),
+        .target(name: "Model", dependencies: ["NeuralCore", "Geometry", "ImageIO", "Datasets"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .executableTarget(
             name: "nerfinv",
             dependencies: [
-                "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets",
+                "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets", "Model",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +45,7 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NeuralCore"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
         .testTarget(name: "CLITests", dependencies: ["nerfinv"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "Geometry"]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes", "Geometry", "ImageIO", "NeuralCore", "Datasets"]),
     ],
     swiftLanguageModes: [.v5],

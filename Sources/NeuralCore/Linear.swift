@@ -12,9 +12,13 @@ public enum Linear {
     /// The kernels used when a shape allows both (tests flip this to compare the two paths).
     nonisolated(unsafe) public static var preferred: Kernel = fusedAvailable ? .fused : .blas
 
-    /// The fused kernels handle feature counts that are multiples of 8 (one AVX2 register).
+    /// Weights above this many floats leave L1/L2, where OpenBLAS's packing and threads win.
+    static let fusedMaxWeights = 65536
+
+    /// The fused kernels handle feature counts that are multiples of 8 (one AVX2 register) and
+    /// weight matrices small enough to stay in cache.
     static func kernel(I: Int, O: Int) -> Kernel {
-        preferred == .fused && fusedAvailable && I % 8 == 0 && O % 8 == 0 ? .fused : .blas
+        preferred == .fused && fusedAvailable && I % 8 == 0 && O % 8 == 0 && I * O <= fusedMaxWeights ? .fused : .blas
     }
 
     /// Rows per thread below which splitting costs more than it saves.

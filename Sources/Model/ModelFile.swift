@@ -1,0 +1,73 @@
+import Foundation
+import NeuralCore
+
+/// What a model file says about itself (saved as the file's JSON config).
+public struct ModelConfig: Codable, Sendable {
+    public var format = "nerfinv-model"
+    public var decoder: DecoderConfig
+    /// The scene family and rig the model was trained for (../shared/RIG.md).
+    public var scene: String
+    public var cameraDistance: Double
+    public var fovDegrees: Double
+    public var resolution: Int
+    /// Ids of the training objects, in the order of the code table rows.
+    public var objects: [String]
+    public var training: TrainConfig?
+    /// Free-form provenance: the command, steps, wall time, quality.
+    public var notes: [String: String] = [:]
+
+    public init(decoder: DecoderConfig, scene: String, cameraDistance: Double, fovDegrees: Double, resolution: Int,
+                objects: [String], training: TrainConfig?, notes: [String: String] = [:]) {
+        self.decoder = decoder; self.scene = scene; self.cameraDistance = cameraDistance; self.fovDegrees = fovDegrees
+        self.resolution = resolution; self.objects = objects; self.training = training; self.notes = notes
+    }
+}
+
+/// A trained model: decoder weights, one identity code per training object, and their mean
+/// (the start of optimisation-only inversion).
+public final class NeRFModel {
+    public var config: ModelConfig
+    public let decoder: TriplaneDecoder
+    public let codes: Tensor      // (O, D)
+
+    public init(config: ModelConfig, decoder: TriplaneDecoder, codes: Tensor) {
+        self.config = config; self.decoder = decoder; self.codes = codes
+    }
+
+    /// The mean identity code (D).
+    public var meanCode: [Float] {
+        let O = codes.shape[0], D = codes.shape[1]
+        var m = [Float](repeating: 0, count: D)
+        for o in 0..<O { for d in 0..<D { m[d] += codes[o * D + d] } }
+        return m.map { $0 / Float(max(1, O)) }
+    }
+
+    public func save(to path: String, dtype: ParameterFile.DType = .f16, extra: [(name: String, tensor: Tensor)] = [],
+                     metadata: [String: String] = [:]) throws {
+        try ParameterFile.write(to: path, tensors: decoder.parameters + [("codes", codes)] + extra, config: config,
+                                metadata: metadata, dtype: dtype)
+    }
+
+    /// Loads a model file; errors name the file and what does not fit.
+    public static func load(_ path: String) throws -> (model: NeRFModel, contents: ParameterFile.Contents<ModelConfig>) {
+        let contents = try ParameterFile.read(from: path, config: ModelConfig.self)
+        guard let config = contents.config, config.format == "nerfinv-model" else {
+            throw FileError(path: path, reason: "not a nerfinv model (its header has no nerfinv-model config)")
+        }
+        let named = Dictionary(contents.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let decoder: TriplaneDecoder
+        do { decoder = try TriplaneDecoder(config: config.decoder, tensors: named) } catch {
+            throw FileError(path: path, reason: "\(error)")
+        }
+        guard let codes = named["codes"], codes.shape.count == 2, codes.shape[1] == config.decoder.codeDim else {
+            throw FileError(path: path, reason: "missing or misshapen code table")
+        }
+        return (NeRFModel(config: config, decoder: decoder, codes: codes), contents)
+    }
+
+    /// SHA-256 of the file's bytes, hex (latent files name the model they belong to).
+    public static func fingerprint(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, reason: "cannot read") }
+        return SHA256.hex(data)
+    }
+}

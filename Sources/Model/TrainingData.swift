@@ -1,0 +1,53 @@
+import Datasets
+import Foundation
+import Geometry
+import ImageIO
+import NeuralCore
+
+/// A multi-view dataset held in memory for training: 8-bit pixels and cameras per view.
+/// O objects, V views each, H W image size.
+public final class TrainingData {
+    public struct View {
+        public var pixels: [UInt8]   // (H, W, 3) sRGB over white
+        public var camera: Camera
+        public init(pixels: [UInt8], camera: Camera) { self.pixels = pixels; self.camera = camera }
+    }
+    public let ids: [String]
+    public let objects: [[View]]
+    public let width: Int
+    public let height: Int
+
+    public init(ids: [String], objects: [[View]], width: Int, height: Int) {
+        self.ids = ids; self.objects = objects; self.width = width; self.height = height
+    }
+
+    /// Loads every object of an SRN-layout folder (objects in parallel); `progress(done, total)`.
+    public static func load(root: String, limit: Int? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TrainingData {
+        var ids = try SRNDataset.objectIDs(root: root)
+        if let limit { ids = Array(ids.prefix(limit)) }
+        guard !ids.isEmpty else { throw FileError(path: root, reason: "no objects (folders with intrinsics.txt) in the dataset") }
+        var objects = [[View]?](repeating: nil, count: ids.count)
+        var failure: Error? = nil
+        let lock = NSLock()
+        var done = 0
+        DispatchQueue.concurrentPerform(iterations: ids.count) { i in
+            do {
+                let o = try SRNDataset.loadObject("\(root)/\(ids[i])", withDepth: false)
+                let views = o.views.map { v in
+                    View(pixels: v.image.pixels.enumerated().compactMap { $0.offset % 4 == 3 ? nil : UInt8(min(255, max(0, $0.element * 255 + 0.5))) },
+                         camera: v.camera)
+                }
+                lock.lock(); objects[i] = views; done += 1; let d = done; lock.unlock()
+                progress?(d, ids.count)
+            } catch { lock.lock(); failure = failure ?? error; lock.unlock() }
+        }
+        if let failure { throw failure }
+        let first = objects[0]![0].camera.intrinsics
+        for (i, views) in objects.enumerated() {
+            for v in views! where v.camera.intrinsics.width != first.width || v.camera.intrinsics.height != first.height {
+                throw FileError(path: "\(root)/\(ids[i])", reason: "views of different sizes (\(v.camera.intrinsics.width)x\(v.camera.intrinsics.height) vs \(first.width)x\(first.height))")
+            }
+        }
+        return TrainingData(ids: ids, objects: objects.map { $0! }, width: first.width, height: first.height)
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Opt-in wall-clock accounting of named phases (for `nerfinv bench ... --profile`). Disabled, a
+/// phase costs one branch.
+public enum Profiler {
+    nonisolated(unsafe) public static var enabled = false
+    nonisolated(unsafe) static var totals: [String: Double] = [:]
+    nonisolated(unsafe) static var order: [String] = []
+
+    @inline(__always)
+    public static func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        guard enabled else { return try body() }
+        let t0 = Timing.now()
+        let result = try body()
+        let dt = Timing.now() - t0
+        if totals[name] == nil { order.append(name) }
+        totals[name, default: 0] += dt
+        return result
+    }
+
+    public static func reset() { totals = [:]; order = [] }
+
+    /// Phases in first-seen order with their total seconds.
+    public static var report: [(name: String, seconds: Double)] { order.map { ($0, totals[$0]!) } }
+}

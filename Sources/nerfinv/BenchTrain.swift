@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Geometry
+import Model
+import NeuralCore
+import Scenes
+
+/// `nerfinv bench train`: seconds per training step on in-memory generated cars.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Seconds per training step (default 4 objects x 1024 rays) and the decoder's GFLOPS as a share of raw sgemm.",
+        discussion: "Example: nerfinv bench train --steps 20 --profile"
+    )
+
+    @OptionGroup var options: BenchOptions
+
+    @Option(help: "Objects per batch.")
+    var objects: Int = 4
+
+    @Option(help: "Rays per object.")
+    var rays: Int = 1024
+
+    @Option(help: "Timed steps (after 3 warm-up steps).")
+    var steps: Int = 20
+
+    @Flag(help: "Also print where the time goes.")
+    var profile = false
+
+    func validate() throws {
+        guard objects >= 1, objects <= 64, rays >= 1, rays <= 65536, steps >= 1, steps <= 10000 else {
+            throw ValidationError("--objects 1...64, --rays 1...65536, --steps 1...10000")
+        }
+    }
+
+    /// A small in-memory dataset rendered from scenes/cars.json's generator (no files needed).
+    static func syntheticData(objects: Int, views: Int = 8, size: Int = 64) throws -> TrainingData {
+        let spec = try SceneSpec.load(SceneLocator.cars())
+        var rng = SplitMix64(seed: 99)
+        var all: [[TrainingData.View]] = []
+        for o in 0..<objects {
+            let r = GroundTruthRenderer(object: spec.makeObject(seed: 99, index: o).object,
+                                        shading: ShadingSettings(rig: spec.rig, supersample: 1))
+            all.append((0..<views).map { _ in
+                let cam = Rig.camera(azimuth: 360 * rng.nextDouble(), elevation: 5 + 40 * rng.nextDouble(), width: size, height: size)
+                let img = r.render(camera: cam).image
+                return TrainingData.View(pixels: img.pixels.enumerated().compactMap { $0.offset % 4 == 3 ? nil : UInt8($0.element * 255 + 0.5) },
+                                         camera: cam)
+            })
+        }
+        return TrainingData(ids: (0..<objects).map { "bench-\($0)" }, objects: all, width: size, height: size)
+    }
+
+    func run() throws {
+        options.apply()
+        let data = try Self.syntheticData(objects: objects)
+        var config = TrainConfig()
+        config.objectsPerBatch = objects
+        config.raysPerObject = rays
+        let trainer = Trainer(data: data, config: config, decoderConfig: DecoderConfig())
+        for _ in 0..<3 { trainer.trainStep() }
+        Profiler.enabled = profile
+        Profiler.reset()
+        var times: [Double] = []
+        for _ in 0..<steps {
+            let t0 = Timing.now()
+            trainer.trainStep()
+            times.append(Timing.now() - t0)
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        let dc = trainer.decoder.config
+        let N = Double(objects * rays * dc.samplesPerRay)
+        let mlpFlops = 2 * N * Double(dc.planeChannels * dc.hidden + dc.hidden * dc.hidden + dc.hidden * 4) * 3
+        let genFlops = 2 * Double(objects * dc.codeDim * dc.planeCount) * 3
+        let gflops = (mlpFlops + genFlops) / median / 1e9
+        print(String(format: "train step (%d objects x %d rays, %d samples/ray): median %.4f s over %d steps (min %.4f, max %.4f)",
+                     objects, rays, dc.samplesPerRay, median, steps, times.first!, times.last!))
+        print(String(format: "  %.0f rays/s; decoder dense layers %.1f GFLOPS", Double(objects * rays) / median, gflops))
+        if profile {
+            for (name, s) in Profiler.report { print(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }
+        }
+    }
+}
+
+/// Finds scenes/cars.json from the working directory or beside the executable's checkout.
+enum SceneLocator {
+    static func cars() throws -> String {
+        var candidates = ["scenes/cars.json"]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 { candidates.append(dir.appendingPathComponent("scenes/cars.json").path); dir = dir.deletingLastPathComponent() }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw ValidationError("cannot find scenes/cars.json; run from the nerfinv checkout")
+        }
+        return found
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import ImageIO
+import Model
+import NeuralCore
+
+/// Set by SIGINT/SIGTERM: the training loop saves a checkpoint and stops cleanly.
+nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
+
+/// `nerfinv train`: auto-decoder training of the triplane decoder and a code per object.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the decoder and one identity code per training object on a multi-view dataset.",
+        discussion: """
+        Examples:
+          nerfinv train --data data/cars_train --out models/cars.nvm --steps 20000
+          nerfinv train --data data/cars_train --out models/cars.nvm --resume
+        Writes <out> (fp16 model), <out>.ckpt (fp32 checkpoint with optimiser state, every few minutes
+        and on Ctrl-C), <out>.log.csv and <out>.curve.png. --resume continues the same run exactly.
+        """
+    )
+
+    @Option(help: "Training set folder (SRN layout, from `nerfinv generate`).")
+    var data: String
+
+    @Option(help: "Model file to write.")
+    var out: String
+
+    @Option(help: "Total optimisation steps of the run.")
+    var steps: Int?
+
+    @Flag(help: "Continue from <out>.ckpt.")
+    var resume = false
+
+    @Option(help: "Random seed (initialisation, batches, sampling).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Threads for nerfinv's loops and OpenBLAS.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Objects per batch.")
+    var objectsPerBatch: Int = 8
+
+    @Option(help: "Rays per object per batch.")
+    var raysPerObject: Int = 512
+
+    @Option(help: "Use only the first N objects of the dataset.")
+    var limitObjects: Int?
+
+    @Option(help: "Minutes between checkpoints.")
+    var checkpointMinutes: Double = 5
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    func validate() throws {
+        if let steps, steps < 1 || steps > 10_000_000 { throw ValidationError("--steps must be in 1...10000000") }
+        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
+        guard objectsPerBatch >= 1, objectsPerBatch <= 256 else { throw ValidationError("--objects-per-batch must be in 1...256") }
+        guard raysPerObject >= 1, raysPerObject <= 65536 else { throw ValidationError("--rays-per-object must be in 1...65536") }
+        guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }
+        if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
+        guard out.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
+    }
+
+    func run() throws {
+        Parallel.threads = threads
+        BLAS.threads = threads
+        let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: outDir.isEmpty ? "." : outDir, withIntermediateDirectories: true)
+        let ckpt = out + ".ckpt", logPath = out + ".log.csv", curvePath = out + ".curve.png"
+        if !quiet { FileHandle.standardError.write(Data("loading \(data)...\n".utf8)) }
+        let dataset = try TrainingData.load(root: data, limit: limitObjects)
+        var config = TrainConfig()
+        config.steps = steps ?? config.steps
+        config.objectsPerBatch = objectsPerBatch
+        config.raysPerObject = raysPerObject
+        config.seed = seed
+        let trainer = Trainer(data: dataset, config: config, decoderConfig: DecoderConfig())
+        var log = TrainingLog(path: logPath)
+        if resume {
+            guard FileManager.default.fileExists(atPath: ckpt) else { throw FileError(path: ckpt, reason: "no checkpoint to resume from") }
+            try trainer.restore(from: ckpt)
+            try log.reload()
+            if !quiet { FileHandle.standardError.write(Data("resumed at step \(trainer.step) from \(ckpt)\n".utf8)) }
+        } else if FileManager.default.fileExists(atPath: ckpt) {
+            throw ValidationError("\(ckpt) exists: pass --resume to continue that run, or remove it to start over")
+        }
+        let modelConfig = { (notes: [String: String]) in
+            ModelConfig(decoder: trainer.decoder.config, scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: dataset.width,
+                        objects: dataset.ids, training: trainer.config, notes: notes)
+        }
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        let bar = ProgressBar(total: trainer.config.steps, label: "train", unit: "steps", quiet: quiet)
+        let t0 = Date()
+        var lastCheckpoint = Date()
+        var window: [Float] = []
+        let raysPerStep = Double(min(trainer.config.objectsPerBatch, dataset.ids.count) * trainer.config.raysPerObject)
+        let startStep = trainer.step
+        while trainer.step < trainer.config.steps && stopRequested == 0 {
+            let loss = trainer.trainStep()
+            guard loss.isFinite else { throw ValidationError("training diverged at step \(trainer.step) (loss \(loss)); lower the learning rate") }
+            window.append(loss)
+            if window.count > 50 { window.removeFirst() }
+            let mean = window.reduce(0, +) / Float(window.count)
+            let psnr = -10 * log10(Double(max(mean, 1e-10)))
+            let elapsed = Date().timeIntervalSince(t0)
+            let raysPerSecond = Double(trainer.step - startStep) * raysPerStep / max(elapsed, 1e-9)
+            if trainer.step % 25 == 0 || trainer.step == trainer.config.steps {
+                log.append(step: trainer.step, loss: Double(mean), psnr: psnr, lrScale: Double(trainer.lrScale(trainer.step)),
+                           raysPerSecond: raysPerSecond, seconds: log.offsetSeconds + elapsed)
+            }
+            bar.update(trainer.step, extra: String(format: "loss %.5f  PSNR %.2f dB  %.0f rays/s", mean, psnr, raysPerSecond))
+            if Date().timeIntervalSince(lastCheckpoint) > checkpointMinutes * 60 {
+                try trainer.saveCheckpoint(ckpt, modelConfig: modelConfig([:]))
+                try log.flush()
+                try? TrainingCurve.write(log: log, to: curvePath)
+                lastCheckpoint = Date()
+            }
+        }
+        try trainer.saveCheckpoint(ckpt, modelConfig: modelConfig([:]))
+        try log.flush()
+        try TrainingCurve.write(log: log, to: curvePath)
+        if stopRequested != 0 {
+            FileHandle.standardError.write(Data("\ninterrupted at step \(trainer.step): checkpoint saved to \(ckpt); continue with --resume\n".utf8))
+            throw ExitCode(130)
+        }
+        let notes = ["steps": "\(trainer.step)", "train_seconds": String(format: "%.0f", log.offsetSeconds + Date().timeIntervalSince(t0)),
+                     "final_batch_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? ""]
+        let model = NeRFModel(config: modelConfig(notes), decoder: trainer.decoder, codes: trainer.codes)
+        try model.save(to: out)
+        if !quiet { print("wrote \(out) (\(trainer.step) steps); log \(logPath), curve \(curvePath)") }
+    }
+}

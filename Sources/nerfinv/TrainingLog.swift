@@ -1,0 +1,33 @@
+import Foundation
+import NeuralCore
+
+/// train_log.csv: one row every 25 steps; kept across --resume.
+struct TrainingLog {
+    struct Row { var step: Int; var loss: Double; var psnr: Double; var lrScale: Double; var raysPerSecond: Double; var seconds: Double }
+    let path: String
+    var rows: [Row] = []
+    /// Wall time of the earlier sessions of a resumed run.
+    var offsetSeconds: Double = 0
+
+    init(path: String) { self.path = path }
+
+    mutating func reload() throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        rows = text.split(separator: "\n").dropFirst().compactMap { line in
+            let f = line.split(separator: ",").compactMap { Double($0) }
+            return f.count == 6 ? Row(step: Int(f[0]), loss: f[1], psnr: f[2], lrScale: f[3], raysPerSecond: f[4], seconds: f[5]) : nil
+        }
+        offsetSeconds = rows.last?.seconds ?? 0
+    }
+
+    mutating func append(step: Int, loss: Double, psnr: Double, lrScale: Double, raysPerSecond: Double, seconds: Double) {
+        rows.removeAll { $0.step >= step }  // a resumed run overwrites rows past its checkpoint
+        rows.append(Row(step: step, loss: loss, psnr: psnr, lrScale: lrScale, raysPerSecond: raysPerSecond, seconds: seconds))
+    }
+
+    func flush() throws {
+        var text = "step,loss,psnr_db,lr_scale,rays_per_second,seconds\n"
+        for r in rows { text += String(format: "%d,%.6f,%.3f,%.4f,%.0f,%.1f\n", r.step, r.loss, r.psnr, r.lrScale, r.raysPerSecond, r.seconds) }
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+}

@@ -1,0 +1,152 @@
+import Model
+import NeuralCore
+import XCTest
+
+final class ModelGradientTests: XCTestCase {
+    func testVolumeCompositeBackward() {
+        var rng = SplitMix64(seed: 60)
+        let (R, S) = (5, 7)
+        let sigma = Tensor([R, S]), color = Tensor([R, S, 3]), delta = Tensor([R, S]), t = Tensor([R, S])
+        sigma.fillUniform(0, 3, rng: &rng); color.fillUniform(0, 1, rng: &rng); delta.fillUniform(0.05, 0.3, rng: &rng)
+        let rgb = Tensor([R, 3]), opacity = Tensor([R]), weights = Tensor([R, S])
+        let bg = SIMD3<Float>(1, 0.9, 0.8)
+        let out = Tensor([R, 4])
+        let dOpacityWeight = Tensor([R])
+        checkGradients("VolumeComposite", inputs: [sigma, color], forward: {
+            VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: sigma.data,
+                                    color: color.data, delta: delta.data, t: t.data, background: bg, R: R, S: S)
+            for r in 0..<R { for c in 0..<3 { out[r * 4 + c] = rgb[r * 3 + c] }; out[r * 4 + 3] = opacity[r] }
+            return out
+        }, backward: { d, g in
+            let dRGB = Tensor([R, 3])
+            for r in 0..<R { for c in 0..<3 { dRGB[r * 3 + c] = d[r * 4 + c] }; dOpacityWeight[r] = d[r * 4 + 3] }
+            VolumeComposite.backward(dSigma: g[0].data, dColor: g[1].data, dRGB: dRGB.data, dOpacity: dOpacityWeight.data, weights: weights.data,
+                                     sigma: sigma.data, color: color.data, delta: delta.data, background: bg, R: R, S: S)
+        })
+    }
+
+    func testFieldHeadBackward() {
+        var rng = SplitMix64(seed: 61)
+        let N = 20
+        let raw = random([N, 4], &rng, std: 2), sigma = Tensor([N]), rgb = Tensor([N, 3]), out = Tensor([N, 4])
+        checkGradients("FieldHead", inputs: [raw], forward: {
+            FieldHead.forward(sigma: sigma.data, rgb: rgb.data, raw: raw.data, bias: -1, N: N)
+            for n in 0..<N { out[4 * n] = sigma[n]; for c in 0..<3 { out[4 * n + 1 + c] = rgb[3 * n + c] } }
+            return out
+        }, backward: { d, g in
+            let dS = Tensor([N]), dC = Tensor([N, 3])
+            for n in 0..<N { dS[n] = d[4 * n]; for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] } }
+            FieldHead.backward(dRaw: g[0].data, dSigma: dS.data, dRGB: dC.data, raw: raw.data, sigma: sigma.data, rgb: rgb.data, bias: -1, N: N)
+        })
+    }
+
+    func testFusedMLPMatchesLayerByLayerAndItsGradients() throws {
+        try XCTSkipUnless(Linear.fusedAvailable, "no AVX2: the fused MLP is not used")
+        var rng = SplitMix64(seed: 62)
+        let N = 300, C = 16, H = 24
+        let x = random([N, C], &rng), w1 = random([H, C], &rng, std: 0.4), b1 = random([H], &rng), w2 = random([H, H], &rng, std: 0.3)
+        let b2 = random([H], &rng), w3 = random([4, H], &rng, std: 0.3), b3 = random([4], &rng)
+        let layers = [MLPLayer(weight: w1.data, bias: b1.data, inputs: C, outputs: H), MLPLayer(weight: w2.data, bias: b2.data, inputs: H, outputs: H),
+                      MLPLayer(weight: w3.data, bias: b3.data, inputs: H, outputs: 4)]
+        XCTAssertTrue(FusedMLP.supports(layers))
+        let fused = Tensor([N, 4]), h1 = Tensor([N, H]), h2 = Tensor([N, H]), ref = Tensor([N, 4])
+        FusedMLP.forward(out: fused.data, inp: x.data, layers: layers, N: N)
+        Linear.forward(out: h1.data, inp: x.data, weight: w1.data, bias: b1.data, N: N, I: C, O: H, relu: true)
+        Linear.forward(out: h2.data, inp: h1.data, weight: w2.data, bias: b2.data, N: N, I: H, O: H, relu: true)
+        Linear.forward(out: ref.data, inp: h2.data, weight: w3.data, bias: b3.data, N: N, I: H, O: 4)
+        for i in 0..<(N * 4) { XCTAssertEqual(fused[i], ref[i], accuracy: 1e-4) }
+        // Backward against the layer-by-layer path, exactly (no finite differences, so no ReLU kinks).
+        let dy = random([N, 4], &rng)
+        let fusedGrads = [Tensor([N, C]), Tensor([H, C]), Tensor([H]), Tensor([H, H]), Tensor([H]), Tensor([4, H]), Tensor([4])]
+        FusedMLP.backward(dInp: fusedGrads[0].data, dWeights: [fusedGrads[1].data, fusedGrads[3].data, fusedGrads[5].data],
+                          dBiases: [fusedGrads[2].data, fusedGrads[4].data, fusedGrads[6].data], dOut: dy.data, inp: x.data, layers: layers, N: N)
+        let refGrads = fusedGrads.map { Tensor($0.shape) }
+        let dh2 = Tensor([N, H]), dh1 = Tensor([N, H])
+        Linear.backward(dInp: dh2.data, dWeight: refGrads[5].data, dBias: refGrads[6].data, dOut: dy.data, inp: h2.data, weight: w3.data, N: N, I: H, O: 4)
+        Linear.backward(dInp: dh1.data, dWeight: refGrads[3].data, dBias: refGrads[4].data, dOut: dh2.data, inp: h1.data, weight: w2.data,
+                        N: N, I: H, O: H, relu: true, out: h2.data)
+        Linear.backward(dInp: refGrads[0].data, dWeight: refGrads[1].data, dBias: refGrads[2].data, dOut: dh1.data, inp: x.data, weight: w1.data,
+                        N: N, I: C, O: H, relu: true, out: h1.data)
+        for (k, (a, b)) in zip(fusedGrads, refGrads).enumerated() {
+            for i in 0..<a.count { XCTAssertEqual(a[i], b[i], accuracy: 2e-3 * max(1, abs(b[i])), "gradient \(k) element \(i)") }
+        }
+        // And against finite differences, on inputs kept away from the ReLU kinks by small perturbations.
+        checkGradients("FusedMLP", inputs: [w3, b3], eps: 1e-4, samplesPerInput: 30, forward: {
+            FusedMLP.forward(out: fused.data, inp: x.data, layers: layers, N: N); return fused
+        }, backward: { d, g in
+            let dx = Tensor([N, C]), dw1 = Tensor([H, C]), db1 = Tensor([H]), dw2 = Tensor([H, H]), db2 = Tensor([H])
+            FusedMLP.backward(dInp: dx.data, dWeights: [dw1.data, dw2.data, g[0].data], dBiases: [db1.data, db2.data, g[1].data],
+                              dOut: d.data, inp: x.data, layers: layers, N: N)
+        })
+    }
+
+    func testDecoderBackwardCodesWeightsAndPoints() {
+        var config = DecoderConfig()
+        config.codeDim = 8; config.planeResolution = 4; config.planeChannels = 8; config.hidden = 16
+        var rng = SplitMix64(seed: 63)
+        let saved = Linear.preferred
+        defer { Linear.preferred = saved }
+        for kernel in [Linear.Kernel.fused, .blas] {
+            Linear.preferred = kernel
+            let dec = TriplaneDecoder(config: config, rng: &rng)
+            let B = 2, P = 9, N = B * P
+            let codes = random([B, config.codeDim], &rng, std: 0.5)
+            let points = Tensor([N, 3])
+            points.fillUniform(-0.9, 0.9, rng: &rng)
+            let acts = TriplaneDecoder.Activations(config: config, B: B, N: N)
+            let out = Tensor([N, 4])
+            let params = dec.parameters.map(\.tensor)
+            checkGradients("decoder \(kernel)", inputs: [codes, points] + params, eps: 5e-4, rtol: 3e-2, atol: 3e-3, samplesPerInput: 12, forward: {
+                dec.generate(planes: acts.planes.data, codes: codes.data, B: B)
+                dec.field(points: points.data, acts: acts)
+                for n in 0..<N { out[4 * n] = acts.sigma[n]; for c in 0..<3 { out[4 * n + 1 + c] = acts.rgb[3 * n + c] } }
+                return out
+            }, backward: { d, g in
+                let dS = Tensor([N]), dC = Tensor([N, 3])
+                for n in 0..<N { dS[n] = d[4 * n]; for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] } }
+                let grads = zip(dec.parameters, g.dropFirst(2)).map { (name: $0.name, tensor: $1) }
+                dec.backward(dSigma: dS.data, dRGB: dC.data, acts: acts, codes: codes.data, points: points.data, grads: grads,
+                             dCodes: g[0].data, dPoints: g[1].data)
+            })
+        }
+    }
+}
+
+final class VolumePropertyTests: XCTestCase {
+    func composite(sigma: [Float], color: [Float], delta: Float = 0.1, bg: SIMD3<Float> = SIMD3(1, 1, 1)) -> (rgb: [Float], opacity: Float, weights: [Float]) {
+        let S = sigma.count
+        let s = Tensor([1, S], values: sigma), c = Tensor([1, S, 3], values: color), d = Tensor([1, S]), t = Tensor([1, S])
+        d.fill(delta)
+        for i in 0..<S { t[i] = Float(i) * delta }
+        let rgb = Tensor([1, 3]), o = Tensor([1]), w = Tensor([1, S])
+        VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: o.data, weights: w.data, sigma: s.data, color: c.data, delta: d.data,
+                                t: t.data, background: bg, R: 1, S: S)
+        return (rgb.array, o[0], w.array)
+    }
+
+    func testConstantColourInThatColourOut() {
+        var rng = SplitMix64(seed: 64)
+        for _ in 0..<20 {
+            let S = 32
+            let sigma = (0..<S).map { _ in 50 * rng.nextFloat() }  // dense enough to be opaque
+            let col: [Float] = [0.2, 0.5, 0.7]
+            let r = composite(sigma: sigma, color: (0..<S).flatMap { _ in col }, bg: SIMD3(0.2, 0.5, 0.7))
+            for c in 0..<3 { XCTAssertEqual(r.rgb[c], col[c], accuracy: 1e-5) }  // any opacity: colour = background = constant
+            let r2 = composite(sigma: sigma, color: (0..<S).flatMap { _ in col }, bg: SIMD3(1, 1, 1))
+            for c in 0..<3 { XCTAssertEqual(r2.rgb[c], col[c] * r2.opacity + (1 - r2.opacity), accuracy: 1e-5) }
+        }
+    }
+
+    func testZeroDensityGivesBackgroundAndWeightsSumToAtMostOne() {
+        let r = composite(sigma: [Float](repeating: 0, count: 16), color: [Float](repeating: 0.3, count: 48), bg: SIMD3(1, 1, 1))
+        XCTAssertEqual(r.rgb, [1, 1, 1])
+        XCTAssertEqual(r.opacity, 0)
+        var rng = SplitMix64(seed: 65)
+        for _ in 0..<50 {
+            let sigma = (0..<24).map { _ in 1000 * rng.nextFloat() * rng.nextFloat() }
+            let w = composite(sigma: sigma, color: [Float](repeating: 0.5, count: 72)).weights
+            XCTAssertTrue(w.allSatisfy { $0 >= 0 })
+            XCTAssertLessThanOrEqual(w.reduce(0, +), 1 + 1e-5)
+        }
+    }
+}
