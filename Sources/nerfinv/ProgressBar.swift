@@ -40,8 +40,9 @@ final class ProgressBar {
             if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
             let decile = Int(fraction * 10)
-            guard decile > lastDecile else { return }
+            guard decile > lastDecile || now.timeIntervalSince(lastDraw) > 60 else { return }
             lastDecile = decile
+            lastDraw = now
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
     }

@@ -1,0 +1,64 @@
+import Foundation
+import Geometry
+import NeuralCore
+// Fits an identity code to posed views with the decoder frozen. Q rays per step, S samples, N = Q S.
+
+/// Adam on the code alone against random rays of the given views, with the latent prior.
+public final class CodeFitter {
+    public let decoder: TriplaneDecoder
+    public let code: Tensor                 // (1, D)
+    let views: [TrainingData.View]
+    let width: Int, height: Int
+    public var rng: SplitMix64
+    let adam = Adam()
+    let throwaway: [(name: String, tensor: Tensor)]
+    public var raysPerStep = 2048
+    public var lr: Float = 1e-2
+    public var prior: Float = 1e-4
+
+    public init(decoder: TriplaneDecoder, start: [Float], views: [TrainingData.View], width: Int, height: Int, seed: UInt64 = 7) {
+        self.decoder = decoder
+        code = Tensor([1, start.count], values: start)
+        self.views = views; self.width = width; self.height = height
+        rng = SplitMix64(seed: seed)
+        throwaway = decoder.zerosLikeParameters()
+    }
+
+    /// One step; returns the batch MSE.
+    @discardableResult
+    public func step(lrScale: Float = 1) -> Float {
+        let Q = raysPerStep, S = decoder.config.samplesPerRay, N = Q * S, D = decoder.config.codeDim
+        var origins = [Float](repeating: 0, count: 3 * Q), dirs = [Float](repeating: 0, count: 3 * Q), target = [Float](repeating: 0, count: 3 * Q)
+        for q in 0..<Q {
+            let v = views[rng.nextInt(views.count)]
+            let i = rng.nextInt(width), j = rng.nextInt(height)
+            let ray = v.camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
+            for k in 0..<3 {
+                origins[3 * q + k] = Float(ray.origin[k]); dirs[3 * q + k] = Float(ray.direction[k])
+                target[3 * q + k] = Float(v.pixels[(j * width + i) * 3 + k]) / 255
+            }
+        }
+        let jitter = (0..<N).map { _ in rng.nextFloat() }
+        let t = Tensor([Q, S]), delta = Tensor([Q, S]), points = Tensor([N, 3])
+        RaySampling.samples(t: t.data, delta: delta.data, points: points.data, origins: origins, directions: dirs, jitter: jitter,
+                            box: Float(decoder.config.box), R: Q, S: S)
+        let acts = TriplaneDecoder.Activations(config: decoder.config, B: 1, N: N)
+        decoder.generate(planes: acts.planes.data, codes: code.data, B: 1)
+        decoder.field(points: points.data, acts: acts)
+        let rgb = Tensor([Q, 3]), opacity = Tensor([Q]), weights = Tensor([Q, S])
+        let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
+        VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: acts.sigma.data,
+                                color: acts.rgb.data, delta: delta.data, t: t.data, background: bg, R: Q, S: S)
+        let loss = MSELoss.forward(pred: rgb.data, target: target, N: 3 * Q)
+        let dRGB = Tensor([Q, 3]), dSigma = Tensor([N]), dColor = Tensor([N, 3]), dCode = Tensor([1, D])
+        MSELoss.backward(dPred: dRGB.data, dLoss: 1, pred: rgb.data, target: target, N: 3 * Q)
+        VolumeComposite.backward(dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, weights: weights.data,
+                                 sigma: acts.sigma.data, color: acts.rgb.data, delta: delta.data, background: bg, R: Q, S: S)
+        decoder.backward(dSigma: dSigma.data, dRGB: dColor.data, acts: acts, codes: code.data, points: points.data, grads: throwaway,
+                         dCodes: dCode.data, dPoints: nil)
+        for d in 0..<D { dCode[d] += 2 * prior * code[d] }
+        adam.beginStep()
+        adam.update("code", param: code, grad: dCode, lr: lr * lrScale)
+        return loss
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Geometry
+import ImageIO
+import Model
+import NeuralCore
+
+/// `nerfinv fit`: the multi-view upper bound for single-view inversion.
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit an identity code to all posed views of one object with the decoder frozen, and report PSNR.",
+        discussion: """
+        Example:
+          nerfinv fit --model models/cars.nvm --views data/cars_test/cars-s2-00000 --out car0.latent
+        """
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "One object folder in SRN layout (rgb/, pose/, intrinsics.txt).")
+    var views: String
+
+    @Option(help: "Latent file to write (JSON).")
+    var out: String
+
+    @Option(help: "Adam steps.")
+    var steps: Int = 300
+
+    @Option(help: "Rays per step.")
+    var rays: Int = 2048
+
+    @Option(help: "Random seed for ray batches.")
+    var seed: UInt64 = 7
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func validate() throws {
+        guard steps >= 1, steps <= 100_000 else { throw ValidationError("--steps must be in 1...100000") }
+        guard rays >= 16, rays <= 65536 else { throw ValidationError("--rays must be in 16...65536") }
+    }
+
+    func run() throws {
+        let (model, sha) = try modelOptions.load()
+        let object = try SRNDataset.loadObject(views, withDepth: false)
+        let W = object.views[0].image.width, H = object.views[0].image.height
+        let trainViews = object.views.map { v in
+            TrainingData.View(pixels: v.image.pixels.enumerated().compactMap { $0.offset % 4 == 3 ? nil : UInt8(min(255, max(0, $0.element * 255 + 0.5))) },
+                              camera: v.camera)
+        }
+        let t0 = Date()
+        let fitter = CodeFitter(decoder: model.decoder, start: model.meanCode, views: trainViews, width: W, height: H, seed: seed)
+        fitter.raysPerStep = rays
+        let bar = ProgressBar(total: steps, label: "fit", unit: "steps", quiet: quiet)
+        var loss: Float = 0
+        for s in 0..<steps {
+            // Cosine decay over the second half: the last steps settle the code.
+            let x = max(0, Double(s) / Double(steps) - 0.5) * 2
+            loss = fitter.step(lrScale: Float(0.1 + 0.9 * 0.5 * (1 + cos(Double.pi * x))))
+            bar.update(s + 1, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(loss, 1e-10)))))
+        }
+        let code = fitter.code.array
+        let renderer = FieldRenderer(decoder: model.decoder, code: code)
+        var psnrs: [Double] = []
+        for v in object.views {
+            let pred = renderer.render(camera: v.camera).image
+            psnrs.append(Metrics.psnr(pred, v.image))
+        }
+        let mean = psnrs.reduce(0, +) / Double(psnrs.count)
+        let seconds = Date().timeIntervalSince(t0)
+        let angles = Rig.angles(of: object.views[0].camera.position)
+        let k = object.views[0].camera.intrinsics
+        let halfAngle: Double = atan(Double(k.height) / 2 / k.focal)
+        let fovDegrees: Double = 2 * halfAngle * 180 / Double.pi
+        let latent = LatentFile(
+            model: .init(name: URL(fileURLWithPath: modelOptions.model).lastPathComponent, sha256: sha), identity: code,
+            view: .init(azimuth: angles.azimuth, elevation: angles.elevation, distance: angles.distance, fov: fovDegrees, gain: nil, bias: nil),
+            obtained: .init(method: "fit", source: views, steps: steps, views: object.views.count, seconds: seconds),
+            losses: ["final_batch_mse": Double(loss), "mean_view_psnr_db": mean])
+        try latent.write(to: out)
+        if !quiet {
+            print(String(format: "%@: mean PSNR %.2f dB over %d views (min %.2f, max %.2f) in %.1f s -> %@", object.id, mean, psnrs.count,
+                         psnrs.min()!, psnrs.max()!, seconds, out))
+        }
+    }
+}
