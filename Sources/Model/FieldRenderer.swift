@@ -25,7 +25,7 @@ public final class FieldRenderer {
         if skipEmptySpace {
             grid = OccupancyGrid(decoder: decoder, planes: planes)
         } else {
-            grid = OccupancyGrid(decoder: decoder, planes: planes, resolution: 1)
+            grid = OccupancyGrid(everythingOccupiedIn: Float(decoder.config.box))
         }
     }
 

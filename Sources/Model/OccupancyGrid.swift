@@ -13,6 +13,13 @@ public struct OccupancyGrid: Sendable {
 
     public var occupiedFraction: Double { Double(occupied.filter { $0 }.count) / Double(occupied.count) }
 
+    /// A grid that skips nothing (for comparisons and for fields without empty space).
+    public init(everythingOccupiedIn box: Float) {
+        resolution = 1
+        self.box = box
+        occupied = [true]
+    }
+
     public init(decoder: TriplaneDecoder, planes: Tensor, resolution G: Int = 32) {
         resolution = G
         box = Float(decoder.config.box)

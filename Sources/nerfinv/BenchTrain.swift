@@ -77,6 +77,21 @@ struct BenchTrain: ParsableCommand {
         print(String(format: "train step (%d objects x %d rays, %d samples/ray): median %.4f s over %d steps (min %.4f, max %.4f)",
                      objects, rays, dc.samplesPerRay, median, steps, times.first!, times.last!))
         print(String(format: "  %.0f rays/s; decoder dense layers %.1f GFLOPS", Double(objects * rays) / median, gflops))
+        // Inversion: Adam on the code alone, 1024 rays per step, decoder frozen.
+        Profiler.enabled = false
+        let views = data.objects[0]
+        let fitter = CodeFitter(decoder: trainer.decoder, start: [Float](repeating: 0, count: dc.codeDim), views: views,
+                                width: data.width, height: data.height)
+        fitter.raysPerStep = 1024
+        for _ in 0..<3 { fitter.step() }
+        var inv: [Double] = []
+        for _ in 0..<steps {
+            let t0 = Timing.now()
+            fitter.step()
+            inv.append(Timing.now() - t0)
+        }
+        inv.sort()
+        print(String(format: "inversion step (1024 rays, code only): median %.4f s (min %.4f, max %.4f)", inv[inv.count / 2], inv.first!, inv.last!))
         if profile {
             for (name, s) in Profiler.report { print(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }
         }

@@ -1,0 +1,103 @@
+import Foundation
+import Geometry
+import Model
+import NeuralCore
+import XCTest
+
+/// A hand-built field: a solid cylinder of radius 0.4 around the z axis (|z| < 1), density e^10
+/// inside and e^-10 outside, constant colour (0.2, 0.6, 0.4) after the sigmoid.
+func cylinderDecoder() -> TriplaneDecoder {
+    var c = DecoderConfig()
+    c.codeDim = 8; c.planeResolution = 32; c.planeChannels = 8; c.hidden = 8; c.densityBias = -10
+    var rng = SplitMix64(seed: 1)
+    let d = TriplaneDecoder(config: c, rng: &rng)
+    for (_, t) in d.parameters { t.zero() }
+    let R = c.planeResolution, C = c.planeChannels
+    for y in 0..<R { for x in 0..<R {
+        let u = (Float(x) + 0.5) / Float(R) * 2 - 1, v = (Float(y) + 0.5) / Float(R) * 2 - 1
+        d.genB[(y * R + x) * C] = u * u + v * v < 0.16 ? 20 : -20  // xy plane, channel 0
+    } }
+    d.w1[0] = 1; d.w2[0] = 1; d.w3[0] = 1   // density path: relu(relu(feature 0))
+    d.b3[1] = -1.386; d.b3[2] = 0.405; d.b3[3] = -0.405  // colour logits of (0.2, 0.6, 0.4)
+    return d
+}
+
+final class InferenceTests: XCTestCase {
+    func testEmptySpaceSkippingDoesNotChangeTheImage() {
+        let d = cylinderDecoder()
+        let code = [Float](repeating: 0, count: 8)
+        let fast = FieldRenderer(decoder: d, code: code), plain = FieldRenderer(decoder: d, code: code, skipEmptySpace: false)
+        XCTAssertLessThan(fast.grid.occupiedFraction, 0.5)
+        XCTAssertGreaterThan(fast.grid.occupiedFraction, 0.05)
+        for az in [0.0, 70.0, 200.0] {
+            let cam = Rig.camera(azimuth: az, elevation: 25, width: 40, height: 40)
+            let a = fast.render(camera: cam), b = plain.render(camera: cam)
+            XCTAssertLessThan(a.evaluatedSamples, b.evaluatedSamples / 2)
+            var worst: Float = 0
+            for i in 0..<a.image.pixels.count { worst = max(worst, abs(a.image.pixels[i] - b.image.pixels[i])) }
+            XCTAssertLessThan(worst, 0.01, "azimuth \(az)")
+            // The cylinder's axis projects to the image centre column and is green-ish there.
+            XCTAssertEqual(a.image[20, 20, 1], 0.6, accuracy: 0.02)
+            XCTAssertEqual(a.image[0, 0, 0], 1, accuracy: 1e-3)  // a corner ray misses: white background
+        }
+    }
+
+    func testRayBoxClipping() {
+        let (n, f) = RaySampling.clip(origin: SIMD3(3, 0, 0), direction: SIMD3(-1, 0, 0), box: 1)
+        XCTAssertEqual(n, 2, accuracy: 1e-6); XCTAssertEqual(f, 4, accuracy: 1e-6)
+        let miss = RaySampling.clip(origin: SIMD3(3, 2, 0), direction: SIMD3(-1, 0, 0), box: 1)
+        XCTAssertLessThanOrEqual(miss.1, miss.0)
+        let inside = RaySampling.clip(origin: SIMD3(0, 0, 0), direction: SIMD3(0, 0, 1), box: 1)
+        XCTAssertEqual(inside.0, 0); XCTAssertEqual(inside.1, 1, accuracy: 1e-6)
+    }
+}
+
+final class ModelFileTests: XCTestCase {
+    var dir: String!
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-model-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func smallModel() -> NeRFModel {
+        let d = cylinderDecoder()
+        let codes = Tensor([3, 8])
+        var rng = SplitMix64(seed: 2)
+        codes.fillNormal(std: 0.1, rng: &rng)
+        return NeRFModel(config: ModelConfig(decoder: d.config, scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
+                                             objects: ["a", "b", "c"], training: nil), decoder: d, codes: codes)
+    }
+
+    func testModelRoundTripAndLatentValidation() throws {
+        let path = dir + "/m.nvm"
+        try smallModel().save(to: path)
+        let (model, _) = try NeRFModel.load(path)
+        XCTAssertEqual(model.config.objects, ["a", "b", "c"])
+        XCTAssertEqual(model.decoder.genB[0], smallModel().decoder.genB[0], accuracy: 0.02)  // fp16
+        let sha = try NeRFModel.fingerprint(path)
+        XCTAssertEqual(sha.count, 64)
+        let good = LatentFile(model: .init(name: "m.nvm", sha256: sha), identity: [Float](repeating: 0.1, count: 8),
+                              view: .init(azimuth: 35, elevation: 20, distance: 3, fov: 40), obtained: .init(method: "fit", source: "x", steps: 1, views: 1, seconds: 0),
+                              losses: [:])
+        try good.write(to: dir + "/ok.latent")
+        XCTAssertEqual(try LatentFile.read(dir + "/ok.latent", for: model, modelSHA256: sha), good)
+        var short = good; short.identity = [0.1, 0.2]
+        var nan = good; nan.identity[3] = .nan
+        var other = good; other.model.sha256 = String(repeating: "0", count: 64)
+        var badView = good; badView.view.distance = -1
+        for (latent, fragment) in [(short, "2 values"), (other, "not this one"), (badView, "view code")] {
+            try latent.write(to: dir + "/bad.latent")
+            XCTAssertThrowsError(try LatentFile.read(dir + "/bad.latent", for: model, modelSHA256: sha)) {
+                XCTAssertTrue("\($0)".contains(fragment) && "\($0)".contains("bad.latent"), "\($0)")
+            }
+        }
+        // NaN cannot even be encoded as JSON: write it by hand.
+        XCTAssertThrowsError(try nan.write(to: dir + "/nan.latent"))
+        let text = try String(contentsOfFile: dir + "/ok.latent", encoding: .utf8).replacingOccurrences(of: "\"format\" : \"nerfinv-latent\"", with: "\"format\" : \"something\"")
+        try text.write(toFile: dir + "/fmt.latent", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LatentFile.read(dir + "/fmt.latent", for: model, modelSHA256: sha)) { XCTAssertTrue("\($0)".contains("format")) }
+        try "not json".write(toFile: dir + "/junk.latent", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LatentFile.read(dir + "/junk.latent", for: model, modelSHA256: sha)) { XCTAssertTrue("\($0)".contains("not a nerfinv latent")) }
+    }
+}
