@@ -42,7 +42,7 @@ public final class FieldRenderer {
         let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
         var near = [Float](repeating: 0, count: R), far = [Float](repeating: 0, count: R)
         for r in 0..<R { (near[r], far[r]) = RaySampling.clip(origin: origins[r], direction: directions[r], box: box) }
-        var T = [Float](repeating: 1, count: R)
+        var T = [Float](repeating: 1, count: R)  // transmittance so far
         var colour = [SIMD3<Float>](repeating: .zero, count: R)
         var depth = [Float](repeating: 0, count: R)
         var active = (0..<R).filter { far[$0] > near[$0] }
@@ -50,17 +50,29 @@ public final class FieldRenderer {
         var start = 0
         while start < S && !active.isEmpty {
             let end = min(S, start + Self.round)
-            // Gather occupied samples of active rays for this round.
-            var owner: [Int32] = [], index: [Int32] = [], pts: [Float] = []
-            owner.reserveCapacity(active.count * (end - start))
-            for r in active {
-                let step = (far[r] - near[r]) / Float(S)
-                for i in start..<end {
-                    let t = near[r] + (Float(i) + 0.5) * step
-                    let p = origins[r] + t * directions[r]
-                    if grid.isOccupied(p) { owner.append(Int32(r)); index.append(Int32(i)); pts += [p.x, p.y, p.z] }
+            // Gather the occupied samples of the active rays for this round, one slice of rays per
+            // thread; slices are concatenated in order, so each ray's samples stay contiguous and sorted.
+            let slices = min(Parallel.threads, max(1, active.count / 256))
+            var owners = [[Int32]](repeating: [], count: slices), indices = [[Int32]](repeating: [], count: slices)
+            var points = [[Float]](repeating: [], count: slices)
+            let activeNow = active
+            owners.withUnsafeMutableBufferPointer { ow in indices.withUnsafeMutableBufferPointer { ix in points.withUnsafeMutableBufferPointer { pt in
+                DispatchQueue.concurrentPerform(iterations: slices) { c in
+                    let lo = activeNow.count * c / slices, hi = activeNow.count * (c + 1) / slices
+                    var o: [Int32] = [], x: [Int32] = [], p: [Float] = []
+                    o.reserveCapacity((hi - lo) * (end - start)); x.reserveCapacity((hi - lo) * (end - start)); p.reserveCapacity(3 * (hi - lo) * (end - start))
+                    for a in lo..<hi {
+                        let r = activeNow[a]
+                        let step = (far[r] - near[r]) / Float(S)
+                        for i in start..<end {
+                            let q = origins[r] + (near[r] + (Float(i) + 0.5) * step) * directions[r]
+                            if grid.isOccupied(q) { o.append(Int32(r)); x.append(Int32(i)); p.append(q.x); p.append(q.y); p.append(q.z) }
+                        }
+                    }
+                    ow[c] = o; ix[c] = x; pt[c] = p
                 }
-            }
+            } } }
+            let owner = owners.flatMap { $0 }, index = indices.flatMap { $0 }, pts = points.flatMap { $0 }
             var sigma = [Float](), rgb = [Float]()
             let M = owner.count
             if M > 0 {
