@@ -48,4 +48,21 @@ public enum RaySampling {
             }
         }
     }
+
+    /// Pose gradients: with sample depths held fixed, point (r, i) = o_r + t_ri d_r, so
+    /// dOrigin (R, 3) += Σ_i dPoints and dDirection (R, 3) += Σ_i t_ri dPoints.
+    public static func backward(dOrigins: UnsafeMutablePointer<Float>, dDirections: UnsafeMutablePointer<Float>,
+                                dPoints: UnsafePointer<Float>, t: UnsafePointer<Float>, R: Int, S: Int) {
+        Parallel.forRanges(R, grain: 512) { rays in
+            for r in rays {
+                for i in 0..<S {
+                    let k = r * S + i
+                    for c in 0..<3 {
+                        dOrigins[3 * r + c] += dPoints[3 * k + c]
+                        dDirections[3 * r + c] += t[k] * dPoints[3 * k + c]
+                    }
+                }
+            }
+        }
+    }
 }

@@ -112,6 +112,29 @@ final class ModelGradientTests: XCTestCase {
     }
 }
 
+final class PoseGradientTests: XCTestCase {
+    /// The chain from sample points back to ray origins and directions (the camera pose), with
+    /// sample depths held fixed. Point gradients themselves are checked in the decoder test above.
+    func testRaySamplingBackward() {
+        let R = 4, S = 5, N = R * S
+        let origins = Tensor([R, 3]), dirs = Tensor([R, 3])
+        for r in 0..<R {
+            origins[3 * r] = 3; origins[3 * r + 1] = 0.3 * Float(r) - 0.4; origins[3 * r + 2] = 0.2
+            dirs[3 * r] = -1; dirs[3 * r + 1] = 0.05 * Float(r) - 0.1; dirs[3 * r + 2] = -0.03
+        }
+        let t = Tensor([R, S]), delta = Tensor([R, S]), points = Tensor([N, 3])
+        RaySampling.samples(t: t.data, delta: delta.data, points: points.data, origins: origins.data, directions: dirs.data, jitter: nil, box: 1, R: R, S: S)
+        XCTAssertTrue(t.isFinite)
+        XCTAssertGreaterThan(t[0], 1.5)  // the cube starts 2 units in front of x = 3
+        checkGradients("ray sampling", inputs: [origins, dirs], forward: {
+            for r in 0..<R { for i in 0..<S { for c in 0..<3 { points[3 * (r * S + i) + c] = origins[3 * r + c] + t[r * S + i] * dirs[3 * r + c] } } }
+            return points
+        }, backward: { d, g in
+            RaySampling.backward(dOrigins: g[0].data, dDirections: g[1].data, dPoints: d.data, t: t.data, R: R, S: S)
+        })
+    }
+}
+
 final class VolumePropertyTests: XCTestCase {
     func composite(sigma: [Float], color: [Float], delta: Float = 0.1, bg: SIMD3<Float> = SIMD3(1, 1, 1)) -> (rgb: [Float], opacity: Float, weights: [Float]) {
         let S = sigma.count
