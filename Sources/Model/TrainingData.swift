@@ -11,6 +11,14 @@ public final class TrainingData {
         public var pixels: [UInt8]   // (H, W, 3) sRGB over white
         public var camera: Camera
         public init(pixels: [UInt8], camera: Camera) { self.pixels = pixels; self.camera = camera }
+        /// From a float image (alpha dropped; composite first if it matters).
+        public init(image: RGBAImage, camera: Camera) {
+            var px = [UInt8](repeating: 0, count: image.width * image.height * 3)
+            for i in 0..<(image.width * image.height) {
+                for c in 0..<3 { px[3 * i + c] = UInt8(min(255, max(0, image.pixels[4 * i + c] * 255 + 0.5))) }
+            }
+            self.init(pixels: px, camera: camera)
+        }
     }
     public let ids: [String]
     public let objects: [[View]]
@@ -33,10 +41,7 @@ public final class TrainingData {
         DispatchQueue.concurrentPerform(iterations: ids.count) { i in
             do {
                 let o = try SRNDataset.loadObject("\(root)/\(ids[i])", withDepth: false)
-                let views = o.views.map { v in
-                    View(pixels: v.image.pixels.enumerated().compactMap { $0.offset % 4 == 3 ? nil : UInt8(min(255, max(0, $0.element * 255 + 0.5))) },
-                         camera: v.camera)
-                }
+                let views = o.views.map { View(image: $0.image, camera: $0.camera) }
                 lock.lock(); objects[i] = views; done += 1; let d = done; lock.unlock()
                 progress?(d, ids.count)
             } catch { lock.lock(); failure = failure ?? error; lock.unlock() }

@@ -43,9 +43,7 @@ struct BenchTrain: ParsableCommand {
                                         shading: ShadingSettings(rig: spec.rig, supersample: 1))
             all.append((0..<views).map { _ in
                 let cam = Rig.camera(azimuth: 360 * rng.nextDouble(), elevation: 5 + 40 * rng.nextDouble(), width: size, height: size)
-                let img = r.render(camera: cam).image
-                return TrainingData.View(pixels: img.pixels.enumerated().compactMap { $0.offset % 4 == 3 ? nil : UInt8($0.element * 255 + 0.5) },
-                                         camera: cam)
+                return TrainingData.View(image: r.render(camera: cam).image, camera: cam)
             })
         }
         return TrainingData(ids: (0..<objects).map { "bench-\($0)" }, objects: all, width: size, height: size)

@@ -45,10 +45,7 @@ struct Fit: ParsableCommand {
         let (model, sha) = try modelOptions.load()
         let object = try SRNDataset.loadObject(views, withDepth: false)
         let W = object.views[0].image.width, H = object.views[0].image.height
-        let trainViews = object.views.map { v in
-            TrainingData.View(pixels: v.image.pixels.enumerated().compactMap { $0.offset % 4 == 3 ? nil : UInt8(min(255, max(0, $0.element * 255 + 0.5))) },
-                              camera: v.camera)
-        }
+        let trainViews = object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) }
         let t0 = Date()
         let fitter = CodeFitter(decoder: model.decoder, start: model.meanCode, views: trainViews, width: W, height: H, seed: seed)
         fitter.raysPerStep = rays

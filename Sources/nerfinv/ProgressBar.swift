@@ -12,8 +12,11 @@ final class ProgressBar {
     private var lastDecile = -1
     private let tty = isatty(STDERR_FILENO) != 0
 
-    init(total: Int, label: String, unit: String, quiet: Bool = false) {
-        self.total = max(1, total); self.label = label; self.unit = unit; self.quiet = quiet
+    /// Work already done when the bar starts (a resumed run), left out of the rate.
+    let initial: Int
+
+    init(total: Int, label: String, unit: String, quiet: Bool = false, initial: Int = 0) {
+        self.total = max(1, total); self.label = label; self.unit = unit; self.quiet = quiet; self.initial = initial
     }
 
     static func clock(_ s: Double) -> String {
@@ -26,7 +29,7 @@ final class ProgressBar {
         guard !quiet else { return }
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
-        let rate = Double(done) / max(elapsed, 1e-9)
+        let rate = Double(done - initial) / max(elapsed, 1e-9)
         let eta = Double(total - done) / max(rate, 1e-9)
         let fraction = Double(done) / Double(total)
         let line = String(format: "%@ %3.0f%% %d/%d %@  %.1f %@/s  elapsed %@  ETA %@%@", label, fraction * 100, done, total, unit,

@@ -92,7 +92,7 @@ struct Train: ParsableCommand {
         }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
-        let bar = ProgressBar(total: trainer.config.steps, label: "train", unit: "steps", quiet: quiet)
+        let bar = ProgressBar(total: trainer.config.steps, label: "train", unit: "steps", quiet: quiet, initial: trainer.step)
         let t0 = Date()
         var lastCheckpoint = Date()
         var window: [Float] = []

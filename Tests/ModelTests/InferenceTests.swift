@@ -2,6 +2,7 @@ import Foundation
 import Geometry
 import Model
 import NeuralCore
+import TestSupport
 import XCTest
 
 /// A hand-built field: a solid cylinder of radius 0.4 around the z axis (|z| < 1), density e^10

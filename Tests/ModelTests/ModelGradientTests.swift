@@ -1,5 +1,6 @@
 import Model
 import NeuralCore
+import TestSupport
 import XCTest
 
 final class ModelGradientTests: XCTestCase {

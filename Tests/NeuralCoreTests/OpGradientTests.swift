@@ -1,4 +1,5 @@
 import NeuralCore
+import TestSupport
 import XCTest
 
 /// One line (or so) per op: every backward against central finite differences.

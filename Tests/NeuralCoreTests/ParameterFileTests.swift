@@ -1,5 +1,6 @@
 import Foundation
 import NeuralCore
+import TestSupport
 import XCTest
 
 final class ParameterFileTests: XCTestCase {

@@ -1,4 +1,5 @@
 import NeuralCore
+import TestSupport
 import XCTest
 
 /// Each fast kernel against its naive reference.

@@ -1,4 +1,5 @@
 import NeuralCore
+import TestSupport
 import XCTest
 
 final class SymmetricEigenTests: XCTestCase {

@@ -1,4 +1,4 @@
-import NeuralCore
+@_exported import NeuralCore
 import XCTest
 
 /// Checks an op's backward against central finite differences, llm.c style:
@@ -7,7 +7,7 @@ import XCTest
 ///
 /// Gradients start from random values and the check subtracts them again, so a backward that
 /// overwrites instead of adding (`dW += ...`) fails.
-func checkGradients(_ name: String, inputs: [Tensor], eps: Float = 1e-3, rtol: Double = 2e-2, atol: Double = 2e-3,
+public func checkGradients(_ name: String, inputs: [Tensor], eps: Float = 1e-3, rtol: Double = 2e-2, atol: Double = 2e-3,
                     samplesPerInput: Int = 48, seed: UInt64 = 7,
                     forward: () -> Tensor, backward: (_ dOut: Tensor, _ grads: [Tensor]) -> Void,
                     file: StaticString = #filePath, line: UInt = #line) {
@@ -53,7 +53,7 @@ func checkGradients(_ name: String, inputs: [Tensor], eps: Float = 1e-3, rtol: D
 
 /// A tensor of uniform values in [lo, hi) whose magnitudes stay at least `gap` from 0, so that
 /// finite differences never straddle the kink of ReLU-like ops.
-func awayFromZero(_ shape: [Int], _ rng: inout SplitMix64, lo: Float = -2, hi: Float = 2, gap: Float = 0.05) -> Tensor {
+public func awayFromZero(_ shape: [Int], _ rng: inout SplitMix64, lo: Float = -2, hi: Float = 2, gap: Float = 0.05) -> Tensor {
     let t = Tensor(shape)
     for i in 0..<t.count {
         var v: Float
@@ -63,7 +63,7 @@ func awayFromZero(_ shape: [Int], _ rng: inout SplitMix64, lo: Float = -2, hi: F
     return t
 }
 
-func random(_ shape: [Int], _ rng: inout SplitMix64, std: Float = 1) -> Tensor {
+public func random(_ shape: [Int], _ rng: inout SplitMix64, std: Float = 1) -> Tensor {
     let t = Tensor(shape)
     t.fillNormal(std: std, rng: &rng)
     return t
