@@ -150,3 +150,25 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: p)), before)
     }
 }
+
+final class MetricsTests: XCTestCase {
+    func testPSNRAndSSIM() {
+        var a = RGBAImage(width: 32, height: 32, fill: (1, 1, 1, 1))
+        for y in 8..<24 { for x in 8..<24 { a[x, y, 0] = 0.2; a[x, y, 1] = 0.5 } }
+        XCTAssertEqual(Metrics.psnr(a, a), Metrics.maxPSNR)
+        XCTAssertEqual(Metrics.ssim(a, a), 1, accuracy: 1e-9)
+        var b = a
+        for y in 8..<24 { for x in 8..<24 { b[x, y, 0] -= 0.1 } }
+        // One channel off by 0.1 on a quarter of the pixels.
+        XCTAssertEqual(Metrics.psnr(a, b), -10 * log10(0.01 / 3 / 4), accuracy: 1e-3)
+        let s = Metrics.ssim(a, b)
+        XCTAssertLessThan(s, 1); XCTAssertGreaterThan(s, 0.8)
+        var noisy = a
+        var rng = SplitMix64(seed: 3)
+        for i in 0..<noisy.pixels.count where i % 4 != 3 { noisy.pixels[i] = min(1, max(0, noisy.pixels[i] + 0.3 * (rng.nextFloat() - 0.5))) }
+        XCTAssertLessThan(Metrics.ssim(a, noisy), s)
+        let mask = Metrics.foreground(a)
+        XCTAssertEqual(mask.filter { $0 }.count, 16 * 16)
+        XCTAssertEqual(Metrics.maskedPSNR(a, b, mask: mask), -10 * log10(0.01 / 3), accuracy: 1e-3)  // background no longer flatters
+    }
+}
