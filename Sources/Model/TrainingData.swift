@@ -25,6 +25,16 @@ public final class TrainingData {
     public let width: Int
     public let height: Int
 
+    /// The rig of the data as its cameras show it: mean distance from the origin and vertical FOV.
+    public var cameraDistance: Double {
+        let all = objects.flatMap { $0 }
+        return all.map { ($0.camera.position * $0.camera.position).sum().squareRoot() }.reduce(0, +) / Double(max(1, all.count))
+    }
+    public var fovDegrees: Double {
+        let k = objects[0][0].camera.intrinsics
+        return 2 * atan(Double(k.height) / 2 / k.focal) * 180 / .pi
+    }
+
     public init(ids: [String], objects: [[View]], width: Int, height: Int) {
         self.ids = ids; self.objects = objects; self.width = width; self.height = height
     }

@@ -139,20 +139,7 @@ struct Generate: ParsableCommand {
         }
     }
 
-    struct Manifest: Codable {
-        var format = "nerfinv-srn-dataset"
-        var version = 1
-        var scene: String
-        var sceneFile: String
-        var seed: UInt64
-        var `protocol`: String
-        var objects: Int
-        var views: Int
-        var resolution: Int
-        var supersample: Int
-        var depth: Bool
-        var styles: [String: Int]
-    }
+    typealias Manifest = DatasetManifest
 
     func writeManifest(spec: SceneSpec, resolution: Int, viewCount: Int, styles: [String], seconds: Double) throws {
         let counts = Dictionary(styles.map { ($0, 1) }, uniquingKeysWith: +)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import ImageIO
 import Model
@@ -15,8 +16,9 @@ struct Train: ParsableCommand {
         Examples:
           nerfinv train --data data/cars_train --out models/cars.nvm --steps 20000
           nerfinv train --data data/cars_train --out models/cars.nvm --resume
-        Writes <out> (fp16 model), <out>.ckpt (fp32 checkpoint with optimiser state, every few minutes
-        and on Ctrl-C), <out>.log.csv and <out>.curve.png. --resume continues the same run exactly.
+        Writes <name>.nvm (fp16 model), <name>.nvm.ckpt (fp32 checkpoint with optimiser state, every few
+        minutes and on Ctrl-C), <name>.train_log.csv and <name>.train_curve.png. --resume continues the
+        same run exactly.
         """
     )
 
@@ -68,7 +70,8 @@ struct Train: ParsableCommand {
         BLAS.threads = threads
         let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: outDir.isEmpty ? "." : outDir, withIntermediateDirectories: true)
-        let ckpt = out + ".ckpt", logPath = out + ".log.csv", curvePath = out + ".curve.png"
+        let stem = String(out.dropLast(4))
+        let ckpt = out + ".ckpt", logPath = stem + ".train_log.csv", curvePath = stem + ".train_curve.png"
         if !quiet { FileHandle.standardError.write(Data("loading \(data)...\n".utf8)) }
         let dataset = try TrainingData.load(root: data, limit: limitObjects)
         var config = TrainConfig()
@@ -86,8 +89,10 @@ struct Train: ParsableCommand {
         } else if FileManager.default.fileExists(atPath: ckpt) {
             throw ValidationError("\(ckpt) exists: pass --resume to continue that run, or remove it to start over")
         }
+        let manifest = DatasetManifest.read(data)
         let modelConfig = { (notes: [String: String]) in
-            ModelConfig(decoder: trainer.decoder.config, scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: dataset.width,
+            ModelConfig(decoder: trainer.decoder.config, scene: manifest?.scene ?? "unknown", cameraDistance: dataset.cameraDistance,
+                        fovDegrees: dataset.fovDegrees, resolution: dataset.width,
                         objects: dataset.ids, training: trainer.config, notes: notes)
         }
         signal(SIGINT) { _ in stopRequested = 1 }

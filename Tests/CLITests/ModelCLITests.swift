@@ -27,9 +27,9 @@ final class ModelCLITests: XCTestCase {
         XCTAssertNotEqual(again.status, 0)
         XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
         _ = try ok(common + ["--steps", "4", "--resume"])
-        let log = try String(contentsOfFile: model + ".log.csv", encoding: .utf8)
+        let log = try String(contentsOfFile: dir + "/m.train_log.csv", encoding: .utf8)
         XCTAssertTrue(log.hasPrefix("step,loss,psnr_db"))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: model + ".curve.png"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/m.train_curve.png"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: model))
 
         let latent = dir + "/car.latent"
