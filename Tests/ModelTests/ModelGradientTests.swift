@@ -174,3 +174,34 @@ final class VolumePropertyTests: XCTestCase {
         }
     }
 }
+
+final class EncoderTests: XCTestCase {
+    func testEncoderBackward() {
+        var config = EncoderConfig()
+        config.inputSize = 16; config.channels = [4, 6]; config.features = 8; config.codeDim = 5
+        var rng = SplitMix64(seed: 80)
+        let enc = Encoder(config: config, rng: &rng)
+        let B = 2
+        let images = Tensor([B, 3, 16, 16])
+        images.fillUniform(0, 1, rng: &rng)
+        let out = Tensor([B, config.codeDim + config.viewDim])
+        let params = enc.parameters.map(\.tensor)
+        checkGradients("encoder", inputs: params, eps: 1e-3, rtol: 3e-2, atol: 3e-3, samplesPerInput: 10, forward: {
+            let a = enc.forward(images: images.data, B: B)
+            for b in 0..<B {
+                for d in 0..<config.codeDim { out[b * (config.codeDim + config.viewDim) + d] = a.identity[b * config.codeDim + d] }
+                for v in 0..<config.viewDim { out[b * (config.codeDim + config.viewDim) + config.codeDim + v] = a.view[b * config.viewDim + v] }
+            }
+            return out
+        }, backward: { d, g in
+            let a = enc.forward(images: images.data, B: B)
+            let dId = Tensor([B, config.codeDim]), dView = Tensor([B, config.viewDim])
+            for b in 0..<B {
+                for k in 0..<config.codeDim { dId[b * config.codeDim + k] = d[b * (config.codeDim + config.viewDim) + k] }
+                for v in 0..<config.viewDim { dView[b * config.viewDim + v] = d[b * (config.codeDim + config.viewDim) + config.codeDim + v] }
+            }
+            enc.backward(dIdentity: dId.data, dView: dView.data, acts: a, images: images.data,
+                         grads: zip(enc.parameters, g).map { (name: $0.name, tensor: $1) })
+        })
+    }
+}
