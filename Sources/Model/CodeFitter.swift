@@ -11,7 +11,6 @@ public final class CodeFitter {
     let width: Int, height: Int
     public var rng: SplitMix64
     let adam = Adam()
-    let throwaway: [(name: String, tensor: Tensor)]
     public var raysPerStep = 2048
     public var lr: Float = 1e-2
     public var prior: Float = 1e-4
@@ -21,7 +20,6 @@ public final class CodeFitter {
         code = Tensor([1, start.count], values: start)
         self.views = views; self.width = width; self.height = height
         rng = SplitMix64(seed: seed)
-        throwaway = decoder.zerosLikeParameters()
     }
 
     /// One step; returns the batch MSE.
@@ -54,7 +52,7 @@ public final class CodeFitter {
         MSELoss.backward(dPred: dRGB.data, dLoss: 1, pred: rgb.data, target: target, N: 3 * Q)
         VolumeComposite.backward(dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, weights: weights.data,
                                  sigma: acts.sigma.data, color: acts.rgb.data, delta: delta.data, background: bg, R: Q, S: S)
-        decoder.backward(dSigma: dSigma.data, dRGB: dColor.data, acts: acts, codes: code.data, points: points.data, grads: throwaway,
+        decoder.backward(dSigma: dSigma.data, dRGB: dColor.data, acts: acts, codes: code.data, points: points.data, grads: nil,
                          dCodes: dCode.data, dPoints: nil)
         for d in 0..<D { dCode[d] += 2 * prior * code[d] }
         adam.beginStep()

@@ -120,15 +120,18 @@ public final class TriplaneDecoder {
         FieldHead.forward(sigma: a.sigma.data, rgb: a.rgb.data, raw: a.raw.data, bias: config.densityBias, N: N)
     }
 
-    /// Backward of `generate` + `field`: adds into grads (named like `parameters`), dCodes (B, D)
-    /// and dPoints (N, 3) when given.
+    /// Backward of `generate` + `field`: adds into grads (named like `parameters`; nil skips the
+    /// weight gradients, as code-only inversion needs), dCodes (B, D) and dPoints (N, 3) when given.
     public func backward(dSigma: UnsafePointer<Float>, dRGB: UnsafePointer<Float>, acts a: Activations,
                          codes: UnsafePointer<Float>, points: UnsafePointer<Float>,
-                         grads: [(name: String, tensor: Tensor)], dCodes: UnsafeMutablePointer<Float>?,
+                         grads: [(name: String, tensor: Tensor)]?, dCodes: UnsafeMutablePointer<Float>?,
                          dPoints: UnsafeMutablePointer<Float>?) {
         let N = a.N, B = a.B, P = N / B, C = config.planeChannels, H = config.hidden, R = config.planeResolution
         let D = config.codeDim, G = config.planeCount
-        let g = Dictionary(uniqueKeysWithValues: grads.map { ($0.name, $0.tensor.data) })
+        // Without weight gradients the MLP's (small) partials go to scratch; the generator's 6M-float
+        // weight gradient, which would dominate an inversion step, is skipped outright.
+        let scratch = grads == nil ? parameters.filter { $0.name.hasPrefix("decoder.mlp") }.map { ($0.name, Tensor($0.tensor.shape)) } : []
+        let g = Dictionary(uniqueKeysWithValues: (grads ?? scratch).map { ($0.name, $0.tensor.data) })
         Scratch.with(N * 4) { dRaw in                       // (N, 4)
         Scratch.with(N * C) { dFeat in                      // (N, C)
         Scratch.with(B * G) { dPlanes in                    // (B, G)
@@ -165,7 +168,8 @@ public final class TriplaneDecoder {
             }
             }
             Profiler.measure("backward: generator") {
-            Linear.backward(dInp: dCodes, dWeight: g["decoder.gen.w"]!, dBias: g["decoder.gen.b"]!, dOut: dPlanes, inp: codes,
+            Linear.backward(dInp: dCodes, dWeight: grads == nil ? nil : g["decoder.gen.w"]!, dBias: grads == nil ? nil : g["decoder.gen.b"]!,
+                            dOut: dPlanes, inp: codes,
                             weight: genW.data, N: B, I: D, O: G)
             }
             if let dPoints {
@@ -180,6 +184,7 @@ public final class TriplaneDecoder {
                 }
             }
         } } } }
+        withExtendedLifetime(scratch) {}  // g holds raw pointers into these tensors
     }
 }
 
