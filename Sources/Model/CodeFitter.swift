@@ -36,13 +36,13 @@ public final class CodeFitter {
                 target[3 * q + k] = Float(v.pixels[(j * width + i) * 3 + k]) / 255
             }
         }
-        let jitter = (0..<N).map { _ in rng.nextFloat() }
+        let jitter = Profiler.measure("inv: rays") { (0..<N).map { _ in rng.nextFloat() } }
         let t = Tensor([Q, S]), delta = Tensor([Q, S]), points = Tensor([N, 3])
         RaySampling.samples(t: t.data, delta: delta.data, points: points.data, origins: origins, directions: dirs, jitter: jitter,
                             box: Float(decoder.config.box), R: Q, S: S)
         let acts = TriplaneDecoder.Activations(config: decoder.config, B: 1, N: N)
-        decoder.generate(planes: acts.planes.data, codes: code.data, B: 1)
-        decoder.field(points: points.data, acts: acts)
+        Profiler.measure("inv: generate") { decoder.generate(planes: acts.planes.data, codes: code.data, B: 1) }
+        Profiler.measure("inv: field") { decoder.field(points: points.data, acts: acts) }
         let rgb = Tensor([Q, 3]), opacity = Tensor([Q]), weights = Tensor([Q, S])
         let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
         VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: acts.sigma.data,
@@ -52,8 +52,10 @@ public final class CodeFitter {
         MSELoss.backward(dPred: dRGB.data, dLoss: 1, pred: rgb.data, target: target, N: 3 * Q)
         VolumeComposite.backward(dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, weights: weights.data,
                                  sigma: acts.sigma.data, color: acts.rgb.data, delta: delta.data, background: bg, R: Q, S: S)
-        decoder.backward(dSigma: dSigma.data, dRGB: dColor.data, acts: acts, codes: code.data, points: points.data, grads: nil,
-                         dCodes: dCode.data, dPoints: nil)
+        Profiler.measure("inv: decoder backward") {
+            decoder.backward(dSigma: dSigma.data, dRGB: dColor.data, acts: acts, codes: code.data, points: points.data, grads: nil,
+                             dCodes: dCode.data, dPoints: nil)
+        }
         for d in 0..<D { dCode[d] += 2 * prior * code[d] }
         adam.beginStep()
         adam.update("code", param: code, grad: dCode, lr: lr * lrScale)

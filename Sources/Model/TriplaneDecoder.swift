@@ -144,7 +144,7 @@ public final class TriplaneDecoder {
                 if FusedMLP.supports(mlpLayers) {
                     FusedMLP.backward(dInp: dFeat, dWeights: [g["decoder.mlp1.w"]!, g["decoder.mlp2.w"]!, g["decoder.mlp3.w"]!],
                                       dBiases: [g["decoder.mlp1.b"]!, g["decoder.mlp2.b"]!, g["decoder.mlp3.b"]!],
-                                      dOut: dRaw, inp: a.feat.data, layers: mlpLayers, N: N)
+                                      dOut: dRaw, inp: a.feat.data, layers: mlpLayers, N: N, weightGradients: grads != nil)
                     return
                 }
                 Scratch.with(N * H) { dH2 in                        // (N, H)

@@ -87,10 +87,12 @@ public enum FusedMLP {
         }
     }
 
-    /// Adds into dInp (N, I_1) if given and into every layer's dWeight (O, I) / dBias (O), from
-    /// dOut (N, O_last). Recomputes the forward per block.
+    /// Adds into dInp (N, I_1) if given and, when `weightGradients`, into every layer's dWeight (O, I)
+    /// / dBias (O), from dOut (N, O_last). Recomputes the forward per block. Without weight gradients
+    /// (inverting a frozen decoder) a third of the arithmetic is skipped.
     public static func backward(dInp: UnsafeMutablePointer<Float>?, dWeights: [UnsafeMutablePointer<Float>], dBiases: [UnsafeMutablePointer<Float>],
-                                dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>, layers: [MLPLayer], N: Int) {
+                                dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>, layers: [MLPLayer], N: Int,
+                                weightGradients: Bool = true) {
         precondition(supports(layers), "FusedMLP.backward: unsupported layer shapes")
         let packed = Packed(layers)
         let L = layers.count, Olast = layers[L - 1].outputs, widest = max(packed.o8.max()!, layers[0].inputs)
@@ -130,9 +132,11 @@ public enum FusedMLP {
                     let I = layers[l].inputs, P = packed.o8[l]
                     let x = l == 0 ? x0 : UnsafePointer(acts[l - 1])
                     // dW_l += g^T x ; db_l += colsum(g)
-                    nv_gemm_tn_small(gw[l] + t * P * I, Int32(I), g, Int32(P), x, Int32(I), Int32(P), Int32(I), Int32(k))
-                    let bsum = gb[l] + t * P
-                    for r in 0..<k { for o in 0..<P { bsum[o] += g[r * P + o] } }
+                    if weightGradients {
+                        nv_gemm_tn_small(gw[l] + t * P * I, Int32(I), g, Int32(P), x, Int32(I), Int32(P), Int32(I), Int32(k))
+                        let bsum = gb[l] + t * P
+                        for r in 0..<k { for o in 0..<P { bsum[o] += g[r * P + o] } }
+                    }
                     if l == 0 && dInp == nil { break }
                     // g_prev = g W_l (k, I), then the ReLU mask of layer l-1's output.
                     let dst = l == 0 ? dInp! + r0 * I : other
@@ -147,7 +151,7 @@ public enum FusedMLP {
                 r0 += k
             }
         }
-        for l in 0..<L {
+        for l in 0..<L where weightGradients {
             let I = layers[l].inputs, O = layers[l].outputs, P = packed.o8[l]
             for t in 0..<T {
                 for o in 0..<O {

@@ -83,8 +83,9 @@ struct BenchTrain: ParsableCommand {
         } / 1e9
         print(String(format: "  %.0f rays/s; decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm (%.1f GFLOPS at 65536x64x64)",
                      Double(objects * rays) / median, gflops, 100 * gflops / raw, raw))
+        let trainReport = Profiler.report
         // Inversion: Adam on the code alone, 1024 rays per step, decoder frozen.
-        Profiler.enabled = false
+        Profiler.reset()
         let views = data.objects[0]
         let fitter = CodeFitter(decoder: trainer.decoder, start: [Float](repeating: 0, count: dc.codeDim), views: views,
                                 width: data.width, height: data.height)
@@ -99,6 +100,9 @@ struct BenchTrain: ParsableCommand {
         inv.sort()
         print(String(format: "inversion step (1024 rays, code only): median %.4f s (min %.4f, max %.4f)", inv[inv.count / 2], inv.first!, inv.last!))
         if profile {
+            print("training step:")
+            for (name, s) in trainReport { print(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }
+            print("inversion step:")
             for (name, s) in Profiler.report { print(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }
         }
     }

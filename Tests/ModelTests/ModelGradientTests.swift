@@ -71,6 +71,12 @@ final class ModelGradientTests: XCTestCase {
         for (k, (a, b)) in zip(fusedGrads, refGrads).enumerated() {
             for i in 0..<a.count { XCTAssertEqual(a[i], b[i], accuracy: 2e-3 * max(1, abs(b[i])), "gradient \(k) element \(i)") }
         }
+        // Input gradients alone (a frozen decoder) are the same, and no weight gradient is touched.
+        let dxOnly = Tensor([N, C]), untouched = [Tensor([H, C]), Tensor([H, H]), Tensor([4, H])], untouchedB = [Tensor([H]), Tensor([H]), Tensor([4])]
+        FusedMLP.backward(dInp: dxOnly.data, dWeights: untouched.map(\.data), dBiases: untouchedB.map(\.data), dOut: dy.data, inp: x.data,
+                          layers: layers, N: N, weightGradients: false)
+        XCTAssertEqual(dxOnly.array, fusedGrads[0].array)
+        XCTAssertTrue((untouched + untouchedB).allSatisfy { $0.array.allSatisfy { $0 == 0 } })
         // And against finite differences, on inputs kept away from the ReLU kinks by small perturbations.
         checkGradients("FusedMLP", inputs: [w3, b3], eps: 1e-4, samplesPerInput: 30, forward: {
             FusedMLP.forward(out: fused.data, inp: x.data, layers: layers, N: N); return fused
