@@ -14,6 +14,8 @@ public final class CodeFitter {
     public var raysPerStep = 2048
     public var lr: Float = 1e-2
     public var prior: Float = 1e-4
+    /// Step buffers, allocated once (fresh multi-megabyte buffers per step cost page faults).
+    var workspace: Trainer.Workspace?
 
     public init(decoder: TriplaneDecoder, start: [Float], views: [TrainingData.View], width: Int, height: Int, seed: UInt64 = 7) {
         self.decoder = decoder
@@ -37,18 +39,21 @@ public final class CodeFitter {
             }
         }
         let jitter = Profiler.measure("inv: rays") { (0..<N).map { _ in rng.nextFloat() } }
-        let t = Tensor([Q, S]), delta = Tensor([Q, S]), points = Tensor([N, 3])
+        if workspace == nil || workspace!.acts.N != N { workspace = Trainer.Workspace(decoder.config, B: 1, R: Q, S: S) }
+        let w = workspace!
+        let t = w.t, delta = w.delta, points = w.points
         RaySampling.samples(t: t.data, delta: delta.data, points: points.data, origins: origins, directions: dirs, jitter: jitter,
                             box: Float(decoder.config.box), R: Q, S: S)
-        let acts = TriplaneDecoder.Activations(config: decoder.config, B: 1, N: N)
+        let acts = w.acts
         Profiler.measure("inv: generate") { decoder.generate(planes: acts.planes.data, codes: code.data, B: 1) }
         Profiler.measure("inv: field") { decoder.field(points: points.data, acts: acts) }
-        let rgb = Tensor([Q, 3]), opacity = Tensor([Q]), weights = Tensor([Q, S])
+        let rgb = w.rgb, opacity = w.opacity, weights = w.weights
         let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
         VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: acts.sigma.data,
                                 color: acts.rgb.data, delta: delta.data, t: t.data, background: bg, R: Q, S: S)
         let loss = MSELoss.forward(pred: rgb.data, target: target, N: 3 * Q)
-        let dRGB = Tensor([Q, 3]), dSigma = Tensor([N]), dColor = Tensor([N, 3]), dCode = Tensor([1, D])
+        let dRGB = w.dRGB, dSigma = w.dSigma, dColor = w.dColor, dCode = w.dCodes
+        dRGB.zero(); dSigma.zero(); dColor.zero(); dCode.zero()
         MSELoss.backward(dPred: dRGB.data, dLoss: 1, pred: rgb.data, target: target, N: 3 * Q)
         VolumeComposite.backward(dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, weights: weights.data,
                                  sigma: acts.sigma.data, color: acts.rgb.data, delta: delta.data, background: bg, R: Q, S: S)
