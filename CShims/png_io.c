@@ -62,31 +62,9 @@ static void fill_info(png_structp png, png_infop info, nv_png_info *out) {
     out->has_alpha = (out->color_type & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS);
 }
 
-int nv_png_read_info(const char *path, nv_png_info *out, char *err, int errlen) {
-    FILE *fp = open_png(path, err, errlen);
-    if (!fp) return 1;
-    nv_png_ctx ctx = {.err = err, .errlen = errlen};
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, nv_png_error_fn, nv_png_warning_fn);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!png || !info) {
-        if (png) png_destroy_read_struct(&png, NULL, NULL);
-        fclose(fp); set_err(err, errlen, "out of memory"); return 1;
-    }
-    if (setjmp(ctx.jump)) { png_destroy_read_struct(&png, &info, NULL); fclose(fp); return 1; }
-    png_set_user_limits(png, NV_PNG_MAX_SIDE, NV_PNG_MAX_SIDE);
-    png_set_chunk_malloc_max(png, NV_PNG_CHUNK_MALLOC_MAX);
-    png_init_io(png, fp);
-    png_set_sig_bytes(png, 8);
-    png_read_info(png, info);
-    fill_info(png, info, out);
-    png_destroy_read_struct(&png, &info, NULL);
-    fclose(fp);
-    return 0;
-}
-
-int nv_png_read(const char *path, long long max_pixels, float **rgba, nv_png_info *out,
-                char *err, int errlen) {
-    *rgba = NULL;
+// Decodes the file, or with rgba == NULL only its header.
+static int read_png(const char *path, long long max_pixels, float **rgba, nv_png_info *out, char *err, int errlen) {
+    if (rgba) *rgba = NULL;
     FILE *fp = open_png(path, err, errlen);
     if (!fp) return 1;
     nv_png_ctx ctx = {.err = err, .errlen = errlen};
@@ -112,6 +90,11 @@ int nv_png_read(const char *path, long long max_pixels, float **rgba, nv_png_inf
     png_set_sig_bytes(png, 8);
     png_read_info(png, info);
     fill_info(png, info, out);
+    if (!rgba) {
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(fp);
+        return 0;
+    }
     long long w = out->width, h = out->height;
     if (w <= 0 || h <= 0) png_error(png, "image has zero width or height");
     if (w * h > max_pixels) {
@@ -156,6 +139,14 @@ int nv_png_read(const char *path, long long max_pixels, float **rgba, nv_png_inf
     fclose(fp);
     *rgba = result;
     return 0;
+}
+
+int nv_png_read(const char *path, long long max_pixels, float **rgba, nv_png_info *out, char *err, int errlen) {
+    return read_png(path, max_pixels, rgba, out, err, errlen);
+}
+
+int nv_png_read_info(const char *path, nv_png_info *out, char *err, int errlen) {
+    return read_png(path, 0, NULL, out, err, errlen);
 }
 
 int nv_png_write(const char *path, const void *data, int width, int height, int channels,

@@ -24,6 +24,19 @@ public final class CodeFitter {
         rng = SplitMix64(seed: seed)
     }
 
+    /// `steps` Adam steps with the learning rate falling (cosine, to 10%) over the second half,
+    /// where the last steps settle the code; `progress(step, batchMSE)` after each. Returns the last MSE.
+    @discardableResult
+    public func fit(steps: Int, progress: ((Int, Float) -> Void)? = nil) -> Float {
+        var loss: Float = 0
+        for s in 0..<steps {
+            let x = max(0, Double(s) / Double(steps) - 0.5) * 2
+            loss = step(lrScale: Float(0.1 + 0.9 * 0.5 * (1 + cos(Double.pi * x))))
+            progress?(s + 1, loss)
+        }
+        return loss
+    }
+
     /// One step; returns the batch MSE.
     @discardableResult
     public func step(lrScale: Float = 1) -> Float {

@@ -83,10 +83,7 @@ struct Eval: ParsableCommand {
                 let t0 = Date()
                 let fitter = CodeFitter(decoder: model.decoder, start: model.meanCode,
                                         views: object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) }, width: W, height: H)
-                for s in 0..<fitSteps {
-                    let x = max(0, Double(s) / Double(fitSteps) - 0.5) * 2
-                    fitter.step(lrScale: Float(0.1 + 0.9 * 0.5 * (1 + cos(Double.pi * x))))
-                }
+                fitter.fit(steps: fitSteps)
                 seconds.append(Date().timeIntervalSince(t0))
                 let renderer = FieldRenderer(decoder: model.decoder, code: fitter.code.array)
                 var objPSNR: [Double] = []

@@ -50,12 +50,8 @@ struct Fit: ParsableCommand {
         let fitter = CodeFitter(decoder: model.decoder, start: model.meanCode, views: trainViews, width: W, height: H, seed: seed)
         fitter.raysPerStep = rays
         let bar = ProgressBar(total: steps, label: "fit", unit: "steps", quiet: quiet)
-        var loss: Float = 0
-        for s in 0..<steps {
-            // Cosine decay over the second half: the last steps settle the code.
-            let x = max(0, Double(s) / Double(steps) - 0.5) * 2
-            loss = fitter.step(lrScale: Float(0.1 + 0.9 * 0.5 * (1 + cos(Double.pi * x))))
-            bar.update(s + 1, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(loss, 1e-10)))))
+        let loss = fitter.fit(steps: steps) { s, mse in
+            bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10)))))
         }
         let code = fitter.code.array
         let renderer = FieldRenderer(decoder: model.decoder, code: code)
