@@ -29,6 +29,8 @@ static inline void block16(float *C, int ldc, const float *A, int lda, const flo
             c1[r] = _mm256_setzero_ps();
         }
     }
+    // The full block has a constant trip count, so the compiler unrolls it into 12 accumulators held
+    // in registers; the tail block (rows < ROWS) takes the general loop.
     if (rows == ROWS) {
         for (int k = 0; k < K; k++) {
             __m256 b0 = _mm256_loadu_ps(B + k * ldb), b1 = _mm256_loadu_ps(B + k * ldb + 8);

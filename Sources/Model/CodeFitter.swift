@@ -43,13 +43,8 @@ public final class CodeFitter {
         let Q = raysPerStep, S = decoder.config.samplesPerRay, N = Q * S, D = decoder.config.codeDim
         var origins = [Float](repeating: 0, count: 3 * Q), dirs = [Float](repeating: 0, count: 3 * Q), target = [Float](repeating: 0, count: 3 * Q)
         for q in 0..<Q {
-            let v = views[rng.nextInt(views.count)]
-            let i = rng.nextInt(width), j = rng.nextInt(height)
-            let ray = v.camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
-            for k in 0..<3 {
-                origins[3 * q + k] = Float(ray.origin[k]); dirs[3 * q + k] = Float(ray.direction[k])
-                target[3 * q + k] = Float(v.pixels[(j * width + i) * 3 + k]) / 255
-            }
+            TrainingData.drawRay(from: views, width: width, height: height, rng: &rng, slot: q, origins: &origins,
+                                 directions: &dirs, targets: &target)
         }
         let jitter = Profiler.measure("inv: rays") { (0..<N).map { _ in rng.nextFloat() } }
         if workspace == nil || workspace!.acts.N != N { workspace = Trainer.Workspace(decoder.config, B: 1, R: Q, S: S) }

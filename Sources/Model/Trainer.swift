@@ -101,15 +101,8 @@ public final class Trainer {
         for (b, o) in objects.enumerated() {
             let views = data.objects[o]
             for q in 0..<Q {
-                let v = views[rng.nextInt(views.count)]
-                let i = rng.nextInt(W), j = rng.nextInt(H)
-                let ray = v.camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
-                let r = b * Q + q
-                for k in 0..<3 {
-                    batch.origins[3 * r + k] = Float(ray.origin[k])
-                    batch.directions[3 * r + k] = Float(ray.direction[k])
-                    batch.targets[3 * r + k] = Float(v.pixels[(j * W + i) * 3 + k]) / 255
-                }
+                TrainingData.drawRay(from: views, width: W, height: H, rng: &rng, slot: b * Q + q, origins: &batch.origins,
+                                     directions: &batch.directions, targets: &batch.targets)
             }
         }
         for k in 0..<(R * S) { batch.jitter[k] = rng.nextFloat() }

@@ -20,6 +20,21 @@ public final class TrainingData {
             self.init(pixels: px, camera: camera)
         }
     }
+
+    /// Draws a uniformly random pixel of a random view (view, then column, then row from `rng`) and
+    /// writes its ray and colour at slot r of origins (R, 3), directions (R, 3) and targets (R, 3).
+    public static func drawRay(from views: [View], width: Int, height: Int, rng: inout SplitMix64, slot r: Int,
+                               origins: UnsafeMutablePointer<Float>, directions: UnsafeMutablePointer<Float>,
+                               targets: UnsafeMutablePointer<Float>) {
+        let v = views[rng.nextInt(views.count)]
+        let i = rng.nextInt(width), j = rng.nextInt(height)
+        let ray = v.camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
+        for k in 0..<3 {
+            origins[3 * r + k] = Float(ray.origin[k])
+            directions[3 * r + k] = Float(ray.direction[k])
+            targets[3 * r + k] = Float(v.pixels[(j * width + i) * 3 + k]) / 255
+        }
+    }
     public let ids: [String]
     public let objects: [[View]]
     public let width: Int
