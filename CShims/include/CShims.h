@@ -34,6 +34,12 @@ void nv_gemm_nn_small(float *C, int ldc, const float *A, int lda, const float *B
                       int M, int N, int K, int accumulate, const float *bias, int relu);
 /// C(M,N) += A^T B for A (K, M) and B (K, N), row-major; N must be a multiple of 8. Single-threaded.
 void nv_gemm_tn_small(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K);
+/// Rows [o0, o1) of out(B,O) = X(B,I) W(O,I)^T (+ bias(O)); I a multiple of 8. Same availability.
+void nv_skinny_forward(float *out, const float *X, const float *W, const float *bias, int B, int I, int O, int o0, int o1);
+/// For weight rows [o0, o1): dX(B,I) += dOut(B,O) W, dW(O,I) += dOut^T X, dBias(O) += column sums
+/// of dOut (each optional). dX is shared by the rows of one call: give each thread its own.
+void nv_skinny_backward(float *dX, float *dW, float *dBias, const float *dOut, const float *X, const float *W,
+                        int B, int I, int O, int o0, int o1);
 
 // ---------------------------------------------------------------- CPU features
 typedef struct {

@@ -14,6 +14,17 @@ public final class CodeFitter {
     public var raysPerStep = 2048
     public var lr: Float = 1e-2
     public var prior: Float = 1e-4
+    /// Evaluate the decoder only inside the occupancy grid of the current code (plus probe rays).
+    public var skipEmptySpace = true
+    /// Steps between grid rebuilds: the code moves a little each step, and a rebuild costs about a
+    /// third of a step.
+    public var gridRefreshSteps = 16
+    /// Rays that ignore the grid, so parts the current code lacks can still grow.
+    public var probeRayFraction: Float = 0.0625
+    /// Samples the decoder evaluated in the last step.
+    public var evaluatedSamples: Int { workspace?.selection.M ?? 0 }
+    var grid: OccupancyGrid?
+    var gridAge = 0
     /// Step buffers, allocated once (fresh multi-megabyte buffers per step cost page faults).
     var workspace: Trainer.Workspace?
 
@@ -47,6 +58,7 @@ public final class CodeFitter {
                                  directions: &dirs, targets: &target)
         }
         let jitter = Profiler.measure("inv: rays") { (0..<N).map { _ in rng.nextFloat() } }
+        let probe = (0..<Q).map { _ in rng.nextFloat() < probeRayFraction }
         if workspace == nil || workspace!.acts.N != N { workspace = Trainer.Workspace(decoder.config, B: 1, R: Q, S: S) }
         let w = workspace!
         let t = w.t, delta = w.delta, points = w.points
@@ -54,20 +66,26 @@ public final class CodeFitter {
                             box: Float(decoder.config.box), R: Q, S: S)
         let acts = w.acts
         Profiler.measure("inv: generate") { decoder.generate(planes: acts.planes.data, codes: code.data, B: 1) }
-        Profiler.measure("inv: field") { decoder.field(points: points.data, acts: acts) }
+        if skipEmptySpace && (grid == nil || gridAge >= gridRefreshSteps) {
+            grid = Profiler.measure("inv: grid") { OccupancyGrid(decoder: decoder, planes: acts.planes.data, resolution: Trainer.gridResolution) }
+            gridAge = 0
+        }
+        gridAge += 1
+        w.field(decoder, grids: [grid], probe: probe, R: Q, S: S)
         let rgb = w.rgb, opacity = w.opacity, weights = w.weights
         let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
-        VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: acts.sigma.data,
-                                color: acts.rgb.data, delta: delta.data, t: t.data, background: bg, R: Q, S: S)
+        VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: w.sigma.data,
+                                color: w.color.data, delta: delta.data, t: t.data, background: bg, R: Q, S: S)
         let loss = MSELoss.forward(pred: rgb.data, target: target, N: 3 * Q)
         let dRGB = w.dRGB, dSigma = w.dSigma, dColor = w.dColor, dCode = w.dCodes
         dRGB.zero(); dSigma.zero(); dColor.zero(); dCode.zero()
         MSELoss.backward(dPred: dRGB.data, dLoss: 1, pred: rgb.data, target: target, N: 3 * Q)
         VolumeComposite.backward(dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, weights: weights.data,
-                                 sigma: acts.sigma.data, color: acts.rgb.data, delta: delta.data, background: bg, R: Q, S: S)
+                                 sigma: w.sigma.data, color: w.color.data, delta: delta.data, background: bg, R: Q, S: S)
+        w.gatherGradients()
         Profiler.measure("inv: decoder backward") {
-            decoder.backward(dSigma: dSigma.data, dRGB: dColor.data, acts: acts, codes: code.data, points: points.data, grads: nil,
-                             dCodes: dCode.data, dPoints: nil)
+            decoder.backward(dSigma: w.dSigmaKept.data, dRGB: w.dColorKept.data, acts: acts, codes: code.data, points: w.keptPoints.data,
+                             grads: nil, dCodes: dCode.data, dPoints: nil)
         }
         for d in 0..<D { dCode[d] += 2 * prior * code[d] }
         adam.beginStep()

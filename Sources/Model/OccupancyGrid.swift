@@ -20,7 +20,18 @@ public struct OccupancyGrid: Sendable {
         occupied = [true]
     }
 
+    /// A grid with the given cells (for checkpoints).
+    public init(resolution: Int, box: Float, occupied: [Bool]) {
+        precondition(occupied.count == resolution * resolution * resolution, "one flag per cell")
+        self.resolution = resolution; self.box = box; self.occupied = occupied
+    }
+
     public init(decoder: TriplaneDecoder, planes: Tensor, resolution G: Int = 32) {
+        self.init(decoder: decoder, planes: UnsafePointer(planes.data), resolution: G)
+    }
+
+    /// The grid of one object's planes (G floats, from `TriplaneDecoder.generate`).
+    public init(decoder: TriplaneDecoder, planes: UnsafePointer<Float>, resolution G: Int = 32) {
         resolution = G
         box = Float(decoder.config.box)
         let V = G + 1, N = V * V * V
@@ -32,7 +43,7 @@ public struct OccupancyGrid: Sendable {
             points[3 * i + 2] = (Float(z) / Float(G) * 2 - 1) * box
         } } }
         let acts = TriplaneDecoder.Activations(config: decoder.config, B: 1, N: N)
-        acts.planes.copy(from: planes)
+        acts.planes.data.update(from: planes, count: decoder.config.planeCount)
         decoder.field(points: points.data, acts: acts)
         var raw = [Bool](repeating: false, count: G * G * G)
         for x in 0..<G { for y in 0..<G { for z in 0..<G {

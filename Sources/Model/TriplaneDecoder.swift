@@ -61,23 +61,42 @@ public final class TriplaneDecoder {
 
     /// Everything one forward pass keeps for its backward.
     public final class Activations {
-        public let B: Int, N: Int
+        public let B: Int
+        /// Points in use (≤ `capacity`): object b owns points [starts[b], starts[b + 1]).
+        public private(set) var N: Int
+        public let capacity: Int
+        public private(set) var starts: [Int]  // (B + 1)
         public let planes: Tensor  // (B, G)
         public let uv: Tensor      // (N, 3, 2)
         public let feat: Tensor    // (N, C)
         /// Hidden activations, only materialised on the unfused path (the fused MLP keeps them in cache).
-        public lazy var h1 = Tensor([N, hidden])  // (N, H)
-        public lazy var h2 = Tensor([N, hidden])  // (N, H)
+        public lazy var h1 = Tensor([capacity, hidden])  // (N, H)
+        public lazy var h2 = Tensor([capacity, hidden])  // (N, H)
         let hidden: Int
         public let raw: Tensor     // (N, 4)
         public let sigma: Tensor   // (N)
         public let rgb: Tensor     // (N, 3)
         public init(config: DecoderConfig, B: Int, N: Int) {
-            self.B = B; self.N = N
+            self.B = B; self.N = N; capacity = N
+            starts = (0...B).map { $0 * (N / B) }
+            starts[B] = N
             planes = Tensor([B, config.planeCount]); uv = Tensor([N, 3, 2]); feat = Tensor([N, config.planeChannels])
             hidden = config.hidden; raw = Tensor([N, 4])
             sigma = Tensor([N]); rgb = Tensor([N, 3])
         }
+
+        /// Uses the first Σ counts points, object b owning counts[b] of them in order (the uneven
+        /// split empty-space skipping leaves).
+        public func setCounts(_ counts: [Int]) {
+            precondition(counts.count == B, "one count per object")
+            var s = [0]
+            for c in counts { s.append(s.last! + c) }
+            precondition(s[B] <= capacity, "\(s[B]) points exceed the activations' capacity \(capacity)")
+            starts = s; N = s[B]
+        }
+
+        /// Points [starts[b], starts[b+1]) of object b.
+        func range(_ b: Int) -> (start: Int, count: Int) { (starts[b], starts[b + 1] - starts[b]) }
     }
 
     /// planes (B, G) = codes (B, D) · genW^T + genB.
@@ -96,16 +115,17 @@ public final class TriplaneDecoder {
         }
     }
 
-    /// Density and colour at points (N, 3), object b owning points [b P, (b+1) P), from planes
-    /// already in `acts.planes` (see `generate`).
+    /// Density and colour at points (N, 3), object b owning points [starts[b], starts[b+1]) (an even
+    /// split unless `setCounts` said otherwise), from planes already in `acts.planes` (see `generate`).
     public func field(points: UnsafePointer<Float>, acts a: Activations) {
-        let N = a.N, B = a.B, P = N / B, C = config.planeChannels, H = config.hidden, R = config.planeResolution
-        precondition(P * B == N, "points must split evenly over objects")
+        let N = a.N, B = a.B, C = config.planeChannels, H = config.hidden, R = config.planeResolution
+        precondition(a.starts[B] == N, "points must be assigned to objects")
         Self.projectPoints(uv: a.uv.data, points: points, scale: Float(1 / config.box), N: N)
         Profiler.measure("field: triplane sample") {
         for b in 0..<B {
-            BilinearSample.forward(out: a.feat.data + b * P * C, planes: a.planes.data + b * config.planeCount,
-                                   uv: a.uv.data + b * P * 6, N: P, P: 3, H: R, W: R, C: C)
+            let (p0, P) = a.range(b)
+            BilinearSample.forward(out: a.feat.data + p0 * C, planes: a.planes.data + b * config.planeCount,
+                                   uv: a.uv.data + p0 * 6, N: P, P: 3, H: R, W: R, C: C)
         }
         }
         Profiler.measure("field: mlp") {
@@ -126,7 +146,7 @@ public final class TriplaneDecoder {
                          codes: UnsafePointer<Float>, points: UnsafePointer<Float>,
                          grads: [(name: String, tensor: Tensor)]?, dCodes: UnsafeMutablePointer<Float>?,
                          dPoints: UnsafeMutablePointer<Float>?) {
-        let N = a.N, B = a.B, P = N / B, C = config.planeChannels, H = config.hidden, R = config.planeResolution
+        let N = a.N, B = a.B, C = config.planeChannels, H = config.hidden, R = config.planeResolution
         let D = config.codeDim, G = config.planeCount
         // Without weight gradients the MLP's (small) partials go to scratch; the generator's 6M-float
         // weight gradient, which would dominate an inversion step, is skipped outright.
@@ -163,8 +183,9 @@ public final class TriplaneDecoder {
             dPlanes.initialize(repeating: 0, count: B * G)
             if dPoints != nil { dUV.initialize(repeating: 0, count: N * 6) }
             for b in 0..<B {
-                BilinearSample.backward(dPlanes: dPlanes + b * G, dUV: dPoints == nil ? nil : dUV + b * P * 6, dOut: dFeat + b * P * C,
-                                        planes: a.planes.data + b * G, uv: a.uv.data + b * P * 6, N: P, P: 3, H: R, W: R, C: C)
+                let (p0, P) = a.range(b)
+                BilinearSample.backward(dPlanes: dPlanes + b * G, dUV: dPoints == nil ? nil : dUV + p0 * 6, dOut: dFeat + p0 * C,
+                                        planes: a.planes.data + b * G, uv: a.uv.data + p0 * 6, N: P, P: 3, H: R, W: R, C: C)
             }
             }
             Profiler.measure("backward: generator") {

@@ -21,6 +21,14 @@ public enum Linear {
         preferred == .fused && fusedAvailable && I % 8 == 0 && O % 8 == 0 && I * O <= fusedMaxWeights ? .fused : .blas
     }
 
+    /// At most this many rows take the streaming kernels when the weights are too big for the fused
+    /// ones: a few codes through the triplane generator.
+    static let skinnyMaxRows = 8
+
+    static func skinny(N: Int, I: Int, O: Int) -> Bool {
+        preferred == .fused && fusedAvailable && N <= skinnyMaxRows && I % 8 == 0 && I * O > fusedMaxWeights
+    }
+
     /// Rows per thread below which splitting costs more than it saves.
     static let rowGrain = 96
 
@@ -39,10 +47,22 @@ public enum Linear {
             }
             return
         }
+        if skinny(N: N, I: I, O: O) {
+            Parallel.forRanges(O, grain: 4096) { r in
+                nv_skinny_forward(out, inp, weight, bias, Int32(N), Int32(I), Int32(O), Int32(r.lowerBound), Int32(r.upperBound))
+            }
+            if relu { ReLU.forward(out: out, inp: out, N: N * O) }
+            return
+        }
         if let bias {
             Parallel.forRanges(N, grain: 8192) { rows in
                 for n in rows { (out + n * O).update(from: bias, count: O) }
             }
+        }
+        if N == 1 {  // one code through the generator: sgemv streams the weights, sgemm would pack them first
+            BLAS.sgemv(transA: false, M: O, N: I, A: weight, x: inp, beta: bias == nil ? 0 : 1, y: out)
+            if relu { ReLU.forward(out: out, inp: out, N: O) }
+            return
         }
         BLAS.sgemm(transA: false, transB: true, M: N, N: O, K: I, A: inp, lda: I, B: weight, ldb: I,
                    beta: bias == nil ? 0 : 1, C: out, ldc: O)
@@ -76,6 +96,19 @@ public enum Linear {
     static func backwardLinear(dInp: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?,
                                dBias: UnsafeMutablePointer<Float>?, g: UnsafePointer<Float>,
                                inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, I: Int, O: Int) {
+        if skinny(N: N, I: I, O: O) {
+            // Each thread streams its weight rows once; dInp gets per-thread partials (N I floats).
+            let T = min(Parallel.threads, max(1, O / 4096))
+            let partial = UnsafeMutablePointer<Float>.allocate(capacity: T * N * I)  // (T, N, I)
+            defer { partial.deallocate() }
+            partial.initialize(repeating: 0, count: T * N * I)
+            Parallel.forChunks(O, grain: max(1, O / T)) { t, r in
+                nv_skinny_backward(dInp == nil ? nil : partial + t * N * I, dWeight, dBias, g, inp, weight,
+                                   Int32(N), Int32(I), Int32(O), Int32(r.lowerBound), Int32(r.upperBound))
+            }
+            if let dInp { for t in 0..<T { for k in 0..<(N * I) { dInp[k] += partial[t * N * I + k] } } }
+            return
+        }
         if let dBias { ColumnSum.accumulate(into: dBias, g, rows: N, cols: O) }
         if kernel(I: I, O: O) == .fused {
             if let dInp {
@@ -87,7 +120,9 @@ public enum Linear {
             if let dWeight { accumulateWeightGradient(dWeight, g, inp, N: N, I: I, O: O) }
             return
         }
-        if let dInp {
+        if let dInp, N == 1 {
+            BLAS.sgemv(transA: true, M: O, N: I, A: weight, x: g, beta: 1, y: dInp)
+        } else if let dInp {
             BLAS.sgemm(transA: false, transB: false, M: N, N: I, K: O, A: g, lda: O, B: weight, ldb: I,
                        beta: 1, C: dInp, ldc: I)
         }

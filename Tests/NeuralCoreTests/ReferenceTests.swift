@@ -25,12 +25,13 @@ final class ReferenceTests: XCTestCase {
 
     /// The fused AVX2 kernels, the sgemm path and a Double triple loop agree, forward and backward,
     /// on shapes with row tails (N % 6 != 0) and 8-wide column tails.
+    /// The fused kernels, and the streaming ones for a few rows through a wide layer (last two shapes).
     func testLinearFusedMatchesSgemmAndNaive() throws {
         try XCTSkipUnless(Linear.fusedAvailable, "CPU without AVX2/FMA: only the sgemm path exists")
         var rng = SplitMix64(seed: 24)
         let saved = Linear.preferred
         defer { Linear.preferred = saved }
-        for (N, I, O) in [(1000, 64, 64), (37, 16, 24), (5, 8, 40), (2049, 32, 8)] {
+        for (N, I, O) in [(1000, 64, 64), (37, 16, 24), (5, 8, 40), (2049, 32, 8), (6, 128, 9000), (1, 128, 9000)] {
             let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), dy = random([N, O], &rng)
             var results: [[Tensor]] = []
             for kernel in [Linear.Kernel.blas, .fused] {
