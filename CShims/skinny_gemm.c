@@ -1,5 +1,5 @@
 // Streaming AVX2/FMA kernels for a wide layer applied to a handful of rows: the triplane generator
-// (B <= 8 codes x 128 -> 49152). OpenBLAS packs the whole 25 MB weight matrix for such a product;
+// (B <= 16 codes x 128 -> 49152). OpenBLAS packs the whole 25 MB weight matrix for such a product;
 // these read each weight row once, which is all the product needs (it is memory bound).
 // Single-threaded over a range of weight rows [o0, o1): callers split the rows across cores.
 #include "CShims.h"

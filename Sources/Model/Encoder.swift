@@ -60,6 +60,17 @@ public final class Encoder {
         }
     }
 
+    /// Weights from named tensors (a model file); shapes must match the config.
+    public convenience init(config: EncoderConfig, tensors: [String: Tensor]) throws {
+        var rng = SplitMix64(seed: 0)
+        self.init(config: config, rng: &rng)
+        for (name, t) in parameters {
+            guard let src = tensors[name] else { throw ModelError("model file lacks tensor \(name)") }
+            guard src.shape == t.shape else { throw ModelError("tensor \(name) has shape \(src.shape), the encoder config needs \(t.shape)") }
+            t.copy(from: src)
+        }
+    }
+
     func shapes(B: Int) -> [Conv2dShape] {
         var s: [Conv2dShape] = []
         var cin = 3, size = config.inputSize

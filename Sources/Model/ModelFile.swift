@@ -13,6 +13,9 @@ public struct ModelConfig: Codable, Sendable {
     /// Ids of the training objects, in the order of the code table rows.
     public var objects: [String]
     public var training: TrainConfig?
+    /// The encoder's shape and how it was trained (absent before `train-encoder`).
+    public var encoder: EncoderConfig?
+    public var encoderTraining: EncoderTrainConfig?
     /// Free-form provenance: the command, steps, wall time, quality.
     public var notes: [String: String] = [:]
 
@@ -29,9 +32,19 @@ public final class NeRFModel {
     public var config: ModelConfig
     public let decoder: TriplaneDecoder
     public let codes: Tensor      // (O, D)
+    /// Photo -> identity and view codes; nil until `train-encoder` has run.
+    public let encoder: Encoder?
 
-    public init(config: ModelConfig, decoder: TriplaneDecoder, codes: Tensor) {
-        self.config = config; self.decoder = decoder; self.codes = codes
+    public init(config: ModelConfig, decoder: TriplaneDecoder, codes: Tensor, encoder: Encoder? = nil) {
+        self.config = config; self.decoder = decoder; self.codes = codes; self.encoder = encoder
+    }
+
+    /// Mean per-dimension variance of the code table: the scale of "near" in code space.
+    public var codeVariance: Float {
+        let O = codes.shape[0], D = codes.shape[1], mean = meanCode
+        var v: Double = 0
+        for o in 0..<O { for d in 0..<D { let x = Double(codes[o * D + d] - mean[d]); v += x * x } }
+        return Float(max(v / Double(max(1, O * D)), 1e-8))
     }
 
     /// The mean identity code (D).
@@ -44,7 +57,7 @@ public final class NeRFModel {
 
     public func save(to path: String, dtype: ParameterFile.DType = .f16, extra: [(name: String, tensor: Tensor)] = [],
                      metadata: [String: String] = [:]) throws {
-        try ParameterFile.write(to: path, tensors: decoder.parameters + [("codes", codes)] + extra, config: config,
+        try ParameterFile.write(to: path, tensors: decoder.parameters + [("codes", codes)] + (encoder?.parameters ?? []) + extra, config: config,
                                 metadata: metadata, dtype: dtype)
     }
 
@@ -62,7 +75,11 @@ public final class NeRFModel {
         guard let codes = named["codes"], codes.shape.count == 2, codes.shape[1] == config.decoder.codeDim else {
             throw FileError(path: path, reason: "missing or misshapen code table")
         }
-        return (NeRFModel(config: config, decoder: decoder, codes: codes), contents)
+        var encoder: Encoder? = nil
+        if let ec = config.encoder {
+            do { encoder = try Encoder(config: ec, tensors: named) } catch { throw FileError(path: path, reason: "\(error)") }
+        }
+        return (NeRFModel(config: config, decoder: decoder, codes: codes, encoder: encoder), contents)
     }
 
     /// SHA-256 of the file's bytes, hex (latent files name the model they belong to).

@@ -23,7 +23,7 @@ public enum Linear {
 
     /// At most this many rows take the streaming kernels when the weights are too big for the fused
     /// ones: a few codes through the triplane generator.
-    static let skinnyMaxRows = 8
+    static let skinnyMaxRows = 16
 
     static func skinny(N: Int, I: Int, O: Int) -> Bool {
         preferred == .fused && fusedAvailable && N <= skinnyMaxRows && I % 8 == 0 && I * O > fusedMaxWeights

@@ -8,7 +8,7 @@ struct Nerfinv: ParsableCommand {
         commandName: "nerfinv",
         abstract: "Invert a single photo of an object into a 3D latent and render it from any viewpoint.",
         discussion: "nerfinv splits one view into an identity code (what the object is) and a view code (where the camera was), renders the identity code with a NeRF-style volumetric decoder from any camera, and refines both codes against the photo.",
-        subcommands: [Generate.self, Train.self, Fit.self, Render.self, Turntable.self, Eval.self, Bench.self]
+        subcommands: [Generate.self, Train.self, TrainEncoder.self, Fit.self, Invert.self, Render.self, Turntable.self, Eval.self, Bench.self]
     )
 
     static func main() {

@@ -99,8 +99,15 @@ struct Turntable: ParsableCommand {
     func run() throws {
         let (model, sha) = try modelOptions.load()
         let code = try LatentFile.read(latent, for: model, modelSHA256: sha).identity
+        try Self.write(decoder: model.decoder, code: code, frames: frames, elevation: elevation, camera: camera, to: out, quiet: quiet)
+        if !quiet { print("wrote \(frames) frames and contact_sheet.png to \(out)") }
+    }
+
+    /// frame_000.png ... and contact_sheet.png in `out` (created if missing; other files kept).
+    static func write(decoder: TriplaneDecoder, code: [Float], frames: Int, elevation: Double, camera: CameraOptions,
+                      to out: String, quiet: Bool) throws {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let renderer = FieldRenderer(decoder: model.decoder, code: code)
+        let renderer = FieldRenderer(decoder: decoder, code: code)
         let bar = ProgressBar(total: frames, label: "turntable", unit: "frames", quiet: quiet)
         var images: [RGBAImage] = []
         for f in 0..<frames {
@@ -112,6 +119,5 @@ struct Turntable: ParsableCommand {
             bar.update(f + 1)
         }
         try PNG.write(ContactSheet.make(images, columns: min(frames, 9)), to: "\(out)/contact_sheet.png")
-        if !quiet { print("wrote \(frames) frames and contact_sheet.png to \(out)") }
     }
 }

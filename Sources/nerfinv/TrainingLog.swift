@@ -5,6 +5,8 @@ import NeuralCore
 struct TrainingLog {
     struct Row { var step: Int; var loss: Double; var psnr: Double; var lrScale: Double; var raysPerSecond: Double; var seconds: Double }
     let path: String
+    /// Header of the throughput column (rays/s for the decoder, images/s for the encoder).
+    var rateColumn = "rays_per_second"
     var rows: [Row] = []
     /// Wall time of the earlier sessions of a resumed run.
     var offsetSeconds: Double = 0
@@ -26,7 +28,7 @@ struct TrainingLog {
     }
 
     func flush() throws {
-        var text = "step,loss,psnr_db,lr_scale,rays_per_second,seconds\n"
+        var text = "step,loss,psnr_db,lr_scale,\(rateColumn),seconds\n"
         for r in rows { text += String(format: "%d,%.6f,%.3f,%.4f,%.0f,%.1f\n", r.step, r.loss, r.psnr, r.lrScale, r.raysPerSecond, r.seconds) }
         try AtomicFile.write(Data(text.utf8), to: path)
     }

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import Geometry
+import ImageIO
+import Model
+import NeuralCore
+
+/// `nerfinv invert`: one photo in, a 3D latent out.
+struct Invert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Invert one photo into a 3D latent: encoder start, then refinement of identity and view codes.",
+        discussion: """
+        Examples:
+          nerfinv invert photo.png --out car.latent
+          nerfinv invert photo.png --out car.latent --turntable car_turntable/
+          nerfinv invert photo.png --out car.latent --no-refine          (encoder only, ~10 ms)
+          nerfinv invert photo.png --out car.latent --init mean          (optimisation only, no encoder)
+        Any PNG works (8/16-bit, gray, palette, alpha): transparent parts become white, the background
+        colour is read from the border, and the object is framed like the rig's views (--crop).
+        Beside the latent it writes <name>_input.png (what the model saw) and
+        <name>_input_reconstruction.png (input | reconstruction).
+        """
+    )
+
+    @Argument(help: "The photo (PNG).")
+    var photo: String
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Latent file to write (JSON).")
+    var out: String
+
+    @Option(help: "Refinement steps (Adam on identity and view codes).")
+    var steps: Int = RefineSettings().steps
+
+    @Flag(help: "Stop after the encoder (no refinement).")
+    var noRefine = false
+
+    enum PoseHandling: String, EnumerableFlag {
+        case refinePose, fixedPose
+        static func help(for value: PoseHandling) -> ArgumentHelp? {
+            value == .refinePose ? "Refine the camera pose with the codes (default)." : "Keep the encoder's (or searched) pose fixed."
+        }
+    }
+
+    @Flag var pose: PoseHandling = .refinePose
+
+    @Option(help: "Starting point: encoder, or mean (the mean training code with a coarse pose search; no encoder needed).")
+    var `init`: String = "encoder"
+
+    @Option(help: "Framing: auto (keep the rig's framing when the photo has it), none (pad and resize), tight (crop around the object).")
+    var crop: String = "auto"
+
+    @Option(help: "Also write a turntable (frame_000.png ... and contact_sheet.png) into this folder.")
+    var turntable: String?
+
+    @Option(help: "Turntable frames.")
+    var frames: Int = 36
+
+    @OptionGroup var camera: CameraOptions
+
+    @Option(help: "Random seed for the ray batches.")
+    var seed: UInt64 = 11
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    @Flag(help: "Print the result as JSON (for scripts).")
+    var json = false
+
+    func validate() throws {
+        guard steps >= 1, steps <= 100_000 else { throw ValidationError("--steps must be in 1...100000") }
+        guard CropMode(rawValue: crop) != nil else { throw ValidationError("--crop must be auto, none or tight") }
+        guard ["encoder", "mean"].contains(`init`) else { throw ValidationError("--init must be encoder or mean") }
+        guard frames >= 1, frames <= 3600 else { throw ValidationError("--frames must be in 1...3600") }
+        guard !(noRefine && `init` == "mean") else { throw ValidationError("--no-refine needs the encoder start (--init encoder)") }
+    }
+
+    func run() throws {
+        let (model, sha) = try modelOptions.load()
+        let (raw, _) = try PNG.read(photo)
+        let framed: FramedPhoto
+        do { framed = try PhotoFraming.prepare(raw, side: model.config.resolution, mode: CropMode(rawValue: crop)!) } catch {
+            throw FileError(path: photo, reason: "\(error)")
+        }
+        let S = model.config.resolution
+        var pixels = [Float](repeating: 0, count: S * S * 3)
+        for k in 0..<(S * S) { for c in 0..<3 { pixels[3 * k + c] = min(1, max(0, framed.image.pixels[4 * k + c])) } }
+        let mode: InversionMode = `init` == "mean" ? .meanRefine : (noRefine ? .encoder : .refine)
+        var settings = RefineSettings()
+        settings.steps = steps
+        settings.refinePose = pose == .refinePose
+        settings.seed = seed
+        if !quiet && !json { FileHandle.standardError.write(Data("\(photo): \(framed.description)\n".utf8)) }
+        let bar = ProgressBar(total: steps, label: "invert", unit: "steps", quiet: quiet || json || mode == .encoder)
+        let result: InversionResult
+        do {
+            result = try Inversion.run(model: model, photo: pixels, width: S, height: S, mode: mode, settings: settings) { s, mse in
+                bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10)))))
+            }
+        } catch let e as ModelError { throw ValidationError("\(modelOptions.model): \(e)") }
+        // Reconstruction at the found view, photometric code applied, and its PSNR against the input.
+        let renderer = FieldRenderer(decoder: model.decoder, code: result.code)
+        let cam = result.view.camera(width: S, height: S, distance: model.config.cameraDistance, fovDegrees: model.config.fovDegrees)
+        var recon = srgbImage(renderer.render(camera: cam).image)
+        for k in 0..<(S * S) {
+            for c in 0..<3 { recon.pixels[4 * k + c] = min(1, max(0, result.view.gain[c] * recon.pixels[4 * k + c] + result.view.bias[c])) }
+            recon.pixels[4 * k + 3] = 1
+        }
+        let input = framed.image
+        let psnr = Metrics.psnr(recon, input)
+        let stem = out.hasSuffix(".latent") ? String(out.dropLast(7)) : out
+        let dir = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true)
+        let method = mode == .encoder ? "encoder" : (mode == .refine ? "encoder+refine" : "mean+pose-search+refine")
+        let latent = LatentFile(
+            model: .init(name: URL(fileURLWithPath: modelOptions.model).lastPathComponent, sha256: sha), identity: result.code,
+            view: .init(azimuth: result.view.azimuth, elevation: result.view.elevation, distance: model.config.cameraDistance,
+                        fov: model.config.fovDegrees, gain: (0..<3).map { Double(result.view.gain[$0]) },
+                        bias: (0..<3).map { Double(result.view.bias[$0]) }),
+            obtained: .init(method: method, source: photo, steps: mode == .encoder ? 0 : steps, views: 1, seconds: result.seconds),
+            losses: ["input_psnr_db": psnr, "final_batch_mse": result.finalMSE.isFinite ? Double(result.finalMSE) : -1])
+        try latent.write(to: out)
+        try PNG.write(input, to: stem + "_input.png")
+        try PNG.write(ContactSheet.make([input, recon], columns: 2), to: stem + "_input_reconstruction.png")
+        if let turntable {
+            try Turntable.write(decoder: model.decoder, code: result.code, frames: frames, elevation: 20, camera: camera, to: turntable,
+                                quiet: quiet || json)
+        }
+        if json {
+            let summary: [String: Any] = ["latent": out, "azimuth": result.view.azimuth, "elevation": result.view.elevation,
+                                          "input_psnr_db": psnr, "seconds": result.seconds, "method": method]
+            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else if !quiet {
+            print(String(format: "wrote %@ (%@, azimuth %.1f°, elevation %.1f°, input PSNR %.2f dB, %.2f s)", out, method,
+                         result.view.azimuth, result.view.elevation, psnr, result.seconds))
+            print("  input and reconstruction: \(stem)_input_reconstruction.png" + (turntable.map { "; turntable: \($0)/contact_sheet.png" } ?? ""))
+        }
+    }
+}

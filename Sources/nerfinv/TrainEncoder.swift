@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Model
+import NeuralCore
+
+/// `nerfinv train-encoder`: the encoder from one view to identity and view codes, against a
+/// trained (frozen) decoder.
+struct TrainEncoder: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-encoder",
+        abstract: "Train the encoder (one view -> identity code + view code) against a trained decoder.",
+        discussion: """
+        First regresses the decoder's per-object codes, the true poses and the photometric augmentation
+        applied to each input; then (from --render-from) also renders the predicted code at other views
+        of the object and back-propagates the photometric error. The decoder stays frozen.
+        Examples:
+          nerfinv train-encoder --data data/cars_train --model models/cars.nvm --steps 12000
+          nerfinv train-encoder --data data/cars_train --model models/cars.nvm --resume
+        Writes the model with its encoder to --out (default: --model), <name>.encoder.ckpt (fp32, every
+        few minutes and on Ctrl-C), <name>.encoder_log.csv and <name>.encoder_curve.png.
+        """
+    )
+
+    @Option(help: "Training set the decoder was trained on (SRN layout).")
+    var data: String
+
+    @Option(help: "Trained decoder model; its per-object codes are the regression targets.")
+    var model: String = "models/cars.nvm"
+
+    @Option(help: "Model file to write (default: --model, replaced atomically).")
+    var out: String?
+
+    @Option(help: "Total optimisation steps of the run.")
+    var steps: Int = 12000
+
+    @Option(help: "Step from which the rendering loss joins the regression (default: half of --steps).")
+    var renderFrom: Int?
+
+    @Flag(help: "Continue from <out>.encoder.ckpt.")
+    var resume = false
+
+    @Option(help: "Random seed (initialisation, batches, augmentation).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Threads for nerfinv's loops and OpenBLAS.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Use only the first N objects of the dataset.")
+    var limitObjects: Int?
+
+    @Option(help: "Minutes between checkpoints.")
+    var checkpointMinutes: Double = 5
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    var outPath: String { out ?? model }
+
+    func validate() throws {
+        guard steps >= 1, steps <= 10_000_000 else { throw ValidationError("--steps must be in 1...10000000") }
+        if let renderFrom, renderFrom < 0 { throw ValidationError("--render-from must be ≥ 0") }
+        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
+        guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }
+        if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
+        guard outPath.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
+    }
+
+    func run() throws {
+        Parallel.threads = threads
+        BLAS.threads = threads
+        let stem = String(outPath.dropLast(4))
+        let ckpt = stem + ".encoder.ckpt", logPath = stem + ".encoder_log.csv", curvePath = stem + ".encoder_curve.png"
+        let (decoderModel, _) = try NeRFModel.load(model)
+        if !quiet { FileHandle.standardError.write(Data("loading \(data)...\n".utf8)) }
+        let dataset = try TrainingData.load(root: data, limit: limitObjects)
+        var config = EncoderTrainConfig()
+        config.steps = steps
+        config.renderFromStep = renderFrom ?? steps / 2
+        config.seed = seed
+        let trainer: EncoderTrainer
+        do { trainer = try EncoderTrainer(data: dataset, model: decoderModel, config: config) } catch {
+            throw ValidationError("\(model) and \(data): \(error)")
+        }
+        var log = TrainingLog(path: logPath)
+        log.rateColumn = "images_per_second"
+        if resume {
+            guard FileManager.default.fileExists(atPath: ckpt) else { throw FileError(path: ckpt, reason: "no checkpoint to resume from") }
+            try trainer.restore(from: ckpt)
+            try log.reload()
+            if !quiet { FileHandle.standardError.write(Data("resumed at step \(trainer.step) from \(ckpt)\n".utf8)) }
+        } else if FileManager.default.fileExists(atPath: ckpt) {
+            throw ValidationError("\(ckpt) exists: pass --resume to continue that run, or remove it to start over")
+        }
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        let bar = ProgressBar(total: config.steps, label: "encoder", unit: "steps", quiet: quiet, initial: trainer.step)
+        let t0 = Date()
+        var lastCheckpoint = Date()
+        var window: [EncoderTrainer.Losses] = [], renders: [Float] = []
+        let startStep = trainer.step
+        let imagesPerStep = Double(min(config.objectsPerBatch, dataset.ids.count) * config.viewsPerObject)
+        while trainer.step < config.steps && stopRequested == 0 {
+            let l = trainer.trainStep()
+            guard l.code.isFinite, l.pose.isFinite else { throw ValidationError("encoder training diverged at step \(trainer.step)") }
+            window.append(l)
+            if window.count > 50 { window.removeFirst() }
+            if l.render.isFinite { renders.append(l.render); if renders.count > 20 { renders.removeFirst() } }
+            let n = Float(window.count)
+            let code = window.map(\.code).reduce(0, +) / n, pose = window.map(\.pose).reduce(0, +) / n
+            let az = window.map(\.azimuthError).reduce(0, +) / Double(n)
+            let renderMSE = renders.isEmpty ? Float(1) : renders.reduce(0, +) / Float(renders.count)
+            let psnr = -10 * log10(Double(max(renderMSE, 1e-10)))
+            let elapsed = Date().timeIntervalSince(t0)
+            let rate = Double(trainer.step - startStep) * imagesPerStep / max(elapsed, 1e-9)
+            if trainer.step % 25 == 0 || trainer.step == config.steps {
+                log.append(step: trainer.step, loss: Double(code + pose), psnr: psnr, lrScale: Double(trainer.lrScale(trainer.step)),
+                           raysPerSecond: rate, seconds: log.offsetSeconds + elapsed)
+            }
+            bar.update(trainer.step, extra: String(format: "code %.3f  pose %.4f  az err %.1f°  render %.2f dB%@  %.0f img/s",
+                                                   code, pose, az, psnr, (trainer.rendering ? "" : " (watch)") as NSString, rate))
+            if Date().timeIntervalSince(lastCheckpoint) > checkpointMinutes * 60 {
+                try trainer.saveCheckpoint(ckpt)
+                try log.flush()
+                try? TrainingCurve.write(log: log, to: curvePath)
+                lastCheckpoint = Date()
+            }
+        }
+        try trainer.saveCheckpoint(ckpt)
+        try log.flush()
+        try TrainingCurve.write(log: log, to: curvePath)
+        if stopRequested != 0 {
+            FileHandle.standardError.write(Data("\ninterrupted at step \(trainer.step): checkpoint saved to \(ckpt); continue with --resume\n".utf8))
+            throw ExitCode(130)
+        }
+        let notes = ["steps": "\(trainer.step)", "train_seconds": String(format: "%.0f", log.offsetSeconds + Date().timeIntervalSince(t0)),
+                     "final_render_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? ""]
+        try trainer.modelWithEncoder(notes: notes).save(to: outPath)
+        if !quiet { print("wrote \(outPath) with its encoder (\(trainer.step) steps); log \(logPath), curve \(curvePath)") }
+    }
+}
