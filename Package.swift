@@ -2,6 +2,11 @@
 import PackageDescription
 
 // Layering: CShims (the only C/C++) <- NeuralCore, ImageIO, Geometry <- nerfinv CLI.
+
+/// Release: no bounds checks in the numeric modules. Debug (what `swift test` builds): optimised
+/// too, or the CLI tests' inversions and renders would take minutes instead of seconds.
+let numeric: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                               .unsafeFlags(["-O"], .when(configuration: .debug))]
 let package = Package(
     name: "nerfinv",
     platforms: [.macOS(.v13)],
@@ -25,15 +30,12 @@ let package = Package(
                 .linkedLibrary("m"),
             ]
         ),
-        .target(name: "NeuralCore", dependencies: ["CShims"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "ImageIO", dependencies: ["CShims", "NeuralCore"]),
+        .target(name: "NeuralCore", dependencies: ["CShims"], swiftSettings: numeric),
+        .target(name: "ImageIO", dependencies: ["CShims", "NeuralCore"], swiftSettings: numeric),
         .target(name: "Geometry", dependencies: ["CShims"]),
-        .target(name: "Scenes", dependencies: ["NeuralCore", "Geometry", "ImageIO"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "Scenes", dependencies: ["NeuralCore", "Geometry", "ImageIO"], swiftSettings: numeric),
         .target(name: "Datasets", dependencies: ["NeuralCore", "Geometry", "ImageIO"]),
-        .target(name: "Model", dependencies: ["NeuralCore", "Geometry", "ImageIO", "Datasets"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "Model", dependencies: ["NeuralCore", "Geometry", "ImageIO", "Datasets"], swiftSettings: numeric),
         .executableTarget(
             name: "nerfinv",
             dependencies: [
@@ -45,7 +47,7 @@ let package = Package(
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NeuralCore"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
-        .testTarget(name: "CLITests", dependencies: ["nerfinv"]),
+        .testTarget(name: "CLITests", dependencies: ["nerfinv", "ImageIO"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "Geometry", "TestSupport"]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes", "Geometry", "ImageIO", "NeuralCore", "Datasets"]),
     ],

@@ -143,9 +143,8 @@ struct Eval: ParsableCommand {
             var previousCode: [Float]? = nil
             for (k, id) in ids.enumerated() {
                 let object = try SRNDataset.loadObject("\(data)/\(id)", withDepth: false)
-                guard object.views.count > Self.consistencyView else {
-                    throw FileError(path: "\(data)/\(id)", reason: "needs the 25 views of the test protocol")
-                }
+                guard object.views.count >= 2 else { throw FileError(path: "\(data)/\(id)", reason: "needs view 0 plus novel views") }
+                let secondView = min(Self.consistencyView, object.views.count - 1)
                 let W = object.views[0].image.width, H = object.views[0].image.height
                 let t0 = Date()
                 let code: [Float]
@@ -159,7 +158,7 @@ struct Eval: ParsableCommand {
                     azErr.append(ViewCode.azimuthError(r.view.azimuth, truth.azimuth))
                     elErr.append(abs(r.view.elevation - truth.elevation))
                     if inversion == .encoder || k < consistencyObjects {
-                        let second = try Inversion.run(model: model, photo: Self.photo(object.views[Self.consistencyView].image), width: W, height: H,
+                        let second = try Inversion.run(model: model, photo: Self.photo(object.views[secondView].image), width: W, height: H,
                                                        mode: inversion, settings: settings)
                         same.append(cosine(code, second.code))
                     }
