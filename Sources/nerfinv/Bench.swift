@@ -6,7 +6,7 @@ import NeuralCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure nerfinv's speed on this machine.",
-        subcommands: [BenchCore.self, BenchTrain.self, BenchRender.self]
+        subcommands: [BenchCore.self, BenchTrain.self, BenchRender.self, BenchInvert.self]
     )
 }
 
