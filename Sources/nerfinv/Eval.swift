@@ -51,6 +51,9 @@ struct Eval: ParsableCommand {
     @Option(help: "In-domain weight of refinement: pull of the identity code towards its start, relative to the code table's spread.")
     var anchorWeight: Float = RefineSettings().anchorWeight
 
+    @Flag(inversion: .prefixedNo, help: "Refine the photometric gain/bias of the view code (test renders have neutral exposure).")
+    var photometric = true
+
     @Option(help: "Rays per refinement step.")
     var refineRays: Int = RefineSettings().raysPerStep
 
@@ -127,6 +130,7 @@ struct Eval: ParsableCommand {
         settings.anchorWeight = anchorWeight
         settings.lrCode = refineLR
         settings.raysPerStep = refineRays
+        settings.refinePhotometric = photometric
         let meanCode = model.meanCode
         func cosine(_ a: [Float], _ b: [Float]) -> Double {
             var ab = 0.0, aa = 0.0, bb = 0.0

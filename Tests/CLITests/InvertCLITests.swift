@@ -30,7 +30,12 @@ final class InvertCLITests: XCTestCase {
         XCTAssertTrue(noEncoder.stderr.contains("train-encoder"), noEncoder.stderr)
         _ = try ok(["invert", photo, "--model", model, "--out", dir + "/mean.latent", "--init", "mean", "--steps", "2", "--quiet"])
 
-        _ = try ok(["train-encoder", "--data", dir + "/data", "--model", model, "--steps", "3", "--render-from", "2", "--quiet"])
+        let encoderRun = ["train-encoder", "--data", dir + "/data", "--model", model, "--render-from", "2", "--quiet"]
+        _ = try ok(encoderRun + ["--steps", "2"])
+        let again = try CLI.run(encoderRun + ["--steps", "3"])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
+        _ = try ok(encoderRun + ["--steps", "3", "--resume"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/m.encoder_log.csv"))
         let inv = try ok(["invert", photo, "--model", model, "--out", dir + "/out/car.latent", "--steps", "3",
                           "--turntable", dir + "/tt", "--frames", "2", "--size", "16"])
