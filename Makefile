@@ -25,14 +25,14 @@ build: deps
 test: deps
 	$(SWIFT) test --disable-swift-testing
 
-# The main job until single-photo inversion lands: render a held-out car with the generator, fit
-# its identity code with the shipped model (all 25 views, decoder frozen), and spin it around.
+# The main job: render a held-out car with the generator (a seed no model saw), invert its input
+# view (view 0) with the shipped model, and spin the result around.
 demo: build
 	@mkdir -p out
 	$(NERFINV) generate --scene scenes/cars.json --out out/demo_data --objects 1 --protocol test --seed 777 --contact-sheet out/demo_truth.png --quiet
-	$(NERFINV) fit --model models/cars.nvm --views out/demo_data/cars-s777-00000 --out out/demo.latent
-	$(NERFINV) turntable --model models/cars.nvm --latent out/demo.latent --frames 36 --elevation 20 --size 128 --out out/demo_turntable --quiet
-	@echo "look at: out/demo_truth.png (the 25 true views), out/demo_turntable/contact_sheet.png (36 rendered frames), out/demo.latent"
+	$(NERFINV) invert out/demo_data/cars-s777-00000/rgb/000000.png --model models/cars.nvm --out out/demo.latent --turntable out/demo_turntable
+	@echo "look at: out/demo_input_reconstruction.png (photo | reconstruction), out/demo_turntable/contact_sheet.png (36 frames),"
+	@echo "         out/demo_truth.png (the car's 25 true views, for comparison), out/demo.latent"
 
 bench: build
 	$(NERFINV) bench core

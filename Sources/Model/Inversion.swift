@@ -29,10 +29,18 @@ public enum Inversion {
     /// The encoder's codes for a photo (H, W, 3) in [0, 1] at the encoder's input size.
     public static func encode(_ encoder: Encoder, photo: [Float], width W: Int, height H: Int) -> (code: [Float], view: ViewCode) {
         precondition(W == encoder.config.inputSize && H == encoder.config.inputSize, "the encoder takes \(encoder.config.inputSize)² inputs")
-        let image = Tensor([1, 3, H, W])
-        for j in 0..<H { for i in 0..<W { for c in 0..<3 { image[(c * H + j) * W + i] = photo[(j * W + i) * 3 + c] } } }
-        let a = encoder.forward(images: image.data, B: 1)
-        return (a.identity.array, ViewCode(encoded: a.view.data))
+        // The photo and its mirror image: the objects are left-right symmetric, so the mirror is a
+        // view of the same object (from the mirrored azimuth) and the two identity codes average
+        // out part of the encoder's error.
+        let image = Tensor([2, 3, H, W])
+        for j in 0..<H { for i in 0..<W { for c in 0..<3 {
+            image[(c * H + j) * W + i] = photo[(j * W + i) * 3 + c]
+            image[((3 + c) * H + j) * W + (W - 1 - i)] = photo[(j * W + i) * 3 + c]
+        } } }
+        let a = encoder.forward(images: image.data, B: 2)
+        let D = encoder.config.codeDim
+        let code = (0..<D).map { 0.5 * (a.identity[$0] + a.identity[D + $0]) }
+        return (code, ViewCode(encoded: a.view.data))
     }
 
     /// Candidate poses of the coarse search: every 15° of azimuth at three elevations of the rig band.

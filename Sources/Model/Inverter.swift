@@ -17,6 +17,11 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     public var anchorWeight: Float = 2e-6
     /// The latent prior of training (λ ||z||²).
     public var prior: Float = 1e-4
+    /// Fraction of each step's rays drawn from the object and its outline (the rest uniformly):
+    /// the silhouette band is where most of the error sits, the plain background teaches little.
+    public var objectRayFraction: Float = 0.5
+    /// Evaluate the decoder only inside the current code's occupancy grid (plus probe rays).
+    public var skipEmptySpace = true
     public var refinePose = true
     public var refinePhotometric = true
     public var seed: UInt64 = 11
@@ -49,6 +54,11 @@ public final class Inverter {
     static let poseEpsilon = 1e-4
     var workspace: Trainer.Workspace?
     var dPointsKept: Tensor?, dPoints: Tensor?
+    /// Pixels (j W + i) of the object dilated by `outlineDilation`, found against the border colour.
+    let objectPixels: [Int]
+    static let outlineDilation = 2
+    /// A pixel is "object" when a channel differs from the border colour by more than this.
+    static let objectThreshold: Float = 0.08
 
     /// photo (H, W, 3) in [0, 1] on the rig's framing; start codes from the encoder or the mean.
     public init(decoder: TriplaneDecoder, photo: [Float], width: Int, height: Int, startCode: [Float], startView: ViewCode,
@@ -63,6 +73,21 @@ public final class Inverter {
         rng = SplitMix64(seed: settings.seed)
         pose[0] = Float(startView.azimuth * .pi / 180); pose[1] = Float(startView.elevation * .pi / 180)
         for c in 0..<3 { photometric[c] = startView.gain[c] - 1; photometric[3 + c] = startView.bias[c] }
+        // Border colour: per-channel median of the outermost pixels.
+        var border: [[Float]] = [[], [], []]
+        for j in 0..<height { for i in 0..<width where i == 0 || j == 0 || i == width - 1 || j == height - 1 {
+            for c in 0..<3 { border[c].append(photo[(j * width + i) * 3 + c]) }
+        } }
+        let bg = border.map { $0.sorted()[$0.count / 2] }
+        var mask = [Bool](repeating: false, count: width * height)
+        for j in 0..<height { for i in 0..<width {
+            let k = j * width + i
+            if (0..<3).contains(where: { abs(photo[3 * k + $0] - bg[$0]) > Self.objectThreshold }) {
+                let r = Self.outlineDilation
+                for y in max(0, j - r)...min(height - 1, j + r) { for x in max(0, i - r)...min(width - 1, i + r) { mask[y * width + x] = true } }
+            }
+        } }
+        objectPixels = (0..<(width * height)).filter { mask[$0] }
     }
 
     func camera(azimuth: Double, elevation: Double) -> Camera {
@@ -92,7 +117,11 @@ public final class Inverter {
         // d(origin, direction)/d(azimuth, elevation) per ray: (Q, 2, 6).
         var rayJacobian = [Float](repeating: 0, count: Q * 12)
         for q in 0..<Q {
-            let i = rng.nextInt(width), j = rng.nextInt(height)
+            var i = rng.nextInt(width), j = rng.nextInt(height)
+            if !objectPixels.isEmpty && rng.nextFloat() < settings.objectRayFraction {
+                let k = objectPixels[rng.nextInt(objectPixels.count)]
+                i = k % width; j = k / width
+            }
             let x = Double(i) + 0.5, y = Double(j) + 0.5
             let r0 = cams[0].ray(x: x, y: y)
             for c in 0..<3 {
@@ -117,7 +146,7 @@ public final class Inverter {
         RaySampling.samples(t: w.t.data, delta: w.delta.data, points: w.points.data, origins: origins, directions: dirs, jitter: jitter,
                             box: Float(decoder.config.box), R: Q, S: S)
         decoder.generate(planes: w.acts.planes.data, codes: code.data, B: 1)
-        if grid == nil || gridAge >= Self.gridRefreshSteps {
+        if settings.skipEmptySpace && (grid == nil || gridAge >= Self.gridRefreshSteps) {
             grid = OccupancyGrid(decoder: decoder, planes: w.acts.planes.data, resolution: Trainer.gridResolution)
             gridAge = 0
         }

@@ -54,6 +54,15 @@ struct Eval: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Refine the photometric gain/bias of the view code (test renders have neutral exposure).")
     var photometric = true
 
+    @Option(help: "Fraction of refinement rays drawn from the object and its outline.")
+    var objectRays: Float = RefineSettings().objectRayFraction
+
+    @Option(help: "Weight of the latent prior λ||z||² during refinement (training used 1e-4).")
+    var prior: Float = RefineSettings().prior
+
+    @Flag(inversion: .prefixedNo, help: "Skip empty space during refinement (the occupancy grid of the moving code).")
+    var skipping = true
+
     @Option(help: "Rays per refinement step.")
     var refineRays: Int = RefineSettings().raysPerStep
 
@@ -131,6 +140,9 @@ struct Eval: ParsableCommand {
         settings.lrCode = refineLR
         settings.raysPerStep = refineRays
         settings.refinePhotometric = photometric
+        settings.objectRayFraction = objectRays
+        settings.prior = prior
+        settings.skipEmptySpace = skipping
         let meanCode = model.meanCode
         func cosine(_ a: [Float], _ b: [Float]) -> Double {
             var ab = 0.0, aa = 0.0, bb = 0.0
