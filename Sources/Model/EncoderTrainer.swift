@@ -80,10 +80,7 @@ public final class EncoderTrainer {
     }
 
     public func lrScale(_ s: Int) -> Float {
-        let start = Double(config.steps) * (1 - config.decayFraction)
-        guard Double(s) > start, config.decayFraction > 0 else { return 1 }
-        let x = min(1, (Double(s) - start) / (Double(config.steps) - start))
-        return config.finalLRScale + (1 - config.finalLRScale) * Float(0.5 * (1 + cos(Double.pi * x)))
+        LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale)
     }
 
     public var rendering: Bool { step >= config.renderFromStep }

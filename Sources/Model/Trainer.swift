@@ -163,10 +163,7 @@ public final class Trainer {
 
     /// Learning-rate multiplier at a step: 1, then a cosine fall over the last `decayFraction`.
     public func lrScale(_ s: Int) -> Float {
-        let start = Double(config.steps) * (1 - config.decayFraction)
-        guard Double(s) > start, config.decayFraction > 0 else { return 1 }
-        let x = min(1, (Double(s) - start) / (Double(config.steps) - start))
-        return config.finalLRScale + (1 - config.finalLRScale) * Float(0.5 * (1 + cos(Double.pi * x)))
+        LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale)
     }
 
     /// A batch: object indices (B) and, per ray, origin, direction and target colour.

@@ -31,14 +31,7 @@ struct Train: ParsableCommand {
     @Option(help: "Total optimisation steps of the run.")
     var steps: Int?
 
-    @Flag(help: "Continue from <out>.ckpt.")
-    var resume = false
-
-    @Option(help: "Random seed (initialisation, batches, sampling).")
-    var seed: UInt64 = 1
-
-    @Option(help: "Threads for nerfinv's loops and OpenBLAS.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var training: TrainingRunOptions
 
     @Option(help: "Objects per batch.")
     var objectsPerBatch: Int = 8
@@ -46,46 +39,34 @@ struct Train: ParsableCommand {
     @Option(help: "Rays per object per batch.")
     var raysPerObject: Int = 512
 
-    @Option(help: "Use only the first N objects of the dataset.")
-    var limitObjects: Int?
-
-    @Option(help: "Minutes between checkpoints.")
-    var checkpointMinutes: Double = 5
-
-    @Flag(help: "No progress line.")
-    var quiet = false
-
     func validate() throws {
         if let steps, steps < 1 || steps > 10_000_000 { throw ValidationError("--steps must be in 1...10000000") }
-        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
         guard objectsPerBatch >= 1, objectsPerBatch <= 256 else { throw ValidationError("--objects-per-batch must be in 1...256") }
         guard raysPerObject >= 1, raysPerObject <= 65536 else { throw ValidationError("--rays-per-object must be in 1...65536") }
-        guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }
-        if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
         guard out.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
     }
 
     func run() throws {
-        Parallel.threads = threads
-        BLAS.threads = threads
+        Parallel.threads = training.threads
+        BLAS.threads = training.threads
         let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: outDir.isEmpty ? "." : outDir, withIntermediateDirectories: true)
         let stem = String(out.dropLast(4))
         let ckpt = out + ".ckpt", logPath = stem + ".train_log.csv", curvePath = stem + ".train_curve.png"
-        if !quiet { FileHandle.standardError.write(Data("loading \(data)...\n".utf8)) }
-        let dataset = try TrainingData.load(root: data, limit: limitObjects)
+        if !training.quiet { FileHandle.standardError.write(Data("loading \(data)...\n".utf8)) }
+        let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
         var config = TrainConfig()
         config.steps = steps ?? config.steps
         config.objectsPerBatch = objectsPerBatch
         config.raysPerObject = raysPerObject
-        config.seed = seed
+        config.seed = training.seed
         let trainer = Trainer(data: dataset, config: config, decoderConfig: DecoderConfig())
         var log = TrainingLog(path: logPath)
-        if resume {
+        if training.resume {
             guard FileManager.default.fileExists(atPath: ckpt) else { throw FileError(path: ckpt, reason: "no checkpoint to resume from") }
             try trainer.restore(from: ckpt)
             try log.reload()
-            if !quiet { FileHandle.standardError.write(Data("resumed at step \(trainer.step) from \(ckpt)\n".utf8)) }
+            if !training.quiet { FileHandle.standardError.write(Data("resumed at step \(trainer.step) from \(ckpt)\n".utf8)) }
         } else if FileManager.default.fileExists(atPath: ckpt) {
             throw ValidationError("\(ckpt) exists: pass --resume to continue that run, or remove it to start over")
         }
@@ -97,7 +78,7 @@ struct Train: ParsableCommand {
         }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
-        let bar = ProgressBar(total: trainer.config.steps, label: "train", unit: "steps", quiet: quiet, initial: trainer.step)
+        let bar = ProgressBar(total: trainer.config.steps, label: "train", unit: "steps", quiet: training.quiet, initial: trainer.step)
         let t0 = Date()
         var lastCheckpoint = Date()
         var window: [Float] = []
@@ -117,7 +98,7 @@ struct Train: ParsableCommand {
                            raysPerSecond: raysPerSecond, seconds: log.offsetSeconds + elapsed)
             }
             bar.update(trainer.step, extra: String(format: "loss %.5f  PSNR %.2f dB  %.0f rays/s", mean, psnr, raysPerSecond))
-            if Date().timeIntervalSince(lastCheckpoint) > checkpointMinutes * 60 {
+            if Date().timeIntervalSince(lastCheckpoint) > training.checkpointMinutes * 60 {
                 try trainer.saveCheckpoint(ckpt, modelConfig: modelConfig([:]))
                 try log.flush()
                 try? TrainingCurve.write(log: log, to: curvePath)
@@ -135,6 +116,6 @@ struct Train: ParsableCommand {
                      "final_batch_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? ""]
         let model = NeRFModel(config: modelConfig(notes), decoder: trainer.decoder, codes: trainer.codes)
         try model.save(to: out)
-        if !quiet { print("wrote \(out) (\(trainer.step) steps); log \(logPath), curve \(curvePath)") }
+        if !training.quiet { print("wrote \(out) (\(trainer.step) steps); log \(logPath), curve \(curvePath)") }
     }
 }

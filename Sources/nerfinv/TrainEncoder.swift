@@ -36,64 +36,45 @@ struct TrainEncoder: ParsableCommand {
     @Option(help: "Step from which the rendering loss joins the regression (default: half of --steps).")
     var renderFrom: Int?
 
-    @Flag(help: "Continue from <out>.encoder.ckpt.")
-    var resume = false
-
-    @Option(help: "Random seed (initialisation, batches, augmentation).")
-    var seed: UInt64 = 1
-
-    @Option(help: "Threads for nerfinv's loops and OpenBLAS.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Use only the first N objects of the dataset.")
-    var limitObjects: Int?
-
-    @Option(help: "Minutes between checkpoints.")
-    var checkpointMinutes: Double = 5
-
-    @Flag(help: "No progress line.")
-    var quiet = false
+    @OptionGroup var training: TrainingRunOptions
 
     var outPath: String { out ?? model }
 
     func validate() throws {
         guard steps >= 1, steps <= 10_000_000 else { throw ValidationError("--steps must be in 1...10000000") }
         if let renderFrom, renderFrom < 0 { throw ValidationError("--render-from must be ≥ 0") }
-        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
-        guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }
-        if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
         guard outPath.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
     }
 
     func run() throws {
-        Parallel.threads = threads
-        BLAS.threads = threads
+        Parallel.threads = training.threads
+        BLAS.threads = training.threads
         let stem = String(outPath.dropLast(4))
         let ckpt = stem + ".encoder.ckpt", logPath = stem + ".encoder_log.csv", curvePath = stem + ".encoder_curve.png"
         let (decoderModel, _) = try NeRFModel.load(model)
-        if !quiet { FileHandle.standardError.write(Data("loading \(data)...\n".utf8)) }
-        let dataset = try TrainingData.load(root: data, limit: limitObjects)
+        if !training.quiet { FileHandle.standardError.write(Data("loading \(data)...\n".utf8)) }
+        let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
         var config = EncoderTrainConfig()
         config.steps = steps
         config.renderFromStep = renderFrom ?? steps / 2
-        config.seed = seed
+        config.seed = training.seed
         let trainer: EncoderTrainer
         do { trainer = try EncoderTrainer(data: dataset, model: decoderModel, config: config) } catch {
             throw ValidationError("\(model) and \(data): \(error)")
         }
         var log = TrainingLog(path: logPath)
         log.rateColumn = "images_per_second"
-        if resume {
+        if training.resume {
             guard FileManager.default.fileExists(atPath: ckpt) else { throw FileError(path: ckpt, reason: "no checkpoint to resume from") }
             try trainer.restore(from: ckpt)
             try log.reload()
-            if !quiet { FileHandle.standardError.write(Data("resumed at step \(trainer.step) from \(ckpt)\n".utf8)) }
+            if !training.quiet { FileHandle.standardError.write(Data("resumed at step \(trainer.step) from \(ckpt)\n".utf8)) }
         } else if FileManager.default.fileExists(atPath: ckpt) {
             throw ValidationError("\(ckpt) exists: pass --resume to continue that run, or remove it to start over")
         }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
-        let bar = ProgressBar(total: config.steps, label: "encoder", unit: "steps", quiet: quiet, initial: trainer.step)
+        let bar = ProgressBar(total: config.steps, label: "encoder", unit: "steps", quiet: training.quiet, initial: trainer.step)
         let t0 = Date()
         var lastCheckpoint = Date()
         var window: [EncoderTrainer.Losses] = [], renders: [Float] = []
@@ -118,7 +99,7 @@ struct TrainEncoder: ParsableCommand {
             }
             bar.update(trainer.step, extra: String(format: "code %.3f  pose %.4f  az err %.1f°  render %.2f dB%@  %.0f img/s",
                                                    code, pose, az, psnr, (trainer.rendering ? "" : " (watch)") as NSString, rate))
-            if Date().timeIntervalSince(lastCheckpoint) > checkpointMinutes * 60 {
+            if Date().timeIntervalSince(lastCheckpoint) > training.checkpointMinutes * 60 {
                 try trainer.saveCheckpoint(ckpt)
                 try log.flush()
                 try? TrainingCurve.write(log: log, to: curvePath)
@@ -135,6 +116,6 @@ struct TrainEncoder: ParsableCommand {
         let notes = ["steps": "\(trainer.step)", "train_seconds": String(format: "%.0f", log.offsetSeconds + Date().timeIntervalSince(t0)),
                      "final_render_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? ""]
         try trainer.modelWithEncoder(notes: notes).save(to: outPath)
-        if !quiet { print("wrote \(outPath) with its encoder (\(trainer.step) steps); log \(logPath), curve \(curvePath)") }
+        if !training.quiet { print("wrote \(outPath) with its encoder (\(trainer.step) steps); log \(logPath), curve \(curvePath)") }
     }
 }

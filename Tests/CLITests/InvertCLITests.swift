@@ -4,20 +4,7 @@ import XCTest
 
 /// train -> train-encoder -> invert (encoder, refine, mean start, turntable), eval modes, and the
 /// photos invert must refuse.
-final class InvertCLITests: XCTestCase {
-    var dir: String!
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-icli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
-    func ok(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
-        let r = try CLI.run(args)
-        XCTAssertEqual(r.status, 0, "nerfinv \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
-        return r
-    }
-
+final class InvertCLITests: CLITestCase {
     func testTrainEncoderInvertAndEval() throws {
         _ = try ok(["generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/data", "--objects", "2", "--views", "3",
                     "--resolution", "64", "--supersample", "1", "--seed", "5", "--quiet"])

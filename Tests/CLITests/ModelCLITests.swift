@@ -2,20 +2,7 @@ import Foundation
 import XCTest
 
 /// train -> resume -> fit -> render -> turntable on a tiny dataset, plus the errors users meet.
-final class ModelCLITests: XCTestCase {
-    var dir: String!
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-mcli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
-    func ok(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
-        let r = try CLI.run(args)
-        XCTAssertEqual(r.status, 0, "nerfinv \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
-        return r
-    }
-
+final class ModelCLITests: CLITestCase {
     func testTrainResumeFitRenderTurntable() throws {
         _ = try ok(["generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/data", "--objects", "2", "--views", "4",
                     "--resolution", "16", "--supersample", "1", "--seed", "5", "--quiet"])

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+
+/// Options every training command shares: resuming, seed, threads, data subset, checkpoints, output.
+struct TrainingRunOptions: ParsableArguments {
+    @Flag(help: "Continue the run from its checkpoint (same data, same run).")
+    var resume = false
+
+    @Option(help: "Random seed (initialisation, batches, sampling, augmentation).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Threads for nerfinv's loops and OpenBLAS.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Use only the first N objects of the dataset.")
+    var limitObjects: Int?
+
+    @Option(help: "Minutes between checkpoints.")
+    var checkpointMinutes: Double = 5
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    func validate() throws {
+        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
+        guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }
+        if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
+    }
+}

@@ -1,0 +1,18 @@
+import Foundation
+import XCTest
+
+/// A test case with a fresh temporary folder per test and a helper that runs nerfinv and expects success.
+class CLITestCase: XCTestCase {
+    var dir: String!
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func ok(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
+        let r = try CLI.run(args)
+        XCTAssertEqual(r.status, 0, "nerfinv \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
+        return r
+    }
+}
