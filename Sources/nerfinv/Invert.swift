@@ -12,13 +12,15 @@ struct Invert: ParsableCommand {
         discussion: """
         Examples:
           nerfinv invert photo.png --out car.latent
-          nerfinv invert photo.png --out car.latent --turntable car_turntable/
-          nerfinv invert photo.png --out car.latent --no-refine          (encoder only, ~10 ms)
-          nerfinv invert photo.png --out car.latent --init mean          (optimisation only, no encoder)
-        Any PNG works (8/16-bit, gray, palette, alpha): transparent parts become white, the background
-        colour is read from the border, and the object is framed like the rig's views (--crop).
-        Beside the latent it writes <name>_input.png (what the model saw) and
-        <name>_input_reconstruction.png (input | reconstruction).
+          nerfinv invert photo.png --out car.latent --turntable turntable/
+          nerfinv invert photo.png --out car.latent --no-refine    # encoder only
+          nerfinv invert photo.png --out car.latent --init mean    # no encoder
+
+        Any PNG works (8/16-bit, gray, palette, alpha). Transparent parts become white, the \
+        background colour is read from the border, and the object is framed like the rig's views \
+        (--crop). Beside the latent it writes <name>_input.png (what the model saw) and \
+        <name>_input_reconstruction.png (input | reconstruction). --distance, --fov and --size \
+        apply to the turntable frames.
         """
     )
 

@@ -16,9 +16,10 @@ struct Train: ParsableCommand {
         Examples:
           nerfinv train --data data/cars_train --out models/cars.nvm --steps 20000
           nerfinv train --data data/cars_train --out models/cars.nvm --resume
-        Writes <name>.nvm (fp16 model), <name>.nvm.ckpt (fp32 checkpoint with optimiser state, every few
-        minutes and on Ctrl-C), <name>.train_log.csv and <name>.train_curve.png. --resume continues the
-        same run exactly.
+
+        Writes <name>.nvm (fp16 model), <name>.nvm.ckpt (fp32 checkpoint with optimiser state, \
+        every few minutes and on Ctrl-C), <name>.train_log.csv and <name>.train_curve.png. \
+        --resume continues the same run exactly.
         """
     )
 

@@ -10,14 +10,18 @@ struct TrainEncoder: ParsableCommand {
         commandName: "train-encoder",
         abstract: "Train the encoder (one view -> identity code + view code) against a trained decoder.",
         discussion: """
-        First regresses the decoder's per-object codes, the true poses and the photometric augmentation
-        applied to each input; then (from --render-from) also renders the predicted code at other views
-        of the object and back-propagates the photometric error. The decoder stays frozen.
+        First regresses the decoder's per-object codes, the true poses and the photometric \
+        augmentation applied to each input; then (from --render-from) also renders the predicted \
+        code at other views of the object and back-propagates the photometric error. The decoder \
+        stays frozen.
+
         Examples:
-          nerfinv train-encoder --data data/cars_train --model models/cars.nvm --steps 12000
-          nerfinv train-encoder --data data/cars_train --model models/cars.nvm --resume
-        Writes the model with its encoder to --out (default: --model), <name>.encoder.ckpt (fp32, every
-        few minutes and on Ctrl-C), <name>.encoder_log.csv and <name>.encoder_curve.png.
+          nerfinv train-encoder --data data/cars_train --steps 16000
+          nerfinv train-encoder --data data/cars_train --steps 16000 --resume
+
+        Writes the model with its encoder to --out (default: --model), <name>.encoder.ckpt (fp32, \
+        every few minutes and on Ctrl-C), <name>.encoder_log.csv and <name>.encoder_curve.png. \
+        --resume with the same --steps continues the same run.
         """
     )
 
@@ -31,7 +35,7 @@ struct TrainEncoder: ParsableCommand {
     var out: String?
 
     @Option(help: "Total optimisation steps of the run.")
-    var steps: Int = 12000
+    var steps: Int = 16000
 
     @Option(help: "Step from which the rendering loss joins the regression (default: half of --steps).")
     var renderFrom: Int?
