@@ -33,6 +33,21 @@ public enum PhotoFraming {
     /// An object centre further than this fraction of the side from the photo centre is "off-centre".
     static let centreTolerance = 0.12
 
+    /// Per-channel median of the outermost ring of pixels of rgb (H, W, 3): the background colour.
+    public static func borderColour(_ rgb: [Float], width W: Int, height H: Int) -> SIMD3<Float> {
+        var ring: [[Float]] = [[], [], []]
+        for y in 0..<H { for x in 0..<W where x == 0 || y == 0 || x == W - 1 || y == H - 1 {
+            for c in 0..<3 { ring[c].append(rgb[3 * (y * W + x) + c]) }
+        } }
+        return SIMD3<Float>((0..<3).map { c -> Float in let s = ring[c].sorted(); return s[s.count / 2] })
+    }
+
+    /// Whether pixel k of rgb (H, W, 3) differs from the background by more than `foregroundThreshold`.
+    @inline(__always)
+    public static func isForeground(_ rgb: [Float], _ k: Int, background bg: SIMD3<Float>) -> Bool {
+        max(abs(rgb[3 * k] - bg.x), abs(rgb[3 * k + 1] - bg.y), abs(rgb[3 * k + 2] - bg.z)) > foregroundThreshold
+    }
+
     public struct NoObject: Error, CustomStringConvertible {
         public let description: String
     }
@@ -46,16 +61,10 @@ public enum PhotoFraming {
             let a = photo.pixels[4 * k + 3]
             for c in 0..<3 { rgb[3 * k + c] = a * photo.pixels[4 * k + c] + (1 - a) }
         }
-        // Background: per-channel median of the outermost ring of pixels.
-        var ring: [[Float]] = [[], [], []]
-        for x in 0..<W { for y in Set([0, H - 1]) { for c in 0..<3 { ring[c].append(rgb[3 * (y * W + x) + c]) } } }
-        for y in 0..<H { for x in Set([0, W - 1]) { for c in 0..<3 { ring[c].append(rgb[3 * (y * W + x) + c]) } } }
-        let bg = SIMD3<Float>((0..<3).map { c -> Float in let s = ring[c].sorted(); return s[s.count / 2] })
+        let bg = borderColour(rgb, width: W, height: H)
         var x0 = W, y0 = H, x1 = 0, y1 = 0, count = 0
-        for y in 0..<H { for x in 0..<W {
-            let k = 3 * (y * W + x)
-            let d = max(abs(rgb[k] - bg.x), abs(rgb[k + 1] - bg.y), abs(rgb[k + 2] - bg.z))
-            if d > foregroundThreshold { count += 1; x0 = min(x0, x); y0 = min(y0, y); x1 = max(x1, x + 1); y1 = max(y1, y + 1) }
+        for y in 0..<H { for x in 0..<W where isForeground(rgb, y * W + x, background: bg) {
+            count += 1; x0 = min(x0, x); y0 = min(y0, y); x1 = max(x1, x + 1); y1 = max(y1, y + 1)
         } }
         guard Double(count) >= max(4, minimumObjectFraction * Double(W * H)) else {
             throw NoObject(description: "no object found: the image is plain background (\(count) pixels differ from the border colour)")

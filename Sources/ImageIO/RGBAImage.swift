@@ -24,4 +24,11 @@ public struct RGBAImage: Sendable, Equatable {
         get { pixels[(y * width + x) * 4 + c] }
         set { pixels[(y * width + x) * 4 + c] = newValue }
     }
+
+    /// The colour channels as (H, W, 3) values clamped to [0, 1] (alpha dropped).
+    public var rgb: [Float] {
+        var out = [Float](repeating: 0, count: width * height * 3)
+        for k in 0..<(width * height) { for c in 0..<3 { out[3 * k + c] = min(1, max(0, pixels[4 * k + c])) } }
+        return out
+    }
 }

@@ -41,8 +41,7 @@ public final class CodeFitter {
     public func fit(steps: Int, progress: ((Int, Float) -> Void)? = nil) -> Float {
         var loss: Float = 0
         for s in 0..<steps {
-            let x = max(0, Double(s) / Double(steps) - 0.5) * 2
-            loss = step(lrScale: Float(0.1 + 0.9 * 0.5 * (1 + cos(Double.pi * x))))
+            loss = step(lrScale: LearningRateSchedule.scale(step: s, steps: steps, decayFraction: 0.5, finalScale: 0.1))
             progress?(s + 1, loss)
         }
         return loss

@@ -194,8 +194,7 @@ public final class EncoderTrainer {
         let batchGrids: [OccupancyGrid?] = objects.map { o in
             if grids[o] == nil {
                 let planes = Tensor([1, decoder.config.planeCount])
-                let row = Tensor([1, decoder.config.codeDim], values: Array(model.codes.array[(codeRows[o] * decoder.config.codeDim)..<((codeRows[o] + 1) * decoder.config.codeDim)]))
-                decoder.generate(planes: planes.data, codes: row.data, B: 1)
+                decoder.generate(planes: planes.data, codes: model.codes.data + codeRows[o] * decoder.config.codeDim, B: 1)
                 grids[o] = OccupancyGrid(decoder: decoder, planes: planes, resolution: Trainer.gridResolution)
             }
             return grids[o]

@@ -1,5 +1,6 @@
 import Foundation
 import Geometry
+import ImageIO
 import NeuralCore
 // Refines an identity code and a view code against one photo, decoder frozen. H W photo size,
 // Q rays per step, S samples per ray, N = Q S, D code length.
@@ -57,8 +58,6 @@ public final class Inverter {
     /// Pixels (j W + i) of the object dilated by `outlineDilation`, found against the border colour.
     let objectPixels: [Int]
     static let outlineDilation = 2
-    /// A pixel is "object" when a channel differs from the border colour by more than this.
-    static let objectThreshold: Float = 0.08
 
     /// photo (H, W, 3) in [0, 1] on the rig's framing; start codes from the encoder or the mean.
     public init(decoder: TriplaneDecoder, photo: [Float], width: Int, height: Int, startCode: [Float], startView: ViewCode,
@@ -73,19 +72,12 @@ public final class Inverter {
         rng = SplitMix64(seed: settings.seed)
         pose[0] = Float(startView.azimuth * .pi / 180); pose[1] = Float(startView.elevation * .pi / 180)
         for c in 0..<3 { photometric[c] = startView.gain[c] - 1; photometric[3 + c] = startView.bias[c] }
-        // Border colour: per-channel median of the outermost pixels.
-        var border: [[Float]] = [[], [], []]
-        for j in 0..<height { for i in 0..<width where i == 0 || j == 0 || i == width - 1 || j == height - 1 {
-            for c in 0..<3 { border[c].append(photo[(j * width + i) * 3 + c]) }
-        } }
-        let bg = border.map { $0.sorted()[$0.count / 2] }
+        // The object as `invert`'s framing finds it: pixels unlike the border colour.
+        let bg = PhotoFraming.borderColour(photo, width: width, height: height)
         var mask = [Bool](repeating: false, count: width * height)
-        for j in 0..<height { for i in 0..<width {
-            let k = j * width + i
-            if (0..<3).contains(where: { abs(photo[3 * k + $0] - bg[$0]) > Self.objectThreshold }) {
-                let r = Self.outlineDilation
-                for y in max(0, j - r)...min(height - 1, j + r) { for x in max(0, i - r)...min(width - 1, i + r) { mask[y * width + x] = true } }
-            }
+        for j in 0..<height { for i in 0..<width where PhotoFraming.isForeground(photo, j * width + i, background: bg) {
+            let r = Self.outlineDilation
+            for y in max(0, j - r)...min(height - 1, j + r) { for x in max(0, i - r)...min(width - 1, i + r) { mask[y * width + x] = true } }
         } }
         objectPixels = (0..<(width * height)).filter { mask[$0] }
     }
@@ -99,8 +91,7 @@ public final class Inverter {
     public func run(progress: ((Int, Float) -> Void)? = nil) -> Float {
         var loss: Float = 0
         for s in 0..<settings.steps {
-            let x = max(0, Double(s) / Double(settings.steps) - 0.5) * 2
-            loss = step(lrScale: Float(0.1 + 0.9 * 0.5 * (1 + cos(Double.pi * x))))
+            loss = step(lrScale: LearningRateSchedule.scale(step: s, steps: settings.steps, decayFraction: 0.5, finalScale: 0.1))
             progress?(s + 1, loss)
         }
         return loss

@@ -35,8 +35,7 @@ struct BenchInvert: ParsableCommand {
         for p in 0..<photos {
             let renderer = GroundTruthRenderer(object: spec.makeObject(seed: 4242, index: p).object, shading: ShadingSettings(rig: spec.rig, supersample: 2))
             let img = renderer.render(camera: Rig.camera(azimuth: 35 + 40 * Double(p), elevation: 20, width: S, height: S)).image
-            var photo = [Float](repeating: 0, count: S * S * 3)
-            for k in 0..<(S * S) { for c in 0..<3 { photo[3 * k + c] = img.pixels[4 * k + c] } }
+            let photo = img.rgb
             encoderTimes.append(Timing.median(repeats: options.repeats, minSeconds: options.minSeconds) {
                 _ = Inversion.encode(encoder, photo: photo, width: S, height: S)
             })

@@ -52,6 +52,18 @@ struct BenchTrain: ParsableCommand {
         return TrainingData(ids: (0..<objects).map { "bench-\($0)" }, objects: all, width: size, height: size)
     }
 
+    /// Sorted seconds of `steps` calls of `step`, and the total of the sample counts it returns.
+    func timed(_ step: () -> Int) -> (seconds: [Double], evaluated: Int) {
+        var times: [Double] = [], evaluated = 0
+        for _ in 0..<steps {
+            let t0 = Timing.now()
+            let n = step()
+            times.append(Timing.now() - t0)
+            evaluated += n
+        }
+        return (times.sorted(), evaluated)
+    }
+
     func run() throws {
         options.apply()
         let data = try Self.syntheticData(objects: objects)
@@ -65,15 +77,7 @@ struct BenchTrain: ParsableCommand {
         for _ in 0..<3 { trainer.trainStep() }
         Profiler.enabled = profile
         Profiler.reset()
-        var times: [Double] = []
-        var evaluated = 0
-        for _ in 0..<steps {
-            let t0 = Timing.now()
-            trainer.trainStep()
-            times.append(Timing.now() - t0)
-            evaluated += trainer.evaluatedSamples
-        }
-        times.sort()
+        let (times, evaluated) = timed { trainer.trainStep(); return trainer.evaluatedSamples }
         let median = times[times.count / 2]
         let dc = trainer.decoder.config
         let all = Double(objects * rays * dc.samplesPerRay), N = Double(evaluated) / Double(steps)
@@ -103,15 +107,7 @@ struct BenchTrain: ParsableCommand {
                                 width: data.width, height: data.height)
         fitter.raysPerStep = 1024
         for _ in 0..<3 { fitter.step() }
-        var inv: [Double] = []
-        var invEvaluated = 0
-        for _ in 0..<steps {
-            let t0 = Timing.now()
-            fitter.step()
-            inv.append(Timing.now() - t0)
-            invEvaluated += fitter.evaluatedSamples
-        }
-        inv.sort()
+        let (inv, invEvaluated) = timed { fitter.step(); return fitter.evaluatedSamples }
         print(String(format: "inversion step (1024 rays, code only): median %.4f s (min %.4f, max %.4f); %.0f%% of samples evaluated",
                      inv[inv.count / 2], inv.first!, inv.last!, 100 * Double(invEvaluated) / Double(steps * 1024 * dc.samplesPerRay)))
         if profile {

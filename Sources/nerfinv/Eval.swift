@@ -119,12 +119,6 @@ struct Eval: ParsableCommand {
         var encoderSeconds: Double?
     }
 
-    static func photo(_ img: RGBAImage) -> [Float] {
-        var p = [Float](repeating: 0, count: img.width * img.height * 3)
-        for k in 0..<(img.width * img.height) { for c in 0..<3 { p[3 * k + c] = img.pixels[4 * k + c] } }
-        return p
-    }
-
     func run() throws {
         let (model, _) = try modelOptions.load()
         var ids = try SRNDataset.objectIDs(root: data)
@@ -165,7 +159,7 @@ struct Eval: ParsableCommand {
                 let t0 = Date()
                 let code: [Float]
                 if let inversion = mode.inversion {
-                    let r = try Inversion.run(model: model, photo: Self.photo(object.views[0].image), width: W, height: H, mode: inversion,
+                    let r = try Inversion.run(model: model, photo: object.views[0].image.rgb, width: W, height: H, mode: inversion,
                                               settings: settings)
                     code = r.code
                     seconds.append(Date().timeIntervalSince(t0))
@@ -174,7 +168,7 @@ struct Eval: ParsableCommand {
                     azErr.append(ViewCode.azimuthError(r.view.azimuth, truth.azimuth))
                     elErr.append(abs(r.view.elevation - truth.elevation))
                     if inversion == .encoder || k < consistencyObjects {
-                        let second = try Inversion.run(model: model, photo: Self.photo(object.views[secondView].image), width: W, height: H,
+                        let second = try Inversion.run(model: model, photo: object.views[secondView].image.rgb, width: W, height: H,
                                                        mode: inversion, settings: settings)
                         same.append(cosine(code, second.code))
                     }

@@ -86,8 +86,7 @@ struct Invert: ParsableCommand {
             throw FileError(path: photo, reason: "\(error)")
         }
         let S = model.config.resolution
-        var pixels = [Float](repeating: 0, count: S * S * 3)
-        for k in 0..<(S * S) { for c in 0..<3 { pixels[3 * k + c] = min(1, max(0, framed.image.pixels[4 * k + c])) } }
+        let pixels = framed.image.rgb
         let mode: InversionMode = `init` == "mean" ? .meanRefine : (noRefine ? .encoder : .refine)
         var settings = RefineSettings()
         settings.steps = steps

@@ -100,19 +100,12 @@ struct Train: ParsableCommand {
             }
             bar.update(trainer.step, extra: String(format: "loss %.5f  PSNR %.2f dB  %.0f rays/s", mean, psnr, raysPerSecond))
             if Date().timeIntervalSince(lastCheckpoint) > training.checkpointMinutes * 60 {
-                try trainer.saveCheckpoint(ckpt, modelConfig: modelConfig([:]))
-                try log.flush()
-                try? TrainingCurve.write(log: log, to: curvePath)
+                try TrainingState.persist({ try trainer.saveCheckpoint(ckpt, modelConfig: modelConfig([:])) }, log: log, curvePath: curvePath, final: false)
                 lastCheckpoint = Date()
             }
         }
-        try trainer.saveCheckpoint(ckpt, modelConfig: modelConfig([:]))
-        try log.flush()
-        try TrainingCurve.write(log: log, to: curvePath)
-        if stopRequested != 0 {
-            FileHandle.standardError.write(Data("\ninterrupted at step \(trainer.step): checkpoint saved to \(ckpt); continue with --resume\n".utf8))
-            throw ExitCode(130)
-        }
+        try TrainingState.persist({ try trainer.saveCheckpoint(ckpt, modelConfig: modelConfig([:])) }, log: log, curvePath: curvePath, final: true)
+        try TrainingState.exitIfInterrupted(step: trainer.step, checkpoint: ckpt)
         let notes = ["steps": "\(trainer.step)", "train_seconds": String(format: "%.0f", log.offsetSeconds + Date().timeIntervalSince(t0)),
                      "final_batch_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? ""]
         let model = NeRFModel(config: modelConfig(notes), decoder: trainer.decoder, codes: trainer.codes)

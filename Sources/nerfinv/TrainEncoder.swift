@@ -104,19 +104,12 @@ struct TrainEncoder: ParsableCommand {
             bar.update(trainer.step, extra: String(format: "code %.3f  pose %.4f  az err %.1f°  render %.2f dB%@  %.0f img/s",
                                                    code, pose, az, psnr, (trainer.rendering ? "" : " (watch)") as NSString, rate))
             if Date().timeIntervalSince(lastCheckpoint) > training.checkpointMinutes * 60 {
-                try trainer.saveCheckpoint(ckpt)
-                try log.flush()
-                try? TrainingCurve.write(log: log, to: curvePath)
+                try TrainingState.persist({ try trainer.saveCheckpoint(ckpt) }, log: log, curvePath: curvePath, final: false)
                 lastCheckpoint = Date()
             }
         }
-        try trainer.saveCheckpoint(ckpt)
-        try log.flush()
-        try TrainingCurve.write(log: log, to: curvePath)
-        if stopRequested != 0 {
-            FileHandle.standardError.write(Data("\ninterrupted at step \(trainer.step): checkpoint saved to \(ckpt); continue with --resume\n".utf8))
-            throw ExitCode(130)
-        }
+        try TrainingState.persist({ try trainer.saveCheckpoint(ckpt) }, log: log, curvePath: curvePath, final: true)
+        try TrainingState.exitIfInterrupted(step: trainer.step, checkpoint: ckpt)
         let notes = ["steps": "\(trainer.step)", "train_seconds": String(format: "%.0f", log.offsetSeconds + Date().timeIntervalSince(t0)),
                      "final_render_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? ""]
         try trainer.modelWithEncoder(notes: notes).save(to: outPath)

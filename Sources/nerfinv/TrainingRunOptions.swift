@@ -27,3 +27,21 @@ struct TrainingRunOptions: ParsableArguments {
         if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
     }
 }
+
+/// What both training commands do with their state: checkpoint, log and curve, and the clean stop.
+enum TrainingState {
+    /// Saves the checkpoint (`save`), the log and the curve. Periodic saves tolerate a failed plot;
+    /// the final one does not.
+    static func persist(_ save: () throws -> Void, log: TrainingLog, curvePath: String, final: Bool) throws {
+        try save()
+        try log.flush()
+        if final { try TrainingCurve.write(log: log, to: curvePath) } else { try? TrainingCurve.write(log: log, to: curvePath) }
+    }
+
+    /// After the loop: ends the command with 130 and a resume hint when SIGINT/SIGTERM stopped it.
+    static func exitIfInterrupted(step: Int, checkpoint: String) throws {
+        guard stopRequested != 0 else { return }
+        FileHandle.standardError.write(Data("\ninterrupted at step \(step): checkpoint saved to \(checkpoint); continue with --resume\n".utf8))
+        throw ExitCode(130)
+    }
+}
