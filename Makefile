@@ -25,14 +25,15 @@ build: deps
 test: deps
 	$(SWIFT) test --disable-swift-testing
 
-# The main job: render a held-out car with the generator (a seed no model saw), invert its input
-# view (view 0) with the shipped model, and spin the result around.
+# The main job: invert the sample photos in scenes/photos/ (held-out cars rendered by `nerfinv
+# generate` at seeds no model saw, at several sizes; see scenes/photos/README.md) with the shipped
+# model, and spin each result around.
 demo: build
 	@mkdir -p out
-	$(NERFINV) generate --scene scenes/cars.json --out out/demo_data --objects 1 --protocol test --seed 777 --contact-sheet out/demo_truth.png --quiet
-	$(NERFINV) invert out/demo_data/cars-s777-00000/rgb/000000.png --model models/cars.nvm --out out/demo.latent --turntable out/demo_turntable
-	@echo "look at: out/demo_input_reconstruction.png (photo | reconstruction), out/demo_turntable/contact_sheet.png (36 frames),"
-	@echo "         out/demo_truth.png (the car's 25 true views, for comparison), out/demo.latent"
+	$(NERFINV) invert scenes/photos/*.png --model models/cars.nvm --out-dir out --turntable out/turntables --overview out/overview.png
+	@echo
+	@echo "look at: out/overview.png (each photo | reconstruction | 8 views around the car)"
+	@echo "         out/<photo>_input_reconstruction.png, out/turntables/<photo>/contact_sheet.png (36 frames), out/<photo>.latent"
 
 bench: build
 	$(NERFINV) bench core

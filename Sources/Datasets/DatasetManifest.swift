@@ -10,7 +10,10 @@ public struct DatasetManifest: Codable, Sendable {
     public var `protocol`: String
     public var objects: Int
     public var views: Int
+    /// Image height (and width, unless `width` says otherwise).
     public var resolution: Int
+    /// Image width where it differs from the height (nil: square).
+    public var width: Int?
     public var supersample: Int
     public var depth: Bool
     public var styles: [String: Int]

@@ -31,6 +31,12 @@ public struct EncoderTrainConfig: Codable, Sendable, Equatable {
     public var raysPerImage = 256
     public var augmentation = ViewAugmentation()
     public var seed: UInt64 = 1
+    /// Linear learning-rate ramp over the first steps: a run that starts from trained weights with a
+    /// fresh Adam would otherwise take full-size steps on moments estimated from a handful of batches.
+    /// (Optional so that model files written before it still decode.)
+    public var warmupSteps: Int?
+    /// Model file whose encoder started this run (a fine-tune); nil for a run from random weights.
+    public var initialEncoder: String?
     public init() {}
 }
 
@@ -59,7 +65,9 @@ public final class EncoderTrainer {
         public var render: Float = .nan
     }
 
-    public init(data: TrainingData, model: NeRFModel, config: EncoderTrainConfig, encoderConfig: EncoderConfig = EncoderConfig()) throws {
+    /// `initial`: trained encoder weights to start from (a fine-tune); its config replaces `encoderConfig`.
+    public init(data: TrainingData, model: NeRFModel, config: EncoderTrainConfig, encoderConfig: EncoderConfig = EncoderConfig(),
+                initial: Encoder? = nil) throws {
         self.data = data; self.model = model; self.config = config
         let index = Dictionary(model.config.objects.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         codeRows = try data.ids.map { id in
@@ -71,16 +79,21 @@ public final class EncoderTrainer {
         }
         rng = SplitMix64(seed: config.seed)
         var initRNG = rng.split()
-        var ec = encoderConfig
+        var ec = initial?.config ?? encoderConfig
+        guard ec.codeDim == model.config.decoder.codeDim || initial == nil else {
+            throw ModelError("the starting encoder makes \(ec.codeDim)-float codes; the decoder takes \(model.config.decoder.codeDim)")
+        }
         ec.codeDim = model.config.decoder.codeDim
         encoder = Encoder(config: ec, rng: &initRNG)
+        if let initial { for ((_, dst), (_, src)) in zip(encoder.parameters, initial.parameters) { dst.copy(from: src) } }
         grads = encoder.parameters.map { ($0.name, Tensor($0.tensor.shape)) }
         codeVariance = model.codeVariance
         grids = [OccupancyGrid?](repeating: nil, count: data.ids.count)
     }
 
     public func lrScale(_ s: Int) -> Float {
-        LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale)
+        let ramp = config.warmupSteps.map { $0 > 0 ? min(1, Float(s) / Float($0)) : 1 } ?? 1
+        return ramp * LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale)
     }
 
     public var rendering: Bool { step >= config.renderFromStep }

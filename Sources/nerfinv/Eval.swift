@@ -145,7 +145,7 @@ struct Eval: ParsableCommand {
         }
         var results: [ModeResult] = []
         for mode in parsedModes {
-            let bar = ProgressBar(total: ids.count, label: "eval \(mode.rawValue)", unit: "objects", quiet: quiet)
+            let bar = ProgressBar(total: ids.count, label: "eval \(mode.rawValue)", unit: "objects", quiet: quiet, logOffTerminal: true)
             var psnr: [Double] = [], ssim: [Double] = [], opsnr: [Double] = [], allPSNR: [Double] = [], seconds: [Double] = []
             var azErr: [Double] = [], elErr: [Double] = [], same: [Double] = [], other: [Double] = [], encSeconds: [Double] = []
             var perObject: [String: Double] = [:]

@@ -36,6 +36,9 @@ struct Generate: ParsableCommand {
     @Option(help: "Image size in pixels, square (default: the scene file's).")
     var resolution: Int?
 
+    @Option(help: "Image width when it should differ from the height (--resolution): a wider or narrower frame, same vertical field of view.")
+    var width: Int?
+
     @Option(help: "Index of the first object (objects start..start+objects-1), to extend a set or split work.")
     var start: Int = 0
 
@@ -65,6 +68,7 @@ struct Generate: ParsableCommand {
         guard start >= 0, start <= 10_000_000 else { throw ValidationError("--start must be in 0...10000000") }
         if let views, views < 1 || views > 10000 { throw ValidationError("--views must be in 1...10000") }
         if let resolution, resolution < 8 || resolution > 4096 { throw ValidationError("--resolution must be in 8...4096") }
+        if let width, width < 8 || width > 4096 { throw ValidationError("--width must be in 8...4096") }
         if let supersample, supersample < 1 || supersample > 8 { throw ValidationError("--supersample must be in 1...8") }
         if `protocol` == .test, views != nil { throw ValidationError("--views applies to --protocol train; the test protocol has 25 views") }
     }
@@ -72,10 +76,11 @@ struct Generate: ParsableCommand {
     func run() throws {
         let spec = try SceneSpec.load(scene)
         let res = resolution ?? spec.views.resolution
+        let frameWidth = width ?? res
         let shading = ShadingSettings(rig: spec.rig, supersample: supersample ?? spec.views.supersample)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let viewCount = `protocol` == .test ? Rig.testViews.count : (views ?? spec.views.train)
-        let bar = ProgressBar(total: objects, label: "generate", unit: "objects", quiet: quiet)
+        let bar = ProgressBar(total: objects, label: "generate", unit: "objects", quiet: quiet, logOffTerminal: true)
         var sheetImages: [RGBAImage] = []
         var styles: [String] = []
         let t0 = Date()
@@ -87,7 +92,7 @@ struct Generate: ParsableCommand {
             for sub in ["rgb", "pose"] + (depth ? ["depth"] : []) {
                 try FileManager.default.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
             }
-            let cameras = cameras(spec: spec, index: index, count: viewCount, resolution: res)
+            let cameras = cameras(spec: spec, index: index, count: viewCount, width: frameWidth, height: res)
             try SRNDataset.writeIntrinsics(cameras[0].intrinsics, objectDir: dir)
             let renderer = GroundTruthRenderer(object: object, shading: shading)
             var rendered = [RGBAImage?](repeating: nil, count: cameras.count)
@@ -109,25 +114,25 @@ struct Generate: ParsableCommand {
             bar.update(done + 1)
         }
         let seconds = Date().timeIntervalSince(t0)
-        try writeManifest(spec: spec, resolution: res, viewCount: viewCount, styles: styles, seconds: seconds)
+        try writeManifest(spec: spec, width: frameWidth, height: res, viewCount: viewCount, styles: styles, seconds: seconds)
         if let contactSheet {
             let sheet = ContactSheet.make(sheetImages, columns: objects == 1 ? 5 : 8)
             try PNG.write(sheet, to: contactSheet)
         }
         if !quiet {
-            print(String(format: "wrote %d objects x %d views at %dx%d to %@ in %.1f s (%.0f views/s)", objects, viewCount, res, res, out,
+            print(String(format: "wrote %d objects x %d views at %dx%d to %@ in %.1f s (%.0f views/s)", objects, viewCount, frameWidth, res, out,
                          seconds, Double(objects * viewCount) / max(seconds, 1e-9)))
             if let contactSheet { print("contact sheet: \(contactSheet)") }
         }
     }
 
     /// The cameras of object `index`: the test protocol, or random rig views from the object's stream.
-    func cameras(spec: SceneSpec, index: Int, count: Int, resolution: Int) -> [Camera] {
+    func cameras(spec: SceneSpec, index: Int, count: Int, width: Int, height: Int) -> [Camera] {
         let rig = spec.rig
         if `protocol` == .test {
             return Rig.testViews.map {
                 Rig.camera(azimuth: $0.azimuth, elevation: $0.elevation, distance: rig.distance, fovDegrees: rig.fovDegrees,
-                           width: resolution, height: resolution)
+                           width: width, height: height)
             }
         }
         var rng = SplitMix64(seed: (seed ^ 0x5EED_CA3E_7A5E_0000) &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
@@ -135,16 +140,17 @@ struct Generate: ParsableCommand {
             let az = rig.azimuthRange.lo + (rig.azimuthRange.hi - rig.azimuthRange.lo) * rng.nextDouble()
             let el = rig.elevationRange.lo + (rig.elevationRange.hi - rig.elevationRange.lo) * rng.nextDouble()
             return Rig.camera(azimuth: az, elevation: el, distance: rig.distance, fovDegrees: rig.fovDegrees,
-                              width: resolution, height: resolution)
+                              width: width, height: height)
         }
     }
 
     typealias Manifest = DatasetManifest
 
-    func writeManifest(spec: SceneSpec, resolution: Int, viewCount: Int, styles: [String], seconds: Double) throws {
+    func writeManifest(spec: SceneSpec, width: Int, height: Int, viewCount: Int, styles: [String], seconds: Double) throws {
         let counts = Dictionary(styles.map { ($0, 1) }, uniquingKeysWith: +)
-        let m = Manifest(scene: spec.name, sceneFile: scene, seed: seed, protocol: `protocol`.rawValue, objects: objects, views: viewCount,
-                         resolution: resolution, supersample: supersample ?? spec.views.supersample, depth: depth, styles: counts)
+        var m = Manifest(scene: spec.name, sceneFile: scene, seed: seed, protocol: `protocol`.rawValue, objects: objects, views: viewCount,
+                         resolution: height, supersample: supersample ?? spec.views.supersample, depth: depth, styles: counts)
+        if width != height { m.width = width }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(m), to: "\(out)/dataset.json")

@@ -5,32 +5,38 @@ import ImageIO
 import Model
 import NeuralCore
 
-/// `nerfinv invert`: one photo in, a 3D latent out.
+/// `nerfinv invert`: photos in, 3D latents out.
 struct Invert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Invert one photo into a 3D latent: encoder start, then refinement of identity and view codes.",
+        abstract: "Invert photos into 3D latents: encoder start, then refinement of identity and view codes.",
         discussion: """
         Examples:
           nerfinv invert photo.png --out car.latent
           nerfinv invert photo.png --out car.latent --turntable turntable/
           nerfinv invert photo.png --out car.latent --no-refine    # encoder only
           nerfinv invert photo.png --out car.latent --init mean    # no encoder
+          nerfinv invert scenes/photos/*.png --out-dir out/ --turntable out/turntables \\
+            --overview out/overview.png
 
         Any PNG works (8/16-bit, gray, palette, alpha). Transparent parts become white, the \
         background colour is read from the border, and the object is framed like the rig's views \
-        (--crop). Beside the latent it writes <name>_input.png (what the model saw) and \
-        <name>_input_reconstruction.png (input | reconstruction). --distance, --fov and --size \
-        apply to the turntable frames.
+        (--crop). Beside each latent it writes <name>_input.png (what the model saw) and \
+        <name>_input_reconstruction.png (input | reconstruction). With several photos, a photo \
+        that fails is reported and the others still run (exit status 1 at the end). --distance, \
+        --fov and --size apply to the turntable frames.
         """
     )
 
-    @Argument(help: "The photo (PNG).")
-    var photo: String
+    @Argument(help: "The photo(s) (PNG). Several photos need --out-dir.")
+    var photos: [String]
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Latent file to write (JSON).")
-    var out: String
+    @Option(help: "Latent file to write (JSON), for a single photo.")
+    var out: String?
+
+    @Option(help: "Folder for each photo's <name>.latent, <name>_input.png and <name>_input_reconstruction.png.")
+    var outDir: String?
 
     @Option(help: "Refinement steps (Adam on identity and view codes).")
     var steps: Int = RefineSettings().steps
@@ -53,8 +59,11 @@ struct Invert: ParsableCommand {
     @Option(help: "Framing: auto (keep the rig's framing when the photo has it), none (pad and resize), tight (crop around the object).")
     var crop: String = "auto"
 
-    @Option(help: "Also write a turntable (frame_000.png ... and contact_sheet.png) into this folder.")
+    @Option(help: "Also write a turntable (frame_000.png ... and contact_sheet.png) into this folder (a subfolder per photo with --out-dir).")
     var turntable: String?
+
+    @Option(help: "Also write one overview PNG: a row per photo with input, reconstruction and 8 views around the object.")
+    var overview: String?
 
     @Option(help: "Turntable frames.")
     var frames: Int = 36
@@ -67,10 +76,18 @@ struct Invert: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
-    @Flag(help: "Print the result as JSON (for scripts).")
+    @Flag(help: "Print each result as one line of JSON (for scripts); no progress output.")
     var json = false
 
     func validate() throws {
+        guard !photos.isEmpty else { throw ValidationError("name at least one photo") }
+        switch (out, outDir) {
+        case (nil, nil): throw ValidationError("--out (one photo) or --out-dir (any number) is required")
+        case (.some, .some): throw ValidationError("--out and --out-dir exclude each other")
+        case (.some, nil) where photos.count > 1: throw ValidationError("\(photos.count) photos need --out-dir, not --out")
+        default: break
+        }
+        if let overview, !overview.lowercased().hasSuffix(".png") { throw ValidationError("--overview should name a .png file") }
         guard steps >= 1, steps <= 100_000 else { throw ValidationError("--steps must be in 1...100000") }
         guard CropMode(rawValue: crop) != nil else { throw ValidationError("--crop must be auto, none or tight") }
         guard ["encoder", "mean"].contains(`init`) else { throw ValidationError("--init must be encoder or mean") }
@@ -78,8 +95,49 @@ struct Invert: ParsableCommand {
         guard !(noRefine && `init` == "mean") else { throw ValidationError("--no-refine needs the encoder start (--init encoder)") }
     }
 
+    /// What one photo's inversion produced, for the summary line and the overview sheet.
+    struct Outcome {
+        var latentPath: String
+        var result: InversionResult
+        var input: RGBAImage, reconstruction: RGBAImage
+        var psnr: Double
+        var method: String
+    }
+
     func run() throws {
         let (model, sha) = try modelOptions.load()
+        if `init` == "encoder" && model.encoder == nil {
+            throw ValidationError("\(modelOptions.model): this model has no encoder: run `nerfinv train-encoder` first, or use --init mean")
+        }
+        if let outDir { try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) }
+        var outcomes: [(photo: String, outcome: Outcome)] = [], failures: [String] = []
+        for photo in photos {
+            let stem = URL(fileURLWithPath: photo).deletingPathExtension().lastPathComponent
+            let latentPath = out ?? "\(outDir!)/\(stem).latent"
+            let turntableDir = turntable.map { photos.count > 1 || outDir != nil ? "\($0)/\(stem)" : $0 }
+            do {
+                outcomes.append((photo, try invert(photo: photo, model: model, sha: sha, latentPath: latentPath, turntableDir: turntableDir)))
+            } catch {
+                // One photo: its error is the command's. Several: report it and go on with the rest.
+                guard photos.count > 1 else { throw error }
+                failures.append(photo)
+                FileHandle.standardError.write(Data("error: \(photo): \(error)\n".utf8))
+            }
+        }
+        if let overview, !outcomes.isEmpty {
+            let sheet = InversionOverview.make(rows: outcomes.map { (name: URL(fileURLWithPath: $0.photo).lastPathComponent, input: $0.outcome.input,
+                                                                     reconstruction: $0.outcome.reconstruction, code: $0.outcome.result.code) },
+                                               decoder: model.decoder)
+            try PNG.write(sheet, to: overview)
+            if !quiet && !json { print("overview: \(overview)") }
+        }
+        if !failures.isEmpty {
+            FileHandle.standardError.write(Data("\(failures.count) of \(photos.count) photos failed: \(failures.joined(separator: ", "))\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    func invert(photo: String, model: NeRFModel, sha: String, latentPath out: String, turntableDir turntable: String?) throws -> Outcome {
         let (raw, _) = try PNG.read(photo)
         let framed: FramedPhoto
         do { framed = try PhotoFraming.prepare(raw, side: model.config.resolution, mode: CropMode(rawValue: crop)!) } catch {
@@ -129,7 +187,7 @@ struct Invert: ParsableCommand {
                                 quiet: quiet || json)
         }
         if json {
-            let summary: [String: Any] = ["latent": out, "azimuth": result.view.azimuth, "elevation": result.view.elevation,
+            let summary: [String: Any] = ["photo": photo, "latent": out, "azimuth": result.view.azimuth, "elevation": result.view.elevation,
                                           "input_psnr_db": psnr, "seconds": result.seconds, "method": method]
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -138,5 +196,6 @@ struct Invert: ParsableCommand {
                          result.view.azimuth, result.view.elevation, psnr, result.seconds))
             print("  input and reconstruction: \(stem)_input_reconstruction.png" + (turntable.map { "; turntable: \($0)/contact_sheet.png" } ?? ""))
         }
+        return Outcome(latentPath: out, result: result, input: input, reconstruction: recon, psnr: psnr, method: method)
     }
 }

@@ -1,12 +1,14 @@
 import Foundation
 
 /// A progress line on stderr with rate and ETA. On a terminal it redraws in place at most ten
-/// times a second; elsewhere (logs, CI) it prints a plain line every 10% so logs stay short.
+/// times a second. Elsewhere (pipes, CI, scripts) it stays silent, except for long runs that ask
+/// for a log (`logOffTerminal`, the training commands under nohup): a plain line every 10% or minute.
 final class ProgressBar {
     let total: Int
     let label: String
     let unit: String
     let quiet: Bool
+    let logOffTerminal: Bool
     private let start = Date()
     private var lastDraw = Date.distantPast
     private var lastDecile = -1
@@ -15,8 +17,9 @@ final class ProgressBar {
     /// Work already done when the bar starts (a resumed run), left out of the rate.
     let initial: Int
 
-    init(total: Int, label: String, unit: String, quiet: Bool = false, initial: Int = 0) {
+    init(total: Int, label: String, unit: String, quiet: Bool = false, initial: Int = 0, logOffTerminal: Bool = false) {
         self.total = max(1, total); self.label = label; self.unit = unit; self.quiet = quiet; self.initial = initial
+        self.logOffTerminal = logOffTerminal
     }
 
     static func clock(_ s: Double) -> String {
@@ -26,7 +29,7 @@ final class ProgressBar {
     }
 
     func update(_ done: Int, extra: String = "") {
-        guard !quiet else { return }
+        guard !quiet, tty || logOffTerminal else { return }
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
         let rate = Double(done - initial) / max(elapsed, 1e-9)

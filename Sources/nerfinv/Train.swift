@@ -79,7 +79,7 @@ struct Train: ParsableCommand {
         }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
-        let bar = ProgressBar(total: trainer.config.steps, label: "train", unit: "steps", quiet: training.quiet, initial: trainer.step)
+        let bar = ProgressBar(total: trainer.config.steps, label: "train", unit: "steps", quiet: training.quiet, initial: trainer.step, logOffTerminal: true)
         let t0 = Date()
         var lastCheckpoint = Date()
         var window: [Float] = []

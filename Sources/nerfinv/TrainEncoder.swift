@@ -18,6 +18,9 @@ struct TrainEncoder: ParsableCommand {
         Examples:
           nerfinv train-encoder --data data/cars_train --steps 16000
           nerfinv train-encoder --data data/cars_train --steps 16000 --resume
+          # fine-tune the shipped encoder with the rendering loss throughout
+          nerfinv train-encoder --data data/cars_train --init-encoder models/cars.nvm \
+            --out data/ft/cars.nvm --steps 8000 --render-from 0 --lr 2e-4 --warmup 200
 
         Writes the model with its encoder to --out (default: --model), <name>.encoder.ckpt (fp32, \
         every few minutes and on Ctrl-C), <name>.encoder_log.csv and <name>.encoder_curve.png. \
@@ -40,6 +43,15 @@ struct TrainEncoder: ParsableCommand {
     @Option(help: "Step from which the rendering loss joins the regression (default: half of --steps).")
     var renderFrom: Int?
 
+    @Option(help: "Start from the encoder of this model file (a fine-tune, fresh optimiser) instead of random weights.")
+    var initEncoder: String?
+
+    @Option(help: "Peak Adam learning rate.")
+    var lr: Float = EncoderTrainConfig().lr
+
+    @Option(help: "Steps of linear learning-rate warm-up (useful with --init-encoder).")
+    var warmup: Int = 0
+
     @OptionGroup var training: TrainingRunOptions
 
     var outPath: String { out ?? model }
@@ -47,6 +59,8 @@ struct TrainEncoder: ParsableCommand {
     func validate() throws {
         guard steps >= 1, steps <= 10_000_000 else { throw ValidationError("--steps must be in 1...10000000") }
         if let renderFrom, renderFrom < 0 { throw ValidationError("--render-from must be ≥ 0") }
+        guard lr.isFinite, lr > 0, lr < 1 else { throw ValidationError("--lr must be in (0, 1)") }
+        guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0...--steps") }
         guard outPath.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
     }
 
@@ -62,8 +76,17 @@ struct TrainEncoder: ParsableCommand {
         config.steps = steps
         config.renderFromStep = renderFrom ?? steps / 2
         config.seed = training.seed
+        config.lr = lr
+        if warmup > 0 { config.warmupSteps = warmup }
+        var initial: Encoder?
+        if let initEncoder {
+            let (source, _) = try NeRFModel.load(initEncoder)
+            guard let enc = source.encoder else { throw ValidationError("\(initEncoder) has no encoder to start from") }
+            initial = enc
+            config.initialEncoder = initEncoder
+        }
         let trainer: EncoderTrainer
-        do { trainer = try EncoderTrainer(data: dataset, model: decoderModel, config: config) } catch {
+        do { trainer = try EncoderTrainer(data: dataset, model: decoderModel, config: config, initial: initial) } catch {
             throw ValidationError("\(model) and \(data): \(error)")
         }
         var log = TrainingLog(path: logPath)
@@ -78,7 +101,7 @@ struct TrainEncoder: ParsableCommand {
         }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
-        let bar = ProgressBar(total: config.steps, label: "encoder", unit: "steps", quiet: training.quiet, initial: trainer.step)
+        let bar = ProgressBar(total: config.steps, label: "encoder", unit: "steps", quiet: training.quiet, initial: trainer.step, logOffTerminal: true)
         let t0 = Date()
         var lastCheckpoint = Date()
         var window: [EncoderTrainer.Losses] = [], renders: [Float] = []

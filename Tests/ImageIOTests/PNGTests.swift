@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import NeuralCore
+import TestSupport
 import XCTest
 
 final class PNGTests: XCTestCase {

@@ -4,20 +4,26 @@ import NeuralCore
 /// An independent, minimal PNG encoder for test fixtures: any colour type, bit depth and Adam7
 /// interlacing, stored (uncompressed) deflate blocks, and freely forged headers for hostile files.
 /// It shares no code with libpng, so round trips through it test the reader for real.
-struct PNGFixture {
-    var width: Int
-    var height: Int
-    var colorType: UInt8       // 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA
-    var bitDepth: UInt8
-    var interlace = false
-    var palette: [(UInt8, UInt8, UInt8)] = []
-    var transparency: [UInt8]? = nil   // tRNS payload as raw bytes
+public struct PNGFixture {
+    public var width: Int
+    public var height: Int
+    public var colorType: UInt8       // 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA
+    public var bitDepth: UInt8
+    public var interlace = false
+    public var palette: [(UInt8, UInt8, UInt8)] = []
+    public var transparency: [UInt8]? = nil   // tRNS payload as raw bytes
     /// Samples per pixel in row-major order, each already at bitDepth precision.
-    var samples: [UInt16]
+    public var samples: [UInt16]
 
-    var channels: Int { [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][Int(colorType)]! }
+    public init(width: Int, height: Int, colorType: UInt8, bitDepth: UInt8, interlace: Bool = false,
+                palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8]? = nil, samples: [UInt16]) {
+        self.width = width; self.height = height; self.colorType = colorType; self.bitDepth = bitDepth; self.interlace = interlace
+        self.palette = palette; self.transparency = transparency; self.samples = samples
+    }
 
-    static func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+    public var channels: Int { [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][Int(colorType)]! }
+
+    public static func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
         var out = be32(UInt32(body.count))
         let typed = Array(type.utf8) + body
         out += typed
@@ -25,16 +31,16 @@ struct PNGFixture {
         return out
     }
 
-    static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+    public static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
 
-    static func ihdr(width: UInt32, height: UInt32, bitDepth: UInt8, colorType: UInt8, interlace: Bool) -> [UInt8] {
+    public static func ihdr(width: UInt32, height: UInt32, bitDepth: UInt8, colorType: UInt8, interlace: Bool) -> [UInt8] {
         chunk("IHDR", be32(width) + be32(height) + [bitDepth, colorType, 0, 0, interlace ? 1 : 0])
     }
 
-    static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
+    public static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
 
     /// zlib stream of stored blocks.
-    static func zlibStored(_ data: [UInt8]) -> [UInt8] {
+    public static func zlibStored(_ data: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [0x78, 0x01]
         var i = 0
         repeat {
@@ -50,7 +56,7 @@ struct PNGFixture {
     }
 
     /// Filter-type-0 scanlines for the pixels (x0 + k dx, y0 + j dy).
-    func scanlines(x0: Int, y0: Int, dx: Int, dy: Int) -> [UInt8] {
+    public func scanlines(x0: Int, y0: Int, dx: Int, dy: Int) -> [UInt8] {
         var out: [UInt8] = []
         var y = y0
         while y < height {
@@ -78,7 +84,7 @@ struct PNGFixture {
         return out
     }
 
-    func encode() -> [UInt8] {
+    public func encode() -> [UInt8] {
         var raw: [UInt8] = []
         if interlace {
             let passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
@@ -95,7 +101,7 @@ struct PNGFixture {
     }
 
     /// A header-only PNG declaring any size, with one tiny deflate stream of zeros as IDAT.
-    static func forged(width: UInt32, height: UInt32) -> [UInt8] {
+    public static func forged(width: UInt32, height: UInt32) -> [UInt8] {
         signature + ihdr(width: width, height: height, bitDepth: 8, colorType: 2, interlace: false)
             + chunk("IDAT", zlibStored([UInt8](repeating: 0, count: 64))) + chunk("IEND", [])
     }
