@@ -4,7 +4,7 @@ DEPS := libopenblas-dev libpng-dev libeigen3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NERFINV := .build/release/nerfinv
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo bench benchmarks clean
 
 all: build
 
@@ -37,6 +37,16 @@ demo: build
 
 bench: build
 	$(NERFINV) bench core
+
+# The figures of BENCHMARKS.md: every benchmark run 5 times (each run reports its own median),
+# logs in out/bench/. Run on a quiet machine.
+benchmarks: build
+	@mkdir -p out/bench
+	for i in 1 2 3 4 5; do \
+	  for b in core render train invert; do \
+	    echo "== bench $$b, run $$i"; $(NERFINV) bench $$b | tee out/bench/$$b.$$i.txt; \
+	  done; \
+	done
 
 clean:
 	rm -rf .build out

@@ -60,6 +60,18 @@ public final class Encoder {
         }
     }
 
+    /// Multiply-adds x 2 of one forward pass over `batch` images (convolutions, trunk, heads).
+    public func forwardFlops(batch: Int) -> Double {
+        var flops = 0.0, cin = 3, side = config.inputSize
+        for cout in config.channels {
+            side /= 2
+            flops += 2 * Double(cout * cin * 16 * side * side)
+            cin = cout
+        }
+        flops += 2 * Double(fcW.count + idW.count + viewW.count)
+        return flops * Double(batch)
+    }
+
     /// Weights from named tensors (a model file); shapes must match the config.
     public convenience init(config: EncoderConfig, tensors: [String: Tensor]) throws {
         var rng = SplitMix64(seed: 0)

@@ -40,7 +40,17 @@ public enum Inversion {
         let a = encoder.forward(images: image.data, B: 2)
         let D = encoder.config.codeDim
         let code = (0..<D).map { 0.5 * (a.identity[$0] + a.identity[D + $0]) }
-        return (code, ViewCode(encoded: a.view.data))
+        // The mirror was taken from azimuth -a: its pose estimate, mirrored back, is a second
+        // estimate of the photo's, with its own error; the circular mean of the two halves much of it.
+        // (Shading, gain and bias are not mirror-symmetric: those come from the photo alone.)
+        var view = ViewCode(encoded: a.view.data)
+        let mirrored = ViewCode(encoded: a.view.data + ViewCode.size)
+        let (a1, a2) = (view.azimuth * .pi / 180, -mirrored.azimuth * .pi / 180)
+        var azimuth = atan2(sin(a1) + sin(a2), cos(a1) + cos(a2)) * 180 / .pi
+        if azimuth < 0 { azimuth += 360 }
+        view.azimuth = azimuth
+        view.elevation = 0.5 * (view.elevation + mirrored.elevation)
+        return (code, view)
     }
 
     /// Candidate poses of the coarse search: every 15° of azimuth at three elevations of the rig band.
@@ -71,8 +81,10 @@ public enum Inversion {
     }
 
     /// Inverts one photo (H, W, 3) in [0, 1], framed like the rig's views at the model's resolution.
+    /// `givenView`: start from this view code instead of the estimated one.
     public static func run(model: NeRFModel, photo: [Float], width W: Int, height H: Int, mode: InversionMode,
-                           settings: RefineSettings = RefineSettings(), progress: ((Int, Float) -> Void)? = nil) throws -> InversionResult {
+                           settings: RefineSettings = RefineSettings(), givenView: ViewCode? = nil,
+                           progress: ((Int, Float) -> Void)? = nil) throws -> InversionResult {
         let t0 = Date()
         var start: (code: [Float], view: ViewCode)
         var encoderSeconds = 0.0
@@ -85,12 +97,15 @@ public enum Inversion {
             let mean = model.meanCode
             start = (mean, searchPose(decoder: model.decoder, code: mean, photo: photo, width: W, height: H))
         }
+        // A known camera (a diagnostic: how much of the error is the pose's) replaces the estimated one.
+        if let givenView { start.view = givenView }
         guard mode != .encoder else {
             return InversionResult(code: start.code, view: start.view, startCode: start.code, startView: start.view, finalMSE: .nan,
                                    encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
         }
         let inverter = Inverter(decoder: model.decoder, photo: photo, width: W, height: H, startCode: start.code, startView: start.view,
-                                codeVariance: model.codeVariance, settings: settings, distance: model.config.cameraDistance,
+                                codeVariance: model.codeVariance, distribution: settings.domainWeight > 0 ? CodeDistribution(codes: model.codes) : nil,
+                                settings: settings, distance: model.config.cameraDistance,
                                 fov: model.config.fovDegrees)
         let mse = inverter.run(progress: progress)
         return InversionResult(code: inverter.code.array, view: inverter.view, startCode: start.code, startView: start.view, finalMSE: mse,

@@ -56,16 +56,16 @@ public final class TrainingData {
 
     /// Loads every object of an SRN-layout folder (objects in parallel); `progress(done, total)`.
     public static func load(root: String, limit: Int? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> TrainingData {
-        var ids = try SRNDataset.objectIDs(root: root)
+        var ids = try MultiViewDataset.objectIDs(root: root)
         if let limit { ids = Array(ids.prefix(limit)) }
-        guard !ids.isEmpty else { throw FileError(path: root, reason: "no objects (folders with intrinsics.txt) in the dataset") }
+        guard !ids.isEmpty else { throw FileError(path: root, reason: "no objects (folders with intrinsics.txt or transforms_train.json) in the dataset") }
         var objects = [[View]?](repeating: nil, count: ids.count)
         var failure: Error? = nil
         let lock = NSLock()
         var done = 0
         DispatchQueue.concurrentPerform(iterations: ids.count) { i in
             do {
-                let o = try SRNDataset.loadObject("\(root)/\(ids[i])", withDepth: false)
+                let o = try MultiViewDataset.loadObject("\(root)/\(ids[i])")
                 let views = o.views.map { View(image: $0.image, camera: $0.camera) }
                 lock.lock(); objects[i] = views; done += 1; let d = done; lock.unlock()
                 progress?(d, ids.count)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Model
 import NeuralCore
 
 /// `nerfinv bench ...`: the speed figures, measured rather than asserted in tests.
@@ -35,5 +36,29 @@ struct BenchOptions: ParsableArguments {
             Parallel.threads = threads
             BLAS.threads = threads
         }
+    }
+}
+
+/// Raw sgemm throughput at the decoder MLP's widest shape, measured in the same run as the figure it
+/// is compared with (the machine's state, other load and OpenBLAS kernel included).
+enum RawSgemm {
+    /// (N, I) x (O, I)^T -> (N, O) at 65536 x 64 -> 64, the shape of the MLP's hidden layer over a batch of samples.
+    static let shape = (N: 65536, I: 64, O: 64)
+    static var label: String { "\(shape.N)x\(shape.I)x\(shape.O)" }
+
+    static func gflops(_ options: BenchOptions) -> Double {
+        let (N, I, O) = shape
+        let A = Tensor([N, I]), W = Tensor([O, I]), C = Tensor([N, O])
+        var rng = SplitMix64(seed: 5)
+        A.fillUniform(-1, 1, rng: &rng); W.fillUniform(-1, 1, rng: &rng)
+        let seconds = Timing.median(repeats: options.repeats, minSeconds: options.minSeconds) {
+            BLAS.sgemm(transA: false, transB: true, M: N, N: O, K: I, A: A.data, lda: I, B: W.data, ldb: I, beta: 0, C: C.data, ldc: O)
+        }
+        return 2 * Double(N * I * O) / seconds / 1e9
+    }
+
+    /// Multiply-adds x 2 of the decoder MLP (planes -> hidden -> hidden -> 4) for one sample.
+    static func mlpFlopsPerSample(_ c: DecoderConfig) -> Double {
+        2 * Double(c.planeChannels * c.hidden + c.hidden * c.hidden + c.hidden * 4)
     }
 }

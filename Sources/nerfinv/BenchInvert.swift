@@ -52,6 +52,10 @@ struct BenchInvert: ParsableCommand {
         let settings = RefineSettings()
         print(String(format: "encoder alone (one %dx%d photo): median %.4f s", S, S, median(encoderTimes)))
         print(String(format: "refinement step (%d rays, code + pose + photometric): median %.4f s", settings.raysPerStep, median(stepTimes)))
+        let raw = RawSgemm.gflops(options)
+        let conv = encoder.forwardFlops(batch: 2) / median(encoderTimes) / 1e9
+        print(String(format: "  encoder dense work (photo and its mirror) %.1f GFLOPS = %.0f%% of raw sgemm (%.1f GFLOPS at %@)", conv, 100 * conv / raw,
+                     raw, RawSgemm.label))
         print(String(format: "whole inversion at defaults (encoder + %d steps): median %.2f s over %d photos (min %.2f, max %.2f)",
                      settings.steps, median(totals), photos, totals.min()!, totals.max()!))
     }

@@ -50,6 +50,10 @@ struct BenchRender: ParsableCommand {
         let S = model.config.decoder.samplesPerRay
         print(String(format: "frame %dx%d: median %.4f s (%.1f fps) with skipping + early stop; %.4f s without (%.1fx)", size, size,
                      median(frameTimes), 1 / median(frameTimes), median(plainTimes), median(plainTimes) / median(frameTimes)))
+        let raw = RawSgemm.gflops(options)
+        let gflops = RawSgemm.mlpFlopsPerSample(model.decoder.config) * median(samples) / median(frameTimes) / 1e9
+        print(String(format: "  decoder MLP %.1f GFLOPS over the whole frame = %.0f%% of raw sgemm (%.1f GFLOPS at %@)", gflops, 100 * gflops / raw,
+                     raw, RawSgemm.label))
         print(String(format: "  evaluated %.0f of %d samples per frame (%.1f%%); occupancy %.1f%% of cells; per-code setup (triplane + grid) %.4f s",
                      median(samples), size * size * S, 100 * median(samples) / Double(size * size * S), 100 * median(occupancy), median(setup)))
     }

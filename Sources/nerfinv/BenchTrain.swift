@@ -83,22 +83,16 @@ struct BenchTrain: ParsableCommand {
         let all = Double(objects * rays * dc.samplesPerRay), N = Double(evaluated) / Double(steps)
         // Dense-layer work actually done: forward, recomputed forward and two backward products of
         // the MLP on the evaluated samples, and the generator's forward and two backward products.
-        let mlpFlops = 2 * N * Double(dc.planeChannels * dc.hidden + dc.hidden * dc.hidden + dc.hidden * 4) * 4
+        let mlpFlops = RawSgemm.mlpFlopsPerSample(dc) * N * 4
         let genFlops = 2 * Double(objects * dc.codeDim * dc.planeCount) * 3
         let gflops = (mlpFlops + genFlops) / median / 1e9
         print(String(format: "train step (%d objects x %d rays, %d samples/ray): median %.4f s over %d steps (min %.4f, max %.4f)",
                      objects, rays, dc.samplesPerRay, median, steps, times.first!, times.last!))
         print(String(format: "  decoder evaluated %.0f of %.0f samples per step (%.0f%%; the rest is empty space per the occupancy grids)",
                      N, all, 100 * N / all))
-        // Raw sgemm at the MLP's widest shape, measured now on the same machine state.
-        let A = Tensor([65536, 64]), Bm = Tensor([64, 64]), Cm = Tensor([65536, 64])
-        var rng = SplitMix64(seed: 5)
-        A.fillUniform(-1, 1, rng: &rng); Bm.fillUniform(-1, 1, rng: &rng)
-        let raw = 2 * 65536.0 * 64 * 64 / Timing.median(repeats: options.repeats, minSeconds: options.minSeconds) {
-            BLAS.sgemm(transA: false, transB: true, M: 65536, N: 64, K: 64, A: A.data, lda: 64, B: Bm.data, ldb: 64, beta: 0, C: Cm.data, ldc: 64)
-        } / 1e9
-        print(String(format: "  %.0f rays/s; decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm (%.1f GFLOPS at 65536x64x64)",
-                     Double(objects * rays) / median, gflops, 100 * gflops / raw, raw))
+        let raw = RawSgemm.gflops(options)
+        print(String(format: "  %.0f rays/s; decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm (%.1f GFLOPS at %@)",
+                     Double(objects * rays) / median, gflops, 100 * gflops / raw, raw, RawSgemm.label))
         let trainReport = Profiler.report
         // Inversion: Adam on the code alone, 1024 rays per step, decoder frozen.
         Profiler.reset()
@@ -108,8 +102,13 @@ struct BenchTrain: ParsableCommand {
         fitter.raysPerStep = 1024
         for _ in 0..<3 { fitter.step() }
         let (inv, invEvaluated) = timed { fitter.step(); return fitter.evaluatedSamples }
+        // Code only: the MLP runs forward, recomputes forward and back-propagates to its input (no
+        // weight gradients); the generator runs forward and back to the code.
+        let invMedian = inv[inv.count / 2], invN = Double(invEvaluated) / Double(steps)
+        let invGflops = (RawSgemm.mlpFlopsPerSample(dc) * invN * 3 + 2 * Double(dc.codeDim * dc.planeCount) * 2) / invMedian / 1e9
         print(String(format: "inversion step (1024 rays, code only): median %.4f s (min %.4f, max %.4f); %.0f%% of samples evaluated",
-                     inv[inv.count / 2], inv.first!, inv.last!, 100 * Double(invEvaluated) / Double(steps * 1024 * dc.samplesPerRay)))
+                     invMedian, inv.first!, inv.last!, 100 * invN / Double(1024 * dc.samplesPerRay)))
+        print(String(format: "  decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm", invGflops, 100 * invGflops / raw))
         if profile {
             print("training step:")
             for (name, s) in trainReport { print(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }

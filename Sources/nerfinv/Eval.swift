@@ -60,6 +60,17 @@ struct Eval: ParsableCommand {
     @Option(help: "Weight of the latent prior λ||z||² during refinement (training used 1e-4).")
     var prior: Float = RefineSettings().prior
 
+    @Option(help: "Weight of the in-domain prior during refinement: the code's energy under a Gaussian fitted to the training codes.")
+    var domainWeight: Float = RefineSettings().domainWeight
+
+    @Option(help: "Refinement steps on the view code alone before the joint steps.")
+    var poseFirstSteps: Int = RefineSettings().poseFirstSteps
+
+    enum TruePose: String, ExpressibleByArgument, CaseIterable { case fixed, start }
+
+    @Option(help: "Diagnostic: refinement starts at view 0's true camera and keeps it fixed, or only starts there (how much of the error is the pose's).")
+    var truePose: TruePose?
+
     @Flag(inversion: .prefixedNo, help: "Skip empty space during refinement (the occupancy grid of the moving code).")
     var skipping = true
 
@@ -78,8 +89,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Folder for a comparison sheet per mode (input | truth | prediction for a few novel views).")
     var saveRenders: String?
 
-    @Flag(help: "No progress output.")
-    var quiet = false
+    @OptionGroup var output: OutputOptions
 
     var parsedModes: [Mode] { modes.flatMap { $0.split(separator: ",") }.compactMap { Mode(rawValue: String($0)) } }
 
@@ -97,6 +107,10 @@ struct Eval: ParsableCommand {
         guard refineRays >= 16, refineRays <= 65536 else { throw ValidationError("--refine-rays must be in 16...65536") }
         guard anchorWeight >= 0, anchorWeight.isFinite, refineLR > 0, refineLR.isFinite else {
             throw ValidationError("--anchor-weight must be ≥ 0 and --refine-lr > 0")
+        }
+        guard poseFirstSteps >= 0, poseFirstSteps <= 100_000 else { throw ValidationError("--pose-first-steps must be in 0...100000") }
+        guard domainWeight >= 0, domainWeight.isFinite, prior >= 0, prior.isFinite else {
+            throw ValidationError("--domain-weight and --prior must be finite and ≥ 0")
         }
         guard consistencyObjects >= 0 else { throw ValidationError("--consistency-objects must be ≥ 0") }
     }
@@ -136,6 +150,8 @@ struct Eval: ParsableCommand {
         settings.refinePhotometric = photometric
         settings.objectRayFraction = objectRays
         settings.prior = prior
+        settings.domainWeight = domainWeight
+        settings.poseFirstSteps = poseFirstSteps
         settings.skipEmptySpace = skipping
         let meanCode = model.meanCode
         func cosine(_ a: [Float], _ b: [Float]) -> Double {
@@ -145,7 +161,7 @@ struct Eval: ParsableCommand {
         }
         var results: [ModeResult] = []
         for mode in parsedModes {
-            let bar = ProgressBar(total: ids.count, label: "eval \(mode.rawValue)", unit: "objects", quiet: quiet, logOffTerminal: true)
+            let bar = ProgressBar(total: ids.count, label: "eval \(mode.rawValue)", unit: "objects", quiet: output.silent, logOffTerminal: true)
             var psnr: [Double] = [], ssim: [Double] = [], opsnr: [Double] = [], allPSNR: [Double] = [], seconds: [Double] = []
             var azErr: [Double] = [], elErr: [Double] = [], same: [Double] = [], other: [Double] = [], encSeconds: [Double] = []
             var perObject: [String: Double] = [:]
@@ -159,8 +175,15 @@ struct Eval: ParsableCommand {
                 let t0 = Date()
                 let code: [Float]
                 if let inversion = mode.inversion {
+                    var runSettings = settings
+                    var given: ViewCode? = nil
+                    if let truePose {
+                        let a = Rig.angles(of: object.views[0].camera.position)
+                        given = ViewCode(azimuth: a.azimuth, elevation: a.elevation)
+                        runSettings.refinePose = truePose == .start
+                    }
                     let r = try Inversion.run(model: model, photo: object.views[0].image.rgb, width: W, height: H, mode: inversion,
-                                              settings: settings)
+                                              settings: runSettings, givenView: given)
                     code = r.code
                     seconds.append(Date().timeIntervalSince(t0))
                     if inversion != .meanRefine { encSeconds.append(r.encoderSeconds) }
@@ -213,18 +236,24 @@ struct Eval: ParsableCommand {
                 try PNG.write(ContactSheet.make(sheet, columns: 9), to: "\(saveRenders)/\(mode.rawValue)_comparison.png")
             }
         }
-        print("| mode | objects | novel-view PSNR (dB) | SSIM | object PSNR (dB) | all-view PSNR (dB) | median az / el error (°) | code cosine same / other | s/object |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-        for r in results {
-            let pose = r.medianAzimuthError.map { String(format: "%.1f / %.1f", $0, r.medianElevationError ?? 0) } ?? "given"
-            let cos = r.sameObjectCosine.map { String(format: "%.2f / %.2f", $0, r.otherObjectCosine ?? 0) } ?? "-"
-            print(String(format: "| %@ | %d | %.2f | %.4f | %.2f | %.2f | %@ | %@ | %.2f |", r.mode, r.objects, r.psnr, r.ssim, r.objectPSNR,
-                         r.allViewPSNR, pose, cos, r.secondsPerObject))
-        }
         if let report {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try enc.encode(results), to: report)
+        }
+        if output.json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            print(String(decoding: try enc.encode(results), as: UTF8.self))
+        } else if !output.quiet {
+            print("| mode | objects | novel-view PSNR (dB) | SSIM | object PSNR (dB) | all-view PSNR (dB) | median az / el error (°) | code cosine same / other | s/object |")
+            print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+            for r in results {
+                let pose = r.medianAzimuthError.map { String(format: "%.1f / %.1f", $0, r.medianElevationError ?? 0) } ?? "given"
+                let cos = r.sameObjectCosine.map { String(format: "%.2f / %.2f", $0, r.otherObjectCosine ?? 0) } ?? "-"
+                print(String(format: "| %@ | %d | %.2f | %.4f | %.2f | %.2f | %@ | %@ | %.2f |", r.mode, r.objects, r.psnr, r.ssim, r.objectPSNR,
+                             r.allViewPSNR, pose, cos, r.secondsPerObject))
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ struct Fit: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "One object folder in SRN layout (rgb/, pose/, intrinsics.txt).")
+    @Option(help: "One object folder: SRN layout (rgb/, pose/, intrinsics.txt) or NeRF-synthetic (transforms_train.json).")
     var views: String
 
     @Option(help: "Latent file to write (JSON).")
@@ -33,8 +33,7 @@ struct Fit: ParsableCommand {
     @Option(help: "Random seed for ray batches.")
     var seed: UInt64 = 7
 
-    @Flag(help: "No progress output.")
-    var quiet = false
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard steps >= 1, steps <= 100_000 else { throw ValidationError("--steps must be in 1...100000") }
@@ -43,13 +42,13 @@ struct Fit: ParsableCommand {
 
     func run() throws {
         let (model, sha) = try modelOptions.load()
-        let object = try SRNDataset.loadObject(views, withDepth: false)
+        let object = try MultiViewDataset.loadObject(views)
         let W = object.views[0].image.width, H = object.views[0].image.height
         let trainViews = object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) }
         let t0 = Date()
         let fitter = CodeFitter(decoder: model.decoder, start: model.meanCode, views: trainViews, width: W, height: H, seed: seed)
         fitter.raysPerStep = rays
-        let bar = ProgressBar(total: steps, label: "fit", unit: "steps", quiet: quiet)
+        let bar = ProgressBar(total: steps, label: "fit", unit: "steps", quiet: output.silent)
         let loss = fitter.fit(steps: steps) { s, mse in
             bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10)))))
         }
@@ -72,9 +71,9 @@ struct Fit: ParsableCommand {
             obtained: .init(method: "fit", source: views, steps: steps, views: object.views.count, seconds: seconds),
             losses: ["final_batch_mse": Double(loss), "mean_view_psnr_db": mean])
         try latent.write(to: out)
-        if !quiet {
-            print(String(format: "%@: mean PSNR %.2f dB over %d views (min %.2f, max %.2f) in %.1f s -> %@", object.id, mean, psnrs.count,
-                         psnrs.min()!, psnrs.max()!, seconds, out))
-        }
+        output.report(["object": object.id, "latent": out, "mean_view_psnr_db": mean, "min_view_psnr_db": psnrs.min()!,
+                       "max_view_psnr_db": psnrs.max()!, "views": psnrs.count, "seconds": seconds],
+                      String(format: "%@: mean PSNR %.2f dB over %d views (min %.2f, max %.2f) in %.1f s -> %@", object.id, mean, psnrs.count,
+                             psnrs.min()!, psnrs.max()!, seconds, out))
     }
 }

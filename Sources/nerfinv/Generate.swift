@@ -60,8 +60,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Also write a contact sheet PNG: view 0 of up to 32 objects (or, with one object, all its views).")
     var contactSheet: String?
 
-    @Flag(help: "No progress output.")
-    var quiet = false
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard objects >= 1, objects <= 1_000_000 else { throw ValidationError("--objects must be in 1...1000000") }
@@ -80,7 +79,7 @@ struct Generate: ParsableCommand {
         let shading = ShadingSettings(rig: spec.rig, supersample: supersample ?? spec.views.supersample)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let viewCount = `protocol` == .test ? Rig.testViews.count : (views ?? spec.views.train)
-        let bar = ProgressBar(total: objects, label: "generate", unit: "objects", quiet: quiet, logOffTerminal: true)
+        let bar = ProgressBar(total: objects, label: "generate", unit: "objects", quiet: output.silent, logOffTerminal: true)
         var sheetImages: [RGBAImage] = []
         var styles: [String] = []
         let t0 = Date()
@@ -119,11 +118,11 @@ struct Generate: ParsableCommand {
             let sheet = ContactSheet.make(sheetImages, columns: objects == 1 ? 5 : 8)
             try PNG.write(sheet, to: contactSheet)
         }
-        if !quiet {
-            print(String(format: "wrote %d objects x %d views at %dx%d to %@ in %.1f s (%.0f views/s)", objects, viewCount, frameWidth, res, out,
-                         seconds, Double(objects * viewCount) / max(seconds, 1e-9)))
-            if let contactSheet { print("contact sheet: \(contactSheet)") }
-        }
+        var fields: [String: Any] = ["out": out, "objects": objects, "views": viewCount, "width": frameWidth, "height": res, "seconds": seconds]
+        if let contactSheet { fields["contact_sheet"] = contactSheet }
+        output.report(fields, String(format: "wrote %d objects x %d views at %dx%d to %@ in %.1f s (%.0f views/s)", objects, viewCount, frameWidth, res, out,
+                                     seconds, Double(objects * viewCount) / max(seconds, 1e-9))
+                      + (contactSheet.map { "\ncontact sheet: \($0)" } ?? ""))
     }
 
     /// The cameras of object `index`: the test protocol, or random rig views from the object's stream.

@@ -73,11 +73,7 @@ struct Invert: ParsableCommand {
     @Option(help: "Random seed for the ray batches.")
     var seed: UInt64 = 11
 
-    @Flag(help: "No progress output.")
-    var quiet = false
-
-    @Flag(help: "Print each result as one line of JSON (for scripts); no progress output.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard !photos.isEmpty else { throw ValidationError("name at least one photo") }
@@ -129,7 +125,7 @@ struct Invert: ParsableCommand {
                                                                      reconstruction: $0.outcome.reconstruction, code: $0.outcome.result.code) },
                                                decoder: model.decoder)
             try PNG.write(sheet, to: overview)
-            if !quiet && !json { print("overview: \(overview)") }
+            if !output.silent { print("overview: \(overview)") }
         }
         if !failures.isEmpty {
             FileHandle.standardError.write(Data("\(failures.count) of \(photos.count) photos failed: \(failures.joined(separator: ", "))\n".utf8))
@@ -150,8 +146,8 @@ struct Invert: ParsableCommand {
         settings.steps = steps
         settings.refinePose = pose == .refinePose
         settings.seed = seed
-        if !quiet && !json { FileHandle.standardError.write(Data("\(photo): \(framed.description)\n".utf8)) }
-        let bar = ProgressBar(total: steps, label: "invert", unit: "steps", quiet: quiet || json || mode == .encoder)
+        output.note("\(photo): \(framed.description)")
+        let bar = ProgressBar(total: steps, label: "invert", unit: "steps", quiet: output.silent || mode == .encoder)
         let result: InversionResult
         do {
             result = try Inversion.run(model: model, photo: pixels, width: S, height: S, mode: mode, settings: settings) { s, mse in
@@ -184,18 +180,16 @@ struct Invert: ParsableCommand {
         try PNG.write(ContactSheet.make([input, recon], columns: 2), to: stem + "_input_reconstruction.png")
         if let turntable {
             try Turntable.write(decoder: model.decoder, code: result.code, frames: frames, elevation: 20, camera: camera, to: turntable,
-                                quiet: quiet || json)
+                                quiet: output.silent)
         }
-        if json {
-            let summary: [String: Any] = ["photo": photo, "latent": out, "azimuth": result.view.azimuth, "elevation": result.view.elevation,
-                                          "input_psnr_db": psnr, "seconds": result.seconds, "method": method]
-            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else if !quiet {
-            print(String(format: "wrote %@ (%@, azimuth %.1f°, elevation %.1f°, input PSNR %.2f dB, %.2f s)", out, method,
-                         result.view.azimuth, result.view.elevation, psnr, result.seconds))
-            print("  input and reconstruction: \(stem)_input_reconstruction.png" + (turntable.map { "; turntable: \($0)/contact_sheet.png" } ?? ""))
-        }
+        var fields: [String: Any] = ["photo": photo, "latent": out, "azimuth": result.view.azimuth, "elevation": result.view.elevation,
+                                     "input_psnr_db": psnr, "seconds": result.seconds, "method": method,
+                                     "reconstruction": stem + "_input_reconstruction.png"]
+        if let turntable { fields["turntable"] = turntable }
+        output.report(fields, String(format: "wrote %@ (%@, azimuth %.1f°, elevation %.1f°, input PSNR %.2f dB, %.2f s)", out, method,
+                                     result.view.azimuth, result.view.elevation, psnr, result.seconds)
+                      + "\n  input and reconstruction: \(stem)_input_reconstruction.png"
+                      + (turntable.map { "; turntable: \($0)/contact_sheet.png" } ?? ""))
         return Outcome(latentPath: out, result: result, input: input, reconstruction: recon, psnr: psnr, method: method)
     }
 }

@@ -33,6 +33,8 @@ struct Render: ParsableCommand {
     @Option(help: "Also write a 16-bit depth PNG (camera-z x 10000, 0 = background).")
     var depth: String?
 
+    @OptionGroup var output: OutputOptions
+
     func validate() throws {
         try requireFinite([azimuth, elevation], "--azimuth and --elevation")
         guard abs(elevation) < 89.9 else { throw ValidationError("--elevation must lie strictly between -90 and 90") }
@@ -44,12 +46,14 @@ struct Render: ParsableCommand {
         let renderer = FieldRenderer(decoder: model.decoder, code: code)
         let cam = Rig.camera(azimuth: azimuth, elevation: elevation, distance: camera.distance, fovDegrees: camera.fov,
                              width: camera.size, height: camera.size)
-        let output = renderer.render(camera: cam)
-        try PNG.write(srgbImage(output.image), to: out)
+        let frame = renderer.render(camera: cam)
+        try PNG.write(srgbImage(frame.image), to: out)
         if let depth {
-            try PNG.writeGray16(output.depth.map { UInt16(min(65535, max(0, ($0 * 10000).rounded()))) }, width: camera.size, height: camera.size, to: depth)
+            try PNG.writeGray16(frame.depth.map { UInt16(min(65535, max(0, ($0 * 10000).rounded()))) }, width: camera.size, height: camera.size, to: depth)
         }
-        print("wrote \(out)" + (depth.map { " and \($0)" } ?? ""))
+        var fields: [String: Any] = ["out": out, "azimuth": azimuth, "elevation": elevation, "size": camera.size]
+        if let depth { fields["depth"] = depth }
+        output.report(fields, "wrote \(out)" + (depth.map { " and \($0)" } ?? ""))
     }
 }
 
@@ -87,8 +91,7 @@ struct Turntable: ParsableCommand {
     @Option(help: "Output folder (created if missing).")
     var out: String
 
-    @Flag(help: "No progress output.")
-    var quiet = false
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard frames >= 1, frames <= 3600 else { throw ValidationError("--frames must be in 1...3600") }
@@ -99,8 +102,9 @@ struct Turntable: ParsableCommand {
     func run() throws {
         let (model, sha) = try modelOptions.load()
         let code = try LatentFile.read(latent, for: model, modelSHA256: sha).identity
-        try Self.write(decoder: model.decoder, code: code, frames: frames, elevation: elevation, camera: camera, to: out, quiet: quiet)
-        if !quiet { print("wrote \(frames) frames and contact_sheet.png to \(out)") }
+        try Self.write(decoder: model.decoder, code: code, frames: frames, elevation: elevation, camera: camera, to: out, quiet: output.silent)
+        output.report(["out": out, "frames": frames, "contact_sheet": out + "/contact_sheet.png"],
+                      "wrote \(frames) frames and contact_sheet.png to \(out)")
     }
 
     /// frame_000.png ... and contact_sheet.png in `out` (created if missing; other files kept).

@@ -33,6 +33,7 @@ struct Train: ParsableCommand {
     var steps: Int?
 
     @OptionGroup var training: TrainingRunOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(help: "Objects per batch.")
     var objectsPerBatch: Int = 8
@@ -54,7 +55,7 @@ struct Train: ParsableCommand {
         try FileManager.default.createDirectory(atPath: outDir.isEmpty ? "." : outDir, withIntermediateDirectories: true)
         let stem = String(out.dropLast(4))
         let ckpt = out + ".ckpt", logPath = stem + ".train_log.csv", curvePath = stem + ".train_curve.png"
-        if !training.quiet { FileHandle.standardError.write(Data("loading \(data)...\n".utf8)) }
+        output.note("loading \(data)...")
         let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
         var config = TrainConfig()
         config.steps = steps ?? config.steps
@@ -67,7 +68,7 @@ struct Train: ParsableCommand {
             guard FileManager.default.fileExists(atPath: ckpt) else { throw FileError(path: ckpt, reason: "no checkpoint to resume from") }
             try trainer.restore(from: ckpt)
             try log.reload()
-            if !training.quiet { FileHandle.standardError.write(Data("resumed at step \(trainer.step) from \(ckpt)\n".utf8)) }
+            output.note("resumed at step \(trainer.step) from \(ckpt)")
         } else if FileManager.default.fileExists(atPath: ckpt) {
             throw ValidationError("\(ckpt) exists: pass --resume to continue that run, or remove it to start over")
         }
@@ -79,7 +80,7 @@ struct Train: ParsableCommand {
         }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
-        let bar = ProgressBar(total: trainer.config.steps, label: "train", unit: "steps", quiet: training.quiet, initial: trainer.step, logOffTerminal: true)
+        let bar = ProgressBar(total: trainer.config.steps, label: "train", unit: "steps", quiet: output.silent, initial: trainer.step, logOffTerminal: true)
         let t0 = Date()
         var lastCheckpoint = Date()
         var window: [Float] = []
@@ -110,6 +111,7 @@ struct Train: ParsableCommand {
                      "final_batch_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? ""]
         let model = NeRFModel(config: modelConfig(notes), decoder: trainer.decoder, codes: trainer.codes)
         try model.save(to: out)
-        if !training.quiet { print("wrote \(out) (\(trainer.step) steps); log \(logPath), curve \(curvePath)") }
+        output.report(["model": out, "steps": trainer.step, "final_batch_psnr_db": log.rows.last?.psnr ?? 0, "log": logPath, "curve": curvePath],
+                      "wrote \(out) (\(trainer.step) steps); log \(logPath), curve \(curvePath)")
     }
 }

@@ -53,6 +53,7 @@ struct TrainEncoder: ParsableCommand {
     var warmup: Int = 0
 
     @OptionGroup var training: TrainingRunOptions
+    @OptionGroup var output: OutputOptions
 
     var outPath: String { out ?? model }
 
@@ -70,7 +71,7 @@ struct TrainEncoder: ParsableCommand {
         let stem = String(outPath.dropLast(4))
         let ckpt = stem + ".encoder.ckpt", logPath = stem + ".encoder_log.csv", curvePath = stem + ".encoder_curve.png"
         let (decoderModel, _) = try NeRFModel.load(model)
-        if !training.quiet { FileHandle.standardError.write(Data("loading \(data)...\n".utf8)) }
+        output.note("loading \(data)...")
         let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
         var config = EncoderTrainConfig()
         config.steps = steps
@@ -95,13 +96,13 @@ struct TrainEncoder: ParsableCommand {
             guard FileManager.default.fileExists(atPath: ckpt) else { throw FileError(path: ckpt, reason: "no checkpoint to resume from") }
             try trainer.restore(from: ckpt)
             try log.reload()
-            if !training.quiet { FileHandle.standardError.write(Data("resumed at step \(trainer.step) from \(ckpt)\n".utf8)) }
+            output.note("resumed at step \(trainer.step) from \(ckpt)")
         } else if FileManager.default.fileExists(atPath: ckpt) {
             throw ValidationError("\(ckpt) exists: pass --resume to continue that run, or remove it to start over")
         }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
-        let bar = ProgressBar(total: config.steps, label: "encoder", unit: "steps", quiet: training.quiet, initial: trainer.step, logOffTerminal: true)
+        let bar = ProgressBar(total: config.steps, label: "encoder", unit: "steps", quiet: output.silent, initial: trainer.step, logOffTerminal: true)
         let t0 = Date()
         var lastCheckpoint = Date()
         var window: [EncoderTrainer.Losses] = [], renders: [Float] = []
@@ -136,6 +137,7 @@ struct TrainEncoder: ParsableCommand {
         let notes = ["steps": "\(trainer.step)", "train_seconds": String(format: "%.0f", log.offsetSeconds + Date().timeIntervalSince(t0)),
                      "final_render_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? ""]
         try trainer.modelWithEncoder(notes: notes).save(to: outPath)
-        if !training.quiet { print("wrote \(outPath) with its encoder (\(trainer.step) steps); log \(logPath), curve \(curvePath)") }
+        output.report(["model": outPath, "steps": trainer.step, "final_render_psnr_db": log.rows.last?.psnr ?? 0, "log": logPath, "curve": curvePath],
+                      "wrote \(outPath) with its encoder (\(trainer.step) steps); log \(logPath), curve \(curvePath)")
     }
 }

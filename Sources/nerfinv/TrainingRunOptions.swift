@@ -18,9 +18,6 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
 
-    @Flag(help: "No progress line.")
-    var quiet = false
-
     func validate() throws {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
         guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }

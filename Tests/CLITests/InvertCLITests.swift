@@ -59,7 +59,9 @@ final class InvertCLITests: CLITestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/enc.latent")), keep)
 
         let eval = try ok(["eval", "--model", model, "--data", dir + "/data", "--modes", "encoder,refine,mean-refine", "--limit", "1",
-                           "--refine-steps", "2", "--consistency-objects", "1", "--quiet", "--report", dir + "/eval.json"])
-        XCTAssertTrue(eval.stdout.contains("| mean-refine |"), eval.stdout)
+                           "--refine-steps", "2", "--consistency-objects", "1", "--json", "--report", dir + "/eval.json"])
+        let rows = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [[String: Any]]
+        XCTAssertEqual(rows?.map { $0["mode"] as? String }, ["encoder", "refine", "mean-refine"], eval.stdout)
+        XCTAssertTrue(eval.stderr.isEmpty, "--json prints no progress: \(eval.stderr)")
     }
 }

@@ -22,8 +22,13 @@ final class ModelCLITests: CLITestCase {
         let latent = dir + "/car.latent"
         let fit = try ok(["fit", "--model", model, "--views", dir + "/data/cars-s5-00000", "--out", latent, "--steps", "2", "--rays", "32"])
         XCTAssertTrue(fit.stdout.contains("mean PSNR"), fit.stdout)
-        _ = try ok(["render", "--model", model, "--latent", latent, "--azimuth", "30", "--elevation", "20", "--size", "24",
-                    "--out", dir + "/r.png", "--depth", dir + "/d.png"])
+        let render = try ok(["render", "--model", model, "--latent", latent, "--azimuth", "30", "--elevation", "20", "--size", "24",
+                             "--out", dir + "/r.png", "--depth", dir + "/d.png", "--json"])
+        let fields = try JSONSerialization.jsonObject(with: Data(render.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(fields?["depth"] as? String, dir + "/d.png", render.stdout)
+        let quiet = try ok(["render", "--model", model, "--latent", latent, "--azimuth", "30", "--elevation", "20", "--size", "24",
+                            "--out", dir + "/r.png", "--quiet"])
+        XCTAssertEqual(quiet.stdout + quiet.stderr, "")
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/d.png"))
         // An existing output folder keeps its other files.
         try FileManager.default.createDirectory(atPath: dir + "/tt", withIntermediateDirectories: true)

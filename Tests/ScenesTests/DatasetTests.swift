@@ -82,6 +82,12 @@ final class DatasetReaderTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir + "/nerf/train", withIntermediateDirectories: true)
         try PNG.write(img, to: dir + "/nerf/train/r_0.png", alpha: true)
         let nerf = try NerfSyntheticDataset.load(dir + "/nerf")
+        // Either layout reads through one entry point, which tells which one a folder is.
+        XCTAssertEqual(try MultiViewDataset.objectIDs(root: dir), ["nerf"])
+        XCTAssertEqual(try MultiViewDataset.objectIDs(root: dir + "/srn"), ["obj"])
+        XCTAssertEqual(try MultiViewDataset.loadObject(dir + "/nerf").views.count, 1)
+        XCTAssertEqual(try MultiViewDataset.loadObject(obj).views[0].image, srn.views[0].image)
+        XCTAssertThrowsError(try MultiViewDataset.loadObject(dir + "/srn")) { XCTAssertTrue("\($0)".contains("transforms_train.json")) }
         for (x, y) in [(0.5, 0.5), (16.0, 16.0), (31.5, 7.25)] {
             let a = srn.views[0].camera.ray(x: x, y: y), b = nerf.views[0].camera.ray(x: x, y: y), c = cam.ray(x: x, y: y)
             for k in 0..<3 {
