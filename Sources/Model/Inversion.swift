@@ -104,8 +104,7 @@ public enum Inversion {
                                    encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
         }
         let inverter = Inverter(decoder: model.decoder, photo: photo, width: W, height: H, startCode: start.code, startView: start.view,
-                                codeVariance: model.codeVariance, distribution: settings.domainWeight > 0 ? CodeDistribution(codes: model.codes) : nil,
-                                settings: settings, distance: model.config.cameraDistance,
+                                codeVariance: model.codeVariance, settings: settings, distance: model.config.cameraDistance,
                                 fov: model.config.fovDegrees)
         let mse = inverter.run(progress: progress)
         return InversionResult(code: inverter.code.array, view: inverter.view, startCode: start.code, startView: start.view, finalMSE: mse,

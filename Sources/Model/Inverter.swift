@@ -18,20 +18,11 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     public var anchorWeight: Float = 2e-6
     /// The latent prior of training (λ ||z||²).
     public var prior: Float = 1e-4
-    /// In-domain prior: weight of the code's energy under a Gaussian fitted to the training codes
-    /// ((z - μ)ᵀ Σ⁻¹ (z - μ) / D, see `CodeDistribution`); 0 turns it off.
-    public var domainWeight: Float = 0
     /// Fraction of each step's rays drawn from the object and its outline (the rest uniformly):
     /// the silhouette band is where most of the error sits, the plain background teaches little.
     public var objectRayFraction: Float = 0.5
     /// Evaluate the decoder only inside the current code's occupancy grid (plus probe rays).
     public var skipEmptySpace = true
-    /// Steps that refine the view code alone, the identity code held at its start, before the
-    /// joint steps. Refined together from the start, code and pose trade off: a camera a degree or
-    /// two off (the encoder's typical error) with the object turned to match explains the photo as
-    /// well as the truth, and novel views pay for it. The start code is an upright object, so
-    /// fitting the camera to it first lands the pose near the truth.
-    public var poseFirstSteps = 0
     public var refinePose = true
     public var refinePhotometric = true
     public var seed: UInt64 = 11
@@ -48,7 +39,6 @@ public final class Inverter {
     public private(set) var view: ViewCode
     let anchor: [Float]                      // (D)
     let codeVariance: Float
-    let distribution: CodeDistribution?
     let photo: [Float]                       // (H, W, 3) in [0, 1]
     let width: Int, height: Int
     let distance: Double, fov: Double
@@ -71,8 +61,7 @@ public final class Inverter {
 
     /// photo (H, W, 3) in [0, 1] on the rig's framing; start codes from the encoder or the mean.
     public init(decoder: TriplaneDecoder, photo: [Float], width: Int, height: Int, startCode: [Float], startView: ViewCode,
-                codeVariance: Float, distribution: CodeDistribution? = nil, settings: RefineSettings = RefineSettings(),
-                distance: Double = Rig.distance, fov: Double = Rig.fovDegrees) {
+                codeVariance: Float, settings: RefineSettings = RefineSettings(), distance: Double = Rig.distance, fov: Double = Rig.fovDegrees) {
         precondition(photo.count == width * height * 3, "photo must be (H, W, 3)")
         self.decoder = decoder; self.settings = settings
         self.photo = photo; self.width = width; self.height = height; self.distance = distance; self.fov = fov
@@ -80,7 +69,6 @@ public final class Inverter {
         anchor = startCode
         view = startView
         self.codeVariance = max(codeVariance, 1e-8)
-        self.distribution = distribution
         rng = SplitMix64(seed: settings.seed)
         pose[0] = Float(startView.azimuth * .pi / 180); pose[1] = Float(startView.elevation * .pi / 180)
         for c in 0..<3 { photometric[c] = startView.gain[c] - 1; photometric[3 + c] = startView.bias[c] }
@@ -102,9 +90,6 @@ public final class Inverter {
     @discardableResult
     public func run(progress: ((Int, Float) -> Void)? = nil) -> Float {
         var loss: Float = 0
-        if settings.refinePose {
-            for _ in 0..<settings.poseFirstSteps { loss = step(lrScale: 1, codeLRScale: 0) }
-        }
         for s in 0..<settings.steps {
             loss = step(lrScale: LearningRateSchedule.scale(step: s, steps: settings.steps, decayFraction: 0.5, finalScale: 0.1))
             progress?(s + 1, loss)
@@ -114,7 +99,7 @@ public final class Inverter {
 
     /// One Adam step; returns the photometric MSE of the batch before the update.
     @discardableResult
-    public func step(lrScale: Float = 1, codeLRScale: Float = 1) -> Float {
+    public func step(lrScale: Float = 1) -> Float {
         let Q = settings.raysPerStep, S = decoder.config.samplesPerRay, N = Q * S, D = decoder.config.codeDim
         let az = Double(pose[0]), el = Double(pose[1]), e = Self.poseEpsilon
         let cams = [camera(azimuth: az, elevation: el), camera(azimuth: az + e, elevation: el), camera(azimuth: az - e, elevation: el),
@@ -183,11 +168,8 @@ public final class Inverter {
         for d in 0..<D {
             dCode[d] += 2 * settings.anchorWeight * (code[d] - anchor[d]) / codeVariance + 2 * settings.prior * code[d]
         }
-        if settings.domainWeight > 0, let distribution {
-            distribution.addGradient(into: dCode.data, at: code.data, weight: settings.domainWeight)
-        }
         adam.beginStep()
-        adam.update("code", param: code, grad: dCode, lr: settings.lrCode * lrScale * codeLRScale)
+        adam.update("code", param: code, grad: dCode, lr: settings.lrCode * lrScale)
         if settings.refinePose {
             w.selection.scatter(dPoints.data, from: dPointsKept.data, width: 3, N: N)
             let dO = Tensor([Q, 3]), dD = Tensor([Q, 3])

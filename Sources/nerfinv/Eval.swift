@@ -60,12 +60,6 @@ struct Eval: ParsableCommand {
     @Option(help: "Weight of the latent prior λ||z||² during refinement (training used 1e-4).")
     var prior: Float = RefineSettings().prior
 
-    @Option(help: "Weight of the in-domain prior during refinement: the code's energy under a Gaussian fitted to the training codes.")
-    var domainWeight: Float = RefineSettings().domainWeight
-
-    @Option(help: "Refinement steps on the view code alone before the joint steps.")
-    var poseFirstSteps: Int = RefineSettings().poseFirstSteps
-
     enum TruePose: String, ExpressibleByArgument, CaseIterable { case fixed, start }
 
     @Option(help: "Diagnostic: refinement starts at view 0's true camera and keeps it fixed, or only starts there (how much of the error is the pose's).")
@@ -108,10 +102,7 @@ struct Eval: ParsableCommand {
         guard anchorWeight >= 0, anchorWeight.isFinite, refineLR > 0, refineLR.isFinite else {
             throw ValidationError("--anchor-weight must be ≥ 0 and --refine-lr > 0")
         }
-        guard poseFirstSteps >= 0, poseFirstSteps <= 100_000 else { throw ValidationError("--pose-first-steps must be in 0...100000") }
-        guard domainWeight >= 0, domainWeight.isFinite, prior >= 0, prior.isFinite else {
-            throw ValidationError("--domain-weight and --prior must be finite and ≥ 0")
-        }
+        guard prior >= 0, prior.isFinite else { throw ValidationError("--prior must be finite and ≥ 0") }
         guard consistencyObjects >= 0 else { throw ValidationError("--consistency-objects must be ≥ 0") }
     }
 
@@ -150,8 +141,6 @@ struct Eval: ParsableCommand {
         settings.refinePhotometric = photometric
         settings.objectRayFraction = objectRays
         settings.prior = prior
-        settings.domainWeight = domainWeight
-        settings.poseFirstSteps = poseFirstSteps
         settings.skipEmptySpace = skipping
         let meanCode = model.meanCode
         func cosine(_ a: [Float], _ b: [Float]) -> Double {

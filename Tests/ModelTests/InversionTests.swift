@@ -127,34 +127,3 @@ final class EncoderTrainerTests: XCTestCase {
         XCTAssertEqual(a.encoder.fcW.array, b.encoder.fcW.array)
     }
 }
-
-final class CodeDistributionTests: XCTestCase {
-    /// Codes drawn from a known anisotropic Gaussian: the fitted precision gives them an energy near
-    /// 1 per dimension, an off-domain code (large along the narrow axis) a far larger one, and the
-    /// gradient matches central differences of the energy.
-    func testEnergyAndGradient() {
-        let O = 4000, D = 6
-        let stds: [Float] = [1, 0.8, 0.6, 0.5, 0.4, 0.3]   // none below the variance floor
-        var rng = SplitMix64(seed: 3)
-        let codes = Tensor([O, D])
-        for o in 0..<O { for d in 0..<D { codes[o * D + d] = 0.2 + stds[d] * rng.nextNormal() } }
-        guard let dist = CodeDistribution(codes: codes) else { return XCTFail("no distribution") }
-        var mean = 0.0
-        for o in 0..<O { mean += dist.energy(codes.data + o * D) / Double(O) }
-        XCTAssertEqual(mean, 1, accuracy: 0.05)
-        // The same Euclidean step off the mean costs ~11x more along the narrowest axis than the widest.
-        var wide = [Float](repeating: 0.2, count: D), narrow = wide
-        wide[0] += 0.5; narrow[5] += 0.5
-        XCTAssertGreaterThan(dist.energy(narrow) / dist.energy(wide), 6)
-        var z: [Float] = (0..<D).map { _ in rng.nextNormal() * 0.3 }
-        var grad = [Float](repeating: 0, count: D)
-        dist.addGradient(into: &grad, at: z, weight: 2)
-        for d in 0..<D {
-            let h: Float = 1e-3
-            z[d] += h; let up = dist.energy(z)
-            z[d] -= 2 * h; let down = dist.energy(z)
-            z[d] += h
-            XCTAssertEqual(Double(grad[d]), 2 * (up - down) / Double(2 * h), accuracy: 2e-2 * max(1, abs(Double(grad[d]))))
-        }
-    }
-}
