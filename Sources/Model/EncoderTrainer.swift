@@ -37,6 +37,10 @@ public struct EncoderTrainConfig: Codable, Sendable, Equatable {
     public var warmupSteps: Int?
     /// Model file whose encoder started this run (a fine-tune); nil for a run from random weights.
     public var initialEncoder: String?
+    /// Learning rate of the decoder while the rendering loss runs (nil or 0: decoder frozen). With
+    /// it, encoder and decoder are trained together: the decoder learns to render the codes the
+    /// encoder predicts from one view at the object's other views.
+    public var decoderLR: Float?
     public init() {}
 }
 
@@ -56,6 +60,8 @@ public final class EncoderTrainer {
     let codeVariance: Float
     var grids: [OccupancyGrid?]
     var workspace: Trainer.Workspace?
+    /// Decoder gradients, when the decoder trains too.
+    let decoderGrads: [(name: String, tensor: Tensor)]?
 
     public struct Losses {
         public var code: Float = 0, pose: Float = 0, photometric: Float = 0, consistency: Float = 0
@@ -89,6 +95,7 @@ public final class EncoderTrainer {
         grads = encoder.parameters.map { ($0.name, Tensor($0.tensor.shape)) }
         codeVariance = model.codeVariance
         grids = [OccupancyGrid?](repeating: nil, count: data.ids.count)
+        decoderGrads = (config.decoderLR ?? 0) > 0 ? model.decoder.zerosLikeParameters() : nil
     }
 
     public func lrScale(_ s: Int) -> Float {
@@ -162,6 +169,7 @@ public final class EncoderTrainer {
             let predicted = ViewCode(encoded: acts.view.data + b * Vd)
             losses.azimuthError += ViewCode.azimuthError(predicted.azimuth, poses[b].azimuth) / Double(B)
         }
+        adam.beginStep()
         if rendering || step % 10 == 0 {
             // During regression the rendering error is only watched (a few rays, every 10 steps).
             let Q = rendering ? config.raysPerImage : 32
@@ -172,11 +180,14 @@ public final class EncoderTrainer {
             if rendering { for k in 0..<(B * D) { dIdentity[k] += config.renderWeight * dCodes[k] } }
         }
         for g in grads { g.tensor.zero() }
+        if let decoderGrads, rendering {
+            let lr = (config.decoderLR ?? 0) * lrScale(step + 1)
+            for ((name, p), (_, g)) in zip(model.decoder.parameters, decoderGrads) { adam.update(name, param: p, grad: g, lr: lr) }
+        }
         Profiler.measure("encoder backward") {
             encoder.backward(dIdentity: dIdentity.data, dView: dView.data, acts: acts, images: images.data, grads: grads)
         }
         step += 1
-        adam.beginStep()
         let lr = config.lr * lrScale(step)
         for ((name, p), (_, g)) in zip(encoder.parameters, grads) { adam.update(name, param: p, grad: g, lr: lr) }
         return losses
@@ -224,8 +235,10 @@ public final class EncoderTrainer {
         VolumeComposite.backward(dSigma: w.dSigma.data, dColor: w.dColor.data, dRGB: w.dRGB.data, dOpacity: nil, weights: w.weights.data,
                                  sigma: w.sigma.data, color: w.color.data, delta: w.delta.data, background: bg, R: R, S: S)
         w.gatherGradients()
+        // (Adam is blind to the loss's scale, so the decoder needs no renderWeight.)
+        if let decoderGrads { for g in decoderGrads { g.tensor.zero() } }
         decoder.backward(dSigma: w.dSigmaKept.data, dRGB: w.dColorKept.data, acts: w.acts, codes: codes.data, points: w.keptPoints.data,
-                         grads: nil, dCodes: dCodes.data, dPoints: nil)
+                         grads: decoderGrads, dCodes: dCodes.data, dPoints: nil)
         return loss
     }
 
@@ -264,6 +277,9 @@ public final class EncoderTrainer {
         guard state.objects == data.ids else { throw FileError(path: path, reason: "checkpoint was trained on other objects") }
         guard state.encoder == encoder.config, let enc = saved.encoder else { throw FileError(path: path, reason: "checkpoint encoder config differs") }
         for ((_, dst), (_, src)) in zip(encoder.parameters, enc.parameters) { dst.copy(from: src) }
+        if decoderGrads != nil {
+            for ((_, dst), (_, src)) in zip(model.decoder.parameters, saved.decoder.parameters) { dst.copy(from: src) }
+        }
         var moments: [String: Tensor] = [:]
         for (name, t) in contents.tensors where name.hasPrefix("adam.") { moments[String(name.dropFirst(5))] = t }
         adam.restore(step: state.adamStep, tensors: moments)

@@ -52,6 +52,9 @@ struct TrainEncoder: ParsableCommand {
     @Option(help: "Steps of linear learning-rate warm-up (useful with --init-encoder).")
     var warmup: Int = 0
 
+    @Option(help: "Also train the decoder, at this learning rate, while the rendering loss runs (default: decoder frozen).")
+    var decoderLR: Float?
+
     @OptionGroup var training: TrainingRunOptions
     @OptionGroup var output: OutputOptions
 
@@ -61,6 +64,7 @@ struct TrainEncoder: ParsableCommand {
         guard steps >= 1, steps <= 10_000_000 else { throw ValidationError("--steps must be in 1...10000000") }
         if let renderFrom, renderFrom < 0 { throw ValidationError("--render-from must be ≥ 0") }
         guard lr.isFinite, lr > 0, lr < 1 else { throw ValidationError("--lr must be in (0, 1)") }
+        if let decoderLR { guard decoderLR.isFinite, decoderLR >= 0, decoderLR < 1 else { throw ValidationError("--decoder-lr must be in [0, 1)") } }
         guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0...--steps") }
         guard outPath.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
     }
@@ -79,6 +83,7 @@ struct TrainEncoder: ParsableCommand {
         config.seed = training.seed
         config.lr = lr
         if warmup > 0 { config.warmupSteps = warmup }
+        config.decoderLR = decoderLR
         var initial: Encoder?
         if let initEncoder {
             let (source, _) = try NeRFModel.load(initEncoder)

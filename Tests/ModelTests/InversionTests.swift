@@ -93,37 +93,50 @@ final class InversionTests: XCTestCase {
 
 final class EncoderTrainerTests: XCTestCase {
     /// A checkpoint restores weights, Adam moments, step and random state: the next step is the
-    /// step the uninterrupted run takes (regression and rendering stages both).
+    /// step the uninterrupted run takes (regression and rendering stages both), also when the
+    /// decoder trains with the encoder.
     func testCheckpointResumesTheSameRun() throws {
+        try checkResume(decoderLR: nil)
+        try checkResume(decoderLR: 1e-3)
+    }
+
+    func checkResume(decoderLR: Float?, file: StaticString = #filePath, line: UInt = #line) throws {
         var dc = DecoderConfig()
         dc.codeDim = 8; dc.planeResolution = 8; dc.planeChannels = 8; dc.hidden = 8; dc.samplesPerRay = 8
-        var rng = SplitMix64(seed: 3)
-        let decoder = TriplaneDecoder(config: dc, rng: &rng)
         var ec = EncoderConfig()
         ec.channels = [8, 8, 8, 8]; ec.features = 16
         var img = RGBAImage(width: 64, height: 64)
         for k in 0..<(64 * 64) where (k / 64 + k % 64) % 7 < 3 { img.pixels[4 * k] = 0.2 }
         let views = [0.0, 90.0].map { TrainingData.View(image: img, camera: Rig.camera(azimuth: $0, elevation: 20, width: 64, height: 64)) }
         let data = TrainingData(ids: ["a", "b"], objects: [views, views], width: 64, height: 64)
-        let codes = random([2, 8], &rng, std: 0.3)
-        let model = NeRFModel(config: ModelConfig(decoder: dc, scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
-                                                  objects: ["a", "b"], training: nil), decoder: decoder, codes: codes)
+        // Each run owns its model: a trained decoder changes under it.
+        func model() -> NeRFModel {
+            var rng = SplitMix64(seed: 3)
+            let decoder = TriplaneDecoder(config: dc, rng: &rng)
+            let codes = random([2, 8], &rng, std: 0.3)
+            return NeRFModel(config: ModelConfig(decoder: dc, scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
+                                                 objects: ["a", "b"], training: nil), decoder: decoder, codes: codes)
+        }
         var tc = EncoderTrainConfig()
-        tc.objectsPerBatch = 2; tc.raysPerImage = 8; tc.renderFromStep = 2; tc.steps = 10
+        tc.objectsPerBatch = 2; tc.raysPerImage = 8; tc.renderFromStep = 2; tc.steps = 10; tc.decoderLR = decoderLR
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("enc-\(UUID().uuidString).ckpt").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let a = try EncoderTrainer(data: data, model: model, config: tc, encoderConfig: ec)
-        a.trainStep()
+        let a = try EncoderTrainer(data: data, model: model(), config: tc, encoderConfig: ec)
+        for _ in 0..<3 { a.trainStep() }   // into the rendering stage, where the decoder moves
         try a.saveCheckpoint(path)
-        let b = try EncoderTrainer(data: data, model: model, config: tc, encoderConfig: ec)
+        let b = try EncoderTrainer(data: data, model: model(), config: tc, encoderConfig: ec)
         try b.restore(from: path)
         for _ in 0..<2 {
             let la = a.trainStep(), lb = b.trainStep()
-            XCTAssertEqual(la.code, lb.code)
-            XCTAssertEqual(la.pose, lb.pose)
-            XCTAssertEqual(la.render.isNaN, lb.render.isNaN)
-            if la.render.isFinite { XCTAssertEqual(la.render, lb.render) }
+            XCTAssertEqual(la.code, lb.code, file: file, line: line)
+            XCTAssertEqual(la.pose, lb.pose, file: file, line: line)
+            XCTAssertEqual(la.render.isNaN, lb.render.isNaN, file: file, line: line)
+            if la.render.isFinite { XCTAssertEqual(la.render, lb.render, file: file, line: line) }
         }
-        XCTAssertEqual(a.encoder.fcW.array, b.encoder.fcW.array)
+        XCTAssertEqual(a.encoder.fcW.array, b.encoder.fcW.array, file: file, line: line)
+        XCTAssertEqual(a.model.decoder.w1.array, b.model.decoder.w1.array, file: file, line: line)
+        let fresh = model().decoder.w1.array
+        if decoderLR == nil { XCTAssertEqual(a.model.decoder.w1.array, fresh, "a frozen decoder stays put", file: file, line: line) }
+        else { XCTAssertNotEqual(a.model.decoder.w1.array, fresh, "the decoder trains", file: file, line: line) }
     }
 }
