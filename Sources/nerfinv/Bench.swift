@@ -62,3 +62,24 @@ enum RawSgemm {
         2 * Double(c.planeChannels * c.hidden + c.hidden * c.hidden + c.hidden * 4)
     }
 }
+
+/// What a benchmark prints: sentences for people, or with --json the same figures as one JSON
+/// object (numbers in seconds, GFLOPS and fractions).
+final class BenchReport {
+    private var lines: [String] = []
+    private var fields: [String: Any] = [:]
+    let json: Bool
+    init(json: Bool) { self.json = json }
+
+    func say(_ line: String) { lines.append(line) }
+    func set(_ key: String, _ value: Any) { fields[key] = value }
+
+    func finish() {
+        if json {
+            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            lines.forEach { print($0) }
+        }
+    }
+}

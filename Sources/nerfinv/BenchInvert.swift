@@ -27,6 +27,8 @@ struct BenchInvert: ParsableCommand {
 
     func run() throws {
         options.apply()
+        let out = BenchReport(json: options.json)
+        defer { out.finish() }
         let (model, _) = try modelOptions.load()
         guard let encoder = model.encoder else { throw ValidationError("\(modelOptions.model) has no encoder: run `nerfinv train-encoder` first") }
         let spec = try SceneSpec.load(SceneLocator.cars())
@@ -50,13 +52,17 @@ struct BenchInvert: ParsableCommand {
         }
         func median(_ x: [Double]) -> Double { let s = x.sorted(); return s[s.count / 2] }
         let settings = RefineSettings()
-        print(String(format: "encoder alone (one %dx%d photo): median %.4f s", S, S, median(encoderTimes)))
-        print(String(format: "refinement step (%d rays, code + pose + photometric): median %.4f s", settings.raysPerStep, median(stepTimes)))
+        out.say(String(format: "encoder alone (one %dx%d photo): median %.4f s", S, S, median(encoderTimes)))
+        out.say(String(format: "refinement step (%d rays, code + pose + photometric): median %.4f s", settings.raysPerStep, median(stepTimes)))
         let raw = RawSgemm.gflops(options)
         let conv = encoder.forwardFlops(batch: 2) / median(encoderTimes) / 1e9
-        print(String(format: "  encoder dense work (photo and its mirror) %.1f GFLOPS = %.0f%% of raw sgemm (%.1f GFLOPS at %@)", conv, 100 * conv / raw,
+        out.set("encoder_seconds", median(encoderTimes)); out.set("refine_step_seconds", median(stepTimes))
+        out.set("encoder_gflops", conv); out.set("raw_sgemm_gflops", raw); out.set("share_of_raw_sgemm", conv / raw)
+        out.set("whole_inversion_seconds", median(totals)); out.set("whole_inversion_min_seconds", totals.min()!)
+        out.set("whole_inversion_max_seconds", totals.max()!)
+        out.say(String(format: "  encoder dense work (photo and its mirror) %.1f GFLOPS = %.0f%% of raw sgemm (%.1f GFLOPS at %@)", conv, 100 * conv / raw,
                      raw, RawSgemm.label))
-        print(String(format: "whole inversion at defaults (encoder + %d steps): median %.2f s over %d photos (min %.2f, max %.2f)",
+        out.say(String(format: "whole inversion at defaults (encoder + %d steps): median %.2f s over %d photos (min %.2f, max %.2f)",
                      settings.steps, median(totals), photos, totals.min()!, totals.max()!))
     }
 }

@@ -28,6 +28,8 @@ struct BenchRender: ParsableCommand {
 
     func run() throws {
         options.apply()
+        let out = BenchReport(json: options.json)
+        defer { out.finish() }
         let (model, _) = try modelOptions.load()
         let D = model.config.decoder.codeDim, O = model.codes.shape[0]
         var frameTimes: [Double] = [], plainTimes: [Double] = [], setup: [Double] = [], samples: [Double] = [], occupancy: [Double] = []
@@ -48,13 +50,17 @@ struct BenchRender: ParsableCommand {
         }
         func median(_ x: [Double]) -> Double { let s = x.sorted(); return s[s.count / 2] }
         let S = model.config.decoder.samplesPerRay
-        print(String(format: "frame %dx%d: median %.4f s (%.1f fps) with skipping + early stop; %.4f s without (%.1fx)", size, size,
+        out.say(String(format: "frame %dx%d: median %.4f s (%.1f fps) with skipping + early stop; %.4f s without (%.1fx)", size, size,
                      median(frameTimes), 1 / median(frameTimes), median(plainTimes), median(plainTimes) / median(frameTimes)))
         let raw = RawSgemm.gflops(options)
         let gflops = RawSgemm.mlpFlopsPerSample(model.decoder.config) * median(samples) / median(frameTimes) / 1e9
-        print(String(format: "  decoder MLP %.1f GFLOPS over the whole frame = %.0f%% of raw sgemm (%.1f GFLOPS at %@)", gflops, 100 * gflops / raw,
+        out.set("frame_seconds", median(frameTimes)); out.set("frame_seconds_without_skipping", median(plainTimes))
+        out.set("size", size); out.set("evaluated_fraction", median(samples) / Double(size * size * S))
+        out.set("decoder_mlp_gflops", gflops); out.set("raw_sgemm_gflops", raw); out.set("share_of_raw_sgemm", gflops / raw)
+        out.set("setup_seconds", median(setup))
+        out.say(String(format: "  decoder MLP %.1f GFLOPS over the whole frame = %.0f%% of raw sgemm (%.1f GFLOPS at %@)", gflops, 100 * gflops / raw,
                      raw, RawSgemm.label))
-        print(String(format: "  evaluated %.0f of %d samples per frame (%.1f%%); occupancy %.1f%% of cells; per-code setup (triplane + grid) %.4f s",
+        out.say(String(format: "  evaluated %.0f of %d samples per frame (%.1f%%); occupancy %.1f%% of cells; per-code setup (triplane + grid) %.4f s",
                      median(samples), size * size * S, 100 * median(samples) / Double(size * size * S), 100 * median(occupancy), median(setup)))
     }
 }

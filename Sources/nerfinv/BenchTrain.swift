@@ -66,6 +66,8 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         options.apply()
+        let out = BenchReport(json: options.json)
+        defer { out.finish() }
         let data = try Self.syntheticData(objects: objects)
         var config = TrainConfig()
         config.objectsPerBatch = objects
@@ -86,12 +88,15 @@ struct BenchTrain: ParsableCommand {
         let mlpFlops = RawSgemm.mlpFlopsPerSample(dc) * N * 4
         let genFlops = 2 * Double(objects * dc.codeDim * dc.planeCount) * 3
         let gflops = (mlpFlops + genFlops) / median / 1e9
-        print(String(format: "train step (%d objects x %d rays, %d samples/ray): median %.4f s over %d steps (min %.4f, max %.4f)",
+        out.say(String(format: "train step (%d objects x %d rays, %d samples/ray): median %.4f s over %d steps (min %.4f, max %.4f)",
                      objects, rays, dc.samplesPerRay, median, steps, times.first!, times.last!))
-        print(String(format: "  decoder evaluated %.0f of %.0f samples per step (%.0f%%; the rest is empty space per the occupancy grids)",
+        out.say(String(format: "  decoder evaluated %.0f of %.0f samples per step (%.0f%%; the rest is empty space per the occupancy grids)",
                      N, all, 100 * N / all))
         let raw = RawSgemm.gflops(options)
-        print(String(format: "  %.0f rays/s; decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm (%.1f GFLOPS at %@)",
+        out.set("train_step_seconds", median); out.set("train_step_min_seconds", times.first!); out.set("train_step_max_seconds", times.last!)
+        out.set("evaluated_fraction", N / all); out.set("rays_per_second", Double(objects * rays) / median)
+        out.set("dense_gflops", gflops); out.set("raw_sgemm_gflops", raw); out.set("share_of_raw_sgemm", gflops / raw)
+        out.say(String(format: "  %.0f rays/s; decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm (%.1f GFLOPS at %@)",
                      Double(objects * rays) / median, gflops, 100 * gflops / raw, raw, RawSgemm.label))
         let trainReport = Profiler.report
         // Inversion: Adam on the code alone, 1024 rays per step, decoder frozen.
@@ -106,14 +111,16 @@ struct BenchTrain: ParsableCommand {
         // weight gradients); the generator runs forward and back to the code.
         let invMedian = inv[inv.count / 2], invN = Double(invEvaluated) / Double(steps)
         let invGflops = (RawSgemm.mlpFlopsPerSample(dc) * invN * 3 + 2 * Double(dc.codeDim * dc.planeCount) * 2) / invMedian / 1e9
-        print(String(format: "inversion step (1024 rays, code only): median %.4f s (min %.4f, max %.4f); %.0f%% of samples evaluated",
+        out.set("inversion_step_seconds", invMedian); out.set("inversion_dense_gflops", invGflops)
+        out.set("inversion_share_of_raw_sgemm", invGflops / raw)
+        out.say(String(format: "inversion step (1024 rays, code only): median %.4f s (min %.4f, max %.4f); %.0f%% of samples evaluated",
                      invMedian, inv.first!, inv.last!, 100 * invN / Double(1024 * dc.samplesPerRay)))
-        print(String(format: "  decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm", invGflops, 100 * invGflops / raw))
+        out.say(String(format: "  decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm", invGflops, 100 * invGflops / raw))
         if profile {
-            print("training step:")
-            for (name, s) in trainReport { print(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }
-            print("inversion step:")
-            for (name, s) in Profiler.report { print(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }
+            out.say("training step:")
+            for (name, s) in trainReport { out.say(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }
+            out.say("inversion step:")
+            for (name, s) in Profiler.report { out.say(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }
         }
     }
 }
