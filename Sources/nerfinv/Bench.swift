@@ -7,6 +7,16 @@ import NeuralCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure nerfinv's speed on this machine.",
+        discussion: """
+        Each benchmark reports medians of repeated runs and sets them against raw sgemm measured \
+        in the same run. `make benchmarks` runs all four five times (BENCHMARKS.md).
+
+        Examples:
+          nerfinv bench core --repeats 7
+          nerfinv bench render --size 128
+          nerfinv bench train --profile
+          nerfinv bench invert --photos 5 --json
+        """,
         subcommands: [BenchCore.self, BenchTrain.self, BenchRender.self, BenchInvert.self]
     )
 }

@@ -13,14 +13,17 @@ struct Eval: ParsableCommand {
         discussion: """
         Modes:
           encoder      the encoder's identity and view codes from view 0
-          refine       encoder start, then refinement of identity and view codes against view 0
-          mean-refine  optimisation only: mean code, coarse pose search, refinement against view 0
-          fit          a code fitted to all 25 posed views (the multi-view upper bound)
-        Novel views are rendered at their true cameras. Object PSNR counts only pixels inside the union
-        of the true and predicted silhouettes. Code consistency is the mean cosine similarity of
-        (mean-centred) identity codes inverted from two views of one object, against that of two objects.
+          refine       encoder start, then refinement of both codes against view 0
+          mean-refine  optimisation only: mean code, coarse pose search, refinement
+          fit          a code fitted to all 25 posed views (multi-view upper bound)
+        Novel views are rendered at their true cameras. Object PSNR counts only pixels inside the \
+        union of the true and predicted silhouettes. Code consistency is the mean cosine similarity \
+        of (mean-centred) identity codes inverted from two views of one object, against that of two \
+        objects.
+
         Example:
-          nerfinv eval --data data/cars_test --modes encoder,refine,mean-refine,fit --report eval.json --save-renders eval_renders
+          nerfinv eval --data data/cars_test --modes encoder,refine,mean-refine,fit \\
+            --report eval.json --save-renders eval_renders
         """
     )
 
