@@ -83,6 +83,10 @@ struct Invert: ParsableCommand {
         case (.some, nil) where photos.count > 1: throw ValidationError("\(photos.count) photos need --out-dir, not --out")
         default: break
         }
+        let stems = photos.map(Self.stem)
+        if let clash = Dictionary(grouping: stems, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw ValidationError("two photos are named \(clash): their outputs in --out-dir would overwrite each other")
+        }
         if let overview, !overview.lowercased().hasSuffix(".png") { throw ValidationError("--overview should name a .png file") }
         guard steps >= 1, steps <= 100_000 else { throw ValidationError("--steps must be in 1...100000") }
         guard CropMode(rawValue: crop) != nil else { throw ValidationError("--crop must be auto, none or tight") }
@@ -91,14 +95,14 @@ struct Invert: ParsableCommand {
         guard !(noRefine && `init` == "mean") else { throw ValidationError("--no-refine needs the encoder start (--init encoder)") }
     }
 
-    /// What one photo's inversion produced, for the summary line and the overview sheet.
+    /// What one photo's inversion produced, for the overview sheet.
     struct Outcome {
-        var latentPath: String
         var result: InversionResult
         var input: RGBAImage, reconstruction: RGBAImage
-        var psnr: Double
-        var method: String
     }
+
+    /// The name each photo's outputs take: its file name without the extension.
+    static func stem(_ photo: String) -> String { URL(fileURLWithPath: photo).deletingPathExtension().lastPathComponent }
 
     func run() throws {
         let (model, sha) = try modelOptions.load()
@@ -108,7 +112,7 @@ struct Invert: ParsableCommand {
         if let outDir { try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) }
         var outcomes: [(photo: String, outcome: Outcome)] = [], failures: [String] = []
         for photo in photos {
-            let stem = URL(fileURLWithPath: photo).deletingPathExtension().lastPathComponent
+            let stem = Self.stem(photo)
             let latentPath = out ?? "\(outDir!)/\(stem).latent"
             let turntableDir = turntable.map { photos.count > 1 || outDir != nil ? "\($0)/\(stem)" : $0 }
             do {
@@ -117,7 +121,9 @@ struct Invert: ParsableCommand {
                 // One photo: its error is the command's. Several: report it and go on with the rest.
                 guard photos.count > 1 else { throw error }
                 failures.append(photo)
-                FileHandle.standardError.write(Data("error: \(photo): \(error)\n".utf8))
+                // FileErrors already name the photo.
+                let message = error is FileError ? "\(error)" : "\(photo): \(error)"
+                FileHandle.standardError.write(Data("error: \(message)\n".utf8))
             }
         }
         if let overview, !outcomes.isEmpty {
@@ -190,6 +196,6 @@ struct Invert: ParsableCommand {
                                      result.view.azimuth, result.view.elevation, psnr, result.seconds)
                       + "\n  input and reconstruction: \(stem)_input_reconstruction.png"
                       + (turntable.map { "; turntable: \($0)/contact_sheet.png" } ?? ""))
-        return Outcome(latentPath: out, result: result, input: input, reconstruction: recon, psnr: psnr, method: method)
+        return Outcome(result: result, input: input, reconstruction: recon)
     }
 }
