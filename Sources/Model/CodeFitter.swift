@@ -71,21 +71,12 @@ public final class CodeFitter {
         }
         gridAge += 1
         w.field(decoder, grids: [grid], probe: probe, R: Q, S: S)
-        let rgb = w.rgb, opacity = w.opacity, weights = w.weights
-        let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
-        VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: w.sigma.data,
-                                color: w.color.data, delta: delta.data, t: t.data, background: bg, R: Q, S: S)
-        let loss = MSELoss.forward(pred: rgb.data, target: target, N: 3 * Q)
-        let dRGB = w.dRGB, dSigma = w.dSigma, dColor = w.dColor, dCode = w.dCodes
-        dRGB.zero(); dSigma.zero(); dColor.zero(); dCode.zero()
-        MSELoss.backward(dPred: dRGB.data, dLoss: 1, pred: rgb.data, target: target, N: 3 * Q)
-        VolumeComposite.backward(dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, weights: weights.data,
-                                 sigma: w.sigma.data, color: w.color.data, delta: delta.data, background: bg, R: Q, S: S)
-        w.gatherGradients()
-        Profiler.measure("inv: decoder backward") {
-            decoder.backward(dSigma: w.dSigmaKept.data, dRGB: w.dColorKept.data, acts: acts, codes: code.data, points: w.keptPoints.data,
-                             grads: nil, dCodes: dCode.data, dPoints: nil)
-        }
+        w.composite(decoder, R: Q, S: S)
+        let loss = MSELoss.forward(pred: w.rgb.data, target: target, N: 3 * Q)
+        let dCode = w.dCodes
+        w.dRGB.zero(); dCode.zero()
+        MSELoss.backward(dPred: w.dRGB.data, dLoss: 1, pred: w.rgb.data, target: target, N: 3 * Q)
+        w.backward(decoder, codes: code.data, grads: nil, dCodes: dCode.data, dPoints: nil, R: Q, S: S)
         for d in 0..<D { dCode[d] += 2 * prior * code[d] }
         adam.beginStep()
         adam.update("code", param: code, grad: dCode, lr: lr * lrScale)

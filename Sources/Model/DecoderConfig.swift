@@ -15,6 +15,8 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
     public var densityBias: Float = -2
     /// Background colour composited behind every ray (RIG.md: white).
     public var background: [Float] = [1, 1, 1]
+    /// `background` as a colour.
+    public var backgroundColour: SIMD3<Float> { SIMD3(background[0], background[1], background[2]) }
 
     public init() {}
 

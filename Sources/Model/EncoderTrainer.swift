@@ -225,20 +225,14 @@ public final class EncoderTrainer {
         }
         decoder.generate(planes: w.acts.planes.data, codes: codes.data, B: B)
         w.field(decoder, grids: batchGrids, probe: probe, R: R, S: S)
-        let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
-        VolumeComposite.forward(rgb: w.rgb.data, depth: nil, opacity: w.opacity.data, weights: w.weights.data, sigma: w.sigma.data,
-                                color: w.color.data, delta: w.delta.data, t: w.t.data, background: bg, R: R, S: S)
+        w.composite(decoder, R: R, S: S)
         let loss = MSELoss.forward(pred: w.rgb.data, target: target, N: 3 * R)
         guard let dCodes else { return loss }
-        w.dRGB.zero(); w.dSigma.zero(); w.dColor.zero()
+        w.dRGB.zero()
         MSELoss.backward(dPred: w.dRGB.data, dLoss: 1, pred: w.rgb.data, target: target, N: 3 * R)
-        VolumeComposite.backward(dSigma: w.dSigma.data, dColor: w.dColor.data, dRGB: w.dRGB.data, dOpacity: nil, weights: w.weights.data,
-                                 sigma: w.sigma.data, color: w.color.data, delta: w.delta.data, background: bg, R: R, S: S)
-        w.gatherGradients()
         // (Adam is blind to the loss's scale, so the decoder needs no renderWeight.)
         if let decoderGrads { for g in decoderGrads { g.tensor.zero() } }
-        decoder.backward(dSigma: w.dSigmaKept.data, dRGB: w.dColorKept.data, acts: w.acts, codes: codes.data, points: w.keptPoints.data,
-                         grads: decoderGrads, dCodes: dCodes.data, dPoints: nil)
+        w.backward(decoder, codes: codes.data, grads: decoderGrads, dCodes: dCodes.data, dPoints: nil, R: R, S: S)
         return loss
     }
 

@@ -39,7 +39,7 @@ public final class FieldRenderer {
     /// opacity (R) and expected t (R).
     public func renderRays(origins: [SIMD3<Float>], directions: [SIMD3<Float>]) -> (rgb: [SIMD3<Float>], opacity: [Float], t: [Float], evaluated: Int) {
         let R = origins.count, S = decoder.config.samplesPerRay, box = Float(decoder.config.box)
-        let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
+        let bg = decoder.config.backgroundColour
         var near = [Float](repeating: 0, count: R), far = [Float](repeating: 0, count: R)
         for r in 0..<R { (near[r], far[r]) = RaySampling.clip(origin: origins[r], direction: directions[r], box: box) }
         var T = [Float](repeating: 1, count: R)  // transmittance so far

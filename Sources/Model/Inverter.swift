@@ -143,27 +143,22 @@ public final class Inverter {
         }
         gridAge += 1
         w.field(decoder, grids: [grid], probe: probe, R: Q, S: S)
-        let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
-        VolumeComposite.forward(rgb: w.rgb.data, depth: nil, opacity: w.opacity.data, weights: w.weights.data, sigma: w.sigma.data,
-                                color: w.color.data, delta: w.delta.data, t: w.t.data, background: bg, R: Q, S: S)
+        w.composite(decoder, R: Q, S: S)
         // Photometric part of the view code: pred = gain ⊙ render + bias.
         let pred = Tensor([Q, 3])
         for q in 0..<Q { for c in 0..<3 { pred[3 * q + c] = (1 + photometric[c]) * w.rgb[3 * q + c] + photometric[3 + c] } }
         let loss = MSELoss.forward(pred: pred.data, target: target, N: 3 * Q)
         let dPred = Tensor([Q, 3]), dPhotometric = Tensor([6])
         MSELoss.backward(dPred: dPred.data, dLoss: 1, pred: pred.data, target: target, N: 3 * Q)
-        w.dRGB.zero(); w.dSigma.zero(); w.dColor.zero(); w.dCodes.zero(); dPointsKept.zero()
+        w.dRGB.zero(); w.dCodes.zero(); dPointsKept.zero()
         for q in 0..<Q { for c in 0..<3 {
             let g = dPred[3 * q + c]
             dPhotometric[c] += g * w.rgb[3 * q + c]
             dPhotometric[3 + c] += g
             w.dRGB[3 * q + c] = (1 + photometric[c]) * g
         } }
-        VolumeComposite.backward(dSigma: w.dSigma.data, dColor: w.dColor.data, dRGB: w.dRGB.data, dOpacity: nil, weights: w.weights.data,
-                                 sigma: w.sigma.data, color: w.color.data, delta: w.delta.data, background: bg, R: Q, S: S)
-        w.gatherGradients()
-        decoder.backward(dSigma: w.dSigmaKept.data, dRGB: w.dColorKept.data, acts: w.acts, codes: code.data, points: w.keptPoints.data,
-                         grads: nil, dCodes: w.dCodes.data, dPoints: settings.refinePose ? dPointsKept.data : nil)
+        w.backward(decoder, codes: code.data, grads: nil, dCodes: w.dCodes.data, dPoints: settings.refinePose ? dPointsKept.data : nil,
+                   R: Q, S: S)
         let dCode = w.dCodes
         for d in 0..<D {
             dCode[d] += 2 * settings.anchorWeight * (code[d] - anchor[d]) / codeVariance + 2 * settings.prior * code[d]

@@ -120,6 +120,33 @@ public final class Trainer {
                 selection.gather(dColorKept.data, from: dColor.data, width: 3)
             }
         }
+
+        /// Alpha-composites the samples of `field` into `rgb` and `opacity` (R) over the decoder's
+        /// background, keeping the weights for `backward`.
+        func composite(_ decoder: TriplaneDecoder, R: Int, S: Int) {
+            Profiler.measure("composite") {
+                VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: sigma.data,
+                                        color: color.data, delta: delta.data, t: t.data, background: decoder.config.backgroundColour,
+                                        R: R, S: S)
+            }
+        }
+
+        /// From `dRGB` (R, 3) back through compositing and the decoder's kept samples: adds into
+        /// grads (decoder weights), dCodes (B, D) and dPoints (M, 3, kept samples) where given.
+        func backward(_ decoder: TriplaneDecoder, codes: UnsafePointer<Float>, grads: [(name: String, tensor: Tensor)]?,
+                      dCodes: UnsafeMutablePointer<Float>?, dPoints: UnsafeMutablePointer<Float>?, R: Int, S: Int) {
+            dSigma.zero(); dColor.zero()
+            Profiler.measure("composite backward") {
+                VolumeComposite.backward(dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, weights: weights.data,
+                                         sigma: sigma.data, color: color.data, delta: delta.data,
+                                         background: decoder.config.backgroundColour, R: R, S: S)
+            }
+            gatherGradients()
+            Profiler.measure("decoder backward") {
+                decoder.backward(dSigma: dSigmaKept.data, dRGB: dColorKept.data, acts: acts, codes: codes, points: keptPoints.data,
+                                 grads: grads, dCodes: dCodes, dPoints: dPoints)
+            }
+        }
     }
 
     public init(data: TrainingData, config: TrainConfig, decoderConfig: DecoderConfig) {
@@ -223,28 +250,16 @@ public final class Trainer {
         Profiler.measure("generate") { decoder.generate(planes: acts.planes.data, codes: batchCodes.data, B: B) }
         let grids = Profiler.measure("grids") { batchGrids(batch.objects, planes: acts.planes.data) }
         w.field(decoder, grids: grids, probe: batch.probe, R: R, S: S)
-        let rgb = w.rgb, opacity = w.opacity, weights = w.weights
-        let bg = SIMD3(decoder.config.background[0], decoder.config.background[1], decoder.config.background[2])
-        Profiler.measure("composite") {
-        VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: w.sigma.data,
-                                color: w.color.data, delta: delta.data, t: t.data, background: bg, R: R, S: S)
-        }
+        w.composite(decoder, R: R, S: S)
+        let rgb = w.rgb
         let loss = batch.targets.withUnsafeBufferPointer { MSELoss.forward(pred: rgb.data, target: $0.baseAddress!, N: R * 3) }
 
         // Backward.
-        let dRGB = w.dRGB, dSigma = w.dSigma, dColor = w.dColor, dCodes = w.dCodes
-        dRGB.zero(); dSigma.zero(); dColor.zero(); dCodes.zero()
+        let dRGB = w.dRGB, dCodes = w.dCodes
+        dRGB.zero(); dCodes.zero()
         batch.targets.withUnsafeBufferPointer { MSELoss.backward(dPred: dRGB.data, dLoss: 1, pred: rgb.data, target: $0.baseAddress!, N: R * 3) }
-        Profiler.measure("composite backward") {
-        VolumeComposite.backward(dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, weights: weights.data,
-                                 sigma: w.sigma.data, color: w.color.data, delta: delta.data, background: bg, R: R, S: S)
-        }
-        w.gatherGradients()
         Profiler.measure("zero grads") { for g in grads { g.tensor.zero() } }
-        Profiler.measure("decoder backward") {
-            decoder.backward(dSigma: w.dSigmaKept.data, dRGB: w.dColorKept.data, acts: acts, codes: batchCodes.data, points: w.keptPoints.data,
-                             grads: grads, dCodes: dCodes.data, dPoints: nil)
-        }
+        w.backward(decoder, codes: batchCodes.data, grads: grads, dCodes: dCodes.data, dPoints: nil, R: R, S: S)
         codeGrad.zero()
         for (b, o) in batch.objects.enumerated() {
             for d in 0..<D { codeGrad[o * D + d] = dCodes[b * D + d] + 2 * config.codePrior * codes[o * D + d] }
