@@ -80,16 +80,17 @@ public final class EncoderTrainer {
             guard let row = index[id] else { throw ModelError("object \(id) of the data has no code in the model: train the encoder on the decoder's training set") }
             return row
         }
-        guard data.width == encoderConfig.inputSize, data.height == encoderConfig.inputSize else {
-            throw ModelError("the encoder takes \(encoderConfig.inputSize)x\(encoderConfig.inputSize) views; the data has \(data.width)x\(data.height)")
-        }
-        rng = SplitMix64(seed: config.seed)
-        var initRNG = rng.split()
+        // A fine-tune keeps the starting encoder's shape, so its input size and code length are the ones to check.
         var ec = initial?.config ?? encoderConfig
-        guard ec.codeDim == model.config.decoder.codeDim || initial == nil else {
+        guard data.width == ec.inputSize, data.height == ec.inputSize else {
+            throw ModelError("the encoder takes \(ec.inputSize)x\(ec.inputSize) views; the data has \(data.width)x\(data.height)")
+        }
+        if initial != nil, ec.codeDim != model.config.decoder.codeDim {
             throw ModelError("the starting encoder makes \(ec.codeDim)-float codes; the decoder takes \(model.config.decoder.codeDim)")
         }
         ec.codeDim = model.config.decoder.codeDim
+        rng = SplitMix64(seed: config.seed)
+        var initRNG = rng.split()
         encoder = Encoder(config: ec, rng: &initRNG)
         if let initial { for ((_, dst), (_, src)) in zip(encoder.parameters, initial.parameters) { dst.copy(from: src) } }
         grads = encoder.parameters.map { ($0.name, Tensor($0.tensor.shape)) }

@@ -114,7 +114,7 @@ struct Invert: ParsableCommand {
         for photo in photos {
             let stem = Self.stem(photo)
             let latentPath = out ?? "\(outDir!)/\(stem).latent"
-            let turntableDir = turntable.map { photos.count > 1 || outDir != nil ? "\($0)/\(stem)" : $0 }
+            let turntableDir = turntable.map { outDir == nil ? $0 : "\($0)/\(stem)" }
             do {
                 outcomes.append((photo, try invert(photo: photo, model: model, sha: sha, latentPath: latentPath, turntableDir: turntableDir)))
             } catch {

@@ -64,13 +64,9 @@ struct Train: ParsableCommand {
         config.seed = training.seed
         let trainer = Trainer(data: dataset, config: config, decoderConfig: DecoderConfig())
         var log = TrainingLog(path: logPath)
-        if training.resume {
-            guard FileManager.default.fileExists(atPath: ckpt) else { throw FileError(path: ckpt, reason: "no checkpoint to resume from") }
+        try TrainingState.resumeOrRefuse(training, checkpoint: ckpt, log: &log, output: output) {
             try trainer.restore(from: ckpt)
-            try log.reload()
-            output.note("resumed at step \(trainer.step) from \(ckpt)")
-        } else if FileManager.default.fileExists(atPath: ckpt) {
-            throw ValidationError("\(ckpt) exists: pass --resume to continue that run, or remove it to start over")
+            return trainer.step
         }
         let manifest = DatasetManifest.read(data)
         let modelConfig = { (notes: [String: String]) in

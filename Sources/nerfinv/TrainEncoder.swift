@@ -97,13 +97,9 @@ struct TrainEncoder: ParsableCommand {
         }
         var log = TrainingLog(path: logPath)
         log.rateColumn = "images_per_second"
-        if training.resume {
-            guard FileManager.default.fileExists(atPath: ckpt) else { throw FileError(path: ckpt, reason: "no checkpoint to resume from") }
+        try TrainingState.resumeOrRefuse(training, checkpoint: ckpt, log: &log, output: output) {
             try trainer.restore(from: ckpt)
-            try log.reload()
-            output.note("resumed at step \(trainer.step) from \(ckpt)")
-        } else if FileManager.default.fileExists(atPath: ckpt) {
-            throw ValidationError("\(ckpt) exists: pass --resume to continue that run, or remove it to start over")
+            return trainer.step
         }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }

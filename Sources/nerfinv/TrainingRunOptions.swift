@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
+import NeuralCore
 
-/// Options every training command shares: resuming, seed, threads, data subset, checkpoints, output.
+/// Options every training command shares: resuming, seed, threads, data subset, checkpoints.
 struct TrainingRunOptions: ParsableArguments {
     @Flag(help: "Continue the run from its checkpoint (same data, same run).")
     var resume = false
@@ -27,6 +28,20 @@ struct TrainingRunOptions: ParsableArguments {
 
 /// What both training commands do with their state: checkpoint, log and curve, and the clean stop.
 enum TrainingState {
+    /// Before the loop: with --resume, restores the run from its checkpoint and the log; without,
+    /// refuses to start over an existing checkpoint (a plain rerun would silently restart).
+    static func resumeOrRefuse(_ training: TrainingRunOptions, checkpoint: String, log: inout TrainingLog, output: OutputOptions,
+                               restore: () throws -> Int) throws {
+        if training.resume {
+            guard FileManager.default.fileExists(atPath: checkpoint) else { throw FileError(path: checkpoint, reason: "no checkpoint to resume from") }
+            let step = try restore()
+            try log.reload()
+            output.note("resumed at step \(step) from \(checkpoint)")
+        } else if FileManager.default.fileExists(atPath: checkpoint) {
+            throw ValidationError("\(checkpoint) exists: pass --resume to continue that run, or remove it to start over")
+        }
+    }
+
     /// Saves the checkpoint (`save`), the log and the curve. Periodic saves tolerate a failed plot;
     /// the final one does not.
     static func persist(_ save: () throws -> Void, log: TrainingLog, curvePath: String, final: Bool) throws {
