@@ -100,8 +100,8 @@ public final class EncoderTrainer {
     }
 
     public func lrScale(_ s: Int) -> Float {
-        let ramp = config.warmupSteps.map { $0 > 0 ? min(1, Float(s) / Float($0)) : 1 } ?? 1
-        return ramp * LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale)
+        LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale,
+                                   warmup: config.warmupSteps ?? 0)
     }
 
     public var rendering: Bool { step >= config.renderFromStep }

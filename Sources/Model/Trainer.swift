@@ -30,6 +30,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Fraction of rays sampled everywhere regardless of the grid, so density outside it still
     /// gets gradients (floaters fade, missing parts can grow).
     public var probeRayFraction = 0.0625
+    /// Steps of linear learning-rate ramp from 0 (for a fine-tune; see LearningRateSchedule).
+    public var warmupSteps = 0
+    /// The model a fine-tune started from (`train --init-model`), nil for a run from scratch.
+    public var initialModel: String?
     public init() {}
 
     /// Missing keys keep their defaults, so configs written before a field existed still load.
@@ -44,6 +48,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try read(.codeInitStd, &d.codeInitStd); try read(.decayFraction, &d.decayFraction); try read(.finalLRScale, &d.finalLRScale)
         try read(.seed, &d.seed); try read(.skipEmptySpace, &d.skipEmptySpace); try read(.skipWarmupSteps, &d.skipWarmupSteps)
         try read(.gridRefreshSteps, &d.gridRefreshSteps); try read(.probeRayFraction, &d.probeRayFraction)
+        try read(.warmupSteps, &d.warmupSteps); d.initialModel = try c.decodeIfPresent(String.self, forKey: .initialModel)
         self = d
     }
 }
@@ -188,9 +193,10 @@ public final class Trainer {
         }
     }
 
-    /// Learning-rate multiplier at a step: 1, then a cosine fall over the last `decayFraction`.
+    /// Learning-rate multiplier at a step: the warm-up ramp, 1, then a cosine fall over the last `decayFraction`.
     public func lrScale(_ s: Int) -> Float {
-        LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale)
+        LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale,
+                                   warmup: config.warmupSteps)
     }
 
     /// A batch: object indices (B) and, per ray, origin, direction and target colour.

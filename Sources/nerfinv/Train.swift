@@ -16,6 +16,8 @@ struct Train: ParsableCommand {
         Examples:
           nerfinv train --data data/cars_train --out models/cars.nvm --steps 20000
           nerfinv train --data data/cars_train --out models/cars.nvm --resume
+          nerfinv train --data data/cars_train --init-model models/cars.nvm --out data/long/cars.nvm \
+            --steps 20000 --lr-decoder 1e-3 --lr-codes 2e-3 --warmup 300
 
         Writes <name>.nvm (fp16 model), <name>.nvm.ckpt (fp32 checkpoint with optimiser state, \
         every few minutes and on Ctrl-C), <name>.train_log.csv and <name>.train_curve.png. \
@@ -41,11 +43,28 @@ struct Train: ParsableCommand {
     @Option(help: "Rays per object per batch.")
     var raysPerObject: Int = 512
 
+    @Option(help: "Start from this trained model's decoder and codes (same training objects) with a fresh optimiser: a longer or lower-rate continuation.")
+    var initModel: String?
+
+    @Option(help: "Peak Adam learning rate of the decoder weights (default 5e-3).")
+    var lrDecoder: Float?
+
+    @Option(help: "Peak Adam learning rate of the identity codes (default 1e-2).")
+    var lrCodes: Float?
+
+    @Option(help: "Steps of linear learning-rate warm-up (useful with --init-model).")
+    var warmup: Int = 0
+
     func validate() throws {
         if let steps, steps < 1 || steps > 10_000_000 { throw ValidationError("--steps must be in 1...10000000") }
         guard objectsPerBatch >= 1, objectsPerBatch <= 256 else { throw ValidationError("--objects-per-batch must be in 1...256") }
         guard raysPerObject >= 1, raysPerObject <= 65536 else { throw ValidationError("--rays-per-object must be in 1...65536") }
         guard out.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
+        for (flag, lr) in [("--lr-decoder", lrDecoder), ("--lr-codes", lrCodes)] {
+            if let lr, !(lr > 0 && lr <= 1) { throw ValidationError("\(flag) must be in (0, 1]") }
+        }
+        guard warmup >= 0, warmup <= (steps ?? TrainConfig().steps) else { throw ValidationError("--warmup must be in 0...--steps") }
+        if let initModel, initModel == out { throw ValidationError("--init-model and --out must differ (the model is overwritten at the end)") }
     }
 
     func run() throws {
@@ -62,7 +81,22 @@ struct Train: ParsableCommand {
         config.objectsPerBatch = objectsPerBatch
         config.raysPerObject = raysPerObject
         config.seed = training.seed
-        let trainer = Trainer(data: dataset, config: config, decoderConfig: DecoderConfig())
+        config.warmupSteps = warmup
+        if let lrDecoder { config.lrDecoder = lrDecoder }
+        if let lrCodes { config.lrCodes = lrCodes }
+        var initial: NeRFModel?
+        if let initModel {
+            let (model, _) = try NeRFModel.load(initModel)
+            guard model.config.objects == dataset.ids else {
+                throw FileError(path: initModel, reason: "was trained on other objects (\(model.config.objects.count) vs \(dataset.ids.count) in --data)")
+            }
+            config.initialModel = initModel
+            // A trained density field is meaningful from the first step: skip empty space at once.
+            config.skipWarmupSteps = 0
+            initial = model
+        }
+        let trainer = Trainer(data: dataset, config: config, decoderConfig: initial?.config.decoder ?? DecoderConfig())
+        if let initial { trainer.warmStart(from: initial, step: 0) }
         var log = TrainingLog(path: logPath)
         try TrainingState.resumeOrRefuse(training, checkpoint: ckpt, log: &log, output: output) {
             try trainer.restore(from: ckpt)

@@ -22,6 +22,24 @@ final class ModelCLITests: CLITestCase {
         let latent = dir + "/car.latent"
         let fit = try ok(["fit", "--model", model, "--views", dir + "/data/cars-s5-00000", "--out", latent, "--steps", "2", "--rays", "32"])
         XCTAssertTrue(fit.stdout.contains("mean PSNR"), fit.stdout)
+        // A continuation starts from the model's weights and codes: at a negligible learning rate its
+        // fit matches the original's; refused for a model trained on other objects.
+        let continued = dir + "/c.nvm"
+        _ = try ok(["train", "--data", dir + "/data", "--out", continued, "--init-model", model, "--lr-decoder", "1e-9", "--lr-codes", "1e-9",
+                    "--warmup", "1", "--objects-per-batch", "2", "--rays-per-object", "32", "--steps", "1", "--seed", "7", "--quiet"])
+        _ = try ok(["fit", "--model", continued, "--views", dir + "/data/cars-s5-00000", "--out", dir + "/c.latent", "--steps", "2", "--rays", "32"])
+        func identity(_ path: String) throws -> [Double] {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+            return try XCTUnwrap(json?["identity"] as? [Double], path)
+        }
+        let original = try identity(latent), again2 = try identity(dir + "/c.latent")
+        XCTAssertEqual(original.count, again2.count)
+        XCTAssertLessThan(zip(original, again2).map { abs($0 - $1) }.max() ?? 1, 1e-3)
+        let otherObjects = try CLI.run(["train", "--data", dir + "/data", "--out", dir + "/c2.nvm", "--init-model", model, "--limit-objects", "1",
+                                        "--steps", "1", "--quiet"])
+        XCTAssertNotEqual(otherObjects.status, 0)
+        XCTAssertTrue(otherObjects.stderr.contains("m.nvm") && otherObjects.stderr.contains("other objects"), otherObjects.stderr)
+
         let render = try ok(["render", "--model", model, "--latent", latent, "--azimuth", "30", "--elevation", "20", "--size", "24",
                              "--out", dir + "/r.png", "--depth", dir + "/d.png", "--json"])
         let fields = try JSONSerialization.jsonObject(with: Data(render.stdout.utf8)) as? [String: Any]
