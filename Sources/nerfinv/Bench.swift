@@ -85,11 +85,6 @@ final class BenchReport {
     func set(_ key: String, _ value: Any) { fields[key] = value }
 
     func finish() {
-        if json {
-            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            lines.forEach { print($0) }
-        }
+        if json { OutputOptions.printJSONLine(fields) } else { lines.forEach { print($0) } }
     }
 }

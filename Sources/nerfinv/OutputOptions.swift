@@ -15,12 +15,13 @@ struct OutputOptions: ParsableArguments {
 
     /// Prints `fields` as a JSON line with --json, else `text()` unless --quiet.
     func report(_ fields: [String: Any], _ text: @autoclosure () -> String) {
-        if json {
-            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
-            print(String(decoding: data, as: UTF8.self))
-        } else if !quiet {
-            print(text())
-        }
+        if json { Self.printJSONLine(fields) } else if !quiet { print(text()) }
+    }
+
+    /// `fields` as one line of JSON (sorted keys) on stdout.
+    static func printJSONLine(_ fields: [String: Any]) {
+        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        print(String(decoding: data, as: UTF8.self))
     }
 
     /// A note on stderr, unless silent.

@@ -52,9 +52,6 @@ struct Train: ParsableCommand {
     @Option(help: "Peak Adam learning rate of the identity codes (default 1e-2).")
     var lrCodes: Float?
 
-    @Option(help: "Steps of linear learning-rate warm-up (useful with --init-model).")
-    var warmup: Int = 0
-
     func validate() throws {
         if let steps, steps < 1 || steps > 10_000_000 { throw ValidationError("--steps must be in 1...10000000") }
         guard objectsPerBatch >= 1, objectsPerBatch <= 256 else { throw ValidationError("--objects-per-batch must be in 1...256") }
@@ -63,7 +60,7 @@ struct Train: ParsableCommand {
         for (flag, lr) in [("--lr-decoder", lrDecoder), ("--lr-codes", lrCodes)] {
             if let lr, !(lr > 0 && lr <= 1) { throw ValidationError("\(flag) must be in (0, 1]") }
         }
-        guard warmup >= 0, warmup <= (steps ?? TrainConfig().steps) else { throw ValidationError("--warmup must be in 0...--steps") }
+        try training.validateWarmup(steps: steps ?? TrainConfig().steps)
         if let initModel, initModel == out { throw ValidationError("--init-model and --out must differ (the model is overwritten at the end)") }
     }
 
@@ -81,7 +78,7 @@ struct Train: ParsableCommand {
         config.objectsPerBatch = objectsPerBatch
         config.raysPerObject = raysPerObject
         config.seed = training.seed
-        config.warmupSteps = warmup
+        config.warmupSteps = training.warmup
         if let lrDecoder { config.lrDecoder = lrDecoder }
         if let lrCodes { config.lrCodes = lrCodes }
         var initial: NeRFModel?

@@ -49,9 +49,6 @@ struct TrainEncoder: ParsableCommand {
     @Option(help: "Peak Adam learning rate.")
     var lr: Float = EncoderTrainConfig().lr
 
-    @Option(help: "Steps of linear learning-rate warm-up (useful with --init-encoder).")
-    var warmup: Int = 0
-
     @Option(help: "Also train the decoder, at this learning rate, while the rendering loss runs (default: decoder frozen).")
     var decoderLR: Float?
 
@@ -65,7 +62,7 @@ struct TrainEncoder: ParsableCommand {
         if let renderFrom, renderFrom < 0 { throw ValidationError("--render-from must be ≥ 0") }
         guard lr.isFinite, lr > 0, lr < 1 else { throw ValidationError("--lr must be in (0, 1)") }
         if let decoderLR { guard decoderLR.isFinite, decoderLR >= 0, decoderLR < 1 else { throw ValidationError("--decoder-lr must be in [0, 1)") } }
-        guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0...--steps") }
+        try training.validateWarmup(steps: steps)
         guard outPath.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
     }
 
@@ -82,7 +79,7 @@ struct TrainEncoder: ParsableCommand {
         config.renderFromStep = renderFrom ?? steps / 2
         config.seed = training.seed
         config.lr = lr
-        if warmup > 0 { config.warmupSteps = warmup }
+        if training.warmup > 0 { config.warmupSteps = training.warmup }
         config.decoderLR = decoderLR
         var initial: Encoder?
         if let initEncoder {

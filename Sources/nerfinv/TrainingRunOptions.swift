@@ -19,10 +19,18 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
 
+    @Option(help: "Steps of linear learning-rate warm-up from 0 (for a run that starts from trained weights: --init-model, --init-encoder).")
+    var warmup: Int = 0
+
     func validate() throws {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
         guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }
         if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
+    }
+
+    /// The warm-up must fit in the run: called by each command, which knows its step count.
+    func validateWarmup(steps: Int) throws {
+        guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0...--steps") }
     }
 }
 
