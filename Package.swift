@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering: CShims (the only C/C++) <- NeuralCore, ImageIO, Geometry <- nerfinv CLI.
+// Layering: CShims (the only C/C++) <- FileIO <- NeuralCore, ImageIO, Geometry <- Scenes, Datasets <- Model
+// <- Pipeline (evaluation, inversion sessions, exports, the training driver) <- the nerfinv CLI.
 
 /// Release: no bounds checks in the numeric modules. Debug (what `swift test` builds): optimised
 /// too, or the CLI tests' inversions and renders would take minutes instead of seconds.
@@ -16,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -26,30 +28,33 @@ let package = Package(
             linkerSettings: [
                 .linkedLibrary("openblas"),
                 .linkedLibrary("png16"),
+                .linkedLibrary("z"),
                 .linkedLibrary("stdc++"),
                 .linkedLibrary("m"),
             ]
         ),
-        .target(name: "NeuralCore", dependencies: ["CShims"], swiftSettings: numeric),
-        .target(name: "ImageIO", dependencies: ["CShims", "NeuralCore"], swiftSettings: numeric),
+        .target(name: "FileIO", dependencies: ["CShims", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "NeuralCore", dependencies: ["CShims", "FileIO"], swiftSettings: numeric),
+        .target(name: "ImageIO", dependencies: ["CShims", "FileIO"], swiftSettings: numeric),
         .target(name: "Geometry", dependencies: ["CShims"]),
-        .target(name: "Scenes", dependencies: ["NeuralCore", "Geometry", "ImageIO"], swiftSettings: numeric),
-        .target(name: "Datasets", dependencies: ["NeuralCore", "Geometry", "ImageIO"]),
-        .target(name: "Model", dependencies: ["NeuralCore", "Geometry", "ImageIO", "Datasets"], swiftSettings: numeric),
+        .target(name: "Scenes", dependencies: ["FileIO", "NeuralCore", "Geometry", "ImageIO"], swiftSettings: numeric),
+        .target(name: "Datasets", dependencies: ["FileIO", "Geometry", "ImageIO"]),
+        .target(name: "Model", dependencies: ["FileIO", "NeuralCore", "Geometry", "ImageIO", "Datasets"], swiftSettings: numeric),
+        .target(name: "Pipeline", dependencies: ["FileIO", "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets", "Model"]),
         .executableTarget(
             name: "nerfinv",
             dependencies: [
-                "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets", "Model",
+                "FileIO", "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets", "Model", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["NeuralCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "TestSupport"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NeuralCore", "TestSupport"]),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "FileIO", "TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "FileIO", "NeuralCore", "TestSupport"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
         .testTarget(name: "CLITests", dependencies: ["nerfinv", "ImageIO", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "Geometry", "TestSupport"]),
-        .testTarget(name: "ScenesTests", dependencies: ["Scenes", "Geometry", "ImageIO", "NeuralCore", "Datasets"]),
+        .testTarget(name: "ScenesTests", dependencies: ["Scenes", "FileIO", "Geometry", "ImageIO", "NeuralCore", "Datasets"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

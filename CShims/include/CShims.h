@@ -25,6 +25,10 @@ const char *nv_blas_config(void);
 int nv_blas_get_num_threads(void);
 void nv_blas_set_num_threads(int n);
 
+// ---------------------------------------------------------------- Checksums (zlib)
+/// zlib's CRC-32 of `count` bytes, continuing from `crc` (0 to start).
+uint32_t nv_crc32(uint32_t crc, const void *bytes, size_t count);
+
 // ---------------------------------------------------------------- Small-GEMM kernels (AVX2/FMA)
 /// 1 if the CPU and OS support the kernels below; never call them otherwise.
 int nv_small_gemm_available(void);

@@ -1,5 +1,5 @@
+import FileIO
 import Foundation
-import NeuralCore
 
 /// A folder of objects in either layout nerfinv reads: ShapeNet-SRN object folders (intrinsics.txt,
 /// rgb/, pose/) or NeRF-synthetic scene folders (transforms_train.json), mixed freely.

@@ -1,6 +1,6 @@
 import CShims
+import FileIO
 import Foundation
-import NeuralCore
 
 /// PNG reading and writing through libpng. Every libpng failure is a thrown `FileError` naming the file.
 public enum PNG {

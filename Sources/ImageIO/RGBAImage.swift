@@ -32,3 +32,13 @@ public struct RGBAImage: Sendable, Equatable {
         return out
     }
 }
+
+extension RGBAImage {
+    /// Every channel clamped to [0, 1]: a field renders colours in the space its training images
+    /// were stored in (sRGB), so this is all a render needs before it is written.
+    public func clamped() -> RGBAImage {
+        var out = self
+        for i in 0..<out.pixels.count { out.pixels[i] = min(1, max(0, out.pixels[i])) }
+        return out
+    }
+}

@@ -25,8 +25,8 @@ public enum FusedMLP {
 
     /// True when the fused kernels can run these layers: AVX2, every width a multiple of 8 except
     /// the last output (padded to 8 internally), and cache-sized weights.
-    public static func supports(_ layers: [MLPLayer]) -> Bool {
-        guard Linear.fusedAvailable, Linear.preferred == .fused, !layers.isEmpty else { return false }
+    public static func supports(_ layers: [MLPLayer], kernel: Linear.Kernel = Linear.preferred) -> Bool {
+        guard Linear.fusedAvailable, kernel == .fused, !layers.isEmpty else { return false }
         for (l, layer) in layers.enumerated() {
             let last = l == layers.count - 1
             guard layer.inputs % 8 == 0, last || layer.outputs % 8 == 0, layer.outputs <= 256, layer.inputs <= 256 else { return false }

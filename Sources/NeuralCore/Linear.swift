@@ -9,24 +9,25 @@ public enum Linear {
 
     /// True where the CPU and OS support the AVX2/FMA small-GEMM kernels.
     public static let fusedAvailable = nv_small_gemm_available() != 0
-    /// The kernels used when a shape allows both (tests flip this to compare the two paths).
-    nonisolated(unsafe) public static var preferred: Kernel = fusedAvailable ? .fused : .blas
+    /// The kernels used when a shape allows both and the caller names none (callers pass `.blas`
+    /// to compare the two paths).
+    public static let preferred: Kernel = fusedAvailable ? .fused : .blas
 
     /// Weights above this many floats leave L1/L2, where OpenBLAS's packing and threads win.
     static let fusedMaxWeights = 65536
 
     /// The fused kernels handle feature counts that are multiples of 8 (one AVX2 register) and
     /// weight matrices small enough to stay in cache.
-    static func kernel(I: Int, O: Int) -> Kernel {
-        preferred == .fused && fusedAvailable && I % 8 == 0 && O % 8 == 0 && I * O <= fusedMaxWeights ? .fused : .blas
+    static func kernel(I: Int, O: Int, _ requested: Kernel) -> Kernel {
+        requested == .fused && fusedAvailable && I % 8 == 0 && O % 8 == 0 && I * O <= fusedMaxWeights ? .fused : .blas
     }
 
     /// At most this many rows take the streaming kernels when the weights are too big for the fused
     /// ones: a few codes through the triplane generator.
     static let skinnyMaxRows = 16
 
-    static func skinny(N: Int, I: Int, O: Int) -> Bool {
-        preferred == .fused && fusedAvailable && N <= skinnyMaxRows && I % 8 == 0 && I * O > fusedMaxWeights
+    static func skinny(N: Int, I: Int, O: Int, _ requested: Kernel) -> Bool {
+        requested == .fused && fusedAvailable && N <= skinnyMaxRows && I % 8 == 0 && I * O > fusedMaxWeights
     }
 
     /// Rows per thread below which splitting costs more than it saves.
@@ -36,8 +37,8 @@ public enum Linear {
                                inp: UnsafePointer<Float>,                 // (N, I)
                                weight: UnsafePointer<Float>,              // (O, I)
                                bias: UnsafePointer<Float>?,               // (O)
-                               N: Int, I: Int, O: Int, relu: Bool = false) {
-        if kernel(I: I, O: O) == .fused {
+                               N: Int, I: Int, O: Int, relu: Bool = false, kernel requested: Kernel = preferred) {
+        if kernel(I: I, O: O, requested) == .fused {
             let wt = UnsafeMutablePointer<Float>.allocate(capacity: I * O)  // (I, O)
             defer { wt.deallocate() }
             for o in 0..<O { for i in 0..<I { wt[i * O + o] = weight[o * I + i] } }
@@ -47,7 +48,7 @@ public enum Linear {
             }
             return
         }
-        if skinny(N: N, I: I, O: O) {
+        if skinny(N: N, I: I, O: O, requested) {
             Parallel.forRanges(O, grain: 4096) { r in
                 nv_skinny_forward(out, inp, weight, bias, Int32(N), Int32(I), Int32(O), Int32(r.lowerBound), Int32(r.upperBound))
             }
@@ -78,9 +79,11 @@ public enum Linear {
                                 inp: UnsafePointer<Float>,               // (N, I)
                                 weight: UnsafePointer<Float>,            // (O, I)
                                 N: Int, I: Int, O: Int,
-                                relu: Bool = false, out: UnsafePointer<Float>? = nil) {  // out (N, O)
+                                relu: Bool = false, out: UnsafePointer<Float>? = nil,  // out (N, O)
+                                kernel requested: Kernel = preferred) {
         guard relu else {
-            backwardLinear(dInp: dInp, dWeight: dWeight, dBias: dBias, g: dOut, inp: inp, weight: weight, N: N, I: I, O: O)
+            backwardLinear(dInp: dInp, dWeight: dWeight, dBias: dBias, g: dOut, inp: inp, weight: weight, N: N, I: I, O: O,
+                           kernel: requested)
             return
         }
         guard let out else { preconditionFailure("Linear.backward with relu needs the forward output") }
@@ -88,15 +91,17 @@ public enum Linear {
             Parallel.forRanges(N * O, grain: Pointwise.grain) { r in
                 for i in r { let g = dOut[i]; masked[i] = out[i] > 0 ? g : 0 }
             }
-            backwardLinear(dInp: dInp, dWeight: dWeight, dBias: dBias, g: masked, inp: inp, weight: weight, N: N, I: I, O: O)
+            backwardLinear(dInp: dInp, dWeight: dWeight, dBias: dBias, g: masked, inp: inp, weight: weight, N: N, I: I, O: O,
+                           kernel: requested)
         }
     }
 
     /// The backward of the affine part, g (N, O) being the gradient w.r.t. its output.
     static func backwardLinear(dInp: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?,
                                dBias: UnsafeMutablePointer<Float>?, g: UnsafePointer<Float>,
-                               inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, I: Int, O: Int) {
-        if skinny(N: N, I: I, O: O) {
+                               inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, I: Int, O: Int,
+                               kernel requested: Kernel) {
+        if skinny(N: N, I: I, O: O, requested) {
             // Each thread streams its weight rows once; dInp gets per-thread partials (N I floats).
             let T = min(Parallel.threads, max(1, O / 4096))
             let partial = UnsafeMutablePointer<Float>.allocate(capacity: T * N * I)  // (T, N, I)
@@ -110,7 +115,7 @@ public enum Linear {
             return
         }
         if let dBias { ColumnSum.accumulate(into: dBias, g, rows: N, cols: O) }
-        if kernel(I: I, O: O) == .fused {
+        if kernel(I: I, O: O, requested) == .fused {
             if let dInp {
                 Parallel.forRanges(N, grain: rowGrain) { rows in
                     nv_gemm_nn_small(dInp + rows.lowerBound * I, Int32(I), g + rows.lowerBound * O, Int32(O), weight, Int32(I),

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// The versioned binary format for named parameters (models, checkpoints):

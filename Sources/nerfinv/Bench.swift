@@ -67,10 +67,6 @@ enum RawSgemm {
         return 2 * Double(N * I * O) / seconds / 1e9
     }
 
-    /// Multiply-adds x 2 of the decoder MLP (planes -> hidden -> hidden -> 4) for one sample.
-    static func mlpFlopsPerSample(_ c: DecoderConfig) -> Double {
-        2 * Double(c.planeChannels * c.hidden + c.hidden * c.hidden + c.hidden * 4)
-    }
 }
 
 /// What a benchmark prints: sentences for people, or with --json the same figures as one JSON

@@ -44,18 +44,15 @@ struct BenchCore: ParsableCommand {
             let x = Tensor([N, I]), w = Tensor([O, I]), b = Tensor([O]), y = Tensor([N, O])
             let dy = Tensor([N, O]), dx = Tensor([N, I]), dw = Tensor([O, I]), db = Tensor([O])
             x.fillUniform(-1, 1, rng: &rng); w.fillUniform(-0.2, 0.2, rng: &rng); dy.fillUniform(-1, 1, rng: &rng)
-            let saved = Linear.preferred
-            defer { Linear.preferred = saved }
             let kernels: [Linear.Kernel] = Linear.fusedAvailable ? [.blas, .fused] : [.blas]
             for kernel in kernels {
-                Linear.preferred = kernel
                 let label = kernel == .fused ? "fused" : "sgemm"
-                let fwd = time { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true) }
+                let fwd = time { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true, kernel: kernel) }
                 let fb = time {
-                    Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true)
+                    Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true, kernel: kernel)
                     dx.zero(); dw.zero(); db.zero()
                     Linear.backward(dInp: dx.data, dWeight: dw.data, dBias: db.data, dOut: dy.data, inp: x.data, weight: w.data,
-                                    N: N, I: I, O: O, relu: true, out: y.data)
+                                    N: N, I: I, O: O, relu: true, out: y.data, kernel: kernel)
                 }
                 let f1 = 2 * Double(N * I * O) / fwd / 1e9, f3 = 6 * Double(N * I * O) / fb / 1e9
                 rows.append(Row(name: "Linear+ReLU fwd \(label)", shape: "\(N)x\(I)x\(O)", seconds: fwd, gflops: f1, shareOfSgemm: f1 / raw))

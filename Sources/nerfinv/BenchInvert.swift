@@ -45,7 +45,7 @@ struct BenchInvert: ParsableCommand {
             _ = try Inversion.run(model: model, photo: photo, width: S, height: S, mode: .refine)
             totals.append(Timing.now() - t0)
             let start = Inversion.encode(encoder, photo: photo, width: S, height: S)
-            let inverter = Inverter(decoder: model.decoder, photo: photo, width: S, height: S, startCode: start.code, startView: start.view,
+            let inverter = Inverter(field: model.field, photo: photo, width: S, height: S, startCode: start.code, startView: start.view,
                                     codeVariance: model.codeVariance)
             for _ in 0..<3 { inverter.step() }
             stepTimes.append(Timing.median(repeats: options.repeats, minSeconds: options.minSeconds) { inverter.step() })

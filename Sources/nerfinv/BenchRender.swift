@@ -36,10 +36,10 @@ struct BenchRender: ParsableCommand {
         for c in 0..<min(codes, O) {
             let code = Array(UnsafeBufferPointer(start: model.codes.data + c * D, count: D))
             let t0 = Timing.now()
-            let r = FieldRenderer(decoder: model.decoder, code: code)
+            let r = FieldRenderer(field: model.field, code: code)
             setup.append(Timing.now() - t0)
             occupancy.append(r.grid.occupiedFraction)
-            let plain = FieldRenderer(decoder: model.decoder, code: code, skipEmptySpace: false)
+            let plain = FieldRenderer(field: model.field, code: code, skipEmptySpace: false)
             for (k, az) in [35.0, 125.0, 215.0].enumerated() {
                 let cam = Rig.camera(azimuth: az + Double(c), elevation: 20, width: size, height: size)
                 var n = 0
@@ -53,7 +53,7 @@ struct BenchRender: ParsableCommand {
         out.say(String(format: "frame %dx%d: median %.4f s (%.1f fps) with skipping + early stop; %.4f s without (%.1fx)", size, size,
                      median(frameTimes), 1 / median(frameTimes), median(plainTimes), median(plainTimes) / median(frameTimes)))
         let raw = RawSgemm.gflops(options)
-        let gflops = RawSgemm.mlpFlopsPerSample(model.decoder.config) * median(samples) / median(frameTimes) / 1e9
+        let gflops = model.field.queryFlopsPerPoint * median(samples) / median(frameTimes) / 1e9
         out.set("frame_seconds", median(frameTimes)); out.set("frame_seconds_without_skipping", median(plainTimes))
         out.set("size", size); out.set("evaluated_fraction", median(samples) / Double(size * size * S))
         out.set("decoder_mlp_gflops", gflops); out.set("raw_sgemm_gflops", raw); out.set("share_of_raw_sgemm", gflops / raw)

@@ -73,23 +73,23 @@ struct BenchTrain: ParsableCommand {
         config.objectsPerBatch = objects
         config.raysPerObject = rays
         let (trained, _) = try NeRFModel.load(model)
-        let trainer = Trainer(data: data, config: config, decoderConfig: trained.decoder.config)
+        let trainer = Trainer(data: data, config: config, field: trained.config.decoder)
         // Past the warm-up, as in the bulk of a real run.
-        trainer.warmStart(from: trained, step: config.skipWarmupSteps)
+        trainer.warmStart(from: trained, step: config.skipping.warmupSteps)
         for _ in 0..<3 { trainer.trainStep() }
         Profiler.enabled = profile
         Profiler.reset()
         let (times, evaluated) = timed { trainer.trainStep(); return trainer.evaluatedSamples }
         let median = times[times.count / 2]
-        let dc = trainer.decoder.config
-        let all = Double(objects * rays * dc.samplesPerRay), N = Double(evaluated) / Double(steps)
+        let field = trainer.field, S = field.spec.samplesPerRay
+        let all = Double(objects * rays * S), N = Double(evaluated) / Double(steps)
         // Dense-layer work actually done: forward, recomputed forward and two backward products of
         // the MLP on the evaluated samples, and the generator's forward and two backward products.
-        let mlpFlops = RawSgemm.mlpFlopsPerSample(dc) * N * 4
-        let genFlops = 2 * Double(objects * dc.codeDim * dc.planeCount) * 3
+        let mlpFlops = field.queryFlopsPerPoint * N * 4
+        let genFlops = field.setupFlopsPerObject * Double(objects) * 3
         let gflops = (mlpFlops + genFlops) / median / 1e9
         out.say(String(format: "train step (%d objects x %d rays, %d samples/ray): median %.4f s over %d steps (min %.4f, max %.4f)",
-                     objects, rays, dc.samplesPerRay, median, steps, times.first!, times.last!))
+                     objects, rays, S, median, steps, times.first!, times.last!))
         out.say(String(format: "  decoder evaluated %.0f of %.0f samples per step (%.0f%%; the rest is empty space per the occupancy grids)",
                      N, all, 100 * N / all))
         let raw = RawSgemm.gflops(options)
@@ -101,20 +101,18 @@ struct BenchTrain: ParsableCommand {
         let trainReport = Profiler.report
         // Inversion: Adam on the code alone, 1024 rays per step, decoder frozen.
         Profiler.reset()
-        let views = data.objects[0]
-        let fitter = CodeFitter(decoder: trainer.decoder, start: trained.meanCode, views: views,
-                                width: data.width, height: data.height)
+        let fitter = CodeFitter(field: trainer.field, start: trained.meanCode, data: data, object: 0)
         fitter.raysPerStep = 1024
         for _ in 0..<3 { fitter.step() }
         let (inv, invEvaluated) = timed { fitter.step(); return fitter.evaluatedSamples }
         // Code only: the MLP runs forward, recomputes forward and back-propagates to its input (no
         // weight gradients); the generator runs forward and back to the code.
         let invMedian = inv[inv.count / 2], invN = Double(invEvaluated) / Double(steps)
-        let invGflops = (RawSgemm.mlpFlopsPerSample(dc) * invN * 3 + 2 * Double(dc.codeDim * dc.planeCount) * 2) / invMedian / 1e9
+        let invGflops = (field.queryFlopsPerPoint * invN * 3 + field.setupFlopsPerObject * 2) / invMedian / 1e9
         out.set("inversion_step_seconds", invMedian); out.set("inversion_dense_gflops", invGflops)
         out.set("inversion_share_of_raw_sgemm", invGflops / raw)
         out.say(String(format: "inversion step (1024 rays, code only): median %.4f s (min %.4f, max %.4f); %.0f%% of samples evaluated",
-                     invMedian, inv.first!, inv.last!, 100 * invN / Double(1024 * dc.samplesPerRay)))
+                     invMedian, inv.first!, inv.last!, 100 * invN / Double(1024 * S)))
         out.say(String(format: "  decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm", invGflops, 100 * invGflops / raw))
         if profile {
             out.say("training step:")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import FileIO
 import Foundation
 import Geometry
 import ImageIO

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
-import NeuralCore
+import Pipeline
 
 /// --model, shared by every command that uses a trained model.
 struct ModelOptions: ParsableArguments {
@@ -24,6 +24,8 @@ struct CameraOptions: ParsableArguments {
 
     @Option(help: "Output image size in pixels (square); any size works, the field is continuous.")
     var size: Int = 128
+
+    var renderCamera: RenderCamera { RenderCamera(distance: distance, fovDegrees: fov, size: size) }
 
     func validate() throws {
         guard distance.isFinite, distance > 1.2, distance < 100 else { throw ValidationError("--distance must be in (1.2, 100): the object fills [-1, 1]^3") }

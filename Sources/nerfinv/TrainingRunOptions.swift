@@ -1,14 +1,21 @@
 import ArgumentParser
 import Foundation
 import NeuralCore
+import Pipeline
+
+/// Set by SIGINT/SIGTERM: the training loop saves a checkpoint and stops cleanly.
+nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
 
 /// Options every training command shares: resuming, seed, threads, data subset, checkpoints.
 struct TrainingRunOptions: ParsableArguments {
+    @Option(help: "Settings preset (JSON; e.g. configs/train.json): keys it names replace the defaults, flags replace both.")
+    var config: String?
+
     @Flag(help: "Continue the run from its checkpoint (same data, same run).")
     var resume = false
 
-    @Option(help: "Random seed (initialisation, batches, sampling, augmentation).")
-    var seed: UInt64 = 1
+    @Option(help: "Random seed (initialisation, batches, sampling, augmentation; default 1).")
+    var seed: UInt64?
 
     @Option(help: "Threads for nerfinv's loops and OpenBLAS.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -20,7 +27,7 @@ struct TrainingRunOptions: ParsableArguments {
     var checkpointMinutes: Double = 5
 
     @Option(help: "Steps of linear learning-rate warm-up from 0 (for a run that starts from trained weights: --init-model, --init-encoder).")
-    var warmup: Int = 0
+    var warmup: Int?
 
     func validate() throws {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
@@ -28,40 +35,37 @@ struct TrainingRunOptions: ParsableArguments {
         if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
     }
 
-    /// The warm-up must fit in the run: called by each command, which knows its step count.
-    func validateWarmup(steps: Int) throws {
+    /// The preset named by --config, or the defaults.
+    func preset<T: Codable>(_ defaults: T) throws -> T { try config.map { try Preset.load(T.self, from: $0) } ?? defaults }
+
+    /// The warm-up must fit in the run.
+    func validateWarmup(_ warmup: Int, steps: Int) throws {
         guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0...--steps") }
     }
-}
 
-/// What both training commands do with their state: checkpoint, log and curve, and the clean stop.
-enum TrainingState {
-    /// Before the loop: with --resume, restores the run from its checkpoint and the log; without,
-    /// refuses to start over an existing checkpoint (a plain rerun would silently restart).
-    static func resumeOrRefuse(_ training: TrainingRunOptions, checkpoint: String, log: inout TrainingLog, output: OutputOptions,
-                               restore: () throws -> Int) throws {
-        if training.resume {
-            guard FileManager.default.fileExists(atPath: checkpoint) else { throw FileError(path: checkpoint, reason: "no checkpoint to resume from") }
-            let step = try restore()
-            try log.reload()
-            output.note("resumed at step \(step) from \(checkpoint)")
-        } else if FileManager.default.fileExists(atPath: checkpoint) {
-            throw ValidationError("\(checkpoint) exists: pass --resume to continue that run, or remove it to start over")
+    /// Threads for both the loops and OpenBLAS, and the stop signals.
+    func prepare() {
+        Parallel.threads = threads
+        BLAS.threads = threads
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+    }
+
+    /// Runs the training loop with a progress bar; ends the command with 130 and a resume hint
+    /// when SIGINT/SIGTERM stopped it.
+    func drive(_ run: any TrainingRun, paths: TrainingDriver.Paths, label: String, output: OutputOptions) throws -> TrainingDriver.Outcome {
+        var bar: ProgressBar?
+        let outcome = try TrainingDriver.run(
+            run, paths: paths, resume: resume, checkpointMinutes: checkpointMinutes, shouldStop: { stopRequested != 0 },
+            progress: { step, total, status in
+                if bar == nil { bar = ProgressBar(total: total, label: label, unit: "steps", quiet: output.silent, initial: step - 1, logOffTerminal: true) }
+                bar!.update(step, extra: status)
+            }, note: { output.note($0) })
+        if !outcome.finished && stopRequested != 0 {
+            FileHandle.standardError.write(
+                Data("\ninterrupted at step \(run.step): checkpoint saved to \(paths.checkpoint); continue with --resume\n".utf8))
+            throw ExitCode(130)
         }
-    }
-
-    /// Saves the checkpoint (`save`), the log and the curve. Periodic saves tolerate a failed plot;
-    /// the final one does not.
-    static func persist(_ save: () throws -> Void, log: TrainingLog, curvePath: String, final: Bool) throws {
-        try save()
-        try log.flush()
-        if final { try TrainingCurve.write(log: log, to: curvePath) } else { try? TrainingCurve.write(log: log, to: curvePath) }
-    }
-
-    /// After the loop: ends the command with 130 and a resume hint when SIGINT/SIGTERM stopped it.
-    static func exitIfInterrupted(step: Int, checkpoint: String) throws {
-        guard stopRequested != 0 else { return }
-        FileHandle.standardError.write(Data("\ninterrupted at step \(step): checkpoint saved to \(checkpoint); continue with --resume\n".utf8))
-        throw ExitCode(130)
+        return outcome
     }
 }

@@ -8,7 +8,7 @@ import XCTest
 /// A hand-built field: a solid cylinder of radius 0.4 around the z axis (|z| < 1), density e^10
 /// inside and e^-10 outside, constant colour (0.2, 0.6, 0.4) after the sigmoid.
 func cylinderDecoder() -> TriplaneDecoder {
-    var c = DecoderConfig()
+    var c = TriplaneConfig()
     c.codeDim = 8; c.planeResolution = 32; c.planeChannels = 8; c.hidden = 8; c.densityBias = -10
     var rng = SplitMix64(seed: 1)
     let d = TriplaneDecoder(config: c, rng: &rng)
@@ -27,7 +27,7 @@ final class InferenceTests: XCTestCase {
     func testEmptySpaceSkippingDoesNotChangeTheImage() {
         let d = cylinderDecoder()
         let code = [Float](repeating: 0, count: 8)
-        let fast = FieldRenderer(decoder: d, code: code), plain = FieldRenderer(decoder: d, code: code, skipEmptySpace: false)
+        let fast = FieldRenderer(field: d, code: code), plain = FieldRenderer(field: d, code: code, skipEmptySpace: false)
         XCTAssertLessThan(fast.grid.occupiedFraction, 0.5)
         XCTAssertGreaterThan(fast.grid.occupiedFraction, 0.05)
         for az in [0.0, 70.0, 200.0] {
@@ -66,8 +66,8 @@ final class ModelFileTests: XCTestCase {
         let codes = Tensor([3, 8])
         var rng = SplitMix64(seed: 2)
         codes.fillNormal(std: 0.1, rng: &rng)
-        return NeRFModel(config: ModelConfig(decoder: d.config, scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
-                                             objects: ["a", "b", "c"], training: nil), decoder: d, codes: codes)
+        return NeRFModel(config: ModelConfig(decoder: FieldSpec(d.config), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
+                                             objects: ["a", "b", "c"], training: nil), field: d, codes: codes)
     }
 
     func testModelRoundTripAndLatentValidation() throws {
@@ -75,7 +75,7 @@ final class ModelFileTests: XCTestCase {
         try smallModel().save(to: path)
         let (model, _) = try NeRFModel.load(path)
         XCTAssertEqual(model.config.objects, ["a", "b", "c"])
-        XCTAssertEqual(model.decoder.genB[0], smallModel().decoder.genB[0], accuracy: 0.02)  // fp16
+        XCTAssertEqual((model.field as! TriplaneDecoder).genB[0], (smallModel().field as! TriplaneDecoder).genB[0], accuracy: 0.02)  // fp16
         let sha = try NeRFModel.fingerprint(path)
         XCTAssertEqual(sha.count, 64)
         let good = LatentFile(model: .init(name: "m.nvm", sha256: sha), identity: [Float](repeating: 0.1, count: 8),

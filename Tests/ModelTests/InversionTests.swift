@@ -9,7 +9,7 @@ import XCTest
 final class InversionTests: XCTestCase {
     /// A small random decoder whose field has structure in every direction (azimuth is observable).
     func texturedDecoder() -> TriplaneDecoder {
-        var c = DecoderConfig()
+        var c = TriplaneConfig()
         c.codeDim = 8; c.planeResolution = 8; c.planeChannels = 8; c.hidden = 16; c.densityBias = 0; c.samplesPerRay = 32
         var rng = SplitMix64(seed: 21)
         let d = TriplaneDecoder(config: c, rng: &rng)
@@ -18,7 +18,7 @@ final class InversionTests: XCTestCase {
     }
 
     func photo(_ d: TriplaneDecoder, azimuth: Double, elevation: Double, size: Int) -> [Float] {
-        let img = FieldRenderer(decoder: d, code: [Float](repeating: 0, count: 8), skipEmptySpace: false)
+        let img = FieldRenderer(field: d, code: [Float](repeating: 0, count: 8), skipEmptySpace: false)
             .render(camera: Rig.camera(azimuth: azimuth, elevation: elevation, width: size, height: size)).image
         var p = [Float](repeating: 0, count: size * size * 3)
         for k in 0..<(size * size) { for c in 0..<3 { p[3 * k + c] = img.pixels[4 * k + c] } }
@@ -32,7 +32,7 @@ final class InversionTests: XCTestCase {
         let target = photo(d, azimuth: 40, elevation: 20, size: 20)
         var s = RefineSettings()
         s.steps = 100; s.raysPerStep = 192; s.lrCode = 1e-12; s.lrPose = 5e-3; s.refinePhotometric = false
-        let inv = Inverter(decoder: d, photo: target, width: 20, height: 20, startCode: [Float](repeating: 0, count: 8),
+        let inv = Inverter(field: d, photo: target, width: 20, height: 20, startCode: [Float](repeating: 0, count: 8),
                            startView: ViewCode(azimuth: 46, elevation: 24), codeVariance: 1, settings: s)
         inv.run()
         XCTAssertEqual(inv.view.azimuth, 40, accuracy: 1.5)
@@ -50,7 +50,7 @@ final class InversionTests: XCTestCase {
             var s = RefineSettings()
             s.steps = 80; s.raysPerStep = 128; s.lrCode = 1e-12; s.refinePose = false; s.lrPhotometric = 4e-2
             s.refinePhotometric = photometric
-            let inv = Inverter(decoder: d, photo: darker, width: 16, height: 16, startCode: [Float](repeating: 0, count: 8),
+            let inv = Inverter(field: d, photo: darker, width: 16, height: 16, startCode: [Float](repeating: 0, count: 8),
                                startView: ViewCode(azimuth: 40, elevation: 20), codeVariance: 1, settings: s)
             mse.append(inv.run())
             if photometric { XCTAssertLessThan(inv.view.gain.x, 0.95) }
@@ -101,7 +101,7 @@ final class EncoderTrainerTests: XCTestCase {
     }
 
     func checkResume(decoderLR: Float?, file: StaticString = #filePath, line: UInt = #line) throws {
-        var dc = DecoderConfig()
+        var dc = TriplaneConfig()
         dc.codeDim = 8; dc.planeResolution = 8; dc.planeChannels = 8; dc.hidden = 8; dc.samplesPerRay = 8
         var ec = EncoderConfig()
         ec.channels = [8, 8, 8, 8]; ec.features = 16
@@ -114,8 +114,8 @@ final class EncoderTrainerTests: XCTestCase {
             var rng = SplitMix64(seed: 3)
             let decoder = TriplaneDecoder(config: dc, rng: &rng)
             let codes = random([2, 8], &rng, std: 0.3)
-            return NeRFModel(config: ModelConfig(decoder: dc, scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
-                                                 objects: ["a", "b"], training: nil), decoder: decoder, codes: codes)
+            return NeRFModel(config: ModelConfig(decoder: FieldSpec(dc), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
+                                                 objects: ["a", "b"], training: nil), field: decoder, codes: codes)
         }
         var tc = EncoderTrainConfig()
         tc.objectsPerBatch = 2; tc.raysPerImage = 8; tc.renderFromStep = 2; tc.steps = 10; tc.decoderLR = decoderLR
@@ -134,9 +134,9 @@ final class EncoderTrainerTests: XCTestCase {
             if la.render.isFinite { XCTAssertEqual(la.render, lb.render, file: file, line: line) }
         }
         XCTAssertEqual(a.encoder.fcW.array, b.encoder.fcW.array, file: file, line: line)
-        XCTAssertEqual(a.model.decoder.w1.array, b.model.decoder.w1.array, file: file, line: line)
-        let fresh = model().decoder.w1.array
-        if decoderLR == nil { XCTAssertEqual(a.model.decoder.w1.array, fresh, "a frozen decoder stays put", file: file, line: line) }
-        else { XCTAssertNotEqual(a.model.decoder.w1.array, fresh, "the decoder trains", file: file, line: line) }
+        XCTAssertEqual((a.field as! TriplaneDecoder).w1.array, (b.field as! TriplaneDecoder).w1.array, file: file, line: line)
+        let fresh = (model().field as! TriplaneDecoder).w1.array
+        if decoderLR == nil { XCTAssertEqual((a.field as! TriplaneDecoder).w1.array, fresh, "a frozen decoder stays put", file: file, line: line) }
+        else { XCTAssertNotEqual((a.field as! TriplaneDecoder).w1.array, fresh, "the decoder trains", file: file, line: line) }
     }
 }

@@ -38,35 +38,35 @@ final class SampleSelectionTests: XCTestCase {
 
     /// Objects owning uneven (even empty) runs of points give what per-object calls give.
     func testUnevenObjectSplitMatchesPerObjectCalls() {
-        var config = DecoderConfig()
+        var config = TriplaneConfig()
         config.codeDim = 8; config.planeResolution = 4; config.planeChannels = 8; config.hidden = 16
         var rng = SplitMix64(seed: 8)
         let dec = TriplaneDecoder(config: config, rng: &rng)
         let counts = [5, 0, 9], B = 3, N = 14
         let codes = random([B, config.codeDim], &rng, std: 0.5)
         let points = random([N, 3], &rng, std: 0.5)
-        let acts = TriplaneDecoder.Activations(config: config, B: B, N: 20)
+        let acts = dec.makeBatch(objects: B, capacity: 20)
         acts.setCounts(counts)
-        dec.generate(planes: acts.planes.data, codes: codes.data, B: B)
-        dec.field(points: points.data, acts: acts)
+        dec.setup(state: acts.state.data, codes: codes.data, objects: B)
+        dec.query(points: points.data, batch: acts)
         var start = 0
         for b in 0..<B where counts[b] > 0 {
-            let one = TriplaneDecoder.Activations(config: config, B: 1, N: counts[b])
-            dec.generate(planes: one.planes.data, codes: codes.data + b * config.codeDim, B: 1)
-            dec.field(points: points.data + 3 * start, acts: one)
+            let one = dec.makeBatch(objects: 1, capacity: counts[b])
+            dec.setup(state: one.state.data, codes: codes.data + b * config.codeDim, objects: 1)
+            dec.query(points: points.data + 3 * start, batch: one)
             for i in 0..<counts[b] { XCTAssertEqual(acts.sigma[start + i], one.sigma[i], accuracy: 1e-5 * max(1, one.sigma[i])) }
             start += counts[b]
         }
         // And the backward of the uneven split is right (codes only; weights are covered elsewhere).
         let out = Tensor([N])
         checkGradients("uneven decoder", inputs: [codes], eps: 5e-4, rtol: 3e-2, atol: 3e-3, forward: {
-            dec.generate(planes: acts.planes.data, codes: codes.data, B: B)
-            dec.field(points: points.data, acts: acts)
+            dec.setup(state: acts.state.data, codes: codes.data, objects: B)
+            dec.query(points: points.data, batch: acts)
             out.copy(from: Tensor([N], values: Array(acts.sigma.array.prefix(N))))
             return out
         }, backward: { d, g in
             let dC = Tensor([N, 3])
-            dec.backward(dSigma: d.data, dRGB: dC.data, acts: acts, codes: codes.data, points: points.data, grads: nil,
+            dec.backward(dSigma: d.data, dRGB: dC.data, batch: acts, codes: codes.data, points: points.data, grads: nil,
                          dCodes: g[0].data, dPoints: nil)
         })
     }
@@ -75,9 +75,9 @@ final class SampleSelectionTests: XCTestCase {
     /// and gets the same code gradient as evaluating every sample, from under half the samples.
     func testSkippingStepMatchesFullStepOnCylinder() {
         let d = cylinderDecoder()
-        let R = 256, S = 48, Dc = d.config.codeDim
+        let R = 256, S = d.config.samplesPerRay, Dc = d.config.codeDim
         let code = Tensor([1, Dc])
-        let grid = FieldRenderer(decoder: d, code: code.array).grid
+        let grid = FieldRenderer(field: d, code: code.array).grid
         var rng = SplitMix64(seed: 4)
         var results: [(rgb: [Float], dBias: [Float], M: Int)] = []
         let cam = Rig.camera(azimuth: 30, elevation: 20, width: 16, height: 16)
@@ -87,26 +87,16 @@ final class SampleSelectionTests: XCTestCase {
             origins += [Float(ray.origin.x), Float(ray.origin.y), Float(ray.origin.z)]
             dirs += [Float(ray.direction.x), Float(ray.direction.y), Float(ray.direction.z)]
         }
-        let jitter = (0..<(R * S)).map { _ in rng.nextFloat() }
-        let target = (0..<(R * 3)).map { _ in rng.nextFloat() }
+        var rays = RayBatch(rays: R, samples: S)
+        rays.origins = origins
+        rays.directions = dirs
+        for k in 0..<(R * S) { rays.jitter[k] = rng.nextFloat() }
+        for k in 0..<(R * 3) { rays.targets[k] = rng.nextFloat() }
         for useGrid in [false, true] {
-            let w = Trainer.Workspace(d.config, B: 1, R: R, S: S)
-            RaySampling.samples(t: w.t.data, delta: w.delta.data, points: w.points.data, origins: origins, directions: dirs, jitter: jitter,
-                                box: Float(d.config.box), R: R, S: S)
-            d.generate(planes: w.acts.planes.data, codes: code.data, B: 1)
-            w.field(d, grids: [useGrid ? grid : nil], probe: [Bool](repeating: false, count: R), R: R, S: S)
-            let bg = SIMD3<Float>(1, 1, 1)
-            VolumeComposite.forward(rgb: w.rgb.data, depth: nil, opacity: w.opacity.data, weights: w.weights.data, sigma: w.sigma.data,
-                                    color: w.color.data, delta: w.delta.data, t: w.t.data, background: bg, R: R, S: S)
-            w.dRGB.zero(); w.dSigma.zero(); w.dColor.zero(); w.dCodes.zero()
-            MSELoss.backward(dPred: w.dRGB.data, dLoss: 1, pred: w.rgb.data, target: target, N: 3 * R)
-            VolumeComposite.backward(dSigma: w.dSigma.data, dColor: w.dColor.data, dRGB: w.dRGB.data, dOpacity: nil, weights: w.weights.data,
-                                     sigma: w.sigma.data, color: w.color.data, delta: w.delta.data, background: bg, R: R, S: S)
-            w.gatherGradients()
-            let grads = d.zerosLikeParameters()
-            d.backward(dSigma: w.dSigmaKept.data, dRGB: w.dColorKept.data, acts: w.acts, codes: code.data, points: w.keptPoints.data,
-                       grads: grads, dCodes: w.dCodes.data, dPoints: nil)
-            results.append((w.rgb.array, grads.first { $0.name == "decoder.mlp3.b" }!.tensor.array, w.selection.M))
+            let step = RenderStep(field: d, objects: 1, rays: R)
+            let grads = ParameterGradients(like: d.parameters)
+            step.run(rays: rays, codes: code.data, losses: [PhotometricMSE()], grads: grads) { _ in [useGrid ? grid : nil] }
+            results.append((step.rgb.array, grads[TriplaneDecoder.Slot.b3.rawValue].array, step.evaluatedSamples))
         }
         XCTAssertLessThan(results[1].M, results[0].M / 2)
         for i in 0..<(3 * R) { XCTAssertEqual(results[0].rgb[i], results[1].rgb[i], accuracy: 1e-3) }
@@ -115,25 +105,25 @@ final class SampleSelectionTests: XCTestCase {
 
     /// Checkpoints carry the occupancy grids, so a resumed run skips exactly what it would have.
     func testCheckpointRestoresGrids() throws {
-        var dc = DecoderConfig()
+        var dc = TriplaneConfig()
         dc.codeDim = 8; dc.planeResolution = 8; dc.planeChannels = 8; dc.hidden = 8; dc.densityBias = 1  // dense enough to occupy cells
         let cam = Rig.camera(azimuth: 10, elevation: 20, width: 8, height: 8)
         let view = TrainingData.View(image: RGBAImage(width: 8, height: 8), camera: cam)
         let data = TrainingData(ids: ["a", "b", "c"], objects: [[view], [view], [view]], width: 8, height: 8)
         var tc = TrainConfig()
-        tc.objectsPerBatch = 2; tc.raysPerObject = 16; tc.skipWarmupSteps = 0
-        let trainer = Trainer(data: data, config: tc, decoderConfig: dc)
+        tc.objectsPerBatch = 2; tc.raysPerObject = 16; tc.skipping.warmupSteps = 0
+        let trainer = Trainer(data: data, config: tc, field: FieldSpec(dc))
         trainer.trainStep()
-        XCTAssertEqual(trainer.grids.compactMap { $0 }.count, 2)
+        XCTAssertEqual(trainer.occupancy.grids.compactMap { $0 }.count, 2)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("grids-\(UUID().uuidString).ckpt").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let mc = ModelConfig(decoder: dc, scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 8, objects: data.ids, training: tc)
+        let mc = ModelConfig(decoder: FieldSpec(dc), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 8, objects: data.ids, training: tc)
         try trainer.saveCheckpoint(path, modelConfig: mc)
-        let resumed = Trainer(data: data, config: tc, decoderConfig: dc)
+        let resumed = Trainer(data: data, config: tc, field: FieldSpec(dc))
         try resumed.restore(from: path)
         for o in 0..<3 {
-            XCTAssertEqual(resumed.grids[o]?.occupied, trainer.grids[o]?.occupied, "object \(o)")
-            XCTAssertEqual(resumed.gridSteps[o], trainer.gridSteps[o])
+            XCTAssertEqual(resumed.occupancy.grids[o]?.occupied, trainer.occupancy.grids[o]?.occupied, "object \(o)")
+            XCTAssertEqual(resumed.occupancy.builtAt[o], trainer.occupancy.builtAt[o])
         }
         XCTAssertEqual(resumed.trainStep(), trainer.trainStep())
     }

@@ -17,28 +17,22 @@ final class OpGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 15)
         let (N, I, O) = (13, 16, 24)  // multiples of 8: the fused kernels apply
         let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), y = Tensor([N, O])
-        let saved = Linear.preferred
-        defer { Linear.preferred = saved }
         for kernel in [Linear.Kernel.blas, .fused] {
-            Linear.preferred = kernel
             checkGradients("Linear+ReLU \(kernel)", inputs: [x, w, b], samplesPerInput: 60,
-                forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true); return y },
-                backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O, relu: true, out: y.data) })
+                forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true, kernel: kernel); return y },
+                backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O, relu: true, out: y.data, kernel: kernel) })
         }
     }
 
     /// A few rows through a wide layer (the generator's shape): streaming kernels, sgemv for one row, sgemm.
     func testLinearSkinnyRowsAllPaths() {
         var rng = SplitMix64(seed: 16)
-        let saved = Linear.preferred
-        defer { Linear.preferred = saved }
         for (N, kernel) in [(3, Linear.Kernel.fused), (1, .fused), (1, .blas), (3, .blas)] {
             let (I, O) = (16, 8200)  // I O above the fused kernels' weight limit
             let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), y = Tensor([N, O])
-            Linear.preferred = kernel
             checkGradients("Linear N=\(N) \(kernel)", inputs: [x, w, b], samplesPerInput: 40,
-                forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O); return y },
-                backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O) })
+                forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, kernel: kernel); return y },
+                backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O, kernel: kernel) })
         }
     }
 

@@ -29,17 +29,14 @@ final class ReferenceTests: XCTestCase {
     func testLinearFusedMatchesSgemmAndNaive() throws {
         try XCTSkipUnless(Linear.fusedAvailable, "CPU without AVX2/FMA: only the sgemm path exists")
         var rng = SplitMix64(seed: 24)
-        let saved = Linear.preferred
-        defer { Linear.preferred = saved }
         for (N, I, O) in [(1000, 64, 64), (37, 16, 24), (5, 8, 40), (2049, 32, 8), (6, 128, 9000), (1, 128, 9000)] {
             let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), dy = random([N, O], &rng)
             var results: [[Tensor]] = []
             for kernel in [Linear.Kernel.blas, .fused] {
-                Linear.preferred = kernel
                 let y = Tensor([N, O]), dx = Tensor([N, I]), dw = Tensor([O, I]), db = Tensor([O])
-                Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true)
+                Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true, kernel: kernel)
                 Linear.backward(dInp: dx.data, dWeight: dw.data, dBias: db.data, dOut: dy.data, inp: x.data, weight: w.data,
-                                N: N, I: I, O: O, relu: true, out: y.data)
+                                N: N, I: I, O: O, relu: true, out: y.data, kernel: kernel)
                 results.append([y, dx, dw, db])
             }
             let naive = Tensor([N, O])

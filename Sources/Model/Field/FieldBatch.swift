@@ -1,0 +1,41 @@
+import NeuralCore
+// B objects, N points in use (≤ capacity), E floats of state per object.
+
+/// What one query of a field keeps for its backward: each object's state, which points belong to
+/// which object, and the outputs. A field kind subclasses it for its own intermediate buffers.
+open class FieldBatch {
+    public let B: Int
+    /// Points in use (≤ `capacity`): object b owns points [starts[b], starts[b + 1]).
+    public private(set) var N: Int
+    public let capacity: Int
+    public private(set) var starts: [Int]  // (B + 1)
+    public let state: Tensor  // (B, E)
+    public let sigma: Tensor  // (N)
+    public let rgb: Tensor  // (N, 3)
+
+    /// An even split of `capacity` points over `objects` objects, all in use.
+    public init(objects: Int, capacity: Int, stateSize: Int) {
+        B = objects
+        N = capacity
+        self.capacity = capacity
+        starts = (0...objects).map { $0 * (capacity / objects) }
+        starts[objects] = capacity
+        state = Tensor([objects, stateSize])
+        sigma = Tensor([capacity])
+        rgb = Tensor([capacity, 3])
+    }
+
+    /// Uses the first Σ counts points, object b owning counts[b] of them in order (the uneven
+    /// split empty-space skipping leaves).
+    public func setCounts(_ counts: [Int]) {
+        precondition(counts.count == B, "one count per object")
+        var s = [0]
+        for c in counts { s.append(s.last! + c) }
+        precondition(s[B] <= capacity, "\(s[B]) points exceed the batch's capacity \(capacity)")
+        starts = s
+        N = s[B]
+    }
+
+    /// Points [start, start + count) of object b.
+    public func range(_ b: Int) -> (start: Int, count: Int) { (starts[b], starts[b + 1] - starts[b]) }
+}

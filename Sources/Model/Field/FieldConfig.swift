@@ -1,0 +1,108 @@
+import Foundation
+import NeuralCore
+
+/// The settings of one kind of radiance field, saved in model files under its kind tag.
+public protocol FieldConfig: Codable, Sendable {
+    /// The tag model files carry ("triplane", ...); `FieldRegistry` maps it back to the type.
+    static var kind: String { get }
+    /// Length of the identity code z.
+    var codeDim: Int { get }
+    /// Samples per ray inside the [-box, box]^3 cube.
+    var samplesPerRay: Int { get }
+    /// Half side of the cube the field lives in (RIG.md: objects lie inside [-1, 1]^3).
+    var box: Double { get }
+    /// Background colour composited behind every ray (RIG.md: white).
+    var background: [Float] { get }
+    /// Cells per side of the occupancy grid that skips empty space for one object.
+    var occupancyResolution: Int { get }
+    /// A field with fresh weights from `rng`.
+    func makeField(rng: inout SplitMix64) -> any RadianceField
+}
+
+/// A field config of any registered kind: what a model file's "decoder" entry holds. Files written
+/// before fields had kinds have no tag and read as a triplane.
+public struct FieldSpec: Codable, Sendable, Equatable, CustomStringConvertible {
+    public let config: any FieldConfig
+
+    public init(_ config: any FieldConfig) { self.config = config }
+
+    public var kind: String { type(of: config).kind }
+    public var codeDim: Int { config.codeDim }
+    public var samplesPerRay: Int { config.samplesPerRay }
+    public var box: Double { config.box }
+    public var occupancyResolution: Int { config.occupancyResolution }
+    public var backgroundColour: SIMD3<Float> { SIMD3(config.background[0], config.background[1], config.background[2]) }
+
+    public func makeField(rng: inout SplitMix64) -> any RadianceField { config.makeField(rng: &rng) }
+
+    /// A field with the weights of a model file's named tensors; the error names the missing or
+    /// misshapen tensor.
+    public func loadField(tensors: [String: Tensor]) throws -> any RadianceField {
+        var rng = SplitMix64(seed: 0)
+        let field = makeField(rng: &rng)
+        for (name, t) in field.parameters {
+            guard let src = tensors[name] else { throw ModelError("model file lacks tensor \(name)") }
+            guard src.shape == t.shape else { throw ModelError("tensor \(name) has shape \(src.shape), the config needs \(t.shape)") }
+            t.copy(from: src)
+        }
+        return field
+    }
+
+    enum KindKey: String, CodingKey { case kind }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: KindKey.self)
+        let kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? TriplaneConfig.kind
+        guard let type = FieldRegistry.type(named: kind) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: c,
+                debugDescription: "unknown field kind '\(kind)' (this nerfinv knows \(FieldRegistry.names.joined(separator: ", ")))")
+        }
+        config = try type.init(from: decoder)
+    }
+
+    public func encode(to encoder: Swift.Encoder) throws {
+        try config.encode(to: encoder)
+        var c = encoder.container(keyedBy: KindKey.self)
+        try c.encode(kind, forKey: .kind)
+    }
+
+    /// The config as sorted JSON: what equality compares, and how errors show a config.
+    public var description: String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return (try? enc.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? kind
+    }
+
+    public static func == (a: FieldSpec, b: FieldSpec) -> Bool { a.description == b.description }
+}
+
+/// The field kinds model files may name. Adding a kind: its config type, one line in `builtIn`
+/// (or one `register` call, as the tests' toy field does).
+public enum FieldRegistry {
+    static let builtIn: [any FieldConfig.Type] = [
+        TriplaneConfig.self
+    ]
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var registered: [String: any FieldConfig.Type] = Dictionary(
+        uniqueKeysWithValues: builtIn.map { ($0.kind, $0) })
+
+    /// Makes a kind loadable from model files (idempotent).
+    public static func register(_ type: any FieldConfig.Type) {
+        lock.lock()
+        defer { lock.unlock() }
+        registered[type.kind] = type
+    }
+
+    public static func type(named kind: String) -> (any FieldConfig.Type)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return registered[kind]
+    }
+
+    public static var names: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return registered.keys.sorted()
+    }
+}

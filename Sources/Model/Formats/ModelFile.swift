@@ -1,0 +1,94 @@
+import FileIO
+import Foundation
+import NeuralCore
+
+/// What a model file says about itself (saved as the file's JSON config).
+public struct ModelConfig: Codable, Sendable {
+    public var format = "nerfinv-model"
+    /// The radiance field: its kind and settings.
+    public var decoder: FieldSpec
+    /// The scene family and rig the model was trained for (../shared/RIG.md).
+    public var scene: String
+    public var cameraDistance: Double
+    public var fovDegrees: Double
+    /// Side of the training views (the size inversion frames a photo to, unless told otherwise).
+    public var resolution: Int
+    /// Ids of the training objects, in the order of the code table rows.
+    public var objects: [String]
+    public var training: TrainConfig?
+    /// The encoder's shape and how it was trained (absent before `train-encoder`).
+    public var encoder: EncoderConfig?
+    public var encoderTraining: EncoderTrainConfig?
+    /// Free-form provenance: the command, steps, wall time, quality.
+    public var notes: [String: String] = [:]
+
+    public init(decoder: FieldSpec, scene: String, cameraDistance: Double, fovDegrees: Double, resolution: Int,
+                objects: [String], training: TrainConfig?, notes: [String: String] = [:]) {
+        self.decoder = decoder; self.scene = scene; self.cameraDistance = cameraDistance; self.fovDegrees = fovDegrees
+        self.resolution = resolution; self.objects = objects; self.training = training; self.notes = notes
+    }
+}
+
+/// A trained model: field weights, one identity code per training object, and their mean (the
+/// start of optimisation-only inversion). Nothing changes a model once made: whatever tunes
+/// weights (encoder training with `decoderLR`, per-photo tuning) works on `field.copy()`.
+public final class NeRFModel {
+    public let config: ModelConfig
+    public let field: any RadianceField
+    public let codes: Tensor  // (O, D)
+    /// Photo -> identity and view codes; nil until `train-encoder` has run.
+    public let encoder: Encoder?
+
+    public init(config: ModelConfig, field: any RadianceField, codes: Tensor, encoder: Encoder? = nil) {
+        self.config = config
+        self.field = field
+        self.codes = codes
+        self.encoder = encoder
+    }
+
+    /// Mean per-dimension variance of the code table: the scale of "near" in code space.
+    public var codeVariance: Float {
+        let O = codes.shape[0], D = codes.shape[1], mean = meanCode
+        var v: Double = 0
+        for o in 0..<O { for d in 0..<D { let x = Double(codes[o * D + d] - mean[d]); v += x * x } }
+        return Float(max(v / Double(max(1, O * D)), 1e-8))
+    }
+
+    /// The mean identity code (D).
+    public var meanCode: [Float] {
+        let O = codes.shape[0], D = codes.shape[1]
+        var m = [Float](repeating: 0, count: D)
+        for o in 0..<O { for d in 0..<D { m[d] += codes[o * D + d] } }
+        return m.map { $0 / Float(max(1, O)) }
+    }
+
+    public func save(to path: String, dtype: ParameterFile.DType = .f16, extra: [(name: String, tensor: Tensor)] = [],
+                     metadata: [String: String] = [:]) throws {
+        try ParameterFile.write(to: path, tensors: field.parameters + [("codes", codes)] + (encoder?.parameters ?? []) + extra, config: config,
+                                metadata: metadata, dtype: dtype)
+    }
+
+    /// Loads a model file; errors name the file and what does not fit.
+    public static func load(_ path: String) throws -> (model: NeRFModel, contents: ParameterFile.Contents<ModelConfig>) {
+        let contents = try ParameterFile.read(from: path, config: ModelConfig.self)
+        guard let config = contents.config, config.format == "nerfinv-model" else {
+            throw FileError(path: path, reason: "not a nerfinv model (its header has no nerfinv-model config)")
+        }
+        let named = Dictionary(contents.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let field: any RadianceField
+        do { field = try config.decoder.loadField(tensors: named) } catch {
+            throw FileError(path: path, reason: "\(error)")
+        }
+        guard let codes = named["codes"], codes.shape.count == 2, codes.shape[1] == config.decoder.codeDim else {
+            throw FileError(path: path, reason: "missing or misshapen code table")
+        }
+        var encoder: Encoder? = nil
+        if let ec = config.encoder {
+            do { encoder = try Encoder(config: ec, tensors: named) } catch { throw FileError(path: path, reason: "\(error)") }
+        }
+        return (NeRFModel(config: config, field: field, codes: codes, encoder: encoder), contents)
+    }
+
+    /// SHA-256 of the file's bytes, hex (latent files name the model they belong to).
+    public static func fingerprint(_ path: String) throws -> String { try Fingerprint.sha256Hex(ofFile: path) }
+}

@@ -1,0 +1,47 @@
+import FileIO
+
+/// Optimisation settings of single-view inversion (a preset is a JSON file of the keys it changes).
+public struct RefineSettings: Codable, Sendable, Equatable {
+    public var steps = 300
+    public var raysPerStep = 1024
+    public var lrCode: Float = 1e-2
+    /// Adam step on azimuth/elevation, radians (0.003 rad ≈ 0.17° per step).
+    public var lrPose: Float = 3e-3
+    public var lrPhotometric: Float = 5e-3
+    /// In-domain term: λ ||z - z_start||² / σ² with σ² the code table's per-dimension variance, so
+    /// the code stays near the encoder's (or mean) code and inside the region the decoder knows.
+    public var anchorWeight: Float = 2e-6
+    /// The latent prior of training (λ ||z||²).
+    public var prior: Float = 1e-4
+    /// Fraction of each step's rays drawn from the object and its outline (the rest uniformly):
+    /// the silhouette band is where most of the error sits, the plain background teaches little.
+    public var objectRayFraction: Float = 0.5
+    /// Evaluate the decoder only inside the current code's occupancy grid (plus probe rays).
+    public var skipping = EmptySpaceSkipping.inversion
+    public var refinePose = true
+    public var refinePhotometric = true
+    public var seed: UInt64 = 11
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case steps, raysPerStep, lrCode, lrPose, lrPhotometric, anchorWeight, prior, objectRayFraction, skipping, refinePose
+        case refinePhotometric, seed
+    }
+
+    /// Missing keys keep their defaults (presets name only what they change).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(&steps, .steps)
+        try c.read(&raysPerStep, .raysPerStep)
+        try c.read(&lrCode, .lrCode)
+        try c.read(&lrPose, .lrPose)
+        try c.read(&lrPhotometric, .lrPhotometric)
+        try c.read(&anchorWeight, .anchorWeight)
+        try c.read(&prior, .prior)
+        try c.read(&objectRayFraction, .objectRayFraction)
+        try c.read(&skipping, .skipping)
+        try c.read(&refinePose, .refinePose)
+        try c.read(&refinePhotometric, .refinePhotometric)
+        try c.read(&seed, .seed)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Geometry
+import ImageIO
+import NeuralCore
+// Inference rendering of one identity code. R rays, S samples per ray, M evaluated samples,
+// E floats of field state.
+
+/// Renders a code from any camera: the field's state is set up once, empty space is skipped with an
+/// occupancy grid, and rays stop once their transmittance falls below `earlyStop`. Samples are
+/// the training midpoints, so a frame shows what training fitted.
+public final class FieldRenderer {
+    public let field: any RadianceField
+    public let state: Tensor  // (1, E)
+    public let grid: OccupancyGrid
+    /// Transmittance below which the rest of a ray cannot change its colour by 1/1000.
+    public static let earlyStop: Float = 1e-3
+    /// Samples per ray evaluated per round before rays are checked for early termination.
+    static let round = 12
+
+    public init(field: any RadianceField, code: [Float], skipEmptySpace: Bool = true) {
+        self.field = field
+        state = field.state(of: code)
+        grid = skipEmptySpace ? OccupancyGrid(field: field, state: state.data) : OccupancyGrid(everythingOccupiedIn: Float(field.spec.box))
+    }
+
+    public struct Output {
+        public var image: RGBAImage        // sRGB over the background, alpha = opacity
+        public var depth: [Float]          // (H, W) expected camera-z depth where opacity > 0.5, else 0
+        public var evaluatedSamples: Int
+    }
+
+    /// Renders rays (origins (R, 3), directions (R, 3), unit length); returns rgb (R, 3),
+    /// opacity (R) and expected t (R).
+    public func renderRays(origins: [SIMD3<Float>], directions: [SIMD3<Float>]) -> (rgb: [SIMD3<Float>], opacity: [Float], t: [Float], evaluated: Int) {
+        let spec = field.spec
+        let R = origins.count, S = spec.samplesPerRay, box = Float(spec.box)
+        let bg = spec.backgroundColour
+        var near = [Float](repeating: 0, count: R), far = [Float](repeating: 0, count: R)
+        for r in 0..<R { (near[r], far[r]) = RaySampling.clip(origin: origins[r], direction: directions[r], box: box) }
+        var T = [Float](repeating: 1, count: R)  // transmittance so far
+        var colour = [SIMD3<Float>](repeating: .zero, count: R)
+        var depth = [Float](repeating: 0, count: R)
+        var active = (0..<R).filter { far[$0] > near[$0] }
+        var evaluated = 0
+        var start = 0
+        while start < S && !active.isEmpty {
+            let end = min(S, start + Self.round)
+            // Gather the occupied samples of the active rays for this round, one slice of rays per
+            // thread; slices are concatenated in order, so each ray's samples stay contiguous and sorted.
+            let slices = min(Parallel.threads, max(1, active.count / 256))
+            var owners = [[Int32]](repeating: [], count: slices), indices = [[Int32]](repeating: [], count: slices)
+            var points = [[Float]](repeating: [], count: slices)
+            let activeNow = active
+            owners.withUnsafeMutableBufferPointer { ow in indices.withUnsafeMutableBufferPointer { ix in points.withUnsafeMutableBufferPointer { pt in
+                DispatchQueue.concurrentPerform(iterations: slices) { c in
+                    let lo = activeNow.count * c / slices, hi = activeNow.count * (c + 1) / slices
+                    var o: [Int32] = [], x: [Int32] = [], p: [Float] = []
+                    o.reserveCapacity((hi - lo) * (end - start)); x.reserveCapacity((hi - lo) * (end - start)); p.reserveCapacity(3 * (hi - lo) * (end - start))
+                    for a in lo..<hi {
+                        let r = activeNow[a]
+                        let step = (far[r] - near[r]) / Float(S)
+                        for i in start..<end {
+                            let q = origins[r] + (near[r] + (Float(i) + 0.5) * step) * directions[r]
+                            if grid.isOccupied(q) { o.append(Int32(r)); x.append(Int32(i)); p.append(q.x); p.append(q.y); p.append(q.z) }
+                        }
+                    }
+                    ow[c] = o; ix[c] = x; pt[c] = p
+                }
+            } } }
+            let owner = owners.flatMap { $0 }, index = indices.flatMap { $0 }, pts = points.flatMap { $0 }
+            var sigma = [Float](), rgb = [Float]()
+            let M = owner.count
+            if M > 0 {
+                let batch = field.makeBatch(objects: 1, capacity: M)
+                batch.state.copy(from: state)
+                pts.withUnsafeBufferPointer { field.query(points: $0.baseAddress!, batch: batch) }
+                sigma = batch.sigma.array
+                rgb = batch.rgb.array
+                evaluated += M
+            }
+            // Composite in order (samples of a ray are contiguous and increasing).
+            var k = 0
+            for r in active {
+                let step = (far[r] - near[r]) / Float(S)
+                while k < M && Int(owner[k]) == r {
+                    let i = Int(index[k])
+                    let delta = i + 1 < S ? step : far[r] - (near[r] + (Float(i) + 0.5) * step)
+                    let trans = exp(-sigma[k] * delta)
+                    let w = T[r] * (1 - trans)
+                    colour[r] += w * SIMD3(rgb[3 * k], rgb[3 * k + 1], rgb[3 * k + 2])
+                    depth[r] += w * (near[r] + (Float(i) + 0.5) * step)
+                    T[r] *= trans
+                    k += 1
+                }
+            }
+            active = active.filter { T[$0] > Self.earlyStop }
+            start = end
+        }
+        var out = [SIMD3<Float>](repeating: .zero, count: R)
+        for r in 0..<R { out[r] = colour[r] + T[r] * bg }
+        return (out, T.map { 1 - $0 }, depth, evaluated)
+    }
+
+    /// Renders a full image from a camera.
+    public func render(camera: Camera) -> Output {
+        let W = camera.intrinsics.width, H = camera.intrinsics.height
+        var origins = [SIMD3<Float>](), dirs = [SIMD3<Float>]()
+        origins.reserveCapacity(W * H); dirs.reserveCapacity(W * H)
+        for j in 0..<H { for i in 0..<W {
+            let r = camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
+            origins.append(SIMD3<Float>(r.origin)); dirs.append(SIMD3<Float>(r.direction))
+        } }
+        let res = renderRays(origins: origins, directions: dirs)
+        var img = RGBAImage(width: W, height: H)
+        var depth = [Float](repeating: 0, count: W * H)
+        let fwd = SIMD3<Float>(camera.rotation[2])
+        for k in 0..<(W * H) {
+            img.pixels[4 * k] = res.rgb[k].x; img.pixels[4 * k + 1] = res.rgb[k].y; img.pixels[4 * k + 2] = res.rgb[k].z
+            img.pixels[4 * k + 3] = res.opacity[k]
+            if res.opacity[k] > 0.5 { depth[k] = res.t[k] / res.opacity[k] * (dirs[k] * fwd).sum() }
+        }
+        return Output(image: img, depth: depth, evaluatedSamples: res.evaluated)
+    }
+}

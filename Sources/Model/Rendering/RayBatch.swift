@@ -1,0 +1,31 @@
+import NeuralCore
+// R rays, S samples per ray.
+
+/// The rays of one optimisation step: where they start and point, the colour each should see, the
+/// jitter of its samples and whether it ignores the occupancy grids.
+public struct RayBatch {
+    public let R: Int
+    public let S: Int
+    public var origins: [Float]  // (R, 3)
+    public var directions: [Float]  // (R, 3)
+    public var targets: [Float]  // (R, 3)
+    public var jitter: [Float]  // (R, S) in [0, 1): where in its interval each sample lies
+    public var probe: [Bool]  // (R) rays that sample everywhere (see EmptySpaceSkipping)
+
+    public init(rays R: Int, samples S: Int) {
+        self.R = R
+        self.S = S
+        origins = [Float](repeating: 0, count: R * 3)
+        directions = [Float](repeating: 0, count: R * 3)
+        targets = [Float](repeating: 0, count: R * 3)
+        jitter = [Float](repeating: 0, count: R * S)
+        probe = [Bool](repeating: false, count: R)
+    }
+
+    /// Draws the jitter of every sample, then the probe flag of every ray, from `rng` (after the
+    /// rays themselves, so the stream is rays → jitter → probes in every optimiser).
+    public mutating func drawSampling(rng: inout SplitMix64, probeFraction: Float) {
+        for k in 0..<(R * S) { jitter[k] = rng.nextFloat() }
+        for r in 0..<R { probe[r] = rng.nextFloat() < probeFraction }
+    }
+}

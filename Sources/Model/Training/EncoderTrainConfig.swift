@@ -1,0 +1,74 @@
+import FileIO
+
+/// Hyper-parameters of encoder training (saved with the model).
+public struct EncoderTrainConfig: Codable, Sendable, Equatable {
+    public var steps = 16000
+    public var objectsPerBatch = 8
+    /// Views of each object per batch: pairs feed the identity-consistency term.
+    public var viewsPerObject = 2
+    public var lr: Float = 1e-3
+    public var decayFraction = 0.4
+    public var finalLRScale: Float = 0.05
+    /// Weights of the regression terms: identity code (MSE over the code table's per-dimension
+    /// variance), pose (sin/cos MSE), photometric gain/bias (MSE).
+    public var codeWeight: Float = 1
+    public var poseWeight: Float = 1
+    public var photometricWeight: Float = 1
+    /// Pulls the codes of two views of one object together (same normalisation as the code term).
+    public var consistencyWeight: Float = 0.1
+    /// From this step on, the predicted code is also rendered at other views of the object and
+    /// the photometric error back-propagated into the encoder.
+    public var renderFromStep = 6000
+    /// Render MSE (~1e-3 at 30 dB) is scaled so its gradient competes with the normalised code loss.
+    public var renderWeight: Float = 30
+    /// The code regression's weight once rendering runs: the auto-decoder's code is one good code,
+    /// the rendering loss says what matters.
+    public var codeWeightWhileRendering: Float = 0.1
+    public var raysPerImage = 256
+    public var augmentation = ViewAugmentation()
+    public var seed: UInt64 = 1
+    /// Linear learning-rate ramp over the first steps: a run that starts from trained weights with a
+    /// fresh Adam would otherwise take full-size steps on moments estimated from a handful of batches.
+    /// (Optional so that model files written before it still decode.)
+    public var warmupSteps: Int?
+    /// Model file whose encoder started this run (a fine-tune); nil for a run from random weights.
+    public var initialEncoder: String?
+    /// Learning rate of the decoder while the rendering loss runs (nil or 0: decoder frozen). With
+    /// it, encoder and decoder are trained together: the decoder learns to render the codes the
+    /// encoder predicts from one view at the object's other views.
+    public var decoderLR: Float?
+    /// Empty-space skipping of the rendering loss.
+    public var skipping = EmptySpaceSkipping.encoderTraining
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case steps, objectsPerBatch, viewsPerObject, lr, decayFraction, finalLRScale, codeWeight, poseWeight, photometricWeight
+        case consistencyWeight, renderFromStep, renderWeight, codeWeightWhileRendering, raysPerImage, augmentation, seed
+        case warmupSteps, initialEncoder, decoderLR, skipping
+    }
+
+    /// Missing keys keep their defaults (model files written before a field existed, and presets).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(&steps, .steps)
+        try c.read(&objectsPerBatch, .objectsPerBatch)
+        try c.read(&viewsPerObject, .viewsPerObject)
+        try c.read(&lr, .lr)
+        try c.read(&decayFraction, .decayFraction)
+        try c.read(&finalLRScale, .finalLRScale)
+        try c.read(&codeWeight, .codeWeight)
+        try c.read(&poseWeight, .poseWeight)
+        try c.read(&photometricWeight, .photometricWeight)
+        try c.read(&consistencyWeight, .consistencyWeight)
+        try c.read(&renderFromStep, .renderFromStep)
+        try c.read(&renderWeight, .renderWeight)
+        try c.read(&codeWeightWhileRendering, .codeWeightWhileRendering)
+        try c.read(&raysPerImage, .raysPerImage)
+        try c.read(&augmentation, .augmentation)
+        try c.read(&seed, .seed)
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
+        initialEncoder = try c.decodeIfPresent(String.self, forKey: .initialEncoder)
+        decoderLR = try c.decodeIfPresent(Float.self, forKey: .decoderLR)
+        try c.read(&skipping, .skipping)
+    }
+}

@@ -1,0 +1,244 @@
+import FileIO
+import Foundation
+import Geometry
+import ImageIO
+import NeuralCore
+// Trains the encoder against a trained decoder (frozen). K objects per batch, V views each,
+// B = K V images, D code length, Q rays per image for the rendering loss, R = B Q, S samples.
+
+/// One encoder training run: everything `--resume` needs.
+public final class EncoderTrainer {
+    public let data: TrainingData
+    public let model: NeRFModel
+    /// The field the rendering loss runs through: the model's own while it stays frozen, a copy of
+    /// it when `decoderLR` trains it too (a loaded model never changes under its other users).
+    public let field: any RadianceField
+    public let config: EncoderTrainConfig
+    public let encoder: Encoder
+    public let adam = Adam()
+    public var rng: SplitMix64
+    public var step = 0
+    let grads: [(name: String, tensor: Tensor)]
+    /// Row of the model's code table for each training object.
+    let codeRows: [Int]
+    /// Mean per-dimension variance of the code table: the code loss is relative to it.
+    let codeVariance: Float
+    /// Each object's grid, from its table code; rebuilt as in decoder training while the decoder moves.
+    let occupancy: OccupancyCache
+    var renderSteps: [Int: RenderStep] = [:]
+    /// Decoder gradients, when the decoder trains too.
+    let decoderGrads: ParameterGradients?
+
+    public struct Losses {
+        public var code: Float = 0, pose: Float = 0, photometric: Float = 0, consistency: Float = 0
+        /// Mean azimuth error of the batch, degrees.
+        public var azimuthError: Double = 0
+        /// MSE of renders of the predicted codes at other views (NaN when not rendered this step).
+        public var render: Float = .nan
+    }
+
+    /// `initial`: trained encoder weights to start from (a fine-tune); its config replaces `encoderConfig`.
+    public init(data: TrainingData, model: NeRFModel, config: EncoderTrainConfig, encoderConfig: EncoderConfig = EncoderConfig(),
+                initial: Encoder? = nil) throws {
+        self.data = data; self.model = model; self.config = config
+        let index = Dictionary(model.config.objects.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        codeRows = try data.ids.map { id in
+            guard let row = index[id] else { throw ModelError("object \(id) of the data has no code in the model: train the encoder on the decoder's training set") }
+            return row
+        }
+        // A fine-tune keeps the starting encoder's shape, so its input size and code length are the ones to check.
+        var ec = initial?.config ?? encoderConfig
+        guard data.width == data.height else {
+            throw ModelError("the encoder takes square views; the data has \(data.width)x\(data.height)")
+        }
+        if initial != nil, ec.codeDim != model.config.decoder.codeDim {
+            throw ModelError("the starting encoder makes \(ec.codeDim)-float codes; the decoder takes \(model.config.decoder.codeDim)")
+        }
+        ec.codeDim = model.config.decoder.codeDim
+        rng = SplitMix64(seed: config.seed)
+        var initRNG = rng.split()
+        encoder = Encoder(config: ec, rng: &initRNG)
+        if let initial { for ((_, dst), (_, src)) in zip(encoder.parameters, initial.parameters) { dst.copy(from: src) } }
+        grads = encoder.parameters.map { ($0.name, Tensor($0.tensor.shape)) }
+        codeVariance = model.codeVariance
+        occupancy = OccupancyCache(objects: data.count, settings: config.skipping)
+        let trainsDecoder = (config.decoderLR ?? 0) > 0
+        field = trainsDecoder ? model.field.copy() : model.field
+        decoderGrads = trainsDecoder ? ParameterGradients(like: field.parameters) : nil
+    }
+
+    public func lrScale(_ s: Int) -> Float {
+        LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale,
+                                   warmup: config.warmupSteps ?? 0)
+    }
+
+    public var rendering: Bool { step >= config.renderFromStep }
+
+    @discardableResult
+    public func trainStep() -> Losses {
+        let K = min(config.objectsPerBatch, data.count), V = config.viewsPerObject, B = K * V
+        let D = encoder.config.codeDim, Vd = ViewCode.size, S = encoder.config.inputSize
+        var objects: [Int] = [], views: [Int] = []
+        while objects.count < K {
+            let o = rng.nextInt(data.count)
+            if !objects.contains(o) { objects.append(o) }
+        }
+        for o in objects {
+            var picked: [Int] = []
+            let n = data.viewCount(o)
+            while picked.count < min(V, n) { let v = rng.nextInt(n); if !picked.contains(v) { picked.append(v) } }
+            while picked.count < V { picked.append(picked[0]) }
+            views += picked
+        }
+        let images = Tensor([B, 3, S, S])
+        var targetsView = [Float](repeating: 0, count: B * Vd)
+        var poses: [ViewCode] = []
+        for b in 0..<B {
+            let (o, v) = (objects[b / V], views[b])
+            let photometric = Profiler.measure("augment") {
+                inputPixels(object: o, view: v) { config.augmentation.apply(pixels: $0, width: S, height: S, into: images.data + b * 3 * S * S, rng: &rng) }
+            }
+            let a = Rig.angles(of: data.cameras[o][v].position)
+            let truth = ViewCode(azimuth: a.azimuth, elevation: a.elevation, gain: photometric.gain, bias: photometric.bias)
+            targetsView.withUnsafeMutableBufferPointer { truth.encode(into: $0.baseAddress! + b * Vd) }
+            poses.append(truth)
+        }
+        let acts = Profiler.measure("encoder forward") { encoder.forward(images: images.data, B: B) }
+        var losses = Losses()
+        let dIdentity = Tensor([B, D]), dView = Tensor([B, Vd])
+        // Identity code regression and consistency, relative to the code table's variance.
+        let codeWeight = rendering ? config.codeWeightWhileRendering : config.codeWeight
+        for b in 0..<B {
+            let row = codeRows[objects[b / V]]
+            for d in 0..<D {
+                let e = acts.identity[b * D + d] - model.codes[row * D + d]
+                losses.code += e * e / (Float(B * D) * codeVariance)
+                dIdentity[b * D + d] += codeWeight * 2 * e / (Float(B * D) * codeVariance)
+            }
+        }
+        if V > 1 {
+            for k in 0..<K { for v in 1..<V {
+                let a = k * V, b = k * V + v
+                for d in 0..<D {
+                    let e = acts.identity[b * D + d] - acts.identity[a * D + d]
+                    let scale = Float(K * (V - 1) * D) * codeVariance
+                    losses.consistency += e * e / scale
+                    dIdentity[b * D + d] += config.consistencyWeight * 2 * e / scale
+                    dIdentity[a * D + d] -= config.consistencyWeight * 2 * e / scale
+                }
+            } }
+        }
+        for b in 0..<B {
+            for k in 0..<Vd {
+                let e = acts.view[b * Vd + k] - targetsView[b * Vd + k]
+                let pose = k < 4
+                if pose { losses.pose += e * e / Float(B) } else { losses.photometric += e * e / Float(B) }
+                dView[b * Vd + k] = (pose ? config.poseWeight : config.photometricWeight) * 2 * e / Float(B)
+            }
+            let predicted = ViewCode(encoded: acts.view.data + b * Vd)
+            losses.azimuthError += ViewCode.azimuthError(predicted.azimuth, poses[b].azimuth) / Double(B)
+        }
+        adam.beginStep()
+        if rendering || step % 10 == 0 {
+            // During regression the rendering error is only watched (a few rays, every 10 steps).
+            let Q = rendering ? config.raysPerImage : 32
+            let dCodes = Tensor([B, D])
+            losses.render = Profiler.measure("render") {
+                renderLoss(codes: acts.identity, objects: (0..<B).map { objects[$0 / V] }, inputViews: views, Q: Q, dCodes: rendering ? dCodes : nil)
+            }
+            if rendering { for k in 0..<(B * D) { dIdentity[k] += config.renderWeight * dCodes[k] } }
+        }
+        for g in grads { g.tensor.zero() }
+        if let decoderGrads, rendering {
+            let lr = (config.decoderLR ?? 0) * lrScale(step + 1)
+            for ((name, p), g) in zip(field.parameters, decoderGrads.tensors) { adam.update(name, param: p, grad: g, lr: lr) }
+        }
+        Profiler.measure("encoder backward") {
+            encoder.backward(dIdentity: dIdentity.data, dView: dView.data, acts: acts, images: images.data, grads: grads)
+        }
+        step += 1
+        let lr = config.lr * lrScale(step)
+        for ((name, p), (_, g)) in zip(encoder.parameters, grads) { adam.update(name, param: p, grad: g, lr: lr) }
+        return losses
+    }
+
+    /// The view's pixels at the encoder's input size (resampled when the data has another size).
+    func inputPixels<T>(object o: Int, view v: Int, _ body: (UnsafePointer<UInt8>) -> T) -> T {
+        let S = encoder.config.inputSize
+        guard data.width != S || data.height != S else { return body(data.pixels(object: o, view: v)) }
+        let px = data.pixels(object: o, view: v)
+        var image = RGBAImage(width: data.width, height: data.height)
+        for k in 0..<(data.width * data.height) { for c in 0..<3 { image.pixels[4 * k + c] = Float(px[3 * k + c]) / 255 } }
+        return TrainingData.bytes(of: Resample.resize(image, width: S, height: S)).withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// MSE of rendering codes (B, D) at Q random pixels of other views of each image's object;
+    /// puts d MSE / d codes into dCodes when given. Empty space is skipped with the grid of the
+    /// object's own code (the prediction is near it; probe rays cover the rest).
+    func renderLoss(codes: Tensor, objects: [Int], inputViews: [Int], Q: Int, dCodes: Tensor?) -> Float {
+        let B = objects.count, R = B * Q, D = field.spec.codeDim
+        if renderSteps[R] == nil { renderSteps[R] = RenderStep(field: field, objects: B, rays: R) }
+        let render = renderSteps[R]!
+        var rays = RayBatch(rays: R, samples: field.spec.samplesPerRay)
+        for b in 0..<B {
+            for q in 0..<Q { data.drawRay(object: objects[b], excluding: inputViews[b], rng: &rng, slot: b * Q + q, into: &rays) }
+        }
+        rays.drawSampling(rng: &rng, probeFraction: config.skipping.probeRayFraction)
+        // A frozen decoder's grids never go stale; a training one's are rebuilt as in decoder training.
+        let grids = objects.map { o in
+            occupancy.grid(o, step: step, refreshing: decoderGrads != nil, field: field) {
+                field.state(of: Array(UnsafeBufferPointer(start: model.codes.data + codeRows[o] * D, count: D)))
+            }
+        }
+        // (Adam is blind to the loss's scale, so the decoder needs no renderWeight.)
+        decoderGrads?.zero()
+        let values = render.run(rays: rays, codes: codes.data, losses: [PhotometricMSE()], grads: decoderGrads, backward: dCodes != nil) { _ in
+            grids
+        }
+        if let dCodes { dCodes.copy(from: render.dCodes) }
+        return values[0]
+    }
+
+    // MARK: checkpoints
+
+    struct State: Codable {
+        var step: Int
+        var rng: SplitMix64
+        var adamStep: Int
+        var train: EncoderTrainConfig
+        var encoder: EncoderConfig
+        var objects: [String]
+    }
+
+    /// The model with this encoder attached (and the trained decoder, when it trained).
+    public func modelWithEncoder(notes: [String: String] = [:]) -> NeRFModel {
+        var config = model.config
+        config.encoder = encoder.config
+        config.encoderTraining = self.config
+        for (k, v) in notes { config.notes["encoder_" + k] = v }
+        return NeRFModel(config: config, field: field, codes: model.codes, encoder: encoder)
+    }
+
+    public func saveCheckpoint(_ path: String) throws {
+        let state = State(step: step, rng: rng, adamStep: adam.step, train: config, encoder: encoder.config, objects: data.ids)
+        let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        let extra = adam.stateTensors().map { (name: "adam.\($0.0)", tensor: $0.1) }
+        try modelWithEncoder().save(to: path, dtype: .f32, extra: extra, metadata: ["encoder_trainer_state": json])
+    }
+
+    public func restore(from path: String) throws {
+        let (saved, contents) = try NeRFModel.load(path)
+        guard let json = contents.metadata["encoder_trainer_state"], let state = try? JSONDecoder().decode(State.self, from: Data(json.utf8)) else {
+            throw FileError(path: path, reason: "not an encoder training checkpoint (no trainer state)")
+        }
+        guard state.objects == data.ids else { throw FileError(path: path, reason: "checkpoint was trained on other objects") }
+        guard state.encoder == encoder.config, let enc = saved.encoder else { throw FileError(path: path, reason: "checkpoint encoder config differs") }
+        for ((_, dst), (_, src)) in zip(encoder.parameters, enc.parameters) { dst.copy(from: src) }
+        if decoderGrads != nil { field.copyWeights(from: saved.field) }
+        var moments: [String: Tensor] = [:]
+        for (name, t) in contents.tensors where name.hasPrefix("adam.") { moments[String(name.dropFirst(5))] = t }
+        adam.restore(step: state.adamStep, tensors: moments)
+        rng = state.rng
+        step = state.step
+    }
+}

@@ -1,0 +1,209 @@
+import Datasets
+import FileIO
+import Foundation
+import Geometry
+import ImageIO
+import Model
+import NeuralCore
+// The test protocol: view 0 of each held-out object is the input, views 1... are scored.
+// W H view size.
+
+/// How one evaluation runs (the `eval` command's options).
+public struct EvaluationSettings: Sendable {
+    public enum Mode: String, CaseIterable, Codable, Sendable {
+        case encoder, refine, meanRefine = "mean-refine", fit
+        var inversion: InversionMode? {
+            switch self {
+            case .encoder: .encoder
+            case .refine: .refine
+            case .meanRefine: .meanRefine
+            case .fit: nil
+            }
+        }
+    }
+
+    /// Diagnostic: refinement starts at view 0's true camera and keeps it fixed, or only starts there.
+    public enum TruePose: String, CaseIterable, Sendable { case fixed, start }
+
+    public var modes: [Mode] = Mode.allCases
+    /// Evaluate only the first N objects.
+    public var limit: Int?
+    public var fitSteps = 300
+    public var refine = RefineSettings()
+    public var truePose: TruePose?
+    /// Objects whose second view is also inverted for the consistency figure (refining modes; the
+    /// encoder does all).
+    public var consistencyObjects = 10
+    /// Folder for a comparison sheet per mode (input | truth | prediction for a few novel views).
+    public var saveRenders: String?
+    public init() {}
+
+    /// The second view inverted for the consistency figure (azimuth 165°, opposite side of view 0).
+    public static let consistencyView = 12
+    /// Objects and views of the comparison sheet.
+    static let sheetObjects = 6
+    static let sheetViews = [1, 7, 13, 19]
+}
+
+/// The figures of one mode.
+public struct ModeResult: Codable, Sendable {
+    public var mode: String
+    public var objects: Int
+    public var psnr: Double
+    public var ssim: Double
+    public var objectPSNR: Double
+    public var allViewPSNR: Double
+    public var secondsPerObject: Double
+    public var perObjectPSNR: [String: Double]
+    /// Median view-code errors of view 0, degrees (nil for fit, which is given the poses).
+    public var medianAzimuthError: Double?
+    public var medianElevationError: Double?
+    /// Mean cosine similarity of codes from two views of one object, and of two objects.
+    public var sameObjectCosine: Double?
+    public var otherObjectCosine: Double?
+    public var encoderSeconds: Double?
+}
+
+/// Novel-view quality of a model on a test-protocol dataset.
+public enum Evaluation {
+    /// Runs every mode of `settings` over the objects of `data`; `progress(mode, done, total, psnr)`.
+    public static func run(
+        model: NeRFModel, data: String, settings: EvaluationSettings,
+        progress: ((EvaluationSettings.Mode, Int, Int, Double) -> Void)? = nil
+    ) throws -> [ModeResult] {
+        var ids = try SRNDataset.objectIDs(root: data)
+        if let limit = settings.limit { ids = Array(ids.prefix(limit)) }
+        guard !ids.isEmpty else { throw FileError(path: data, reason: "no objects") }
+        if settings.modes.contains(where: { $0 == .encoder || $0 == .refine }) && model.encoder == nil {
+            throw ModelError("the model has no encoder: run `nerfinv train-encoder`, or evaluate mean-refine and fit only")
+        }
+        if let dir = settings.saveRenders { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        return try settings.modes.map { mode in
+            try evaluate(mode, model: model, data: data, ids: ids, settings: settings) { done, psnr in
+                progress?(mode, done, ids.count, psnr)
+            }
+        }
+    }
+
+    /// Cosine similarity of two codes centred on the mean code.
+    static func cosine(_ a: [Float], _ b: [Float], mean: [Float]) -> Double {
+        var ab = 0.0, aa = 0.0, bb = 0.0
+        for d in 0..<a.count {
+            let x = Double(a[d] - mean[d]), y = Double(b[d] - mean[d])
+            ab += x * y
+            aa += x * x
+            bb += y * y
+        }
+        return ab / max(1e-12, (aa * bb).squareRoot())
+    }
+
+    static func evaluate(
+        _ mode: EvaluationSettings.Mode, model: NeRFModel, data: String, ids: [String], settings: EvaluationSettings,
+        progress: (Int, Double) -> Void
+    ) throws -> ModeResult {
+        let meanCode = model.meanCode
+        var psnr: [Double] = [], ssim: [Double] = [], opsnr: [Double] = [], allPSNR: [Double] = [], seconds: [Double] = []
+        var azErr: [Double] = [], elErr: [Double] = [], same: [Double] = [], other: [Double] = [], encSeconds: [Double] = []
+        var perObject: [String: Double] = [:]
+        var sheet: [RGBAImage] = []
+        var previousCode: [Float]? = nil
+        for (k, id) in ids.enumerated() {
+            let object = try SRNDataset.loadObject("\(data)/\(id)", withDepth: false)
+            guard object.views.count >= 2 else { throw FileError(path: "\(data)/\(id)", reason: "needs view 0 plus novel views") }
+            let secondView = min(EvaluationSettings.consistencyView, object.views.count - 1)
+            let W = object.views[0].image.width, H = object.views[0].image.height
+            let t0 = Date()
+            let code: [Float]
+            if let inversion = mode.inversion {
+                var runSettings = settings.refine
+                var given: ViewCode? = nil
+                if let truePose = settings.truePose {
+                    let a = Rig.angles(of: object.views[0].camera.position)
+                    given = ViewCode(azimuth: a.azimuth, elevation: a.elevation)
+                    runSettings.refinePose = truePose == .start
+                }
+                let r = try Inversion.run(
+                    model: model, photo: object.views[0].image.rgb, width: W, height: H, mode: inversion, settings: runSettings,
+                    givenView: given)
+                code = r.code
+                seconds.append(Date().timeIntervalSince(t0))
+                if inversion != .meanRefine { encSeconds.append(r.encoderSeconds) }
+                let truth = Rig.angles(of: object.views[0].camera.position)
+                azErr.append(ViewCode.azimuthError(r.view.azimuth, truth.azimuth))
+                elErr.append(abs(r.view.elevation - truth.elevation))
+                if inversion == .encoder || k < settings.consistencyObjects {
+                    let second = try Inversion.run(
+                        model: model, photo: object.views[secondView].image.rgb, width: W, height: H, mode: inversion,
+                        settings: settings.refine)
+                    same.append(cosine(code, second.code, mean: meanCode))
+                }
+                if let previousCode { other.append(cosine(code, previousCode, mean: meanCode)) }
+                previousCode = code
+            } else {
+                let fitter = CodeFitter(
+                    field: model.field, start: meanCode, views: object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) },
+                    width: W, height: H)
+                fitter.fit(steps: settings.fitSteps)
+                code = fitter.code.array
+                seconds.append(Date().timeIntervalSince(t0))
+            }
+            let renderer = FieldRenderer(field: model.field, code: code)
+            var objPSNR: [Double] = []
+            for (v, view) in object.views.enumerated() {
+                let out = renderer.render(camera: view.camera)
+                let pred = out.image.clamped()
+                let p = Metrics.psnr(pred, view.image)
+                allPSNR.append(p)
+                guard v > 0 else { continue }
+                psnr.append(p)
+                objPSNR.append(p)
+                ssim.append(Metrics.ssim(pred, view.image))
+                let truth = Metrics.foreground(view.image)
+                let mask = (0..<(W * H)).map { truth[$0] || out.image.pixels[4 * $0 + 3] > 0.5 }
+                opsnr.append(Metrics.maskedPSNR(pred, view.image, mask: mask))
+                if settings.saveRenders != nil, k < EvaluationSettings.sheetObjects, EvaluationSettings.sheetViews.contains(v) {
+                    if v == EvaluationSettings.sheetViews[0] { sheet.append(object.views[0].image) }
+                    sheet.append(view.image)
+                    sheet.append(pred)
+                }
+            }
+            perObject[id] = objPSNR.reduce(0, +) / Double(objPSNR.count)
+            progress(k + 1, psnr.reduce(0, +) / Double(psnr.count))
+        }
+        func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(max(1, x.count)) }
+        func median(_ x: [Double]) -> Double? { x.isEmpty ? nil : x.sorted()[x.count / 2] }
+        if let dir = settings.saveRenders, !sheet.isEmpty {
+            try PNG.write(ContactSheet.make(sheet, columns: 1 + 2 * EvaluationSettings.sheetViews.count), to: "\(dir)/\(mode.rawValue)_comparison.png")
+        }
+        return ModeResult(
+            mode: mode.rawValue, objects: ids.count, psnr: mean(psnr), ssim: mean(ssim), objectPSNR: mean(opsnr),
+            allViewPSNR: mean(allPSNR), secondsPerObject: mean(seconds), perObjectPSNR: perObject,
+            medianAzimuthError: median(azErr), medianElevationError: median(elErr),
+            sameObjectCosine: same.isEmpty ? nil : mean(same), otherObjectCosine: other.isEmpty ? nil : mean(other),
+            encoderSeconds: encSeconds.isEmpty ? nil : mean(encSeconds))
+    }
+
+    /// The results as a Markdown table.
+    public static func table(_ results: [ModeResult]) -> String {
+        var lines = [
+            "| mode | objects | novel-view PSNR (dB) | SSIM | object PSNR (dB) | all-view PSNR (dB) | median az / el error (°) | code cosine same / other | s/object |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in results {
+            let pose = r.medianAzimuthError.map { String(format: "%.1f / %.1f", $0, r.medianElevationError ?? 0) } ?? "given"
+            let cos = r.sameObjectCosine.map { String(format: "%.2f / %.2f", $0, r.otherObjectCosine ?? 0) } ?? "-"
+            lines.append(
+                String(
+                    format: "| %@ | %d | %.2f | %.4f | %.2f | %.2f | %@ | %@ | %.2f |", r.mode, r.objects, r.psnr, r.ssim, r.objectPSNR,
+                    r.allViewPSNR, pose, cos, r.secondsPerObject))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The results as pretty JSON (the `--report` file).
+    public static func writeReport(_ results: [ModeResult], to path: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try enc.encode(results), to: path)
+    }
+}

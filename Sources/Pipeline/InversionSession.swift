@@ -1,0 +1,130 @@
+import FileIO
+import Foundation
+import Geometry
+import ImageIO
+import Model
+// P the side of the square the photo is framed to.
+
+/// Where an inversion starts: the encoder, or the mean code with a coarse pose search.
+public enum InversionStart: String, CaseIterable, Codable, Sendable { case encoder, mean }
+
+/// What one `invert` asks for.
+public struct InversionRequest: Sendable {
+    public var start = InversionStart.encoder
+    /// Stop after the encoder (no refinement).
+    public var refine = true
+    public var settings = RefineSettings()
+    public var crop = CropMode.auto
+    /// Side the photo is framed to and refined at (nil: the model's training views' side).
+    public var photoSize: Int?
+    /// Also write a turntable into this folder.
+    public var turntable: String?
+    public var turntableFrames = 36
+    public var turntableElevation = 20.0
+    public var turntableCamera = RenderCamera()
+    public init() {}
+
+    var mode: InversionMode { start == .mean ? .meanRefine : (refine ? .refine : .encoder) }
+    /// How the latent says it was obtained.
+    public var method: String {
+        switch mode {
+        case .encoder: "encoder"
+        case .refine: "encoder+refine"
+        case .meanRefine: "mean+pose-search+refine"
+        }
+    }
+}
+
+/// What one photo's inversion produced.
+public struct InversionOutcome {
+    public var photo: String
+    public var latentPath: String
+    public var result: InversionResult
+    /// The photo as the model saw it, and its reconstruction at the found view (photometric code applied).
+    public var input: RGBAImage
+    public var reconstruction: RGBAImage
+    public var inputPSNR: Double
+    public var framing: String
+    public var comparisonPath: String
+}
+
+/// Photos in, latents and pictures out, against one model. The model is only read: several
+/// sessions can share it.
+public final class InversionSession {
+    public let model: NeRFModel
+    /// The model file's name and SHA-256, which each latent records.
+    public let modelName: String
+    public let modelSHA256: String
+
+    public init(model: NeRFModel, modelName: String, modelSHA256: String) {
+        self.model = model
+        self.modelName = modelName
+        self.modelSHA256 = modelSHA256
+    }
+
+    /// Loads a model file.
+    public convenience init(modelPath: String) throws {
+        let (model, _) = try NeRFModel.load(modelPath)
+        self.init(
+            model: model, modelName: URL(fileURLWithPath: modelPath).lastPathComponent, modelSHA256: try NeRFModel.fingerprint(modelPath))
+    }
+
+    /// Reads and frames a photo, inverts it, and writes `latentPath`, <stem>_input.png,
+    /// <stem>_input_reconstruction.png and the turntable if asked; `progress(step, mse)` during
+    /// refinement. Errors about the photo name it.
+    public func invert(photo: String, latentPath: String, request: InversionRequest, progress: ((Int, Float) -> Void)? = nil) throws
+        -> InversionOutcome
+    {
+        if request.start == .encoder && model.encoder == nil {
+            throw ModelError("this model has no encoder: run `nerfinv train-encoder` first, or start from the mean code")
+        }
+        let (raw, _) = try PNG.read(photo)
+        let P = request.photoSize ?? model.config.resolution
+        let framed: FramedPhoto
+        do { framed = try PhotoFraming.prepare(raw, side: P, mode: request.crop) } catch {
+            throw FileError(path: photo, reason: "\(error)")
+        }
+        let result = try Inversion.run(
+            model: model, photo: framed.image.rgb, width: P, height: P, mode: request.mode, settings: request.settings,
+            progress: progress)
+        let reconstruction = reconstruct(result, side: P)
+        let input = framed.image
+        let psnr = Metrics.psnr(reconstruction, input)
+        let stem = latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath
+        let dir = URL(fileURLWithPath: latentPath).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true)
+        let view = result.view
+        let latent = LatentFile(
+            model: .init(name: modelName, sha256: modelSHA256), identity: result.code,
+            view: .init(
+                azimuth: view.azimuth, elevation: view.elevation, distance: model.config.cameraDistance, fov: model.config.fovDegrees,
+                gain: (0..<3).map { Double(view.gain[$0]) }, bias: (0..<3).map { Double(view.bias[$0]) }),
+            obtained: .init(
+                method: request.method, source: photo, steps: request.mode == .encoder ? 0 : request.settings.steps, views: 1,
+                seconds: result.seconds),
+            losses: ["input_psnr_db": psnr, "final_batch_mse": result.finalMSE.isFinite ? Double(result.finalMSE) : -1])
+        try latent.write(to: latentPath)
+        try PNG.write(input, to: stem + "_input.png")
+        let comparison = stem + "_input_reconstruction.png"
+        try PNG.write(ContactSheet.make([input, reconstruction], columns: 2), to: comparison)
+        if let folder = request.turntable {
+            try RenderExport.turntable(
+                field: model.field, code: result.code, frames: request.turntableFrames, elevation: request.turntableElevation,
+                camera: request.turntableCamera, to: folder)
+        }
+        return InversionOutcome(
+            photo: photo, latentPath: latentPath, result: result, input: input, reconstruction: reconstruction, inputPSNR: psnr,
+            framing: framed.description, comparisonPath: comparison)
+    }
+
+    /// The code rendered at the found view, the photometric code applied, opaque (P, P).
+    public func reconstruct(_ result: InversionResult, side P: Int) -> RGBAImage {
+        let cam = result.view.camera(width: P, height: P, distance: model.config.cameraDistance, fovDegrees: model.config.fovDegrees)
+        var recon = FieldRenderer(field: model.field, code: result.code).render(camera: cam).image.clamped()
+        for k in 0..<(P * P) {
+            for c in 0..<3 { recon.pixels[4 * k + c] = min(1, max(0, result.view.gain[c] * recon.pixels[4 * k + c] + result.view.bias[c])) }
+            recon.pixels[4 * k + 3] = 1
+        }
+        return recon
+    }
+}

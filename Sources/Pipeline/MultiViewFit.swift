@@ -1,0 +1,53 @@
+import Datasets
+import FileIO
+import Foundation
+import Geometry
+import ImageIO
+import Model
+
+/// The multi-view upper bound of single-view inversion: a code fitted to every posed view of one
+/// object with the field frozen, scored on those views.
+public enum MultiViewFit {
+    public struct Result {
+        public var objectID: String
+        public var code: [Float]
+        /// PSNR of each view's render against the view.
+        public var viewPSNR: [Double]
+        public var finalMSE: Float
+        public var seconds: Double
+        public var meanPSNR: Double { viewPSNR.reduce(0, +) / Double(max(1, viewPSNR.count)) }
+        /// The latent, with view 0's camera as its view code.
+        public var latent: LatentFile
+    }
+
+    /// Fits the object folder `views` (SRN or NeRF-synthetic) from the model's mean code;
+    /// `progress(step, mse)` after each step.
+    public static func run(
+        model: NeRFModel, modelName: String, modelSHA256: String, views: String, steps: Int, rays: Int, seed: UInt64,
+        progress: ((Int, Float) -> Void)? = nil
+    ) throws -> Result {
+        let object = try MultiViewDataset.loadObject(views)
+        guard let first = object.views.first else { throw FileError(path: views, reason: "no views") }
+        let W = first.image.width, H = first.image.height
+        let t0 = Date()
+        let fitter = CodeFitter(
+            field: model.field, start: model.meanCode, views: object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) },
+            width: W, height: H, seed: seed)
+        fitter.raysPerStep = rays
+        let loss = fitter.fit(steps: steps, progress: progress)
+        let code = fitter.code.array
+        let renderer = FieldRenderer(field: model.field, code: code)
+        let psnr = object.views.map { Metrics.psnr(renderer.render(camera: $0.camera).image, $0.image) }
+        let seconds = Date().timeIntervalSince(t0)
+        let angles = Rig.angles(of: first.camera.position)
+        let k = first.camera.intrinsics
+        let fovDegrees = 2 * atan(Double(k.height) / 2 / k.focal) * 180 / .pi
+        let mean = psnr.reduce(0, +) / Double(psnr.count)
+        let latent = LatentFile(
+            model: .init(name: modelName, sha256: modelSHA256), identity: code,
+            view: .init(azimuth: angles.azimuth, elevation: angles.elevation, distance: angles.distance, fov: fovDegrees),
+            obtained: .init(method: "fit", source: views, steps: steps, views: object.views.count, seconds: seconds),
+            losses: ["final_batch_mse": Double(loss), "mean_view_psnr_db": mean])
+        return Result(objectID: object.id, code: code, viewPSNR: psnr, finalMSE: loss, seconds: seconds, latent: latent)
+    }
+}

@@ -1,0 +1,59 @@
+import FileIO
+import Foundation
+import Geometry
+import ImageIO
+import Model
+// W H frame size.
+
+/// Where the camera of a render or turntable sits on the rig's sphere, and the frame size.
+public struct RenderCamera: Sendable {
+    public var distance: Double = 3
+    public var fovDegrees: Double = 40
+    public var size: Int = 128
+    public init(distance: Double = 3, fovDegrees: Double = 40, size: Int = 128) {
+        self.distance = distance
+        self.fovDegrees = fovDegrees
+        self.size = size
+    }
+
+    public func camera(azimuth: Double, elevation: Double) -> Camera {
+        Rig.camera(azimuth: azimuth, elevation: elevation, distance: distance, fovDegrees: fovDegrees, width: size, height: size)
+    }
+}
+
+/// Pictures of a code written to disk: one view with its depth map, or a turntable.
+public enum RenderExport {
+    /// Renders one view to `out` (PNG) and, when given, its depth to `depth` (16-bit PNG, camera z
+    /// x 10000, 0 = background).
+    public static func view(
+        field: any RadianceField, code: [Float], azimuth: Double, elevation: Double, camera: RenderCamera, to out: String,
+        depth: String? = nil
+    ) throws {
+        let frame = FieldRenderer(field: field, code: code).render(camera: camera.camera(azimuth: azimuth, elevation: elevation))
+        try PNG.write(frame.image.clamped(), to: out)
+        if let depth {
+            try PNG.writeGray16(
+                frame.depth.map { UInt16(min(65535, max(0, ($0 * 10000).rounded()))) }, width: camera.size, height: camera.size,
+                to: depth)
+        }
+    }
+
+    /// frame_000.png ... and contact_sheet.png in `folder` (created if missing; other files kept),
+    /// evenly spaced in azimuth; `progress(done)` after each frame.
+    public static func turntable(
+        field: any RadianceField, code: [Float], frames: Int, elevation: Double, camera: RenderCamera, to folder: String,
+        progress: ((Int) -> Void)? = nil
+    ) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let renderer = FieldRenderer(field: field, code: code)
+        var images: [RGBAImage] = []
+        for f in 0..<frames {
+            let cam = camera.camera(azimuth: 360 * Double(f) / Double(frames), elevation: elevation)
+            let img = renderer.render(camera: cam).image.clamped()
+            try PNG.write(img, to: "\(folder)/" + String(format: "frame_%03d.png", f))
+            images.append(img)
+            progress?(f + 1)
+        }
+        try PNG.write(ContactSheet.make(images, columns: min(frames, 9)), to: "\(folder)/contact_sheet.png")
+    }
+}

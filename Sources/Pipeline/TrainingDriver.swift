@@ -1,0 +1,98 @@
+import FileIO
+import Foundation
+import Model
+
+/// One trainer as the driver sees it: a step at a time, with checkpoints.
+public protocol TrainingRun: AnyObject {
+    var step: Int { get }
+    var totalSteps: Int { get }
+    /// Rays or images per step, for the throughput column, and that column's name.
+    var itemsPerStep: Double { get }
+    var rateColumn: String { get }
+    /// One step; returns the loss and PSNR to log and a status line. Throws when training diverges.
+    func advance() throws -> (loss: Double, psnr: Double, status: String)
+    func lrScale(_ step: Int) -> Float
+    func saveCheckpoint(_ path: String) throws
+    func restore(from path: String) throws
+}
+
+/// An error that stops a training run before or during its loop.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The loop both trainers share: resume or refuse, steps, a log row every 25 steps, a
+/// checkpoint every few minutes and at the end, a clean stop on request.
+public enum TrainingDriver {
+    public struct Paths: Sendable {
+        public var checkpoint: String
+        public var log: String
+        public var curve: String
+        public init(checkpoint: String, log: String, curve: String) {
+            self.checkpoint = checkpoint
+            self.log = log
+            self.curve = curve
+        }
+    }
+
+    public struct Outcome {
+        /// False when `shouldStop` ended the loop early (the checkpoint is saved).
+        public var finished: Bool
+        public var log: TrainingLog
+        /// Wall time of the whole run, earlier sessions of a resumed run included.
+        public var seconds: Double
+    }
+
+    /// Steps between log rows.
+    public static let logInterval = 25
+
+    /// Runs `run` to its last step. With `resume` it continues from the checkpoint; without, it
+    /// refuses to start over an existing one (a plain rerun would silently restart).
+    /// `progress(step, total, status)` after each step; `shouldStop()` is polled between steps.
+    public static func run(
+        _ run: any TrainingRun, paths: Paths, resume: Bool, checkpointMinutes: Double, shouldStop: () -> Bool,
+        progress: (Int, Int, String) -> Void, note: (String) -> Void = { _ in }
+    ) throws -> Outcome {
+        var log = TrainingLog(path: paths.log)
+        log.rateColumn = run.rateColumn
+        if resume {
+            guard FileManager.default.fileExists(atPath: paths.checkpoint) else {
+                throw FileError(path: paths.checkpoint, reason: "no checkpoint to resume from")
+            }
+            try run.restore(from: paths.checkpoint)
+            try log.reload()
+            note("resumed at step \(run.step) from \(paths.checkpoint)")
+        } else if FileManager.default.fileExists(atPath: paths.checkpoint) {
+            throw TrainingError("\(paths.checkpoint) exists: pass --resume to continue that run, or remove it to start over")
+        }
+        let t0 = Date(), startStep = run.step
+        var lastCheckpoint = Date()
+        while run.step < run.totalSteps && !shouldStop() {
+            let (loss, psnr, status) = try run.advance()
+            let elapsed = Date().timeIntervalSince(t0)
+            let rate = Double(run.step - startStep) * run.itemsPerStep / max(elapsed, 1e-9)
+            if run.step % logInterval == 0 || run.step == run.totalSteps {
+                log.append(
+                    step: run.step, loss: loss, psnr: psnr, lrScale: Double(run.lrScale(run.step)), raysPerSecond: rate,
+                    seconds: log.offsetSeconds + elapsed)
+            }
+            let unit = run.rateColumn.replacingOccurrences(of: "_per_second", with: "")
+            progress(run.step, run.totalSteps, status + String(format: "  %.0f %@/s", rate, unit))
+            if Date().timeIntervalSince(lastCheckpoint) > checkpointMinutes * 60 {
+                try persist(run, log: log, paths: paths, final: false)
+                lastCheckpoint = Date()
+            }
+        }
+        try persist(run, log: log, paths: paths, final: true)
+        return Outcome(finished: run.step >= run.totalSteps, log: log, seconds: log.offsetSeconds + Date().timeIntervalSince(t0))
+    }
+
+    /// Saves the checkpoint, the log and the curve. Periodic saves tolerate a failed plot; the final
+    /// one does not.
+    static func persist(_ run: any TrainingRun, log: TrainingLog, paths: Paths, final: Bool) throws {
+        try run.saveCheckpoint(paths.checkpoint)
+        try log.flush()
+        if final { try TrainingCurve.write(log: log, to: paths.curve) } else { try? TrainingCurve.write(log: log, to: paths.curve) }
+    }
+}

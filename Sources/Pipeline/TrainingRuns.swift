@@ -1,0 +1,90 @@
+import Foundation
+import Model
+
+/// Decoder training as a `TrainingRun`: the log shows the batch MSE and PSNR over the last 50 steps.
+public final class DecoderTrainingRun: TrainingRun {
+    public let trainer: Trainer
+    let modelConfig: ([String: String]) -> ModelConfig
+    var window: [Float] = []
+    static let window = 50
+
+    /// `modelConfig(notes)` describes the model the checkpoints and the final file hold.
+    public init(trainer: Trainer, modelConfig: @escaping ([String: String]) -> ModelConfig) {
+        self.trainer = trainer
+        self.modelConfig = modelConfig
+    }
+
+    public var step: Int { trainer.step }
+    public var totalSteps: Int { trainer.config.steps }
+    public var itemsPerStep: Double { Double(min(trainer.config.objectsPerBatch, trainer.data.count) * trainer.config.raysPerObject) }
+    public var rateColumn: String { "rays_per_second" }
+
+    public func advance() throws -> (loss: Double, psnr: Double, status: String) {
+        let loss = trainer.trainStep()
+        guard loss.isFinite else { throw TrainingError("training diverged at step \(trainer.step) (loss \(loss)); lower the learning rate") }
+        window.append(loss)
+        if window.count > Self.window { window.removeFirst() }
+        let mean = window.reduce(0, +) / Float(window.count)
+        let psnr = -10 * log10(Double(max(mean, 1e-10)))
+        return (Double(mean), psnr, String(format: "loss %.5f  PSNR %.2f dB", mean, psnr))
+    }
+
+    public func lrScale(_ step: Int) -> Float { trainer.lrScale(step) }
+    public func saveCheckpoint(_ path: String) throws { try trainer.saveCheckpoint(path, modelConfig: modelConfig([:])) }
+    public func restore(from path: String) throws { try trainer.restore(from: path) }
+
+    /// The trained model, with provenance notes.
+    public func model(seconds: Double, log: TrainingLog) -> NeRFModel {
+        let notes = [
+            "steps": "\(trainer.step)", "train_seconds": String(format: "%.0f", seconds),
+            "final_batch_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? "",
+        ]
+        return NeRFModel(config: modelConfig(notes), field: trainer.field, codes: trainer.codes)
+    }
+}
+
+/// Encoder training as a `TrainingRun`: the log shows code + pose loss and the render PSNR.
+public final class EncoderTrainingRun: TrainingRun {
+    public let trainer: EncoderTrainer
+    var window: [EncoderTrainer.Losses] = []
+    var renders: [Float] = []
+
+    public init(trainer: EncoderTrainer) { self.trainer = trainer }
+
+    public var step: Int { trainer.step }
+    public var totalSteps: Int { trainer.config.steps }
+    public var itemsPerStep: Double { Double(min(trainer.config.objectsPerBatch, trainer.data.count) * trainer.config.viewsPerObject) }
+    public var rateColumn: String { "images_per_second" }
+
+    public func advance() throws -> (loss: Double, psnr: Double, status: String) {
+        let l = trainer.trainStep()
+        guard l.code.isFinite, l.pose.isFinite else { throw TrainingError("encoder training diverged at step \(trainer.step)") }
+        window.append(l)
+        if window.count > 50 { window.removeFirst() }
+        if l.render.isFinite {
+            renders.append(l.render)
+            if renders.count > 20 { renders.removeFirst() }
+        }
+        let n = Float(window.count)
+        let code = window.map(\.code).reduce(0, +) / n, pose = window.map(\.pose).reduce(0, +) / n
+        let az = window.map(\.azimuthError).reduce(0, +) / Double(n)
+        let renderMSE = renders.isEmpty ? Float(1) : renders.reduce(0, +) / Float(renders.count)
+        let psnr = -10 * log10(Double(max(renderMSE, 1e-10)))
+        let status = String(
+            format: "code %.3f  pose %.4f  az err %.1f°  render %.2f dB%@", code, pose, az, psnr,
+            (trainer.rendering ? "" : " (watch)") as NSString)
+        return (Double(code + pose), psnr, status)
+    }
+
+    public func lrScale(_ step: Int) -> Float { trainer.lrScale(step) }
+    public func saveCheckpoint(_ path: String) throws { try trainer.saveCheckpoint(path) }
+    public func restore(from path: String) throws { try trainer.restore(from: path) }
+
+    /// The model with the trained encoder, with provenance notes.
+    public func model(seconds: Double, log: TrainingLog) -> NeRFModel {
+        trainer.modelWithEncoder(notes: [
+            "steps": "\(trainer.step)", "train_seconds": String(format: "%.0f", seconds),
+            "final_render_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? "",
+        ])
+    }
+}
