@@ -3,6 +3,7 @@ import Foundation
 import Geometry
 import Model
 import NeuralCore
+import Pipeline
 import Scenes
 
 /// `nerfinv bench train`: seconds per training step on in-memory generated cars.
@@ -36,22 +37,6 @@ struct BenchTrain: ParsableCommand {
         }
     }
 
-    /// A small in-memory dataset rendered from scenes/cars.json's generator (no files needed).
-    static func syntheticData(objects: Int, views: Int = 8, size: Int = 64) throws -> TrainingData {
-        let spec = try SceneSpec.load(SceneLocator.cars())
-        var rng = SplitMix64(seed: 99)
-        var all: [[TrainingData.View]] = []
-        for o in 0..<objects {
-            let r = GroundTruthRenderer(object: spec.makeObject(seed: 99, index: o).object,
-                                        shading: ShadingSettings(rig: spec.rig, supersample: 1))
-            all.append((0..<views).map { _ in
-                let cam = Rig.camera(azimuth: 360 * rng.nextDouble(), elevation: 5 + 40 * rng.nextDouble(), width: size, height: size)
-                return TrainingData.View(image: r.render(camera: cam).image, camera: cam)
-            })
-        }
-        return TrainingData(ids: (0..<objects).map { "bench-\($0)" }, objects: all, width: size, height: size)
-    }
-
     /// Sorted seconds of `steps` calls of `step`, and the total of the sample counts it returns.
     func timed(_ step: () -> Int) -> (seconds: [Double], evaluated: Int) {
         var times: [Double] = [], evaluated = 0
@@ -68,7 +53,7 @@ struct BenchTrain: ParsableCommand {
         options.apply()
         let out = BenchReport(json: options.json)
         defer { out.finish() }
-        let data = try Self.syntheticData(objects: objects)
+        let data = try BenchmarkData.cars(objects: objects, scene: SceneLocator.cars())
         var config = TrainConfig()
         config.objectsPerBatch = objects
         config.raysPerObject = rays
@@ -120,18 +105,5 @@ struct BenchTrain: ParsableCommand {
             out.say("inversion step:")
             for (name, s) in Profiler.report { out.say(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3)) }
         }
-    }
-}
-
-/// Finds scenes/cars.json from the working directory or beside the executable's checkout.
-enum SceneLocator {
-    static func cars() throws -> String {
-        var candidates = ["scenes/cars.json"]
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 { candidates.append(dir.appendingPathComponent("scenes/cars.json").path); dir = dir.deletingLastPathComponent() }
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw ValidationError("cannot find scenes/cars.json; run from the nerfinv checkout")
-        }
-        return found
     }
 }

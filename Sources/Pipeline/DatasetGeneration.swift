@@ -1,0 +1,133 @@
+import Datasets
+import FileIO
+import Foundation
+import Geometry
+import ImageIO
+import NeuralCore
+import Scenes
+// W H frame size.
+
+/// What `generate` renders: a scene family, how many objects and views, which protocol.
+public struct GenerationSettings: Sendable {
+    public enum ViewProtocol: String, CaseIterable, Sendable { case train, test }
+
+    public var scene = "scenes/cars.json"
+    public var out: String
+    public var objects: Int
+    /// Views per object for the train protocol (nil: the scene file's).
+    public var views: Int?
+    /// Frame height, and width when it differs (nil: the scene file's, square).
+    public var resolution: Int?
+    public var width: Int?
+    /// Index of the first object.
+    public var start = 0
+    public var seed: UInt64 = 0
+    public var viewProtocol = ViewProtocol.train
+    public var supersample: Int?
+    public var depth = false
+    public var alpha = false
+    /// View 0 of up to 32 objects (or all views of a single object) on one sheet.
+    public var contactSheet: String?
+
+    public init(out: String, objects: Int) {
+        self.out = out
+        self.objects = objects
+    }
+}
+
+/// Renders multi-view datasets in the SRN layout of RIG.md from a procedural scene family.
+public enum DatasetGeneration {
+    public struct Summary {
+        public var views: Int
+        public var width: Int
+        public var height: Int
+        public var seconds: Double
+    }
+
+    /// Objects the contact sheet shows at most.
+    static let sheetObjects = 32
+
+    /// Writes every object of `settings`; `progress(done, total)` after each object.
+    public static func run(_ settings: GenerationSettings, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
+        let spec = try SceneSpec.load(settings.scene)
+        let height = settings.resolution ?? spec.views.resolution, width = settings.width ?? height
+        let shading = ShadingSettings(rig: spec.rig, supersample: settings.supersample ?? spec.views.supersample)
+        try FileManager.default.createDirectory(atPath: settings.out, withIntermediateDirectories: true)
+        let viewCount = settings.viewProtocol == .test ? Rig.testViews.count : (settings.views ?? spec.views.train)
+        var sheetImages: [RGBAImage] = []
+        var styles: [String] = []
+        let t0 = Date()
+        for (done, index) in (settings.start..<(settings.start + settings.objects)).enumerated() {
+            let id = String(format: "%@-s%llu-%05d", spec.name, settings.seed, index)
+            let (object, style) = spec.makeObject(seed: settings.seed, index: index)
+            styles.append(style)
+            let dir = "\(settings.out)/\(id)"
+            for sub in ["rgb", "pose"] + (settings.depth ? ["depth"] : []) {
+                try FileManager.default.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
+            }
+            let cameras = cameras(settings, spec: spec, index: index, count: viewCount, width: width, height: height)
+            try SRNDataset.writeIntrinsics(cameras[0].intrinsics, objectDir: dir)
+            let renderer = GroundTruthRenderer(object: object, shading: shading)
+            var rendered = [RGBAImage?](repeating: nil, count: cameras.count)
+            var failure: Error? = nil
+            let lock = NSLock()
+            // Views render in parallel, one per core; each view is single-threaded and deterministic.
+            DispatchQueue.concurrentPerform(iterations: cameras.count) { v in
+                let view = renderer.render(camera: cameras[v], parallel: false)
+                do {
+                    try SRNDataset.writeView(
+                        objectDir: dir, index: v, image: view.image, camera: cameras[v], depth: settings.depth ? view.depth : nil,
+                        alpha: settings.alpha)
+                } catch {
+                    lock.lock()
+                    failure = failure ?? error
+                    lock.unlock()
+                }
+                lock.lock()
+                rendered[v] = view.image
+                lock.unlock()
+            }
+            if let failure { throw failure }
+            if settings.contactSheet != nil {
+                if settings.objects == 1 {
+                    sheetImages = rendered.compactMap { $0 }
+                } else if sheetImages.count < sheetObjects {
+                    sheetImages.append(rendered[0]!)
+                }
+            }
+            progress?(done + 1, settings.objects)
+        }
+        let seconds = Date().timeIntervalSince(t0)
+        let counts = Dictionary(styles.map { ($0, 1) }, uniquingKeysWith: +)
+        var m = DatasetManifest(
+            scene: spec.name, sceneFile: settings.scene, seed: settings.seed, protocol: settings.viewProtocol.rawValue,
+            objects: settings.objects, views: viewCount, resolution: height, supersample: settings.supersample ?? spec.views.supersample,
+            depth: settings.depth, styles: counts)
+        if width != height { m.width = width }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try enc.encode(m), to: "\(settings.out)/dataset.json")
+        if let sheet = settings.contactSheet {
+            try PNG.write(ContactSheet.make(sheetImages, columns: settings.objects == 1 ? 5 : 8), to: sheet)
+        }
+        return Summary(views: viewCount, width: width, height: height, seconds: seconds)
+    }
+
+    /// The cameras of object `index`: the test protocol, or random rig views from the object's stream.
+    static func cameras(_ settings: GenerationSettings, spec: SceneSpec, index: Int, count: Int, width: Int, height: Int) -> [Camera] {
+        let rig = spec.rig
+        if settings.viewProtocol == .test {
+            return Rig.testViews.map {
+                Rig.camera(
+                    azimuth: $0.azimuth, elevation: $0.elevation, distance: rig.distance, fovDegrees: rig.fovDegrees, width: width,
+                    height: height)
+            }
+        }
+        var rng = SplitMix64(seed: (settings.seed ^ 0x5EED_CA3E_7A5E_0000) &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        return (0..<count).map { _ in
+            let az = rig.azimuthRange.lo + (rig.azimuthRange.hi - rig.azimuthRange.lo) * rng.nextDouble()
+            let el = rig.elevationRange.lo + (rig.elevationRange.hi - rig.elevationRange.lo) * rng.nextDouble()
+            return Rig.camera(azimuth: az, elevation: el, distance: rig.distance, fovDegrees: rig.fovDegrees, width: width, height: height)
+        }
+    }
+}
