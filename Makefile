@@ -4,7 +4,7 @@ DEPS := libopenblas-dev libpng-dev libeigen3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NERFINV := .build/release/nerfinv
 
-.PHONY: all deps build test demo bench benchmarks clean
+.PHONY: all deps build test lint demo bench benchmarks clean
 
 all: build
 
@@ -22,8 +22,12 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
-test: deps
+test: deps lint
 	$(SWIFT) test --disable-swift-testing
+
+# The committed .swift-format (line length 120, one statement a line), as a check.
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests
 
 # The main job: invert the sample photos in scenes/photos/ (held-out cars rendered by `nerfinv
 # generate` at seeds no model saw, at several sizes; see scenes/photos/README.md) with the shipped

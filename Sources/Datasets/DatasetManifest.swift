@@ -18,10 +18,20 @@ public struct DatasetManifest: Codable, Sendable {
     public var depth: Bool
     public var styles: [String: Int]
 
-    public init(scene: String, sceneFile: String, seed: UInt64, protocol: String, objects: Int, views: Int, resolution: Int,
-                supersample: Int, depth: Bool, styles: [String: Int]) {
-        self.scene = scene; self.sceneFile = sceneFile; self.seed = seed; self.protocol = `protocol`; self.objects = objects
-        self.views = views; self.resolution = resolution; self.supersample = supersample; self.depth = depth; self.styles = styles
+    public init(
+        scene: String, sceneFile: String, seed: UInt64, protocol: String, objects: Int, views: Int, resolution: Int,
+        supersample: Int, depth: Bool, styles: [String: Int]
+    ) {
+        self.scene = scene
+        self.sceneFile = sceneFile
+        self.seed = seed
+        self.protocol = `protocol`
+        self.objects = objects
+        self.views = views
+        self.resolution = resolution
+        self.supersample = supersample
+        self.depth = depth
+        self.styles = styles
     }
 
     /// The manifest of a dataset folder, or nil for data made elsewhere.

@@ -26,7 +26,10 @@ public enum MultiViewDataset {
         switch layout(of: dir) {
         case .srn: return try SRNDataset.loadObject(dir, withDepth: false)
         case .nerfSynthetic: return try NerfSyntheticDataset.load(dir, split: "train")
-        case nil: throw FileError(path: dir, reason: "not an object folder: no intrinsics.txt (SRN) or transforms_train.json (NeRF-synthetic)")
+        case nil:
+            throw FileError(
+                path: dir,
+                reason: "not an object folder: no intrinsics.txt (SRN) or transforms_train.json (NeRF-synthetic)")
         }
     }
 }

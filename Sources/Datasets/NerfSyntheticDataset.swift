@@ -19,21 +19,28 @@ public enum NerfSyntheticDataset {
     /// OpenGL camera-to-world to OpenCV: flip the camera's y and z axes (columns 1 and 2).
     public static func openCVFromOpenGL(_ m: [Double]) -> [Double] {
         var out = m
-        for r in 0..<4 { out[r * 4 + 1] = -m[r * 4 + 1]; out[r * 4 + 2] = -m[r * 4 + 2] }
+        for r in 0..<4 {
+            out[r * 4 + 1] = -m[r * 4 + 1]
+            out[r * 4 + 2] = -m[r * 4 + 2]
+        }
         return out
     }
 
     /// Loads the views of one split ("train", "val", "test") of a scene folder.
     public static func load(_ dir: String, split: String = "train", maxViews: Int? = nil) throws -> MultiViewObject {
         let path = "\(dir)/transforms_\(split).json"
-        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, reason: "cannot read the file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError(path: path, reason: "cannot read the file")
+        }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let t: Transforms
         do { t = try decoder.decode(Transforms.self, from: data) } catch {
             throw FileError(path: path, reason: "not a NeRF-synthetic transforms file: \(error)")
         }
-        guard t.cameraAngleX > 0, t.cameraAngleX < .pi else { throw FileError(path: path, reason: "camera_angle_x must lie in (0, pi)") }
+        guard t.cameraAngleX > 0, t.cameraAngleX < .pi else {
+            throw FileError(path: path, reason: "camera_angle_x must lie in (0, pi)")
+        }
         var views: [PosedView] = []
         for (i, frame) in t.frames.prefix(maxViews ?? t.frames.count).enumerated() {
             let rows = frame.transformMatrix
@@ -45,9 +52,13 @@ public enum NerfSyntheticDataset {
             if !file.lowercased().hasSuffix(".png") { file += ".png" }
             let image = try PNG.read("\(dir)/\(file)").image.overWhite()
             let focal = 0.5 * Double(image.width) / tan(0.5 * t.cameraAngleX)
-            let k = Intrinsics(focal: focal, cx: Double(image.width) / 2, cy: Double(image.height) / 2, width: image.width, height: image.height)
-            views.append(PosedView(image: image, camera: Camera(intrinsics: k, cameraToWorld: openCVFromOpenGL(rows.flatMap { $0 })),
-                                   depth: nil, name: file))
+            let k = Intrinsics(
+                focal: focal, cx: Double(image.width) / 2, cy: Double(image.height) / 2, width: image.width,
+                height: image.height)
+            views.append(
+                PosedView(
+                    image: image, camera: Camera(intrinsics: k, cameraToWorld: openCVFromOpenGL(rows.flatMap { $0 })),
+                    depth: nil, name: file))
         }
         guard !views.isEmpty else { throw FileError(path: path, reason: "no frames") }
         return MultiViewObject(id: URL(fileURLWithPath: dir).lastPathComponent, views: views)

@@ -22,8 +22,10 @@ public enum SRNDataset {
     }
 
     /// Writes one view: rgb PNG, pose text and optionally a 16-bit depth PNG.
-    public static func writeView(objectDir: String, index: Int, image: RGBAImage, camera: Camera,
-                                 depth: [Float]?, alpha: Bool) throws {
+    public static func writeView(
+        objectDir: String, index: Int, image: RGBAImage, camera: Camera,
+        depth: [Float]?, alpha: Bool
+    ) throws {
         let name = viewName(index)
         try PNG.write(image, to: "\(objectDir)/rgb/\(name).png", alpha: alpha)
         let m = camera.cameraToWorld
@@ -46,9 +48,15 @@ public enum SRNDataset {
 
     /// Numbers in a text file, with the line each came from; non-numbers are errors naming the line.
     static func numbers(in path: String) throws -> [(value: Double, line: Int)] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, reason: "cannot read the file") }
-        guard data.count < 1 << 20 else { throw FileError(path: path, reason: "file is too large for a pose or intrinsics file") }
-        guard let text = String(data: data, encoding: .utf8) else { throw FileError(path: path, reason: "not UTF-8 text") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError(path: path, reason: "cannot read the file")
+        }
+        guard data.count < 1 << 20 else {
+            throw FileError(path: path, reason: "file is too large for a pose or intrinsics file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw FileError(path: path, reason: "not UTF-8 text")
+        }
         var out: [(Double, Int)] = []
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "\r" }) {
@@ -72,7 +80,11 @@ public enum SRNDataset {
         for c in 0..<3 {
             let n = (0..<3).reduce(0.0) { $0 + m[$1 * 4 + c] * m[$1 * 4 + c] }
             guard abs(n - 1) < 1e-3 else {
-                throw FileError(path: path, reason: "line \(values[c].line): rotation column \(c) has length \(String(format: "%.4f", n.squareRoot())), not 1")
+                throw FileError(
+                    path: path,
+                    reason:
+                        "line \(values[c].line): rotation column \(c) has length \(String(format: "%.4f", n.squareRoot())), not 1"
+                )
             }
         }
         return m
@@ -90,7 +102,8 @@ public enum SRNDataset {
         let last = values.filter { $0.line == lastLine }
         var h = Double(imageHeight), w = Double(imageWidth)
         if lastLine != first[0].line, last.count == 2, last[0].value >= 1, last[1].value >= 1 {
-            h = last[0].value; w = last[1].value
+            h = last[0].value
+            w = last[1].value
         }
         let k = Intrinsics(focal: f, cx: cx, cy: cy, width: Int(w.rounded()), height: Int(h.rounded()))
         return k.width == imageWidth && k.height == imageHeight ? k : k.resized(width: imageWidth, height: imageHeight)
@@ -110,7 +123,8 @@ public enum SRNDataset {
             let stem = String(file.dropLast(4))
             let image = try PNG.read("\(rgbDir)/\(file)").image.overWhite()
             if intrinsics == nil || intrinsics!.width != image.width || intrinsics!.height != image.height {
-                intrinsics = try readIntrinsics(dir + "/intrinsics.txt", imageWidth: image.width, imageHeight: image.height)
+                intrinsics = try readIntrinsics(
+                    dir + "/intrinsics.txt", imageWidth: image.width, imageHeight: image.height)
             }
             let pose = try readPose("\(dir)/pose/\(stem).txt")
             var depth: [Float]? = nil
@@ -118,11 +132,16 @@ public enum SRNDataset {
             if withDepth, FileManager.default.fileExists(atPath: depthPath) {
                 let d = try PNG.read(depthPath).image
                 guard d.width == image.width, d.height == image.height else {
-                    throw FileError(path: depthPath, reason: "depth is \(d.width)x\(d.height), the view \(image.width)x\(image.height)")
+                    throw FileError(
+                        path: depthPath,
+                        reason: "depth is \(d.width)x\(d.height), the view \(image.width)x\(image.height)")
                 }
                 depth = (0..<(d.width * d.height)).map { (d.pixels[$0 * 4] * 65535).rounded() / depthScale }
             }
-            views.append(PosedView(image: image, camera: Camera(intrinsics: intrinsics!, cameraToWorld: pose), depth: depth, name: stem))
+            views.append(
+                PosedView(
+                    image: image, camera: Camera(intrinsics: intrinsics!, cameraToWorld: pose), depth: depth, name: stem
+                ))
         }
         return MultiViewObject(id: URL(fileURLWithPath: dir).lastPathComponent, views: views)
     }

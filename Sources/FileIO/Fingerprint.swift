@@ -10,7 +10,9 @@ public enum Fingerprint {
 
     /// SHA-256 of a file's bytes, hex; the error names the file.
     public static func sha256Hex(ofFile path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, reason: "cannot read") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError(path: path, reason: "cannot read")
+        }
         return sha256Hex(data)
     }
 }

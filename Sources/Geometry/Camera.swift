@@ -2,20 +2,25 @@ import Foundation
 
 /// Pinhole intrinsics in pixels: pixel (i, j) has its centre at (i + 0.5, j + 0.5).
 public struct Intrinsics: Codable, Sendable, Equatable {
-    public var focal: Double      // fx = fy (square pixels)
+    public var focal: Double  // fx = fy (square pixels)
     public var cx: Double
     public var cy: Double
     public var width: Int
     public var height: Int
 
     public init(focal: Double, cx: Double, cy: Double, width: Int, height: Int) {
-        self.focal = focal; self.cx = cx; self.cy = cy; self.width = width; self.height = height
+        self.focal = focal
+        self.cx = cx
+        self.cy = cy
+        self.width = width
+        self.height = height
     }
 
     /// The rig's intrinsics: vertical field of view `fovDegrees`, principal point at the centre.
     public static func rig(width: Int, height: Int, fovDegrees: Double = Rig.fovDegrees) -> Intrinsics {
-        Intrinsics(focal: Double(height) / 2 / tan(fovDegrees * .pi / 360), cx: Double(width) / 2, cy: Double(height) / 2,
-                   width: width, height: height)
+        Intrinsics(
+            focal: Double(height) / 2 / tan(fovDegrees * .pi / 360), cx: Double(width) / 2, cy: Double(height) / 2,
+            width: width, height: height)
     }
 
     /// The same camera at another resolution (focal and principal point scale with the image).
@@ -44,10 +49,12 @@ public struct Camera: Sendable, Equatable {
     /// The 4x4 camera-to-world matrix, row-major.
     public var cameraToWorld: [Double] {
         let r = rotation
-        return [r[0].x, r[1].x, r[2].x, position.x,
-                r[0].y, r[1].y, r[2].y, position.y,
-                r[0].z, r[1].z, r[2].z, position.z,
-                0, 0, 0, 1]
+        return [
+            r[0].x, r[1].x, r[2].x, position.x,
+            r[0].y, r[1].y, r[2].y, position.y,
+            r[0].z, r[1].z, r[2].z, position.z,
+            0, 0, 0, 1,
+        ]
     }
 
     /// World-space ray through continuous pixel coordinates (x, y); (i + 0.5, j + 0.5) is the centre
@@ -81,8 +88,10 @@ public enum Rig {
     }
 
     /// A rig camera looking at the origin with +z up.
-    public static func camera(azimuth: Double, elevation: Double, distance: Double = distance,
-                              fovDegrees: Double = fovDegrees, width: Int, height: Int) -> Camera {
+    public static func camera(
+        azimuth: Double, elevation: Double, distance: Double = distance,
+        fovDegrees: Double = fovDegrees, width: Int, height: Int
+    ) -> Camera {
         let e = eye(azimuth: azimuth, elevation: elevation, distance: distance)
         // Elevations of exactly ±90° look along the up vector; nudge so look-at stays defined.
         let m = LookAt.cameraToWorld(eye: [e.x, e.y, e.z]) ?? LookAt.cameraToWorld(eye: [e.x + 1e-9, e.y, e.z])!

@@ -31,7 +31,8 @@ public enum Rotation {
 public enum LookAt {
     /// Camera-to-world 4x4 (16, row-major) in OpenCV camera axes (+x right, +y down, +z forward),
     /// or nil when eye == target or up is parallel to the view direction.
-    public static func cameraToWorld(eye: [Double], target: [Double] = [0, 0, 0], up: [Double] = [0, 0, 1]) -> [Double]? {
+    public static func cameraToWorld(eye: [Double], target: [Double] = [0, 0, 0], up: [Double] = [0, 0, 1]) -> [Double]?
+    {
         var M = [Double](repeating: 0, count: 16)
         return nv_look_at(eye, target, up, &M) == 0 ? M : nil
     }

@@ -3,11 +3,16 @@
 public enum Draw {
     public static func pixel(_ img: inout RGBAImage, _ x: Int, _ y: Int, _ c: (Float, Float, Float)) {
         guard x >= 0, y >= 0, x < img.width, y < img.height else { return }
-        img[x, y, 0] = c.0; img[x, y, 1] = c.1; img[x, y, 2] = c.2; img[x, y, 3] = 1
+        img[x, y, 0] = c.0
+        img[x, y, 1] = c.1
+        img[x, y, 2] = c.2
+        img[x, y, 3] = 1
     }
 
     /// Bresenham line.
-    public static func line(_ img: inout RGBAImage, _ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: (Float, Float, Float)) {
+    public static func line(
+        _ img: inout RGBAImage, _ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: (Float, Float, Float)
+    ) {
         var x = x0, y = y0
         let dx = abs(x1 - x0), dy = -abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
         var err = dx + dy
@@ -15,8 +20,14 @@ public enum Draw {
             pixel(&img, x, y, c)
             if x == x1 && y == y1 { break }
             let e2 = 2 * err
-            if e2 >= dy { err += dy; x += sx }
-            if e2 <= dx { err += dx; y += sy }
+            if e2 >= dy {
+                err += dy
+                x += sx
+            }
+            if e2 <= dx {
+                err += dx
+                y += sy
+            }
         }
     }
 

@@ -9,7 +9,10 @@ public enum Metrics {
         precondition(a.width == b.width && a.height == b.height, "images differ in size")
         var acc = 0.0
         for i in 0..<(a.width * a.height) {
-            for c in 0..<3 { let d = Double(a.pixels[4 * i + c]) - Double(b.pixels[4 * i + c]); acc += d * d }
+            for c in 0..<3 {
+                let d = Double(a.pixels[4 * i + c]) - Double(b.pixels[4 * i + c])
+                acc += d * d
+            }
         }
         return acc / Double(3 * a.width * a.height)
     }
@@ -42,9 +45,21 @@ extension Metrics {
             var filtered: [[Double]] = []
             for f in fields {
                 var rows = [Double](repeating: 0, count: Wv * H)
-                for j in 0..<H { for i in 0..<Wv { var s = 0.0; for k in 0...(2 * r) { s += g[k] * f[j * W + i + k] }; rows[j * Wv + i] = s } }
+                for j in 0..<H {
+                    for i in 0..<Wv {
+                        var s = 0.0
+                        for k in 0...(2 * r) { s += g[k] * f[j * W + i + k] }
+                        rows[j * Wv + i] = s
+                    }
+                }
                 var out = [Double](repeating: 0, count: Wv * Hv)
-                for j in 0..<Hv { for i in 0..<Wv { var s = 0.0; for k in 0...(2 * r) { s += g[k] * rows[(j + k) * Wv + i] }; out[j * Wv + i] = s } }
+                for j in 0..<Hv {
+                    for i in 0..<Wv {
+                        var s = 0.0
+                        for k in 0...(2 * r) { s += g[k] * rows[(j + k) * Wv + i] }
+                        out[j * Wv + i] = s
+                    }
+                }
                 filtered.append(out)
             }
             for k in 0..<(Wv * Hv) {
@@ -66,7 +81,10 @@ extension Metrics {
     public static func maskedPSNR(_ a: RGBAImage, _ b: RGBAImage, mask: [Bool]) -> Double {
         var acc = 0.0, n = 0
         for i in 0..<(a.width * a.height) where mask[i] {
-            for c in 0..<3 { let d = Double(a.pixels[4 * i + c]) - Double(b.pixels[4 * i + c]); acc += d * d }
+            for c in 0..<3 {
+                let d = Double(a.pixels[4 * i + c]) - Double(b.pixels[4 * i + c])
+                acc += d * d
+            }
             n += 3
         }
         guard n > 0 else { return maxPSNR }

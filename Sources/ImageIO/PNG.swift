@@ -13,8 +13,12 @@ public enum PNG {
         public var width, height, bitDepth, colorType: Int
         public var interlaced, hasAlpha: Bool
         init(_ i: nv_png_info) {
-            width = Int(i.width); height = Int(i.height); bitDepth = Int(i.bit_depth); colorType = Int(i.color_type)
-            interlaced = i.interlaced != 0; hasAlpha = i.has_alpha != 0
+            width = Int(i.width)
+            height = Int(i.height)
+            bitDepth = Int(i.bit_depth)
+            colorType = Int(i.color_type)
+            interlaced = i.interlaced != 0
+            hasAlpha = i.has_alpha != 0
         }
     }
 
@@ -24,7 +28,8 @@ public enum PNG {
 
     /// Decodes any PNG colour type and depth (gray, gray+alpha, palette, RGB, RGBA; 1-16 bit;
     /// interlaced) into float RGBA. Images above `maxPixels` are refused before decoding.
-    public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> (image: RGBAImage, info: Info) {
+    public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> (image: RGBAImage, info: Info)
+    {
         var err = [CChar](repeating: 0, count: 512)
         var info = nv_png_info()
         var out: UnsafeMutablePointer<Float>? = nil
@@ -32,8 +37,9 @@ public enum PNG {
         guard rc == 0, let out else { throw FileError(path: path, reason: message(err)) }
         defer { nv_free(out) }
         let n = Int(info.width) * Int(info.height) * 4
-        let image = RGBAImage(width: Int(info.width), height: Int(info.height),
-                              pixels: Array(UnsafeBufferPointer(start: out, count: n)))
+        let image = RGBAImage(
+            width: Int(info.width), height: Int(info.height),
+            pixels: Array(UnsafeBufferPointer(start: out, count: n)))
         return (image, Info(info))
     }
 
@@ -41,7 +47,9 @@ public enum PNG {
     public static func info(_ path: String) throws -> Info {
         var err = [CChar](repeating: 0, count: 512)
         var info = nv_png_info()
-        guard nv_png_read_info(path, &info, &err, Int32(err.count)) == 0 else { throw FileError(path: path, reason: message(err)) }
+        guard nv_png_read_info(path, &info, &err, Int32(err.count)) == 0 else {
+            throw FileError(path: path, reason: message(err))
+        }
         return Info(info)
     }
 
@@ -74,11 +82,15 @@ public enum PNG {
         try writeRaw(bytes, width: width, height: height, channels: channels, bitDepth: 8, to: path)
     }
 
-    private static func writeRaw<T>(_ buffer: [T], width: Int, height: Int, channels: Int, bitDepth: Int, to path: String) throws {
+    private static func writeRaw<T>(
+        _ buffer: [T], width: Int, height: Int, channels: Int, bitDepth: Int, to path: String
+    ) throws {
         try AtomicFile.write(to: path) { tmp in
             var err = [CChar](repeating: 0, count: 512)
             let rc = buffer.withUnsafeBytes { raw in
-                nv_png_write(tmp, raw.baseAddress, Int32(width), Int32(height), Int32(channels), Int32(bitDepth), &err, Int32(err.count))
+                nv_png_write(
+                    tmp, raw.baseAddress, Int32(width), Int32(height), Int32(channels), Int32(bitDepth), &err,
+                    Int32(err.count))
             }
             guard rc == 0 else { throw FileError(path: path, reason: message(err)) }
         }

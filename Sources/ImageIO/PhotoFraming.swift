@@ -1,4 +1,5 @@
 import Foundation
+
 // Puts a user's photo into the rig's framing: square, object centred, at the model resolution.
 // W H photo size, s output side.
 
@@ -14,8 +15,8 @@ public enum CropMode: String, CaseIterable, Sendable {
 }
 
 public struct FramedPhoto: Sendable {
-    public var image: RGBAImage              // (s, s), alpha 1, composited over white
-    public var background: SIMD3<Float>      // estimated from the photo's border
+    public var image: RGBAImage  // (s, s), alpha 1, composited over white
+    public var background: SIMD3<Float>  // estimated from the photo's border
     /// Object bounding box in the photo: x0, y0, x1, y1 (pixels, exclusive ends).
     public var objectBox: (Int, Int, Int, Int)
     /// What was done, for the user.
@@ -36,10 +37,16 @@ public enum PhotoFraming {
     /// Per-channel median of the outermost ring of pixels of rgb (H, W, 3): the background colour.
     public static func borderColour(_ rgb: [Float], width W: Int, height H: Int) -> SIMD3<Float> {
         var ring: [[Float]] = [[], [], []]
-        for y in 0..<H { for x in 0..<W where x == 0 || y == 0 || x == W - 1 || y == H - 1 {
-            for c in 0..<3 { ring[c].append(rgb[3 * (y * W + x) + c]) }
-        } }
-        return SIMD3<Float>((0..<3).map { c -> Float in let s = ring[c].sorted(); return s[s.count / 2] })
+        for y in 0..<H {
+            for x in 0..<W where x == 0 || y == 0 || x == W - 1 || y == H - 1 {
+                for c in 0..<3 { ring[c].append(rgb[3 * (y * W + x) + c]) }
+            }
+        }
+        return SIMD3<Float>(
+            (0..<3).map { c -> Float in
+                let s = ring[c].sorted()
+                return s[s.count / 2]
+            })
     }
 
     /// Whether pixel k of rgb (H, W, 3) differs from the background by more than `foregroundThreshold`.
@@ -54,20 +61,30 @@ public enum PhotoFraming {
 
     /// Composites alpha over white, estimates the background from the border, finds the object and
     /// frames it as `mode` says, resized to side x side.
-    public static func prepare(_ photo: RGBAImage, side: Int, mode: CropMode, fill: Double = rigFill) throws -> FramedPhoto {
+    public static func prepare(_ photo: RGBAImage, side: Int, mode: CropMode, fill: Double = rigFill) throws
+        -> FramedPhoto
+    {
         let W = photo.width, H = photo.height
-        var rgb = [Float](repeating: 1, count: W * H * 3)   // (H, W, 3)
+        var rgb = [Float](repeating: 1, count: W * H * 3)  // (H, W, 3)
         for k in 0..<(W * H) {
             let a = photo.pixels[4 * k + 3]
             for c in 0..<3 { rgb[3 * k + c] = a * photo.pixels[4 * k + c] + (1 - a) }
         }
         let bg = borderColour(rgb, width: W, height: H)
         var x0 = W, y0 = H, x1 = 0, y1 = 0, count = 0
-        for y in 0..<H { for x in 0..<W where isForeground(rgb, y * W + x, background: bg) {
-            count += 1; x0 = min(x0, x); y0 = min(y0, y); x1 = max(x1, x + 1); y1 = max(y1, y + 1)
-        } }
+        for y in 0..<H {
+            for x in 0..<W where isForeground(rgb, y * W + x, background: bg) {
+                count += 1
+                x0 = min(x0, x)
+                y0 = min(y0, y)
+                x1 = max(x1, x + 1)
+                y1 = max(y1, y + 1)
+            }
+        }
         guard Double(count) >= max(4, minimumObjectFraction * Double(W * H)) else {
-            throw NoObject(description: "no object found: the image is plain background (\(count) pixels differ from the border colour)")
+            throw NoObject(
+                description:
+                    "no object found: the image is plain background (\(count) pixels differ from the border colour)")
         }
         let bw = x1 - x0, bh = y1 - y0, cx = Double(x0 + x1) / 2, cy = Double(y0 + y1) / 2
         // The square to cut (may reach outside the photo: padded with the background).
@@ -75,7 +92,8 @@ public enum PhotoFraming {
         var what: String
         let touches = x0 == 0 || y0 == 0 || x1 == W || y1 == H
         let inner = Double(min(W, H))
-        let centred = abs(cx - Double(W) / 2) < centreTolerance * inner && abs(cy - Double(H) / 2) < centreTolerance * inner
+        let centred =
+            abs(cx - Double(W) / 2) < centreTolerance * inner && abs(cy - Double(H) / 2) < centreTolerance * inner
         switch mode {
         case .none:
             let s = Double(max(W, H))
@@ -90,7 +108,8 @@ public enum PhotoFraming {
             let fits = Double(x0) >= sx && Double(x1) <= sx + inner && Double(y0) >= sy && Double(y1) <= sy + inner
             if !touches && centred && fits {
                 square = (sx, sy, inner)
-                what = W == H ? "already in the rig's framing: resized only" : "centre square (rig framing kept) resized"
+                what =
+                    W == H ? "already in the rig's framing: resized only" : "centre square (rig framing kept) resized"
             } else {
                 let s = Double(max(bw, bh)) / fill
                 square = (cx - s / 2, cy - s / 2, s)
@@ -111,7 +130,8 @@ public enum PhotoFraming {
             }
         }
         let image = n == side ? cut : Resample.resize(cut, width: side, height: side)
-        return FramedPhoto(image: image, background: bg, objectBox: (x0, y0, x1, y1),
-                           description: "\(W)x\(H) photo, \(what) to \(side)x\(side)")
+        return FramedPhoto(
+            image: image, background: bg, objectBox: (x0, y0, x1, y1),
+            description: "\(W)x\(H) photo, \(what) to \(side)x\(side)")
     }
 }

@@ -8,15 +8,21 @@ public struct RGBAImage: Sendable, Equatable {
 
     public init(width: Int, height: Int, pixels: [Float]) {
         precondition(pixels.count == width * height * 4, "RGBAImage: \(pixels.count) values for \(width)x\(height)")
-        self.width = width; self.height = height; self.pixels = pixels
+        self.width = width
+        self.height = height
+        self.pixels = pixels
     }
 
     /// A solid image.
     public init(width: Int, height: Int, fill: (Float, Float, Float, Float) = (1, 1, 1, 1)) {
-        self.width = width; self.height = height
+        self.width = width
+        self.height = height
         pixels = [Float](repeating: 0, count: width * height * 4)
         for i in 0..<(width * height) {
-            pixels[4 * i] = fill.0; pixels[4 * i + 1] = fill.1; pixels[4 * i + 2] = fill.2; pixels[4 * i + 3] = fill.3
+            pixels[4 * i] = fill.0
+            pixels[4 * i + 1] = fill.1
+            pixels[4 * i + 2] = fill.2
+            pixels[4 * i + 3] = fill.3
         }
     }
 

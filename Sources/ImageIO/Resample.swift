@@ -25,7 +25,8 @@ public enum Resample {
                                 let k = 4 * (yy * W + xx)
                                 return SIMD4(src[k], src[k + 1], src[k + 2], src[k + 3])
                             }
-                            let top = px(x0, y0) * (1 - fx) + px(x1, y0) * fx, bottom = px(x0, y1) * (1 - fx) + px(x1, y1) * fx
+                            let top = px(x0, y0) * (1 - fx) + px(x1, y0) * fx,
+                                bottom = px(x0, y1) * (1 - fx) + px(x1, y1) * fx
                             acc += top * (1 - fy) + bottom * fy
                         }
                     }

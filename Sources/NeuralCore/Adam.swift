@@ -1,4 +1,5 @@
 import Foundation
+
 // Adam (Kingma & Ba 2015) with per-parameter learning rates and bias correction.
 // N elements of one parameter.
 
@@ -15,16 +16,25 @@ public final class Adam {
     public private(set) var moments: [String: (m: Tensor, v: Tensor)] = [:]
 
     public init(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
-        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
     }
 
     public func beginStep() { step += 1 }
 
     /// param (N) -= lr * mhat / (sqrt(vhat) + eps) with m, v updated from grad (N).
     public func update(_ name: String, param: Tensor, grad: Tensor, lr: Float) {
-        precondition(param.count == grad.count, "Adam: gradient of \(name) has \(grad.count) elements, parameter \(param.count)")
+        precondition(
+            param.count == grad.count, "Adam: gradient of \(name) has \(grad.count) elements, parameter \(param.count)")
         precondition(step > 0, "Adam: call beginStep() before update")
-        let state = moments[name] ?? { let s = (m: Tensor(param.shape), v: Tensor(param.shape)); moments[name] = s; return s }()
+        let state =
+            moments[name]
+            ?? {
+                let s = (m: Tensor(param.shape), v: Tensor(param.shape))
+                moments[name] = s
+                return s
+            }()
         let b1 = beta1, b2 = beta2, eps = epsilon
         let c1 = 1 - Float(pow(Double(b1), Double(step))), c2 = 1 - Float(pow(Double(b2), Double(step)))
         let stepSize = lr * c2.squareRoot() / c1

@@ -22,7 +22,9 @@ public enum BLASKernel {
 
     /// The best kernel this CPU can run, or nil if none better than OpenBLAS's own pick is known.
     public static func preferredCore(for f: nv_cpu_features) -> String? {
-        if f.avx512f != 0 && f.avx512dq != 0 && f.avx512cd != 0 && f.avx512bw != 0 && f.avx512vl != 0 && f.os_saves_zmm != 0 {
+        if f.avx512f != 0 && f.avx512dq != 0 && f.avx512cd != 0 && f.avx512bw != 0 && f.avx512vl != 0
+            && f.os_saves_zmm != 0
+        {
             return f.avx512bf16 != 0 ? "Cooperlake" : "SkylakeX"
         }
         if f.avx2 != 0 && f.fma != 0 && f.os_saves_ymm != 0 { return "Haswell" }
@@ -37,7 +39,10 @@ public enum BLASKernel {
     public static func reexecCore(current: String, preferred: String?, environment: [String: String]) -> String? {
         guard let preferred else { return nil }
         if environment[coreTypeVariable] != nil || environment[defaultCoreVariable] != nil
-            || environment[rejectedVariable] != nil { return nil }
+            || environment[rejectedVariable] != nil
+        {
+            return nil
+        }
         let cur = current.lowercased()
         if avx512Cores.contains(preferred.lowercased()) {
             return avx512Cores.contains(cur) ? nil : preferred
@@ -71,8 +76,12 @@ public enum BLASKernel {
         var worst = 0.0
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let lda = ta ? M : K, ldb = tb ? K : N
-            BLAS.sgemm(transA: ta, transB: tb, M: M, N: N, K: K, A: A.data, lda: lda, B: B.data, ldb: ldb, beta: 0, C: C.data, ldc: N)
-            BLAS.sgemmReference(transA: ta, transB: tb, M: M, N: N, K: K, A: A.data, lda: lda, B: B.data, ldb: ldb, beta: 0, C: R.data, ldc: N)
+            BLAS.sgemm(
+                transA: ta, transB: tb, M: M, N: N, K: K, A: A.data, lda: lda, B: B.data, ldb: ldb, beta: 0, C: C.data,
+                ldc: N)
+            BLAS.sgemmReference(
+                transA: ta, transB: tb, M: M, N: N, K: K, A: A.data, lda: lda, B: B.data, ldb: ldb, beta: 0, C: R.data,
+                ldc: N)
             for i in 0..<(M * N) {
                 let err = abs(Double(C[i]) - Double(R[i])) / max(1.0, abs(Double(R[i])))
                 worst = max(worst, err.isNaN ? .infinity : err)
@@ -112,8 +121,10 @@ public enum BLASKernel {
                 setenv(rejectedVariable, current, 1)
                 reexec()
             }
-            FileHandle.standardError.write(Data(
-                "warning: OpenBLAS kernel \(current) failed verification (relative error \(err)); results may be wrong\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "warning: OpenBLAS kernel \(current) failed verification (relative error \(err)); results may be wrong\n"
+                        .utf8))
         }
     }
 

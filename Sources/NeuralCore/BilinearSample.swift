@@ -1,4 +1,5 @@
 import Foundation
+
 // Bilinear sampling of 2D feature planes, summed over planes (a triplane read is P = 3).
 // N query points, P planes, H W plane size, C channels (channel-last, so one tap is one contiguous row).
 
@@ -20,18 +21,33 @@ public enum BilinearSample {
         var y = (v + 1) * 0.5 * Float(H) - 0.5
         var gx = 0.5 * Float(W), gy = 0.5 * Float(H)
         let xmax = Float(W - 1), ymax = Float(H - 1)
-        if !(x > 0) { x = 0; gx = 0 } else if x >= xmax { x = xmax; gx = 0 }
-        if !(y > 0) { y = 0; gy = 0 } else if y >= ymax { y = ymax; gy = 0 }
+        if !(x > 0) {
+            x = 0
+            gx = 0
+        } else if x >= xmax {
+            x = xmax
+            gx = 0
+        }
+        if !(y > 0) {
+            y = 0
+            gy = 0
+        } else if y >= ymax {
+            y = ymax
+            gy = 0
+        }
         let x0 = min(Int(x), W - 1), y0 = min(Int(y), H - 1)
         let x1 = min(x0 + 1, W - 1), y1 = min(y0 + 1, H - 1)
-        return Taps(o00: (y0 * W + x0) * C, o01: (y0 * W + x1) * C, o10: (y1 * W + x0) * C, o11: (y1 * W + x1) * C,
-                    fx: x - Float(x0), fy: y - Float(y0), gx: gx, gy: gy)
+        return Taps(
+            o00: (y0 * W + x0) * C, o01: (y0 * W + x1) * C, o10: (y1 * W + x0) * C, o11: (y1 * W + x1) * C,
+            fx: x - Float(x0), fy: y - Float(y0), gx: gx, gy: gy)
     }
 
-    public static func forward(out: UnsafeMutablePointer<Float>,     // (N, C)
-                               planes: UnsafePointer<Float>,         // (P, H, W, C)
-                               uv: UnsafePointer<Float>,             // (N, P, 2)
-                               N: Int, P: Int, H: Int, W: Int, C: Int) {
+    public static func forward(
+        out: UnsafeMutablePointer<Float>,  // (N, C)
+        planes: UnsafePointer<Float>,  // (P, H, W, C)
+        uv: UnsafePointer<Float>,  // (N, P, 2)
+        N: Int, P: Int, H: Int, W: Int, C: Int
+    ) {
         Parallel.forRanges(N, grain: 2048) { range in
             for n in range {
                 let o = out + n * C
@@ -39,7 +55,8 @@ public enum BilinearSample {
                 for p in 0..<P {
                     let t = taps(u: uv[(n * P + p) * 2], v: uv[(n * P + p) * 2 + 1], H: H, W: W, C: C)
                     let base = planes + p * H * W * C
-                    let w00 = (1 - t.fx) * (1 - t.fy), w01 = t.fx * (1 - t.fy), w10 = (1 - t.fx) * t.fy, w11 = t.fx * t.fy
+                    let w00 = (1 - t.fx) * (1 - t.fy), w01 = t.fx * (1 - t.fy), w10 = (1 - t.fx) * t.fy,
+                        w11 = t.fx * t.fy
                     let a = base + t.o00, b = base + t.o01, c = base + t.o10, d = base + t.o11
                     for ch in 0..<C { o[ch] += w00 * a[ch] + w01 * b[ch] + w10 * c[ch] + w11 * d[ch] }
                 }
@@ -48,12 +65,14 @@ public enum BilinearSample {
     }
 
     /// Adds into dPlanes and/or dUV. Threads scatter into private copies of dPlanes, summed at the end.
-    public static func backward(dPlanes: UnsafeMutablePointer<Float>?,  // (P, H, W, C)
-                                dUV: UnsafeMutablePointer<Float>?,      // (N, P, 2)
-                                dOut: UnsafePointer<Float>,             // (N, C)
-                                planes: UnsafePointer<Float>,           // (P, H, W, C)
-                                uv: UnsafePointer<Float>,               // (N, P, 2)
-                                N: Int, P: Int, H: Int, W: Int, C: Int) {
+    public static func backward(
+        dPlanes: UnsafeMutablePointer<Float>?,  // (P, H, W, C)
+        dUV: UnsafeMutablePointer<Float>?,  // (N, P, 2)
+        dOut: UnsafePointer<Float>,  // (N, C)
+        planes: UnsafePointer<Float>,  // (P, H, W, C)
+        uv: UnsafePointer<Float>,  // (N, P, 2)
+        N: Int, P: Int, H: Int, W: Int, C: Int
+    ) {
         let planeCount = P * H * W * C
         let threads = min(Parallel.threads, max(1, N / 2048))
         // Thread 0 writes straight into dPlanes; the others into scratch (threads-1, P, H, W, C).
@@ -68,10 +87,14 @@ public enum BilinearSample {
                     let t = taps(u: uv[(n * P + p) * 2], v: uv[(n * P + p) * 2 + 1], H: H, W: W, C: C)
                     if let dst {
                         let base = dst + p * H * W * C
-                        let w00 = (1 - t.fx) * (1 - t.fy), w01 = t.fx * (1 - t.fy), w10 = (1 - t.fx) * t.fy, w11 = t.fx * t.fy
+                        let w00 = (1 - t.fx) * (1 - t.fy), w01 = t.fx * (1 - t.fy), w10 = (1 - t.fx) * t.fy,
+                            w11 = t.fx * t.fy
                         let a = base + t.o00, b = base + t.o01, c = base + t.o10, d = base + t.o11
                         for ch in 0..<C {
-                            a[ch] += w00 * g[ch]; b[ch] += w01 * g[ch]; c[ch] += w10 * g[ch]; d[ch] += w11 * g[ch]
+                            a[ch] += w00 * g[ch]
+                            b[ch] += w01 * g[ch]
+                            c[ch] += w10 * g[ch]
+                            d[ch] += w11 * g[ch]
                         }
                     }
                     if let dUV, t.gx != 0 || t.gy != 0 {
@@ -100,8 +123,10 @@ public enum BilinearSample {
     }
 
     /// Per-point, per-tap reference in Double with explicit corner weights: the check for `forward`.
-    public static func forwardReference(out: UnsafeMutablePointer<Float>, planes: UnsafePointer<Float>, uv: UnsafePointer<Float>,
-                                        N: Int, P: Int, H: Int, W: Int, C: Int) {
+    public static func forwardReference(
+        out: UnsafeMutablePointer<Float>, planes: UnsafePointer<Float>, uv: UnsafePointer<Float>,
+        N: Int, P: Int, H: Int, W: Int, C: Int
+    ) {
         for n in 0..<N {
             for ch in 0..<C {
                 var acc = 0.0

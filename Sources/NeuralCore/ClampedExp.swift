@@ -1,4 +1,5 @@
 import Foundation
+
 // N elements.
 
 /// out (N) = exp(min(inp, maxInput)): a density activation that cannot overflow.
@@ -11,10 +12,15 @@ public enum ClampedExp {
         Parallel.forRanges(N, grain: Pointwise.grain) { r in for i in r { out[i] = exp(min(inp[i], maxInput)) } }
     }
     /// The gradient is out where the clamp is inactive and 0 where it is.
-    public static func backward(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>,
-                                out: UnsafePointer<Float>, N: Int) {
+    public static func backward(
+        dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+        out: UnsafePointer<Float>, N: Int
+    ) {
         Parallel.forRanges(N, grain: Pointwise.grain) { r in
-            for i in r { let g = dOut[i] * out[i]; dInp[i] += inp[i] < maxInput ? g : 0 }
+            for i in r {
+                let g = dOut[i] * out[i]
+                dInp[i] += inp[i] < maxInput ? g : 0
+            }
         }
     }
 }

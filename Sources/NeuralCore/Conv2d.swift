@@ -6,7 +6,14 @@
 public struct Conv2dShape: Sendable, Equatable, Codable {
     public var B, Ci, H, W, Co, K, S, P: Int
     public init(B: Int, Ci: Int, H: Int, W: Int, Co: Int, K: Int, S: Int = 1, P: Int = 0) {
-        self.B = B; self.Ci = Ci; self.H = H; self.W = W; self.Co = Co; self.K = K; self.S = S; self.P = P
+        self.B = B
+        self.Ci = Ci
+        self.H = H
+        self.W = W
+        self.Co = Co
+        self.K = K
+        self.S = S
+        self.P = P
     }
     public var Ho: Int { (H + 2 * P - K) / S + 1 }
     public var Wo: Int { (W + 2 * P - K) / S + 1 }
@@ -75,73 +82,82 @@ public enum Conv2d {
         }
     }
 
-    public static func forward(out: UnsafeMutablePointer<Float>,       // (B, Co, Ho, Wo)
-                               inp: UnsafePointer<Float>,              // (B, Ci, H, W)
-                               weight: UnsafePointer<Float>,           // (Co, Ci, K, K)
-                               bias: UnsafePointer<Float>?,            // (Co)
-                               _ s: Conv2dShape) {
+    public static func forward(
+        out: UnsafeMutablePointer<Float>,  // (B, Co, Ho, Wo)
+        inp: UnsafePointer<Float>,  // (B, Ci, H, W)
+        weight: UnsafePointer<Float>,  // (Co, Ci, K, K)
+        bias: UnsafePointer<Float>?,  // (Co)
+        _ s: Conv2dShape
+    ) {
         let L = s.columns, HW = s.Ho * s.Wo
-        Scratch.with(s.patch * L) { col in      // (Ci*K*K, B*Ho*Wo)
-        Scratch.with(s.Co * L) { tmp in         // (Co, B, Ho*Wo)
-        im2col(col: col, inp: inp, s)
-        BLAS.sgemm(transA: false, transB: false, M: s.Co, N: L, K: s.patch, A: weight, lda: s.patch, B: col, ldb: L,
-                   beta: 0, C: tmp, ldc: L)
-        // (Co, B, HW) -> (B, Co, HW), adding the bias.
-        Parallel.forRanges(s.B * s.Co, grain: max(1, 16384 / max(1, HW))) { r in
-            for bc in r {
-                let b = bc / s.Co, c = bc % s.Co
-                let src = tmp + (c * s.B + b) * HW, dst = out + bc * HW
-                let bv = bias?[c] ?? 0
-                for i in 0..<HW { dst[i] = src[i] + bv }
+        Scratch.with(s.patch * L) { col in  // (Ci*K*K, B*Ho*Wo)
+            Scratch.with(s.Co * L) { tmp in  // (Co, B, Ho*Wo)
+                im2col(col: col, inp: inp, s)
+                BLAS.sgemm(
+                    transA: false, transB: false, M: s.Co, N: L, K: s.patch, A: weight, lda: s.patch, B: col, ldb: L,
+                    beta: 0, C: tmp, ldc: L)
+                // (Co, B, HW) -> (B, Co, HW), adding the bias.
+                Parallel.forRanges(s.B * s.Co, grain: max(1, 16384 / max(1, HW))) { r in
+                    for bc in r {
+                        let b = bc / s.Co, c = bc % s.Co
+                        let src = tmp + (c * s.B + b) * HW, dst = out + bc * HW
+                        let bv = bias?[c] ?? 0
+                        for i in 0..<HW { dst[i] = src[i] + bv }
+                    }
+                }
             }
-        }
-        }
         }
     }
 
-    public static func backward(dInp: UnsafeMutablePointer<Float>?,    // (B, Ci, H, W)
-                                dWeight: UnsafeMutablePointer<Float>?, // (Co, Ci, K, K)
-                                dBias: UnsafeMutablePointer<Float>?,   // (Co)
-                                dOut: UnsafePointer<Float>,            // (B, Co, Ho, Wo)
-                                inp: UnsafePointer<Float>,             // (B, Ci, H, W)
-                                weight: UnsafePointer<Float>,          // (Co, Ci, K, K)
-                                _ s: Conv2dShape) {
+    public static func backward(
+        dInp: UnsafeMutablePointer<Float>?,  // (B, Ci, H, W)
+        dWeight: UnsafeMutablePointer<Float>?,  // (Co, Ci, K, K)
+        dBias: UnsafeMutablePointer<Float>?,  // (Co)
+        dOut: UnsafePointer<Float>,  // (B, Co, Ho, Wo)
+        inp: UnsafePointer<Float>,  // (B, Ci, H, W)
+        weight: UnsafePointer<Float>,  // (Co, Ci, K, K)
+        _ s: Conv2dShape
+    ) {
         let L = s.columns, HW = s.Ho * s.Wo
-        Scratch.with(s.Co * L) { dT in          // (Co, B, Ho*Wo)
-        Parallel.forRanges(s.B * s.Co, grain: max(1, 16384 / max(1, HW))) { r in
-            for bc in r {
-                let b = bc / s.Co, c = bc % s.Co
-                (dT + (c * s.B + b) * HW).update(from: dOut + bc * HW, count: HW)
+        Scratch.with(s.Co * L) { dT in  // (Co, B, Ho*Wo)
+            Parallel.forRanges(s.B * s.Co, grain: max(1, 16384 / max(1, HW))) { r in
+                for bc in r {
+                    let b = bc / s.Co, c = bc % s.Co
+                    (dT + (c * s.B + b) * HW).update(from: dOut + bc * HW, count: HW)
+                }
             }
-        }
-        if let dBias {
-            for c in 0..<s.Co {
-                var acc: Float = 0
-                let row = dT + c * L
-                for i in 0..<L { acc += row[i] }
-                dBias[c] += acc
+            if let dBias {
+                for c in 0..<s.Co {
+                    var acc: Float = 0
+                    let row = dT + c * L
+                    for i in 0..<L { acc += row[i] }
+                    dBias[c] += acc
+                }
             }
-        }
-        if dWeight == nil && dInp == nil { return }
-        Scratch.with(s.patch * L) { col in      // (Ci*K*K, B*Ho*Wo)
-        if let dWeight {
-            // Recomputed rather than kept from forward: it is cheap next to the sgemm and often large.
-            im2col(col: col, inp: inp, s)
-            BLAS.sgemm(transA: false, transB: true, M: s.Co, N: s.patch, K: L, A: dT, lda: L, B: col, ldb: L,
-                       beta: 1, C: dWeight, ldc: s.patch)
-        }
-        if let dInp {
-            BLAS.sgemm(transA: true, transB: false, M: s.patch, N: L, K: s.Co, A: weight, lda: s.patch, B: dT, ldb: L,
-                       beta: 0, C: col, ldc: L)
-            col2im(dInp: dInp, dCol: col, s)
-        }
-        }
+            if dWeight == nil && dInp == nil { return }
+            Scratch.with(s.patch * L) { col in  // (Ci*K*K, B*Ho*Wo)
+                if let dWeight {
+                    // Recomputed rather than kept from forward: it is cheap next to the sgemm and often large.
+                    im2col(col: col, inp: inp, s)
+                    BLAS.sgemm(
+                        transA: false, transB: true, M: s.Co, N: s.patch, K: L, A: dT, lda: L, B: col, ldb: L,
+                        beta: 1, C: dWeight, ldc: s.patch)
+                }
+                if let dInp {
+                    BLAS.sgemm(
+                        transA: true, transB: false, M: s.patch, N: L, K: s.Co, A: weight, lda: s.patch, B: dT, ldb: L,
+                        beta: 0, C: col, ldc: L)
+                    col2im(dInp: dInp, dCol: col, s)
+                }
+            }
         }
     }
 
     /// Direct seven-loop convolution accumulated in Double: the reference for `forward`.
-    public static func forwardReference(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
-                                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ s: Conv2dShape) {
+    public static func forwardReference(
+        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ s: Conv2dShape
+    ) {
         let Ho = s.Ho, Wo = s.Wo
         for b in 0..<s.B {
             for co in 0..<s.Co {
@@ -153,7 +169,8 @@ public enum Conv2d {
                                 for kx in 0..<s.K {
                                     let iy = oy * s.S - s.P + ky, ix = ox * s.S - s.P + kx
                                     guard iy >= 0, iy < s.H, ix >= 0, ix < s.W else { continue }
-                                    acc += Double(inp[((b * s.Ci + ci) * s.H + iy) * s.W + ix])
+                                    acc +=
+                                        Double(inp[((b * s.Ci + ci) * s.H + iy) * s.W + ix])
                                         * Double(weight[((co * s.Ci + ci) * s.K + ky) * s.K + kx])
                                 }
                             }

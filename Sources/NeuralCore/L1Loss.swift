@@ -8,8 +8,10 @@ public enum L1Loss {
         return Float(acc / Double(max(1, N)))
     }
     /// dPred (N) += dLoss * sign(pred - target) / N (subgradient 0 at equality).
-    public static func backward(dPred: UnsafeMutablePointer<Float>, dLoss: Float, pred: UnsafePointer<Float>,
-                                target: UnsafePointer<Float>, N: Int) {
+    public static func backward(
+        dPred: UnsafeMutablePointer<Float>, dLoss: Float, pred: UnsafePointer<Float>,
+        target: UnsafePointer<Float>, N: Int
+    ) {
         let s = dLoss / Float(max(1, N))
         Parallel.forRanges(N, grain: Pointwise.grain) { r in
             for i in r {

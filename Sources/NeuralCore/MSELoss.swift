@@ -11,8 +11,10 @@ public enum MSELoss {
         return Float(acc / Double(max(1, N)))
     }
     /// dPred (N) += dLoss * 2 (pred - target) / N.
-    public static func backward(dPred: UnsafeMutablePointer<Float>, dLoss: Float, pred: UnsafePointer<Float>,
-                                target: UnsafePointer<Float>, N: Int) {
+    public static func backward(
+        dPred: UnsafeMutablePointer<Float>, dLoss: Float, pred: UnsafePointer<Float>,
+        target: UnsafePointer<Float>, N: Int
+    ) {
         let s = 2 * dLoss / Float(max(1, N))
         Parallel.forRanges(N, grain: Pointwise.grain) { r in for i in r { dPred[i] += s * (pred[i] - target[i]) } }
     }

@@ -10,7 +10,10 @@ public enum Parallel {
     public static func forRanges(_ n: Int, grain: Int = 1024, _ body: (Range<Int>) -> Void) {
         guard n > 0 else { return }
         let chunks = min(threads, max(1, n / max(1, grain)))
-        if chunks <= 1 { body(0..<n); return }
+        if chunks <= 1 {
+            body(0..<n)
+            return
+        }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             body((n * c / chunks)..<(n * (c + 1) / chunks))
         }
@@ -22,7 +25,10 @@ public enum Parallel {
     public static func forChunks(_ n: Int, grain: Int = 1024, _ body: (Int, Range<Int>) -> Void) -> Int {
         guard n > 0 else { return 0 }
         let chunks = min(threads, max(1, n / max(1, grain)))
-        if chunks <= 1 { body(0, 0..<n); return 1 }
+        if chunks <= 1 {
+            body(0, 0..<n)
+            return 1
+        }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             body(c, (n * c / chunks)..<(n * (c + 1) / chunks))
         }

@@ -44,20 +44,26 @@ public enum ParameterFile {
     }
 
     /// Writes atomically (temporary file, then rename).
-    public static func write<Config: Codable>(to path: String, tensors: [(name: String, tensor: Tensor)],
-                                              config: Config?, metadata: [String: String] = [:],
-                                              dtype: DType = .f32) throws {
+    public static func write<Config: Codable>(
+        to path: String, tensors: [(name: String, tensor: Tensor)],
+        config: Config?, metadata: [String: String] = [:],
+        dtype: DType = .f32
+    ) throws {
         try AtomicFile.write(encode(tensors: tensors, config: config, metadata: metadata, dtype: dtype), to: path)
     }
 
-    public static func encode<Config: Codable>(tensors: [(name: String, tensor: Tensor)], config: Config?,
-                                               metadata: [String: String], dtype: DType) throws -> Data {
+    public static func encode<Config: Codable>(
+        tensors: [(name: String, tensor: Tensor)], config: Config?,
+        metadata: [String: String], dtype: DType
+    ) throws -> Data {
         let width = dtype == .f32 ? 4 : 2
         var entries: [Entry] = []
         var offset = 0
         var seen = Set<String>()
         for (name, t) in tensors {
-            guard seen.insert(name).inserted else { throw FileError(path: "<model>", reason: "duplicate tensor name \(name)") }
+            guard seen.insert(name).inserted else {
+                throw FileError(path: "<model>", reason: "duplicate tensor name \(name)")
+            }
             entries.append(Entry(name: name, shape: t.shape, offset: offset, count: t.count))
             offset += t.count * width
         }
@@ -74,8 +80,12 @@ public enum ParameterFile {
             for ((_, t), e) in zip(tensors, entries) {
                 for i in 0..<t.count {
                     switch dtype {
-                    case .f32: raw.storeBytes(of: t[i].bitPattern.littleEndian, toByteOffset: e.offset + 4 * i, as: UInt32.self)
-                    case .f16: raw.storeBytes(of: Float16(t[i]).bitPattern.littleEndian, toByteOffset: e.offset + 2 * i, as: UInt16.self)
+                    case .f32:
+                        raw.storeBytes(
+                            of: t[i].bitPattern.littleEndian, toByteOffset: e.offset + 4 * i, as: UInt32.self)
+                    case .f16:
+                        raw.storeBytes(
+                            of: Float16(t[i]).bitPattern.littleEndian, toByteOffset: e.offset + 2 * i, as: UInt16.self)
                     }
                 }
             }
@@ -93,7 +103,8 @@ public enum ParameterFile {
             throw FileError(path: path, reason: "cannot read the file (does it exist?)")
         }
         if let size = attrs[.size] as? Int, size > maxFileBytes {
-            throw FileError(path: path, reason: "file is \(size) bytes, larger than any nerfinv model (limit \(maxFileBytes))")
+            throw FileError(
+                path: path, reason: "file is \(size) bytes, larger than any nerfinv model (limit \(maxFileBytes))")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FileError(path: path, reason: "cannot read the file")
@@ -107,16 +118,23 @@ public enum ParameterFile {
 
     public static func decode<Config: Codable>(_ data: Data, config: Config.Type) throws -> Contents<Config> {
         guard data.count >= 20 else {
-            throw FormatError(reason: data.isEmpty ? "the file is empty" : "truncated: \(data.count) bytes is shorter than any model file")
+            throw FormatError(
+                reason: data.isEmpty
+                    ? "the file is empty" : "truncated: \(data.count) bytes is shorter than any model file")
         }
         return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Contents<Config> in
-            guard Array(raw[0..<8]) == magic else { throw FormatError(reason: "not a nerfinv model/parameter file (bad magic)") }
+            guard Array(raw[0..<8]) == magic else {
+                throw FormatError(reason: "not a nerfinv model/parameter file (bad magic)")
+            }
             let ver = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
             guard ver <= version, ver >= 1 else {
-                throw FormatError(reason: "format version \(ver) is not supported (this nerfinv reads version \(version))")
+                throw FormatError(
+                    reason: "format version \(ver) is not supported (this nerfinv reads version \(version))")
             }
             let headerBytes = Int(raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
-            guard headerBytes <= raw.count - 20 else { throw FormatError(reason: "truncated: header runs past the end of the file") }
+            guard headerBytes <= raw.count - 20 else {
+                throw FormatError(reason: "truncated: header runs past the end of the file")
+            }
             let stored = raw.loadUnaligned(fromByteOffset: raw.count - 4, as: UInt32.self).littleEndian
             let actual = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)]))
             guard stored == actual else {
@@ -133,7 +151,8 @@ public enum ParameterFile {
             var tensors: [(name: String, tensor: Tensor)] = []
             for e in header.tensors {
                 guard e.shape.allSatisfy({ $0 >= 0 }), e.count >= 0, e.offset >= 0,
-                      e.shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) == e.count
+                    e.shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 })
+                        == e.count
                 else { throw FormatError(reason: "tensor \(e.name): shape \(e.shape) does not hold \(e.count) values") }
                 guard e.count <= payloadBytes / width, e.offset <= payloadBytes - e.count * width else {
                     throw FormatError(reason: "tensor \(e.name) lies outside the payload")
@@ -142,9 +161,17 @@ public enum ParameterFile {
                 let base = payloadStart + e.offset
                 switch header.dtype {
                 case .f32:
-                    for i in 0..<e.count { t[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self).littleEndian) }
+                    for i in 0..<e.count {
+                        t[i] = Float(
+                            bitPattern: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self).littleEndian)
+                    }
                 case .f16:
-                    for i in 0..<e.count { t[i] = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self).littleEndian)) }
+                    for i in 0..<e.count {
+                        t[i] = Float(
+                            Float16(
+                                bitPattern: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self)
+                                    .littleEndian))
+                    }
                 }
                 guard t.isFinite else { throw FormatError(reason: "tensor \(e.name) holds NaN or Inf values") }
                 tensors.append((e.name, t))

@@ -18,7 +18,10 @@ public enum Profiler {
         return result
     }
 
-    public static func reset() { totals = [:]; order = [] }
+    public static func reset() {
+        totals = [:]
+        order = []
+    }
 
     /// Phases in first-seen order with their total seconds.
     public static var report: [(name: String, seconds: Double)] { order.map { ($0, totals[$0]!) } }

@@ -1,4 +1,5 @@
 import Foundation
+
 // N elements.
 
 /// out (N) = 1 / (1 + exp(-inp)).
@@ -14,9 +15,14 @@ public enum Sigmoid {
         Parallel.forRanges(N, grain: Pointwise.grain) { r in for i in r { out[i] = value(inp[i]) } }
     }
     /// Uses the forward output: d sigmoid / dx = out (1 - out).
-    public static func backward(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, N: Int) {
+    public static func backward(
+        dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, N: Int
+    ) {
         Parallel.forRanges(N, grain: Pointwise.grain) { r in
-            for i in r { let y = out[i]; dInp[i] += dOut[i] * y * (1 - y) }
+            for i in r {
+                let y = out[i]
+                dInp[i] += dOut[i] * y * (1 - y)
+            }
         }
     }
 }

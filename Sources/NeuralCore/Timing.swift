@@ -17,7 +17,11 @@ public enum Timing {
             var calls = 0
             let t0 = now()
             var t1 = t0
-            repeat { body(); calls += 1; t1 = now() } while t1 - t0 < minSeconds
+            repeat {
+                body()
+                calls += 1
+                t1 = now()
+            } while t1 - t0 < minSeconds
             samples.append((t1 - t0) / Double(calls))
         }
         samples.sort()

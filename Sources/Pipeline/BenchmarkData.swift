@@ -12,12 +12,16 @@ public enum BenchmarkData {
         var rng = SplitMix64(seed: 99)
         var all: [[TrainingData.View]] = []
         for o in 0..<objects {
-            let r = GroundTruthRenderer(object: spec.makeObject(seed: 99, index: o).object,
-                                        shading: ShadingSettings(rig: spec.rig, supersample: 1))
-            all.append((0..<views).map { _ in
-                let cam = Rig.camera(azimuth: 360 * rng.nextDouble(), elevation: 5 + 40 * rng.nextDouble(), width: size, height: size)
-                return TrainingData.View(image: r.render(camera: cam).image, camera: cam)
-            })
+            let r = GroundTruthRenderer(
+                object: spec.makeObject(seed: 99, index: o).object,
+                shading: ShadingSettings(rig: spec.rig, supersample: 1))
+            all.append(
+                (0..<views).map { _ in
+                    let cam = Rig.camera(
+                        azimuth: 360 * rng.nextDouble(), elevation: 5 + 40 * rng.nextDouble(), width: size, height: size
+                    )
+                    return TrainingData.View(image: r.render(camera: cam).image, camera: cam)
+                })
         }
         return TrainingData(ids: (0..<objects).map { "bench-\($0)" }, objects: all, width: size, height: size)
     }

@@ -5,6 +5,7 @@ import Geometry
 import ImageIO
 import NeuralCore
 import Scenes
+
 // W H frame size.
 
 /// What `generate` renders: a scene family, how many objects and views, which protocol.
@@ -76,7 +77,8 @@ public enum DatasetGeneration {
                 let view = renderer.render(camera: cameras[v], parallel: false)
                 do {
                     try SRNDataset.writeView(
-                        objectDir: dir, index: v, image: view.image, camera: cameras[v], depth: settings.depth ? view.depth : nil,
+                        objectDir: dir, index: v, image: view.image, camera: cameras[v],
+                        depth: settings.depth ? view.depth : nil,
                         alpha: settings.alpha)
                 } catch {
                     lock.lock()
@@ -101,7 +103,8 @@ public enum DatasetGeneration {
         let counts = Dictionary(styles.map { ($0, 1) }, uniquingKeysWith: +)
         var m = DatasetManifest(
             scene: spec.name, sceneFile: settings.scene, seed: settings.seed, protocol: settings.viewProtocol.rawValue,
-            objects: settings.objects, views: viewCount, resolution: height, supersample: settings.supersample ?? spec.views.supersample,
+            objects: settings.objects, views: viewCount, resolution: height,
+            supersample: settings.supersample ?? spec.views.supersample,
             depth: settings.depth, styles: counts)
         if width != height { m.width = width }
         let enc = JSONEncoder()
@@ -114,12 +117,15 @@ public enum DatasetGeneration {
     }
 
     /// The cameras of object `index`: the test protocol, or random rig views from the object's stream.
-    static func cameras(_ settings: GenerationSettings, spec: SceneSpec, index: Int, count: Int, width: Int, height: Int) -> [Camera] {
+    static func cameras(
+        _ settings: GenerationSettings, spec: SceneSpec, index: Int, count: Int, width: Int, height: Int
+    ) -> [Camera] {
         let rig = spec.rig
         if settings.viewProtocol == .test {
             return Rig.testViews.map {
                 Rig.camera(
-                    azimuth: $0.azimuth, elevation: $0.elevation, distance: rig.distance, fovDegrees: rig.fovDegrees, width: width,
+                    azimuth: $0.azimuth, elevation: $0.elevation, distance: rig.distance, fovDegrees: rig.fovDegrees,
+                    width: width,
                     height: height)
             }
         }
@@ -127,7 +133,9 @@ public enum DatasetGeneration {
         return (0..<count).map { _ in
             let az = rig.azimuthRange.lo + (rig.azimuthRange.hi - rig.azimuthRange.lo) * rng.nextDouble()
             let el = rig.elevationRange.lo + (rig.elevationRange.hi - rig.elevationRange.lo) * rng.nextDouble()
-            return Rig.camera(azimuth: az, elevation: el, distance: rig.distance, fovDegrees: rig.fovDegrees, width: width, height: height)
+            return Rig.camera(
+                azimuth: az, elevation: el, distance: rig.distance, fovDegrees: rig.fovDegrees, width: width,
+                height: height)
         }
     }
 }

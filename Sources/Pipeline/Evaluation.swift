@@ -5,6 +5,7 @@ import Geometry
 import ImageIO
 import Model
 import NeuralCore
+
 // The test protocol: view 0 of each held-out object is the input, views 1... are scored.
 // W H view size.
 
@@ -75,9 +76,12 @@ public enum Evaluation {
         if let limit = settings.limit { ids = Array(ids.prefix(limit)) }
         guard !ids.isEmpty else { throw FileError(path: data, reason: "no objects") }
         if settings.modes.contains(where: { $0 == .encoder || $0 == .refine }) && model.encoder == nil {
-            throw ModelError("the model has no encoder: run `nerfinv train-encoder`, or evaluate mean-refine and fit only")
+            throw ModelError(
+                "the model has no encoder: run `nerfinv train-encoder`, or evaluate mean-refine and fit only")
         }
-        if let dir = settings.saveRenders { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        if let dir = settings.saveRenders {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
         return try settings.modes.map { mode in
             try evaluate(mode, model: model, data: data, ids: ids, settings: settings) { done, psnr in
                 progress?(mode, done, ids.count, psnr)
@@ -102,14 +106,18 @@ public enum Evaluation {
         progress: (Int, Double) -> Void
     ) throws -> ModeResult {
         let meanCode = model.meanCode
-        var psnr: [Double] = [], ssim: [Double] = [], opsnr: [Double] = [], allPSNR: [Double] = [], seconds: [Double] = []
-        var azErr: [Double] = [], elErr: [Double] = [], same: [Double] = [], other: [Double] = [], encSeconds: [Double] = []
+        var psnr: [Double] = [], ssim: [Double] = [], opsnr: [Double] = [], allPSNR: [Double] = [],
+            seconds: [Double] = []
+        var azErr: [Double] = [], elErr: [Double] = [], same: [Double] = [], other: [Double] = [],
+            encSeconds: [Double] = []
         var perObject: [String: Double] = [:]
         var sheet: [RGBAImage] = []
         var previousCode: [Float]? = nil
         for (k, id) in ids.enumerated() {
             let object = try SRNDataset.loadObject("\(data)/\(id)", withDepth: false)
-            guard object.views.count >= 2 else { throw FileError(path: "\(data)/\(id)", reason: "needs view 0 plus novel views") }
+            guard object.views.count >= 2 else {
+                throw FileError(path: "\(data)/\(id)", reason: "needs view 0 plus novel views")
+            }
             let secondView = min(EvaluationSettings.consistencyView, object.views.count - 1)
             let W = object.views[0].image.width, H = object.views[0].image.height
             let t0 = Date()
@@ -123,7 +131,8 @@ public enum Evaluation {
                     runSettings.refinePose = truePose == .start
                 }
                 let r = try Inversion.run(
-                    model: model, photo: object.views[0].image.rgb, width: W, height: H, mode: inversion, settings: runSettings,
+                    model: model, photo: object.views[0].image.rgb, width: W, height: H, mode: inversion,
+                    settings: runSettings,
                     givenView: given)
                 code = r.code
                 seconds.append(Date().timeIntervalSince(t0))
@@ -141,7 +150,8 @@ public enum Evaluation {
                 previousCode = code
             } else {
                 let fitter = CodeFitter(
-                    field: model.field, start: meanCode, views: object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) },
+                    field: model.field, start: meanCode,
+                    views: object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) },
                     width: W, height: H)
                 fitter.fit(steps: settings.fitSteps)
                 code = fitter.code.array
@@ -161,7 +171,9 @@ public enum Evaluation {
                 let truth = Metrics.foreground(view.image)
                 let mask = (0..<(W * H)).map { truth[$0] || out.image.pixels[4 * $0 + 3] > 0.5 }
                 opsnr.append(Metrics.maskedPSNR(pred, view.image, mask: mask))
-                if settings.saveRenders != nil, k < EvaluationSettings.sheetObjects, EvaluationSettings.sheetViews.contains(v) {
+                if settings.saveRenders != nil, k < EvaluationSettings.sheetObjects,
+                    EvaluationSettings.sheetViews.contains(v)
+                {
                     if v == EvaluationSettings.sheetViews[0] { sheet.append(object.views[0].image) }
                     sheet.append(view.image)
                     sheet.append(pred)
@@ -173,7 +185,9 @@ public enum Evaluation {
         func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(max(1, x.count)) }
         func median(_ x: [Double]) -> Double? { x.isEmpty ? nil : x.sorted()[x.count / 2] }
         if let dir = settings.saveRenders, !sheet.isEmpty {
-            try PNG.write(ContactSheet.make(sheet, columns: 1 + 2 * EvaluationSettings.sheetViews.count), to: "\(dir)/\(mode.rawValue)_comparison.png")
+            try PNG.write(
+                ContactSheet.make(sheet, columns: 1 + 2 * EvaluationSettings.sheetViews.count),
+                to: "\(dir)/\(mode.rawValue)_comparison.png")
         }
         return ModeResult(
             mode: mode.rawValue, objects: ids.count, psnr: mean(psnr), ssim: mean(ssim), objectPSNR: mean(opsnr),
@@ -190,11 +204,13 @@ public enum Evaluation {
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in results {
-            let pose = r.medianAzimuthError.map { String(format: "%.1f / %.1f", $0, r.medianElevationError ?? 0) } ?? "given"
+            let pose =
+                r.medianAzimuthError.map { String(format: "%.1f / %.1f", $0, r.medianElevationError ?? 0) } ?? "given"
             let cos = r.sameObjectCosine.map { String(format: "%.2f / %.2f", $0, r.otherObjectCosine ?? 0) } ?? "-"
             lines.append(
                 String(
-                    format: "| %@ | %d | %.2f | %.4f | %.2f | %.2f | %@ | %@ | %.2f |", r.mode, r.objects, r.psnr, r.ssim, r.objectPSNR,
+                    format: "| %@ | %d | %.2f | %.4f | %.2f | %.2f | %@ | %@ | %.2f |", r.mode, r.objects, r.psnr,
+                    r.ssim, r.objectPSNR,
                     r.allViewPSNR, pose, cos, r.secondsPerObject))
         }
         return lines.joined(separator: "\n")

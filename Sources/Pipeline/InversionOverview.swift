@@ -12,11 +12,14 @@ public enum InversionOverview {
     static let cell = 96
     static let labelHeight = 14
 
-    public static func make(rows: [(name: String, input: RGBAImage, reconstruction: RGBAImage, code: [Float])], field: any RadianceField)
+    public static func make(
+        rows: [(name: String, input: RGBAImage, reconstruction: RGBAImage, code: [Float])], field: any RadianceField
+    )
         -> RGBAImage
     {
         let columns = 2 + aroundViews, pad = 2, rowHeight = labelHeight + cell + pad
-        var sheet = RGBAImage(width: pad + columns * (cell + pad), height: labelHeight + rows.count * rowHeight + pad, fill: (1, 1, 1, 1))
+        var sheet = RGBAImage(
+            width: pad + columns * (cell + pad), height: labelHeight + rows.count * rowHeight + pad, fill: (1, 1, 1, 1))
         let grey: (Float, Float, Float) = (0.35, 0.35, 0.35)
         let headings = ["INPUT", "RECON."] + (0..<aroundViews).map { "\(360 * $0 / aroundViews)" }
         for (k, h) in headings.enumerated() { Draw.text(&sheet, h, pad + k * (cell + pad) + 2, 2, grey) }
@@ -24,9 +27,13 @@ public enum InversionOverview {
             let y0 = labelHeight + r * rowHeight
             Draw.text(&sheet, row.name, pad + 2, y0 + 2, grey)
             let renderer = FieldRenderer(field: field, code: row.code)
-            var cells = [Resample.resize(row.input, width: cell, height: cell), Resample.resize(row.reconstruction, width: cell, height: cell)]
+            var cells = [
+                Resample.resize(row.input, width: cell, height: cell),
+                Resample.resize(row.reconstruction, width: cell, height: cell),
+            ]
             for v in 0..<aroundViews {
-                let cam = Rig.camera(azimuth: 360 * Double(v) / Double(aroundViews), elevation: 20, width: cell, height: cell)
+                let cam = Rig.camera(
+                    azimuth: 360 * Double(v) / Double(aroundViews), elevation: 20, width: cell, height: cell)
                 cells.append(renderer.render(camera: cam).image.clamped())
             }
             for (k, img) in cells.enumerated() {

@@ -3,6 +3,7 @@ import Foundation
 import Geometry
 import ImageIO
 import Model
+
 // P the side of the square the photo is framed to.
 
 /// Where an inversion starts: the encoder, or the mean code with a coarse pose search.
@@ -66,17 +67,21 @@ public final class InversionSession {
     public convenience init(modelPath: String) throws {
         let (model, _) = try NeRFModel.load(modelPath)
         self.init(
-            model: model, modelName: URL(fileURLWithPath: modelPath).lastPathComponent, modelSHA256: try NeRFModel.fingerprint(modelPath))
+            model: model, modelName: URL(fileURLWithPath: modelPath).lastPathComponent,
+            modelSHA256: try NeRFModel.fingerprint(modelPath))
     }
 
     /// Reads and frames a photo, inverts it, and writes `latentPath`, <stem>_input.png,
     /// <stem>_input_reconstruction.png and the turntable if asked; `progress(step, mse)` during
     /// refinement. Errors about the photo name it.
-    public func invert(photo: String, latentPath: String, request: InversionRequest, progress: ((Int, Float) -> Void)? = nil) throws
+    public func invert(
+        photo: String, latentPath: String, request: InversionRequest, progress: ((Int, Float) -> Void)? = nil
+    ) throws
         -> InversionOutcome
     {
         if request.start == .encoder && model.encoder == nil {
-            throw ModelError("this model has no encoder: run `nerfinv train-encoder` first, or start from the mean code")
+            throw ModelError(
+                "this model has no encoder: run `nerfinv train-encoder` first, or start from the mean code")
         }
         let (raw, _) = try PNG.read(photo)
         let P = request.photoSize ?? model.config.resolution
@@ -97,10 +102,12 @@ public final class InversionSession {
         let latent = LatentFile(
             model: .init(name: modelName, sha256: modelSHA256), identity: result.code,
             view: .init(
-                azimuth: view.azimuth, elevation: view.elevation, distance: model.config.cameraDistance, fov: model.config.fovDegrees,
+                azimuth: view.azimuth, elevation: view.elevation, distance: model.config.cameraDistance,
+                fov: model.config.fovDegrees,
                 gain: (0..<3).map { Double(view.gain[$0]) }, bias: (0..<3).map { Double(view.bias[$0]) }),
             obtained: .init(
-                method: request.method, source: photo, steps: request.mode == .encoder ? 0 : request.settings.steps, views: 1,
+                method: request.method, source: photo, steps: request.mode == .encoder ? 0 : request.settings.steps,
+                views: 1,
                 seconds: result.seconds),
             losses: ["input_psnr_db": psnr, "final_batch_mse": result.finalMSE.isFinite ? Double(result.finalMSE) : -1])
         try latent.write(to: latentPath)
@@ -109,20 +116,26 @@ public final class InversionSession {
         try PNG.write(ContactSheet.make([input, reconstruction], columns: 2), to: comparison)
         if let folder = request.turntable {
             try RenderExport.turntable(
-                field: model.field, code: result.code, frames: request.turntableFrames, elevation: request.turntableElevation,
+                field: model.field, code: result.code, frames: request.turntableFrames,
+                elevation: request.turntableElevation,
                 camera: request.turntableCamera, to: folder)
         }
         return InversionOutcome(
-            photo: photo, latentPath: latentPath, result: result, input: input, reconstruction: reconstruction, inputPSNR: psnr,
+            photo: photo, latentPath: latentPath, result: result, input: input, reconstruction: reconstruction,
+            inputPSNR: psnr,
             framing: framed.description, comparisonPath: comparison)
     }
 
     /// The code rendered at the found view, the photometric code applied, opaque (P, P).
     public func reconstruct(_ result: InversionResult, side P: Int) -> RGBAImage {
-        let cam = result.view.camera(width: P, height: P, distance: model.config.cameraDistance, fovDegrees: model.config.fovDegrees)
+        let cam = result.view.camera(
+            width: P, height: P, distance: model.config.cameraDistance, fovDegrees: model.config.fovDegrees)
         var recon = FieldRenderer(field: model.field, code: result.code).render(camera: cam).image.clamped()
         for k in 0..<(P * P) {
-            for c in 0..<3 { recon.pixels[4 * k + c] = min(1, max(0, result.view.gain[c] * recon.pixels[4 * k + c] + result.view.bias[c])) }
+            for c in 0..<3 {
+                recon.pixels[4 * k + c] = min(
+                    1, max(0, result.view.gain[c] * recon.pixels[4 * k + c] + result.view.bias[c]))
+            }
             recon.pixels[4 * k + 3] = 1
         }
         return recon

@@ -31,7 +31,8 @@ public enum MultiViewFit {
         let W = first.image.width, H = first.image.height
         let t0 = Date()
         let fitter = CodeFitter(
-            field: model.field, start: model.meanCode, views: object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) },
+            field: model.field, start: model.meanCode,
+            views: object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) },
             width: W, height: H, seed: seed)
         fitter.raysPerStep = rays
         let loss = fitter.fit(steps: steps, progress: progress)
@@ -45,7 +46,8 @@ public enum MultiViewFit {
         let mean = psnr.reduce(0, +) / Double(psnr.count)
         let latent = LatentFile(
             model: .init(name: modelName, sha256: modelSHA256), identity: code,
-            view: .init(azimuth: angles.azimuth, elevation: angles.elevation, distance: angles.distance, fov: fovDegrees),
+            view: .init(
+                azimuth: angles.azimuth, elevation: angles.elevation, distance: angles.distance, fov: fovDegrees),
             obtained: .init(method: "fit", source: views, steps: steps, views: object.views.count, seconds: seconds),
             losses: ["final_batch_mse": Double(loss), "mean_view_psnr_db": mean])
         return Result(objectID: object.id, code: code, viewPSNR: psnr, finalMSE: loss, seconds: seconds, latent: latent)

@@ -10,7 +10,9 @@ public enum Preset {
     /// Loads `path` as a `T`; an unknown key (a typo would otherwise be ignored silently), bad JSON
     /// or a wrong type is an error naming the file.
     public static func load<T: Codable>(_ type: T.Type, from path: String) throws -> T {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, reason: "cannot read the preset") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError(path: path, reason: "cannot read the preset")
+        }
         guard data.count <= maxBytes else { throw FileError(path: path, reason: "too large to be a settings preset") }
         let value: T
         do { value = try JSONDecoder().decode(T.self, from: data) } catch {
@@ -43,7 +45,8 @@ public enum Preset {
 
     static func describe(_ error: Error) -> String {
         switch error {
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c),
+            DecodingError.dataCorrupted(let c):
             let path = c.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? c.debugDescription : "\(path): \(c.debugDescription)"
         default: return "\(error)"

@@ -3,6 +3,7 @@ import Foundation
 import Geometry
 import ImageIO
 import Model
+
 // W H frame size.
 
 /// Where the camera of a render or turntable sits on the rig's sphere, and the frame size.
@@ -17,7 +18,9 @@ public struct RenderCamera: Sendable {
     }
 
     public func camera(azimuth: Double, elevation: Double) -> Camera {
-        Rig.camera(azimuth: azimuth, elevation: elevation, distance: distance, fovDegrees: fovDegrees, width: size, height: size)
+        Rig.camera(
+            azimuth: azimuth, elevation: elevation, distance: distance, fovDegrees: fovDegrees, width: size,
+            height: size)
     }
 }
 
@@ -26,14 +29,17 @@ public enum RenderExport {
     /// Renders one view to `out` (PNG) and, when given, its depth to `depth` (16-bit PNG, camera z
     /// x 10000, 0 = background).
     public static func view(
-        field: any RadianceField, code: [Float], azimuth: Double, elevation: Double, camera: RenderCamera, to out: String,
+        field: any RadianceField, code: [Float], azimuth: Double, elevation: Double, camera: RenderCamera,
+        to out: String,
         depth: String? = nil
     ) throws {
-        let frame = FieldRenderer(field: field, code: code).render(camera: camera.camera(azimuth: azimuth, elevation: elevation))
+        let frame = FieldRenderer(field: field, code: code).render(
+            camera: camera.camera(azimuth: azimuth, elevation: elevation))
         try PNG.write(frame.image.clamped(), to: out)
         if let depth {
             try PNG.writeGray16(
-                frame.depth.map { UInt16(min(65535, max(0, ($0 * 10000).rounded()))) }, width: camera.size, height: camera.size,
+                frame.depth.map { UInt16(min(65535, max(0, ($0 * 10000).rounded()))) }, width: camera.size,
+                height: camera.size,
                 to: depth)
         }
     }
@@ -41,7 +47,8 @@ public enum RenderExport {
     /// frame_000.png ... and contact_sheet.png in `folder` (created if missing; other files kept),
     /// evenly spaced in azimuth; `progress(done)` after each frame.
     public static func turntable(
-        field: any RadianceField, code: [Float], frames: Int, elevation: Double, camera: RenderCamera, to folder: String,
+        field: any RadianceField, code: [Float], frames: Int, elevation: Double, camera: RenderCamera,
+        to folder: String,
         progress: ((Int) -> Void)? = nil
     ) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -31,9 +31,15 @@ public enum TrainingCurve {
         let losses = rows.map { log10(max($0.loss, 1e-10)) }
         let llo = losses.min()!, lhi = losses.max()! + 1e-9
         for i in 1..<rows.count {
-            Draw.line(&img, x(Double(rows[i - 1].step)), y(rows[i - 1].psnr), x(Double(rows[i].step)), y(rows[i].psnr), (0.1, 0.3, 0.9))
-            func ly(_ v: Double) -> Int { top + Int(Double(H - top - bottom) * (v - llo) / (lhi - llo) * -1 + Double(H - top - bottom)) }
-            Draw.line(&img, x(Double(rows[i - 1].step)), ly(losses[i - 1]), x(Double(rows[i].step)), ly(losses[i]), (0.85, 0.2, 0.2))
+            Draw.line(
+                &img, x(Double(rows[i - 1].step)), y(rows[i - 1].psnr), x(Double(rows[i].step)), y(rows[i].psnr),
+                (0.1, 0.3, 0.9))
+            func ly(_ v: Double) -> Int {
+                top + Int(Double(H - top - bottom) * (v - llo) / (lhi - llo) * -1 + Double(H - top - bottom))
+            }
+            Draw.line(
+                &img, x(Double(rows[i - 1].step)), ly(losses[i - 1]), x(Double(rows[i].step)), ly(losses[i]),
+                (0.85, 0.2, 0.2))
         }
         try PNG.write(img, to: path)
     }

@@ -64,7 +64,8 @@ public enum TrainingDriver {
             try log.reload()
             note("resumed at step \(run.step) from \(paths.checkpoint)")
         } else if FileManager.default.fileExists(atPath: paths.checkpoint) {
-            throw TrainingError("\(paths.checkpoint) exists: pass --resume to continue that run, or remove it to start over")
+            throw TrainingError(
+                "\(paths.checkpoint) exists: pass --resume to continue that run, or remove it to start over")
         }
         let t0 = Date(), startStep = run.step
         var lastCheckpoint = Date()
@@ -85,7 +86,8 @@ public enum TrainingDriver {
             }
         }
         try persist(run, log: log, paths: paths, final: true)
-        return Outcome(finished: run.step >= run.totalSteps, log: log, seconds: log.offsetSeconds + Date().timeIntervalSince(t0))
+        return Outcome(
+            finished: run.step >= run.totalSteps, log: log, seconds: log.offsetSeconds + Date().timeIntervalSince(t0))
     }
 
     /// Saves the checkpoint, the log and the curve. Periodic saves tolerate a failed plot; the final
@@ -93,6 +95,10 @@ public enum TrainingDriver {
     static func persist(_ run: any TrainingRun, log: TrainingLog, paths: Paths, final: Bool) throws {
         try run.saveCheckpoint(paths.checkpoint)
         try log.flush()
-        if final { try TrainingCurve.write(log: log, to: paths.curve) } else { try? TrainingCurve.write(log: log, to: paths.curve) }
+        if final {
+            try TrainingCurve.write(log: log, to: paths.curve)
+        } else {
+            try? TrainingCurve.write(log: log, to: paths.curve)
+        }
     }
 }

@@ -24,19 +24,26 @@ public struct TrainingLog {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
         rows = text.split(separator: "\n").dropFirst().compactMap { line in
             let f = line.split(separator: ",").compactMap { Double($0) }
-            return f.count == 6 ? Row(step: Int(f[0]), loss: f[1], psnr: f[2], lrScale: f[3], raysPerSecond: f[4], seconds: f[5]) : nil
+            return f.count == 6
+                ? Row(step: Int(f[0]), loss: f[1], psnr: f[2], lrScale: f[3], raysPerSecond: f[4], seconds: f[5]) : nil
         }
         offsetSeconds = rows.last?.seconds ?? 0
     }
 
-    public mutating func append(step: Int, loss: Double, psnr: Double, lrScale: Double, raysPerSecond: Double, seconds: Double) {
+    public mutating func append(
+        step: Int, loss: Double, psnr: Double, lrScale: Double, raysPerSecond: Double, seconds: Double
+    ) {
         rows.removeAll { $0.step >= step }  // a resumed run overwrites rows past its checkpoint
-        rows.append(Row(step: step, loss: loss, psnr: psnr, lrScale: lrScale, raysPerSecond: raysPerSecond, seconds: seconds))
+        rows.append(
+            Row(step: step, loss: loss, psnr: psnr, lrScale: lrScale, raysPerSecond: raysPerSecond, seconds: seconds))
     }
 
     public func flush() throws {
         var text = "step,loss,psnr_db,lr_scale,\(rateColumn),seconds\n"
-        for r in rows { text += String(format: "%d,%.6f,%.3f,%.4f,%.0f,%.1f\n", r.step, r.loss, r.psnr, r.lrScale, r.raysPerSecond, r.seconds) }
+        for r in rows {
+            text += String(
+                format: "%d,%.6f,%.3f,%.4f,%.0f,%.1f\n", r.step, r.loss, r.psnr, r.lrScale, r.raysPerSecond, r.seconds)
+        }
         try AtomicFile.write(Data(text.utf8), to: path)
     }
 }

@@ -16,12 +16,16 @@ public final class DecoderTrainingRun: TrainingRun {
 
     public var step: Int { trainer.step }
     public var totalSteps: Int { trainer.config.steps }
-    public var itemsPerStep: Double { Double(min(trainer.config.objectsPerBatch, trainer.data.count) * trainer.config.raysPerObject) }
+    public var itemsPerStep: Double {
+        Double(min(trainer.config.objectsPerBatch, trainer.data.count) * trainer.config.raysPerObject)
+    }
     public var rateColumn: String { "rays_per_second" }
 
     public func advance() throws -> (loss: Double, psnr: Double, status: String) {
         let loss = trainer.trainStep()
-        guard loss.isFinite else { throw TrainingError("training diverged at step \(trainer.step) (loss \(loss)); lower the learning rate") }
+        guard loss.isFinite else {
+            throw TrainingError("training diverged at step \(trainer.step) (loss \(loss)); lower the learning rate")
+        }
         window.append(loss)
         if window.count > Self.window { window.removeFirst() }
         let mean = window.reduce(0, +) / Float(window.count)
@@ -30,7 +34,9 @@ public final class DecoderTrainingRun: TrainingRun {
     }
 
     public func lrScale(_ step: Int) -> Float { trainer.lrScale(step) }
-    public func saveCheckpoint(_ path: String) throws { try trainer.saveCheckpoint(path, modelConfig: modelConfig([:])) }
+    public func saveCheckpoint(_ path: String) throws {
+        try trainer.saveCheckpoint(path, modelConfig: modelConfig([:]))
+    }
     public func restore(from path: String) throws { try trainer.restore(from: path) }
 
     /// The trained model, with provenance notes.
@@ -53,12 +59,16 @@ public final class EncoderTrainingRun: TrainingRun {
 
     public var step: Int { trainer.step }
     public var totalSteps: Int { trainer.config.steps }
-    public var itemsPerStep: Double { Double(min(trainer.config.objectsPerBatch, trainer.data.count) * trainer.config.viewsPerObject) }
+    public var itemsPerStep: Double {
+        Double(min(trainer.config.objectsPerBatch, trainer.data.count) * trainer.config.viewsPerObject)
+    }
     public var rateColumn: String { "images_per_second" }
 
     public func advance() throws -> (loss: Double, psnr: Double, status: String) {
         let l = trainer.trainStep()
-        guard l.code.isFinite, l.pose.isFinite else { throw TrainingError("encoder training diverged at step \(trainer.step)") }
+        guard l.code.isFinite, l.pose.isFinite else {
+            throw TrainingError("encoder training diverged at step \(trainer.step)")
+        }
         window.append(l)
         if window.count > 50 { window.removeFirst() }
         if l.render.isFinite {

@@ -20,7 +20,8 @@ struct CarGenerator {
 
         var materials: [Material] = []
         func material(_ albedo: Vec3, glass: Material.Glasshouse? = nil) -> Int {
-            materials.append(Material(albedo: albedo, glass: glass)); return materials.count - 1
+            materials.append(Material(albedo: albedo, glass: glass))
+            return materials.count - 1
         }
         let bodyColour = spec.colour("body", &rng)
         let body = material(bodyColour)
@@ -40,9 +41,11 @@ struct CarGenerator {
         let hoodNormal = normalize(Vec3(hoodDrop, 0, hoodRun))
         let hoodPoint = Vec3(L / 2, 0, bodyH / 2 - hoodDrop)
         let bed = t.bed ?? false
-        prims.append(SDFPrimitive(.roundBox(half: Vec3(L / 2, W / 2, bodyH / 2), radius: min(rounding, bodyH / 2 - 0.01)),
-                                  frame: Frame(center: Vec3(0, 0, zMid)), material: body,
-                                  cuts: [(hoodNormal, dot(hoodNormal, hoodPoint))]))
+        prims.append(
+            SDFPrimitive(
+                .roundBox(half: Vec3(L / 2, W / 2, bodyH / 2), radius: min(rounding, bodyH / 2 - 0.01)),
+                frame: Frame(center: Vec3(0, 0, zMid)), material: body,
+                cuts: [(hoodNormal, dot(hoodNormal, hoodPoint))]))
 
         // Cabin: a rounded box sitting on the belt line, cut by the windscreen and rear-window planes.
         let overlap: Float = 0.06
@@ -58,25 +61,33 @@ struct CarGenerator {
         let span = sideFront - sideRear
         var pillars: [Float] = roofRun > 0.5 ? [sideRear + 0.55 * span] : []
         if roofRun > 1.7 { pillars.append(sideRear + 0.22 * span) }
-        let glass = Material.Glasshouse(albedo: windowColour, beltZ: zTop + 0.03, roofZ: zTop + cabinH,
-                                        frontX: cabinX + cabinL / 2, frontSlope: ta, rearX: cabinX - cabinL / 2, rearSlope: tb,
-                                        pillarX: pillars, pillarHalfWidth: 0.05, halfWidth: cabinW / 2)
+        let glass = Material.Glasshouse(
+            albedo: windowColour, beltZ: zTop + 0.03, roofZ: zTop + cabinH,
+            frontX: cabinX + cabinL / 2, frontSlope: ta, rearX: cabinX - cabinL / 2, rearSlope: tb,
+            pillarX: pillars, pillarHalfWidth: 0.05, halfWidth: cabinW / 2)
         let cabin = material(bodyColour, glass: glass)
-        prims.append(SDFPrimitive(.roundBox(half: cabinHalf, radius: min(rounding * 1.3, cabinHalf.z - 0.02)),
-                                  frame: Frame(center: cabinCentre), material: cabin,
-                                  cuts: [(frontN, dot(frontN, frontPoint)), (rearN, dot(rearN, rearPoint))]))
+        prims.append(
+            SDFPrimitive(
+                .roundBox(half: cabinHalf, radius: min(rounding * 1.3, cabinHalf.z - 0.02)),
+                frame: Frame(center: cabinCentre), material: cabin,
+                cuts: [(frontN, dot(frontN, frontPoint)), (rearN, dot(rearN, rearPoint))]))
 
         // Pickup bed: side walls and a tailgate behind the cabin, rising above the deck.
         if bed {
             let bedFront = cabinX - cabinL / 2 - 0.05, bedRear = -L / 2
             let bedLen = bedFront - bedRear, wallH: Float = 0.22, wallT: Float = 0.07
             for s: Float in [-1, 1] {
-                prims.append(SDFPrimitive(.roundBox(half: Vec3(bedLen / 2, wallT / 2, wallH / 2), radius: 0.02),
-                                          frame: Frame(center: Vec3((bedFront + bedRear) / 2, s * (W / 2 - wallT / 2), zTop + wallH / 2 - 0.02)),
-                                          material: body))
+                prims.append(
+                    SDFPrimitive(
+                        .roundBox(half: Vec3(bedLen / 2, wallT / 2, wallH / 2), radius: 0.02),
+                        frame: Frame(
+                            center: Vec3((bedFront + bedRear) / 2, s * (W / 2 - wallT / 2), zTop + wallH / 2 - 0.02)),
+                        material: body))
             }
-            prims.append(SDFPrimitive(.roundBox(half: Vec3(wallT / 2, W / 2, wallH / 2), radius: 0.02),
-                                      frame: Frame(center: Vec3(bedRear + wallT / 2, 0, zTop + wallH / 2 - 0.02)), material: body))
+            prims.append(
+                SDFPrimitive(
+                    .roundBox(half: Vec3(wallT / 2, W / 2, wallH / 2), radius: 0.02),
+                    frame: Frame(center: Vec3(bedRear + wallT / 2, 0, zTop + wallH / 2 - 0.02)), material: body))
         }
 
         // Wheels: tyres stand on the ground (z = 0); hubs sit just proud of the tyre face.
@@ -84,28 +95,40 @@ struct CarGenerator {
         for x in [wheelbase / 2 + axleShift, -wheelbase / 2 + axleShift] {
             for s: Float in [-1, 1] {
                 let y = s * (W / 2 - wheelW / 2 + 0.03)
-                prims.append(SDFPrimitive(.cylinder(radius: wheelR, halfLength: wheelW / 2, rounding: 0.045),
-                                          frame: Frame(center: Vec3(x, y, wheelR)), material: tyre))
-                prims.append(SDFPrimitive(.cylinder(radius: wheelR * 0.58, halfLength: 0.02, rounding: 0.008),
-                                          frame: Frame(center: Vec3(x, s * (W / 2 + 0.035), wheelR)), material: hub))
+                prims.append(
+                    SDFPrimitive(
+                        .cylinder(radius: wheelR, halfLength: wheelW / 2, rounding: 0.045),
+                        frame: Frame(center: Vec3(x, y, wheelR)), material: tyre))
+                prims.append(
+                    SDFPrimitive(
+                        .cylinder(radius: wheelR * 0.58, halfLength: 0.02, rounding: 0.008),
+                        frame: Frame(center: Vec3(x, s * (W / 2 + 0.035), wheelR)), material: hub))
             }
         }
 
         // Nose: headlights and grille; tail: lights. Bumpers at both ends.
         let lightZ = zBottom + bodyH * 0.68
         for s: Float in [-1, 1] {
-            prims.append(SDFPrimitive(.roundBox(half: Vec3(0.05, min(0.17, W * 0.1), 0.06), radius: 0.025),
-                                      frame: Frame(center: Vec3(L / 2 - 0.03, s * (W / 2 - 0.24), min(lightZ, zTop - hoodDrop - 0.08))),
-                                      material: headlight))
-            prims.append(SDFPrimitive(.roundBox(half: Vec3(0.05, min(0.15, W * 0.09), 0.065), radius: 0.025),
-                                      frame: Frame(center: Vec3(-L / 2 + 0.03, s * (W / 2 - 0.2), zBottom + bodyH * 0.74)),
-                                      material: taillight))
+            prims.append(
+                SDFPrimitive(
+                    .roundBox(half: Vec3(0.05, min(0.17, W * 0.1), 0.06), radius: 0.025),
+                    frame: Frame(center: Vec3(L / 2 - 0.03, s * (W / 2 - 0.24), min(lightZ, zTop - hoodDrop - 0.08))),
+                    material: headlight))
+            prims.append(
+                SDFPrimitive(
+                    .roundBox(half: Vec3(0.05, min(0.15, W * 0.09), 0.065), radius: 0.025),
+                    frame: Frame(center: Vec3(-L / 2 + 0.03, s * (W / 2 - 0.2), zBottom + bodyH * 0.74)),
+                    material: taillight))
         }
-        prims.append(SDFPrimitive(.roundBox(half: Vec3(0.04, W * 0.2, bodyH * 0.13), radius: 0.02),
-                                  frame: Frame(center: Vec3(L / 2 - 0.015, 0, zBottom + bodyH * 0.5)), material: trim))
+        prims.append(
+            SDFPrimitive(
+                .roundBox(half: Vec3(0.04, W * 0.2, bodyH * 0.13), radius: 0.02),
+                frame: Frame(center: Vec3(L / 2 - 0.015, 0, zBottom + bodyH * 0.5)), material: trim))
         for s: Float in [-1, 1] {
-            prims.append(SDFPrimitive(.roundBox(half: Vec3(0.09, W / 2 - 0.06, 0.08), radius: 0.04),
-                                      frame: Frame(center: Vec3(s * (L / 2 - 0.03), 0, zBottom + 0.09)), material: trim))
+            prims.append(
+                SDFPrimitive(
+                    .roundBox(half: Vec3(0.09, W / 2 - 0.06, 0.08), radius: 0.04),
+                    frame: Frame(center: Vec3(s * (L / 2 - 0.03), 0, zBottom + 0.09)), material: trim))
         }
         return SceneObject(primitives: prims, materials: materials)
     }

@@ -17,7 +17,8 @@ public struct ShadingSettings: Sendable, Equatable {
     public init(rig: RigSpec, supersample: Int) {
         let l = Vec3(Float(rig.lightDirection[0]), Float(rig.lightDirection[1]), Float(rig.lightDirection[2]))
         light = l / length(l)
-        ambient = Float(rig.ambient); diffuse = Float(rig.diffuse)
+        ambient = Float(rig.ambient)
+        diffuse = Float(rig.diffuse)
         background = Vec3(Float(rig.background[0]), Float(rig.background[1]), Float(rig.background[2]))
         self.supersample = supersample
     }
@@ -39,7 +40,7 @@ public struct RenderedView: Sendable {
 public struct GroundTruthRenderer: Sendable {
     public let object: SceneObject
     public let shading: ShadingSettings
-    let spheres: [SIMD4<Float>]          // (P) centre xyz, radius w
+    let spheres: [SIMD4<Float>]  // (P) centre xyz, radius w
     let objectSphere: SIMD4<Float>
 
     /// Steps before a ray is declared a miss; grazing rays along a surface need many small steps.
@@ -52,7 +53,10 @@ public struct GroundTruthRenderer: Sendable {
     public init(object: SceneObject, shading: ShadingSettings) {
         self.object = object
         self.shading = shading
-        spheres = object.primitives.map { let s = $0.boundingSphere; return SIMD4(s.center, s.radius) }
+        spheres = object.primitives.map {
+            let s = $0.boundingSphere
+            return SIMD4(s.center, s.radius)
+        }
         let b = object.bounds
         let c = (b.lo + b.hi) / 2
         objectSphere = SIMD4(c, length(b.hi - c))
@@ -74,14 +78,18 @@ public struct GroundTruthRenderer: Sendable {
     /// Traces one ray; returns the hit distance, the primitive hit and the unit normal, or nil.
     /// `scratch` holds (index, exit t) of the candidate primitives, capacity = primitive count.
     @inline(__always)
-    func trace(_ o: Vec3, _ d: Vec3, eps epsPerUnit: Float, candidates: UnsafeMutablePointer<(Int32, Float)>) -> (t: Float, primitive: Int, normal: Vec3)? {
+    func trace(_ o: Vec3, _ d: Vec3, eps epsPerUnit: Float, candidates: UnsafeMutablePointer<(Int32, Float)>) -> (
+        t: Float, primitive: Int, normal: Vec3
+    )? {
         guard Self.sphereSpan(o, d, objectSphere) != nil else { return nil }
         var n = 0
         var tStart = Float.infinity, tEnd: Float = 0
         for (i, s) in spheres.enumerated() {
             if let (a, b) = Self.sphereSpan(o, d, s) {
-                candidates[n] = (Int32(i), b); n += 1
-                tStart = min(tStart, a); tEnd = max(tEnd, b)
+                candidates[n] = (Int32(i), b)
+                n += 1
+                tStart = min(tStart, a)
+                tEnd = max(tEnd, b)
             }
         }
         guard n > 0 else { return nil }
@@ -95,7 +103,10 @@ public struct GroundTruthRenderer: Sendable {
                     let bound = length(p - Vec3(s.x, s.y, s.z)) - s.w
                     if bound >= best { continue }
                     let dist = prims[Int(i)].distance(p)
-                    if dist < best { best = dist; which = Int(i) }
+                    if dist < best {
+                        best = dist
+                        which = Int(i)
+                    }
                 }
                 return (best, which)
             }
@@ -130,8 +141,9 @@ public struct GroundTruthRenderer: Sendable {
         let epsPerUnit = Self.hitFraction / Float(camera.intrinsics.focal * Double(ss))
         let forward = Vec3(camera.rotation[2])
         let origin = Vec3(camera.position)
-        let bgSRGB = Vec3(ColorSpace.linearToSRGB(shading.background.x), ColorSpace.linearToSRGB(shading.background.y),
-                          ColorSpace.linearToSRGB(shading.background.z))
+        let bgSRGB = Vec3(
+            ColorSpace.linearToSRGB(shading.background.x), ColorSpace.linearToSRGB(shading.background.y),
+            ColorSpace.linearToSRGB(shading.background.z))
         pixels.withUnsafeMutableBufferPointer { pxBuffer in
             depth.withUnsafeMutableBufferPointer { dpBuffer in
                 let px = pxBuffer.baseAddress!, dp = dpBuffer.baseAddress!
@@ -152,7 +164,9 @@ public struct GroundTruthRenderer: Sendable {
                                         let p = origin + d * hit.t
                                         let m = self.object.materials[self.object.primitives[hit.primitive].material]
                                         let lambert = max(0, dot(hit.normal, self.shading.light))
-                                        colour += m.albedo(at: p, normal: hit.normal) * (self.shading.ambient + self.shading.diffuse * lambert)
+                                        colour +=
+                                            m.albedo(at: p, normal: hit.normal)
+                                            * (self.shading.ambient + self.shading.diffuse * lambert)
                                         hits += 1
                                         zSum += hit.t * dot(d, forward)
                                     } else {
@@ -164,7 +178,10 @@ public struct GroundTruthRenderer: Sendable {
                             colour /= n
                             let o = (j * W + i) * 4
                             if hits == 0 {
-                                px[o] = bgSRGB.x; px[o + 1] = bgSRGB.y; px[o + 2] = bgSRGB.z; px[o + 3] = 0
+                                px[o] = bgSRGB.x
+                                px[o + 1] = bgSRGB.y
+                                px[o + 2] = bgSRGB.z
+                                px[o + 3] = 0
                             } else {
                                 px[o] = ColorSpace.linearToSRGB(colour.x)
                                 px[o + 1] = ColorSpace.linearToSRGB(colour.y)

@@ -5,7 +5,10 @@ public struct Material: Sendable, Equatable {
     /// pillar bands. Turns one cabin solid into windscreen, side and rear windows.
     public var glass: Glasshouse?
 
-    public init(albedo: Vec3, glass: Glasshouse? = nil) { self.albedo = albedo; self.glass = glass }
+    public init(albedo: Vec3, glass: Glasshouse? = nil) {
+        self.albedo = albedo
+        self.glass = glass
+    }
 
     public struct Glasshouse: Sendable, Equatable {
         public var albedo: Vec3
@@ -60,7 +63,8 @@ public struct SceneObject: Sendable, Equatable {
     public var materials: [Material]
 
     public init(primitives: [SDFPrimitive], materials: [Material]) {
-        self.primitives = primitives; self.materials = materials
+        self.primitives = primitives
+        self.materials = materials
     }
 
     /// Axis-aligned bounds (min, max) of all primitives.
@@ -68,7 +72,8 @@ public struct SceneObject: Sendable, Equatable {
         var lo = Vec3(repeating: .infinity), hi = Vec3(repeating: -.infinity)
         for p in primitives {
             let b = p.bounds
-            lo = pointwiseMin(lo, b.lo); hi = pointwiseMax(hi, b.hi)
+            lo = pointwiseMin(lo, b.lo)
+            hi = pointwiseMax(hi, b.hi)
         }
         return (lo, hi)
     }
@@ -80,8 +85,9 @@ public struct SceneObject: Sendable, Equatable {
         let t = -(b.lo + b.hi) / 2
         let half = (b.hi - b.lo) / 2
         let s = min(scale, fit / max(half.x, max(half.y, half.z)))
-        return SceneObject(primitives: primitives.map { $0.scaled(by: s, translation: t) },
-                           materials: materials.map { $0.scaled(by: s, translation: t) })
+        return SceneObject(
+            primitives: primitives.map { $0.scaled(by: s, translation: t) },
+            materials: materials.map { $0.scaled(by: s, translation: t) })
     }
 
     /// Signed distance of the union and the index of the closest primitive.
@@ -89,7 +95,10 @@ public struct SceneObject: Sendable, Equatable {
         var best = Float.infinity, index = -1
         for (i, prim) in primitives.enumerated() {
             let d = prim.distance(p)
-            if d < best { best = d; index = i }
+            if d < best {
+                best = d
+                index = i
+            }
         }
         return (best, index)
     }

@@ -54,7 +54,9 @@ public struct SDFPrimitive: Sendable, Equatable {
 
     public init(_ shape: Shape, frame: Frame, material: Int, cuts: [(normal: Vec3, offset: Float)] = []) {
         precondition(cuts.count <= 2, "at most two cut planes per primitive")
-        self.shape = shape; self.frame = frame; self.material = material
+        self.shape = shape
+        self.frame = frame
+        self.material = material
         cutCount = cuts.count
         cut0 = cuts.count > 0 ? SIMD4(cuts[0].normal, cuts[0].offset) : .zero
         cut1 = cuts.count > 1 ? SIMD4(cuts[1].normal, cuts[1].offset) : .zero
@@ -120,7 +122,8 @@ public struct SDFPrimitive: Sendable, Equatable {
         p.frame.center = (frame.center + t) * s
         switch shape {
         case let .roundBox(half, radius): p.shape = .roundBox(half: half * s, radius: radius * s)
-        case let .cylinder(radius, halfLength, rounding): p.shape = .cylinder(radius: radius * s, halfLength: halfLength * s, rounding: rounding * s)
+        case let .cylinder(radius, halfLength, rounding):
+            p.shape = .cylinder(radius: radius * s, halfLength: halfLength * s, rounding: rounding * s)
         case let .sphere(radius): p.shape = .sphere(radius: radius * s)
         case let .capsule(halfLength, radius): p.shape = .capsule(halfLength: halfLength * s, radius: radius * s)
         }

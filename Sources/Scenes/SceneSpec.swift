@@ -6,19 +6,28 @@ import NeuralCore
 public struct Span: Codable, Sendable, Equatable {
     public var lo: Double
     public var hi: Double
-    public init(_ lo: Double, _ hi: Double) { self.lo = lo; self.hi = hi }
+    public init(_ lo: Double, _ hi: Double) {
+        self.lo = lo
+        self.hi = hi
+    }
     public init(from decoder: Decoder) throws {
         var c = try decoder.unkeyedContainer()
         lo = try c.decode(Double.self)
         hi = try c.decode(Double.self)
-        guard c.isAtEnd else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "a range has exactly two numbers [lo, hi]") }
+        guard c.isAtEnd else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "a range has exactly two numbers [lo, hi]")
+        }
         guard lo.isFinite, hi.isFinite, lo <= hi else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "range [\(lo), \(hi)] must be finite with lo <= hi"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "range [\(lo), \(hi)] must be finite with lo <= hi"))
         }
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.unkeyedContainer()
-        try c.encode(lo); try c.encode(hi)
+        try c.encode(lo)
+        try c.encode(hi)
     }
     /// A uniform draw.
     public func sample(_ rng: inout SplitMix64) -> Float { Float(lo + (hi - lo) * rng.nextDouble()) }
@@ -50,22 +59,22 @@ public struct ViewSpec: Codable, Sendable, Equatable {
 public struct CarType: Codable, Sendable, Equatable {
     public var name: String
     public var weight: Double
-    public var length: Span          // m
-    public var width: Span           // m
-    public var bodyHeight: Span      // m, lower body (below the windows)
-    public var clearance: Span       // m, ground to the body's underside
-    public var wheelRadius: Span     // m
-    public var wheelWidth: Span      // m
-    public var wheelbase: Span       // fraction of length
-    public var cabinLength: Span     // fraction of length, at the belt line
-    public var cabinHeight: Span     // m
-    public var cabinOffset: Span     // fraction of length, + towards the front
-    public var cabinWidth: Span      // fraction of width
-    public var windshield: Span      // degrees from vertical
-    public var rearWindow: Span      // degrees from vertical
-    public var hoodDrop: Span        // m the bonnet falls towards the nose
-    public var rounding: Span        // m edge radius of the body
-    public var bed: Bool?            // pickup bed behind the cabin
+    public var length: Span  // m
+    public var width: Span  // m
+    public var bodyHeight: Span  // m, lower body (below the windows)
+    public var clearance: Span  // m, ground to the body's underside
+    public var wheelRadius: Span  // m
+    public var wheelWidth: Span  // m
+    public var wheelbase: Span  // fraction of length
+    public var cabinLength: Span  // fraction of length, at the belt line
+    public var cabinHeight: Span  // m
+    public var cabinOffset: Span  // fraction of length, + towards the front
+    public var cabinWidth: Span  // fraction of width
+    public var windshield: Span  // degrees from vertical
+    public var rearWindow: Span  // degrees from vertical
+    public var hoodDrop: Span  // m the bonnet falls towards the nose
+    public var rounding: Span  // m edge radius of the body
+    public var bed: Bool?  // pickup bed behind the cabin
 }
 
 /// One chair style.
@@ -77,11 +86,11 @@ public struct ChairType: Codable, Sendable, Equatable {
     public var seatHeight: Span
     public var seatThickness: Span
     public var backHeight: Span
-    public var backTilt: Span        // degrees
+    public var backTilt: Span  // degrees
     public var legThickness: Span
-    public var legs: String          // "four" | "pedestal" | "sled"
-    public var slats: Span           // number of back slats (0 = solid back)
-    public var arms: Double          // probability of armrests
+    public var legs: String  // "four" | "pedestal" | "sled"
+    public var slats: Span  // number of back slats (0 = solid back)
+    public var arms: Double  // probability of armrests
 }
 
 /// A scene family file (scenes/*.json): the generator, its parameter ranges, colours, rig and view counts.
@@ -116,7 +125,8 @@ public struct SceneSpec: Codable, Sendable, Equatable {
         } catch let DecodingError.typeMismatch(_, ctx) {
             throw FileError(path: path, reason: "wrong type at '\(fieldPath(ctx.codingPath))': \(ctx.debugDescription)")
         } catch let DecodingError.dataCorrupted(ctx) where !ctx.codingPath.isEmpty {
-            throw FileError(path: path, reason: "invalid value at '\(fieldPath(ctx.codingPath))': \(ctx.debugDescription)")
+            throw FileError(
+                path: path, reason: "invalid value at '\(fieldPath(ctx.codingPath))': \(ctx.debugDescription)")
         } catch {
             throw FileError(path: path, reason: "not a valid scene file (JSON syntax error)")
         }
@@ -128,7 +138,10 @@ public struct SceneSpec: Codable, Sendable, Equatable {
     static func fieldPath(_ path: [CodingKey]) -> String {
         var out = ""
         for key in path {
-            if let i = key.intValue { out += "[\(i)]"; continue }
+            if let i = key.intValue {
+                out += "[\(i)]"
+                continue
+            }
             var snake = ""
             for ch in key.stringValue { if ch.isUppercase { snake += "_" + ch.lowercased() } else { snake.append(ch) } }
             out += (out.isEmpty ? "" : ".") + snake
@@ -138,24 +151,39 @@ public struct SceneSpec: Codable, Sendable, Equatable {
 
     /// The first inconsistency found, or nil.
     public var problem: String? {
-        guard Self.generators.contains(generator) else { return "unknown generator '\(generator)' (known: \(Self.generators.joined(separator: ", ")))" }
+        guard Self.generators.contains(generator) else {
+            return "unknown generator '\(generator)' (known: \(Self.generators.joined(separator: ", ")))"
+        }
         guard unitsPerMeter > 0, unitsPerMeter.isFinite else { return "units_per_meter must be positive" }
-        guard rig.distance > 1.5, rig.fovDegrees > 1, rig.fovDegrees < 170 else { return "rig distance must exceed 1.5 and fov lie in (1, 170) degrees" }
-        guard rig.lightDirection.count == 3, rig.background.count == 3 else { return "light_direction and background need 3 numbers" }
-        guard views.resolution >= 8, views.resolution <= 4096, views.supersample >= 1, views.supersample <= 8, views.train >= 1 else {
+        guard rig.distance > 1.5, rig.fovDegrees > 1, rig.fovDegrees < 170 else {
+            return "rig distance must exceed 1.5 and fov lie in (1, 170) degrees"
+        }
+        guard rig.lightDirection.count == 3, rig.background.count == 3 else {
+            return "light_direction and background need 3 numbers"
+        }
+        guard views.resolution >= 8, views.resolution <= 4096, views.supersample >= 1, views.supersample <= 8,
+            views.train >= 1
+        else {
             return "views: resolution 8...4096, supersample 1...8, train >= 1"
         }
         for (name, colours) in palette {
-            guard !colours.isEmpty, colours.allSatisfy({ $0.count == 3 && $0.allSatisfy { $0 >= 0 && $0 <= 255 } }) else {
+            guard !colours.isEmpty, colours.allSatisfy({ $0.count == 3 && $0.allSatisfy { $0 >= 0 && $0 <= 255 } })
+            else {
                 return "palette '\(name)': each colour is three numbers in 0...255"
             }
         }
-        let needed = generator == "car" ? ["body", "window", "tyre", "hub", "headlight", "taillight", "trim"] : ["wood", "fabric", "metal"]
+        let needed =
+            generator == "car"
+            ? ["body", "window", "tyre", "hub", "headlight", "taillight", "trim"] : ["wood", "fabric", "metal"]
         for key in needed where palette[key] == nil { return "palette needs '\(key)' for the \(generator) generator" }
         if generator == "car" {
-            guard let cars, !cars.isEmpty, cars.allSatisfy({ $0.weight > 0 }) else { return "the car generator needs 'cars' with positive weights" }
+            guard let cars, !cars.isEmpty, cars.allSatisfy({ $0.weight > 0 }) else {
+                return "the car generator needs 'cars' with positive weights"
+            }
         } else {
-            guard let chairs, !chairs.isEmpty, chairs.allSatisfy({ $0.weight > 0 && ["four", "pedestal", "sled"].contains($0.legs) }) else {
+            guard let chairs, !chairs.isEmpty,
+                chairs.allSatisfy({ $0.weight > 0 && ["four", "pedestal", "sled"].contains($0.legs) })
+            else {
                 return "the chair generator needs 'chairs' with positive weights and legs four|pedestal|sled"
             }
         }

@@ -8,15 +8,15 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure nerfinv's speed on this machine.",
         discussion: """
-        Each benchmark reports medians of repeated runs and sets them against raw sgemm measured \
-        in the same run. `make benchmarks` runs all four five times (BENCHMARKS.md).
+            Each benchmark reports medians of repeated runs and sets them against raw sgemm measured \
+            in the same run. `make benchmarks` runs all four five times (BENCHMARKS.md).
 
-        Examples:
-          nerfinv bench core --repeats 7
-          nerfinv bench render --size 128
-          nerfinv bench train --profile
-          nerfinv bench invert --photos 5 --json
-        """,
+            Examples:
+              nerfinv bench core --repeats 7
+              nerfinv bench render --size 128
+              nerfinv bench train --profile
+              nerfinv bench invert --photos 5 --json
+            """,
         subcommands: [BenchCore.self, BenchTrain.self, BenchRender.self, BenchInvert.self]
     )
 }
@@ -37,7 +37,9 @@ struct BenchOptions: ParsableArguments {
 
     func validate() throws {
         guard repeats >= 1, repeats <= 1000 else { throw ValidationError("--repeats must be in 1...1000") }
-        guard minSeconds.isFinite, minSeconds > 0, minSeconds <= 60 else { throw ValidationError("--min-seconds must be in (0, 60]") }
+        guard minSeconds.isFinite, minSeconds > 0, minSeconds <= 60 else {
+            throw ValidationError("--min-seconds must be in (0, 60]")
+        }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
     }
 
@@ -60,9 +62,12 @@ enum RawSgemm {
         let (N, I, O) = shape
         let A = Tensor([N, I]), W = Tensor([O, I]), C = Tensor([N, O])
         var rng = SplitMix64(seed: 5)
-        A.fillUniform(-1, 1, rng: &rng); W.fillUniform(-1, 1, rng: &rng)
+        A.fillUniform(-1, 1, rng: &rng)
+        W.fillUniform(-1, 1, rng: &rng)
         let seconds = Timing.median(repeats: options.repeats, minSeconds: options.minSeconds) {
-            BLAS.sgemm(transA: false, transB: true, M: N, N: O, K: I, A: A.data, lda: I, B: W.data, ldb: I, beta: 0, C: C.data, ldc: O)
+            BLAS.sgemm(
+                transA: false, transB: true, M: N, N: O, K: I, A: A.data, lda: I, B: W.data, ldb: I, beta: 0, C: C.data,
+                ldc: O)
         }
         return 2 * Double(N * I * O) / seconds / 1e9
     }

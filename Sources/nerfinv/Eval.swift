@@ -29,7 +29,9 @@ struct Eval: ParsableCommand {
     @Option(help: "Test-protocol dataset folder (from `nerfinv generate --protocol test`).")
     var data: String
 
-    @Option(parsing: .upToNextOption, help: "Modes to evaluate (comma or space separated): encoder, refine, mean-refine, fit.")
+    @Option(
+        parsing: .upToNextOption,
+        help: "Modes to evaluate (comma or space separated): encoder, refine, mean-refine, fit.")
     var modes: [String] = ["encoder", "refine", "mean-refine", "fit"]
 
     @Option(help: "Evaluate only the first N objects.")
@@ -46,7 +48,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Diagnostic: refinement starts at view 0's true camera and keeps it fixed, or only starts there.")
     var truePose: EvaluationSettings.TruePose?
 
-    @Option(help: "Objects whose second view is also inverted for the consistency figure (refining modes; the encoder does all).")
+    @Option(
+        help:
+            "Objects whose second view is also inverted for the consistency figure (refining modes; the encoder does all)."
+    )
     var consistencyObjects: Int = 10
 
     @Option(help: "Write the figures as JSON here.")
@@ -62,12 +67,17 @@ struct Eval: ParsableCommand {
     }
 
     func validate() throws {
-        for n in modes.flatMap({ $0.split(separator: ",") }).map(String.init) where EvaluationSettings.Mode(rawValue: n) == nil {
-            throw ValidationError("unknown mode '\(n)'; available: \(EvaluationSettings.Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+        for n in modes.flatMap({ $0.split(separator: ",") }).map(String.init)
+        where EvaluationSettings.Mode(rawValue: n) == nil {
+            throw ValidationError(
+                "unknown mode '\(n)'; available: \(EvaluationSettings.Mode.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         guard fitSteps >= 1, fitSteps <= 100_000 else { throw ValidationError("--fit-steps must be in 1...100000") }
-        if let refineSteps, !(1...100_000).contains(refineSteps) { throw ValidationError("--refine-steps must be in 1...100000") }
+        if let refineSteps, !(1...100_000).contains(refineSteps) {
+            throw ValidationError("--refine-steps must be in 1...100000")
+        }
         guard consistencyObjects >= 0 else { throw ValidationError("--consistency-objects must be ≥ 0") }
     }
 
@@ -86,7 +96,11 @@ struct Eval: ParsableCommand {
         let results: [ModeResult]
         do {
             results = try Evaluation.run(model: model, data: data, settings: settings) { mode, done, total, psnr in
-                let bar = bars[mode] ?? ProgressBar(total: total, label: "eval \(mode.rawValue)", unit: "objects", quiet: output.silent, logOffTerminal: true)
+                let bar =
+                    bars[mode]
+                    ?? ProgressBar(
+                        total: total, label: "eval \(mode.rawValue)", unit: "objects", quiet: output.silent,
+                        logOffTerminal: true)
                 bars[mode] = bar
                 bar.update(done, extra: String(format: "novel-view PSNR %.2f dB", psnr))
             }

@@ -14,7 +14,8 @@ struct Fit: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "One object folder: SRN layout (rgb/, pose/, intrinsics.txt) or NeRF-synthetic (transforms_train.json).")
+    @Option(
+        help: "One object folder: SRN layout (rgb/, pose/, intrinsics.txt) or NeRF-synthetic (transforms_train.json).")
     var views: String
 
     @Option(help: "Latent file to write (JSON).")
@@ -40,18 +41,21 @@ struct Fit: ParsableCommand {
         let (model, sha) = try modelOptions.load()
         let bar = ProgressBar(total: steps, label: "fit", unit: "steps", quiet: output.silent)
         let r = try MultiViewFit.run(
-            model: model, modelName: URL(fileURLWithPath: modelOptions.model).lastPathComponent, modelSHA256: sha, views: views,
+            model: model, modelName: URL(fileURLWithPath: modelOptions.model).lastPathComponent, modelSHA256: sha,
+            views: views,
             steps: steps, rays: rays, seed: seed
         ) { s, mse in bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10))))) }
         try r.latent.write(to: out)
         let lo = r.viewPSNR.min()!, hi = r.viewPSNR.max()!
         output.report(
             [
-                "object": r.objectID, "latent": out, "mean_view_psnr_db": r.meanPSNR, "min_view_psnr_db": lo, "max_view_psnr_db": hi,
+                "object": r.objectID, "latent": out, "mean_view_psnr_db": r.meanPSNR, "min_view_psnr_db": lo,
+                "max_view_psnr_db": hi,
                 "views": r.viewPSNR.count, "seconds": r.seconds,
             ],
             String(
-                format: "%@: mean PSNR %.2f dB over %d views (min %.2f, max %.2f) in %.1f s -> %@", r.objectID, r.meanPSNR, r.viewPSNR.count,
+                format: "%@: mean PSNR %.2f dB over %d views (min %.2f, max %.2f) in %.1f s -> %@", r.objectID,
+                r.meanPSNR, r.viewPSNR.count,
                 lo, hi, r.seconds, out))
     }
 }

@@ -7,18 +7,21 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render a multi-view dataset (ShapeNet-SRN layout) from a procedural scene family.",
         discussion: """
-        Examples:
-          nerfinv generate --scene scenes/cars.json --out data/cars_train --objects 1000 --views 50 --seed 1
-          nerfinv generate --scene scenes/cars.json --out data/cars_test --objects 100 --protocol test --seed 2 --contact-sheet test.png
-        Object ids name the seed (cars-s1-00042): use different seeds for training and test sets.
-        The same seed always gives byte-identical files.
-        """
+            Examples:
+              nerfinv generate --scene scenes/cars.json --out data/cars_train --objects 1000 --views 50 --seed 1
+              nerfinv generate --scene scenes/cars.json --out data/cars_test --objects 100 --protocol test --seed 2 --contact-sheet test.png
+            Object ids name the seed (cars-s1-00042): use different seeds for training and test sets.
+            The same seed always gives byte-identical files.
+            """
     )
 
     @Option(help: "Scene family file (JSON).")
     var scene: String = "scenes/cars.json"
 
-    @Option(help: "Output folder (created if missing; existing objects with the same ids are overwritten, nothing else is touched).")
+    @Option(
+        help:
+            "Output folder (created if missing; existing objects with the same ids are overwritten, nothing else is touched)."
+    )
     var out: String
 
     @Option(help: "Number of objects.")
@@ -30,7 +33,10 @@ struct Generate: ParsableCommand {
     @Option(help: "Image size in pixels, square (default: the scene file's).")
     var resolution: Int?
 
-    @Option(help: "Image width when it should differ from the height (--resolution): a wider or narrower frame, same vertical field of view.")
+    @Option(
+        help:
+            "Image width when it should differ from the height (--resolution): a wider or narrower frame, same vertical field of view."
+    )
     var width: Int?
 
     @Option(help: "Index of the first object (objects start..start+objects-1), to extend a set or split work.")
@@ -39,7 +45,10 @@ struct Generate: ParsableCommand {
     @Option(help: "Random seed: fixes the objects and the views.")
     var seed: UInt64 = 0
 
-    @Option(help: "train: random views (azimuth 0-360, elevation per the rig); test: the fixed 25-view protocol (view 0 = input).")
+    @Option(
+        help:
+            "train: random views (azimuth 0-360, elevation per the rig); test: the fixed 25-view protocol (view 0 = input)."
+    )
     var `protocol`: GenerationSettings.ViewProtocol = .train
 
     @Option(help: "Rays per pixel side for anti-aliasing (default: the scene file's).")
@@ -60,10 +69,16 @@ struct Generate: ParsableCommand {
         guard objects >= 1, objects <= 1_000_000 else { throw ValidationError("--objects must be in 1...1000000") }
         guard start >= 0, start <= 10_000_000 else { throw ValidationError("--start must be in 0...10000000") }
         if let views, views < 1 || views > 10000 { throw ValidationError("--views must be in 1...10000") }
-        if let resolution, resolution < 8 || resolution > 4096 { throw ValidationError("--resolution must be in 8...4096") }
+        if let resolution, resolution < 8 || resolution > 4096 {
+            throw ValidationError("--resolution must be in 8...4096")
+        }
         if let width, width < 8 || width > 4096 { throw ValidationError("--width must be in 8...4096") }
-        if let supersample, supersample < 1 || supersample > 8 { throw ValidationError("--supersample must be in 1...8") }
-        if `protocol` == .test, views != nil { throw ValidationError("--views applies to --protocol train; the test protocol has 25 views") }
+        if let supersample, supersample < 1 || supersample > 8 {
+            throw ValidationError("--supersample must be in 1...8")
+        }
+        if `protocol` == .test, views != nil {
+            throw ValidationError("--views applies to --protocol train; the test protocol has 25 views")
+        }
     }
 
     func run() throws {
@@ -79,14 +94,20 @@ struct Generate: ParsableCommand {
         settings.depth = depth
         settings.alpha = alpha
         settings.contactSheet = contactSheet
-        let bar = ProgressBar(total: objects, label: "generate", unit: "objects", quiet: output.silent, logOffTerminal: true)
+        let bar = ProgressBar(
+            total: objects, label: "generate", unit: "objects", quiet: output.silent, logOffTerminal: true)
         let s = try DatasetGeneration.run(settings) { done, _ in bar.update(done) }
-        var fields: [String: Any] = ["out": out, "objects": objects, "views": s.views, "width": s.width, "height": s.height, "seconds": s.seconds]
+        var fields: [String: Any] = [
+            "out": out, "objects": objects, "views": s.views, "width": s.width, "height": s.height,
+            "seconds": s.seconds,
+        ]
         if let contactSheet { fields["contact_sheet"] = contactSheet }
         let rate = Double(objects * s.views) / max(s.seconds, 1e-9)
         output.report(
             fields,
-            String(format: "wrote %d objects x %d views at %dx%d to %@ in %.1f s (%.0f views/s)", objects, s.views, s.width, s.height, out, s.seconds, rate)
+            String(
+                format: "wrote %d objects x %d views at %dx%d to %@ in %.1f s (%.0f views/s)", objects, s.views,
+                s.width, s.height, out, s.seconds, rate)
                 + (contactSheet.map { "\ncontact sheet: \($0)" } ?? ""))
     }
 }

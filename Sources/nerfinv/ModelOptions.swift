@@ -28,7 +28,9 @@ struct CameraOptions: ParsableArguments {
     var renderCamera: RenderCamera { RenderCamera(distance: distance, fovDegrees: fov, size: size) }
 
     func validate() throws {
-        guard distance.isFinite, distance > 1.2, distance < 100 else { throw ValidationError("--distance must be in (1.2, 100): the object fills [-1, 1]^3") }
+        guard distance.isFinite, distance > 1.2, distance < 100 else {
+            throw ValidationError("--distance must be in (1.2, 100): the object fills [-1, 1]^3")
+        }
         guard fov.isFinite, fov > 1, fov < 170 else { throw ValidationError("--fov must be in (1, 170) degrees") }
         guard size >= 8, size <= 4096 else { throw ValidationError("--size must be in 8...4096") }
     }

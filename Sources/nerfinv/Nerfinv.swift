@@ -8,18 +8,21 @@ struct Nerfinv: ParsableCommand {
         commandName: "nerfinv",
         abstract: "Invert a single photo of an object into a 3D latent and render it from any viewpoint.",
         discussion: """
-        nerfinv splits one view into an identity code (what the object is) and a view code (where \
-        the camera was), renders the identity code with a NeRF-style volumetric decoder from any \
-        camera, and refines both codes against the photo.
+            nerfinv splits one view into an identity code (what the object is) and a view code (where \
+            the camera was), renders the identity code with a NeRF-style volumetric decoder from any \
+            camera, and refines both codes against the photo.
 
-        Examples:
-          nerfinv invert photo.png --out car.latent --turntable turntable/
-          nerfinv render --latent car.latent --azimuth 120 --elevation 25 --out car.png
-          nerfinv generate --out data/cars_test --objects 100 --protocol test --seed 2
-          nerfinv eval --data data/cars_test --report eval.json
-        Every command: nerfinv <command> --help. Results as JSON for scripts: --json.
-        """,
-        subcommands: [Generate.self, Train.self, TrainEncoder.self, Fit.self, Invert.self, Render.self, Turntable.self, Eval.self, Bench.self]
+            Examples:
+              nerfinv invert photo.png --out car.latent --turntable turntable/
+              nerfinv render --latent car.latent --azimuth 120 --elevation 25 --out car.png
+              nerfinv generate --out data/cars_test --objects 100 --protocol test --seed 2
+              nerfinv eval --data data/cars_test --report eval.json
+            Every command: nerfinv <command> --help. Results as JSON for scripts: --json.
+            """,
+        subcommands: [
+            Generate.self, Train.self, TrainEncoder.self, Fit.self, Invert.self, Render.self, Turntable.self, Eval.self,
+            Bench.self,
+        ]
     )
 
     static func main() {

@@ -18,14 +18,20 @@ final class ProgressBar {
     let initial: Int
 
     init(total: Int, label: String, unit: String, quiet: Bool = false, initial: Int = 0, logOffTerminal: Bool = false) {
-        self.total = max(1, total); self.label = label; self.unit = unit; self.quiet = quiet; self.initial = initial
+        self.total = max(1, total)
+        self.label = label
+        self.unit = unit
+        self.quiet = quiet
+        self.initial = initial
         self.logOffTerminal = logOffTerminal
     }
 
     static func clock(_ s: Double) -> String {
         guard s.isFinite, s >= 0 else { return "--:--" }
         let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+        return t >= 3600
+            ? String(format: "%d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60)
+            : String(format: "%d:%02d", t / 60, t % 60)
     }
 
     func update(_ done: Int, extra: String = "") {
@@ -35,8 +41,10 @@ final class ProgressBar {
         let rate = Double(done - initial) / max(elapsed, 1e-9)
         let eta = Double(total - done) / max(rate, 1e-9)
         let fraction = Double(done) / Double(total)
-        let line = String(format: "%@ %3.0f%% %d/%d %@  %.1f %@/s  elapsed %@  ETA %@%@", label, fraction * 100, done, total, unit,
-                          rate, unit, Self.clock(elapsed), done >= total ? "0:00" : Self.clock(eta), extra.isEmpty ? "" : "  " + extra)
+        let line = String(
+            format: "%@ %3.0f%% %d/%d %@  %.1f %@/s  elapsed %@  ETA %@%@", label, fraction * 100, done, total, unit,
+            rate, unit, Self.clock(elapsed), done >= total ? "0:00" : Self.clock(eta), extra.isEmpty ? "" : "  " + extra
+        )
         if tty {
             guard done >= total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
             lastDraw = now

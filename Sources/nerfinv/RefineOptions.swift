@@ -5,7 +5,9 @@ import Pipeline
 /// The refinement settings `invert` and `eval` share: a preset, then the flags given (each
 /// command has its own step count flag).
 struct RefineOptions: ParsableArguments {
-    @Option(name: .customLong("refine-config"), help: "Refinement preset (JSON, e.g. configs/refine.json); the flags below override it.")
+    @Option(
+        name: .customLong("refine-config"),
+        help: "Refinement preset (JSON, e.g. configs/refine.json); the flags below override it.")
     var config: String?
 
     @Option(help: "Rays per refinement step (default 1024).")
@@ -14,7 +16,10 @@ struct RefineOptions: ParsableArguments {
     @Option(help: "Learning rate of the identity code during refinement (default 1e-2).")
     var refineLR: Float?
 
-    @Option(help: "In-domain weight: pull of the identity code towards its start, relative to the code table's spread (default 2e-6).")
+    @Option(
+        help:
+            "In-domain weight: pull of the identity code towards its start, relative to the code table's spread (default 2e-6)."
+    )
     var anchorWeight: Float?
 
     @Option(help: "Weight of the latent prior λ||z||² during refinement (default 1e-4, as training).")
@@ -30,8 +35,12 @@ struct RefineOptions: ParsableArguments {
     var skipping: Bool?
 
     func validate() throws {
-        if let refineRays, !(16...65536).contains(refineRays) { throw ValidationError("--refine-rays must be in 16...65536") }
-        if let anchorWeight, !(anchorWeight >= 0 && anchorWeight.isFinite) { throw ValidationError("--anchor-weight must be finite and ≥ 0") }
+        if let refineRays, !(16...65536).contains(refineRays) {
+            throw ValidationError("--refine-rays must be in 16...65536")
+        }
+        if let anchorWeight, !(anchorWeight >= 0 && anchorWeight.isFinite) {
+            throw ValidationError("--anchor-weight must be finite and ≥ 0")
+        }
         if let refineLR, !(refineLR > 0 && refineLR.isFinite) { throw ValidationError("--refine-lr must be > 0") }
         if let prior, !(prior >= 0 && prior.isFinite) { throw ValidationError("--prior must be finite and ≥ 0") }
         if let objectRays, !(0...1).contains(objectRays) { throw ValidationError("--object-rays must be in 0...1") }

@@ -42,7 +42,8 @@ struct Render: ParsableCommand {
         let (model, sha) = try modelOptions.load()
         let code = try LatentFile.read(latent, for: model, modelSHA256: sha).identity
         try RenderExport.view(
-            field: model.field, code: code, azimuth: azimuth, elevation: elevation, camera: camera.renderCamera, to: out, depth: depth)
+            field: model.field, code: code, azimuth: azimuth, elevation: elevation, camera: camera.renderCamera,
+            to: out, depth: depth)
         var fields: [String: Any] = ["out": out, "azimuth": azimuth, "elevation": elevation, "size": camera.size]
         if let depth { fields["depth"] = depth }
         output.report(fields, "wrote \(out)" + (depth.map { " and \($0)" } ?? ""))

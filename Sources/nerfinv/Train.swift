@@ -40,7 +40,10 @@ struct Train: ParsableCommand {
     @Option(help: "Rays per object per batch (default 512).")
     var raysPerObject: Int?
 
-    @Option(help: "Start from this trained model's decoder and codes (same training objects) with a fresh optimiser: a longer or lower-rate continuation.")
+    @Option(
+        help:
+            "Start from this trained model's decoder and codes (same training objects) with a fresh optimiser: a longer or lower-rate continuation."
+    )
     var initModel: String?
 
     @Option(help: "Peak Adam learning rate of the decoder weights (default 5e-3).")
@@ -51,7 +54,9 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard out.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
-        if let initModel, initModel == out { throw ValidationError("--init-model and --out must differ (the model is overwritten at the end)") }
+        if let initModel, initModel == out {
+            throw ValidationError("--init-model and --out must differ (the model is overwritten at the end)")
+        }
     }
 
     /// Defaults, then the preset, then the flags.
@@ -65,8 +70,12 @@ struct Train: ParsableCommand {
         if let lrDecoder { c.lrDecoder = lrDecoder }
         if let lrCodes { c.lrCodes = lrCodes }
         guard (1...10_000_000).contains(c.steps) else { throw ValidationError("--steps must be in 1...10000000") }
-        guard (1...256).contains(c.objectsPerBatch) else { throw ValidationError("--objects-per-batch must be in 1...256") }
-        guard (1...65536).contains(c.raysPerObject) else { throw ValidationError("--rays-per-object must be in 1...65536") }
+        guard (1...256).contains(c.objectsPerBatch) else {
+            throw ValidationError("--objects-per-batch must be in 1...256")
+        }
+        guard (1...65536).contains(c.raysPerObject) else {
+            throw ValidationError("--rays-per-object must be in 1...65536")
+        }
         for (flag, lr) in [("--lr-decoder", c.lrDecoder), ("--lr-codes", c.lrCodes)] where !(lr > 0 && lr <= 1) {
             throw ValidationError("\(flag) must be in (0, 1]")
         }
@@ -78,7 +87,8 @@ struct Train: ParsableCommand {
         var config = try config()
         training.prepare()
         let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: outDir.isEmpty ? "." : outDir, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: outDir.isEmpty ? "." : outDir, withIntermediateDirectories: true)
         let stem = String(out.dropLast(4))
         output.note("loading \(data)...")
         let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
@@ -86,26 +96,36 @@ struct Train: ParsableCommand {
         if let initModel {
             let (model, _) = try NeRFModel.load(initModel)
             guard model.config.objects == dataset.ids else {
-                throw FileError(path: initModel, reason: "was trained on other objects (\(model.config.objects.count) vs \(dataset.count) in --data)")
+                throw FileError(
+                    path: initModel,
+                    reason: "was trained on other objects (\(model.config.objects.count) vs \(dataset.count) in --data)"
+                )
             }
             config.initialModel = initModel
             // A trained density field is meaningful from the first step: skip empty space at once.
             config.skipping.warmupSteps = 0
             initial = model
         }
-        let trainer = Trainer(data: dataset, config: config, field: initial?.config.decoder ?? FieldSpec(TriplaneConfig()))
+        let trainer = Trainer(
+            data: dataset, config: config, field: initial?.config.decoder ?? FieldSpec(TriplaneConfig()))
         if let initial { trainer.warmStart(from: initial, step: 0) }
         let manifest = DatasetManifest.read(data)
         let run = DecoderTrainingRun(trainer: trainer) { notes in
             ModelConfig(
-                decoder: trainer.field.spec, scene: manifest?.scene ?? "unknown", cameraDistance: dataset.cameraDistance,
-                fovDegrees: dataset.fovDegrees, resolution: dataset.width, objects: dataset.ids, training: trainer.config, notes: notes)
+                decoder: trainer.field.spec, scene: manifest?.scene ?? "unknown",
+                cameraDistance: dataset.cameraDistance,
+                fovDegrees: dataset.fovDegrees, resolution: dataset.width, objects: dataset.ids,
+                training: trainer.config, notes: notes)
         }
-        let paths = TrainingDriver.Paths(checkpoint: out + ".ckpt", log: stem + ".train_log.csv", curve: stem + ".train_curve.png")
+        let paths = TrainingDriver.Paths(
+            checkpoint: out + ".ckpt", log: stem + ".train_log.csv", curve: stem + ".train_curve.png")
         let outcome = try training.drive(run, paths: paths, label: "train", output: output)
         try run.model(seconds: outcome.seconds, log: outcome.log).save(to: out)
         output.report(
-            ["model": out, "steps": trainer.step, "final_batch_psnr_db": outcome.log.rows.last?.psnr ?? 0, "log": paths.log, "curve": paths.curve],
+            [
+                "model": out, "steps": trainer.step, "final_batch_psnr_db": outcome.log.rows.last?.psnr ?? 0,
+                "log": paths.log, "curve": paths.curve,
+            ],
             "wrote \(out) (\(trainer.step) steps); log \(paths.log), curve \(paths.curve)")
     }
 }

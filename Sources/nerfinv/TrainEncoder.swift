@@ -49,7 +49,10 @@ struct TrainEncoder: ParsableCommand {
     @Option(help: "Peak Adam learning rate (default 1e-3).")
     var lr: Float?
 
-    @Option(help: "Also train (a copy of) the decoder, at this learning rate, while the rendering loss runs (default: frozen).")
+    @Option(
+        help:
+            "Also train (a copy of) the decoder, at this learning rate, while the rendering loss runs (default: frozen)."
+    )
     var decoderLR: Float?
 
     @OptionGroup var training: TrainingRunOptions
@@ -74,7 +77,9 @@ struct TrainEncoder: ParsableCommand {
         guard (1...10_000_000).contains(c.steps) else { throw ValidationError("--steps must be in 1...10000000") }
         guard c.renderFromStep >= 0 else { throw ValidationError("--render-from must be ≥ 0") }
         guard c.lr.isFinite, c.lr > 0, c.lr < 1 else { throw ValidationError("--lr must be in (0, 1)") }
-        if let d = c.decoderLR, !(d.isFinite && d >= 0 && d < 1) { throw ValidationError("--decoder-lr must be in [0, 1)") }
+        if let d = c.decoderLR, !(d.isFinite && d >= 0 && d < 1) {
+            throw ValidationError("--decoder-lr must be in [0, 1)")
+        }
         try training.validateWarmup(c.warmupSteps ?? 0, steps: c.steps)
         return c
     }
@@ -94,15 +99,20 @@ struct TrainEncoder: ParsableCommand {
             config.initialEncoder = initEncoder
         }
         let trainer: EncoderTrainer
-        do { trainer = try EncoderTrainer(data: dataset, model: decoderModel, config: config, initial: initial) } catch {
+        do { trainer = try EncoderTrainer(data: dataset, model: decoderModel, config: config, initial: initial) } catch
+        {
             throw ValidationError("\(model) and \(data): \(error)")
         }
         let run = EncoderTrainingRun(trainer: trainer)
-        let paths = TrainingDriver.Paths(checkpoint: stem + ".encoder.ckpt", log: stem + ".encoder_log.csv", curve: stem + ".encoder_curve.png")
+        let paths = TrainingDriver.Paths(
+            checkpoint: stem + ".encoder.ckpt", log: stem + ".encoder_log.csv", curve: stem + ".encoder_curve.png")
         let outcome = try training.drive(run, paths: paths, label: "encoder", output: output)
         try run.model(seconds: outcome.seconds, log: outcome.log).save(to: outPath)
         output.report(
-            ["model": outPath, "steps": trainer.step, "final_render_psnr_db": outcome.log.rows.last?.psnr ?? 0, "log": paths.log, "curve": paths.curve],
+            [
+                "model": outPath, "steps": trainer.step, "final_render_psnr_db": outcome.log.rows.last?.psnr ?? 0,
+                "log": paths.log, "curve": paths.curve,
+            ],
             "wrote \(outPath) with its encoder (\(trainer.step) steps); log \(paths.log), curve \(paths.curve)")
     }
 }

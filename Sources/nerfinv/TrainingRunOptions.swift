@@ -8,7 +8,9 @@ nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
 
 /// Options every training command shares: resuming, seed, threads, data subset, checkpoints.
 struct TrainingRunOptions: ParsableArguments {
-    @Option(help: "Settings preset (JSON; e.g. configs/train.json): keys it names replace the defaults, flags replace both.")
+    @Option(
+        help: "Settings preset (JSON; e.g. configs/train.json): keys it names replace the defaults, flags replace both."
+    )
     var config: String?
 
     @Flag(help: "Continue the run from its checkpoint (same data, same run).")
@@ -26,17 +28,24 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
 
-    @Option(help: "Steps of linear learning-rate warm-up from 0 (for a run that starts from trained weights: --init-model, --init-encoder).")
+    @Option(
+        help:
+            "Steps of linear learning-rate warm-up from 0 (for a run that starts from trained weights: --init-model, --init-encoder)."
+    )
     var warmup: Int?
 
     func validate() throws {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
-        guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }
+        guard checkpointMinutes > 0, checkpointMinutes.isFinite else {
+            throw ValidationError("--checkpoint-minutes must be positive")
+        }
         if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
     }
 
     /// The preset named by --config, or the defaults.
-    func preset<T: Codable>(_ defaults: T) throws -> T { try config.map { try Preset.load(T.self, from: $0) } ?? defaults }
+    func preset<T: Codable>(_ defaults: T) throws -> T {
+        try config.map { try Preset.load(T.self, from: $0) } ?? defaults
+    }
 
     /// The warm-up must fit in the run.
     func validateWarmup(_ warmup: Int, steps: Int) throws {
@@ -53,17 +62,25 @@ struct TrainingRunOptions: ParsableArguments {
 
     /// Runs the training loop with a progress bar; ends the command with 130 and a resume hint
     /// when SIGINT/SIGTERM stopped it.
-    func drive(_ run: any TrainingRun, paths: TrainingDriver.Paths, label: String, output: OutputOptions) throws -> TrainingDriver.Outcome {
+    func drive(_ run: any TrainingRun, paths: TrainingDriver.Paths, label: String, output: OutputOptions) throws
+        -> TrainingDriver.Outcome
+    {
         var bar: ProgressBar?
         let outcome = try TrainingDriver.run(
             run, paths: paths, resume: resume, checkpointMinutes: checkpointMinutes, shouldStop: { stopRequested != 0 },
             progress: { step, total, status in
-                if bar == nil { bar = ProgressBar(total: total, label: label, unit: "steps", quiet: output.silent, initial: step - 1, logOffTerminal: true) }
+                if bar == nil {
+                    bar = ProgressBar(
+                        total: total, label: label, unit: "steps", quiet: output.silent, initial: step - 1,
+                        logOffTerminal: true)
+                }
                 bar!.update(step, extra: status)
             }, note: { output.note($0) })
         if !outcome.finished && stopRequested != 0 {
             FileHandle.standardError.write(
-                Data("\ninterrupted at step \(run.step): checkpoint saved to \(paths.checkpoint); continue with --resume\n".utf8))
+                Data(
+                    "\ninterrupted at step \(run.step): checkpoint saved to \(paths.checkpoint); continue with --resume\n"
+                        .utf8))
             throw ExitCode(130)
         }
         return outcome

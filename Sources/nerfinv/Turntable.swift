@@ -45,6 +45,7 @@ struct Turntable: ParsableCommand {
             field: model.field, code: code, frames: frames, elevation: elevation, camera: camera.renderCamera, to: out,
             progress: { bar.update($0) })
         output.report(
-            ["out": out, "frames": frames, "contact_sheet": out + "/contact_sheet.png"], "wrote \(frames) frames and contact_sheet.png to \(out)")
+            ["out": out, "frames": frames, "contact_sheet": out + "/contact_sheet.png"],
+            "wrote \(frames) frames and contact_sheet.png to \(out)")
     }
 }

@@ -30,14 +30,27 @@ enum CLI {
         // Drain both pipes while the process runs so a chatty child never blocks on a full pipe.
         let outData = Box(), errData = Box()
         let group = DispatchGroup()
-        group.enter(); DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter(); DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async {
+            outData.data = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            errData.data = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(10_000) }
-        if p.isRunning { p.terminate(); XCTFail("nerfinv \(args.joined(separator: " ")) did not finish in \(timeout) s") }
+        if p.isRunning {
+            p.terminate()
+            XCTFail("nerfinv \(args.joined(separator: " ")) did not finish in \(timeout) s")
+        }
         p.waitUntilExit()
         group.wait()
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self), stderr: String(decoding: errData.data, as: UTF8.self))
+        return CLIResult(
+            status: p.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self),
+            stderr: String(decoding: errData.data, as: UTF8.self))
     }
 }
 
@@ -46,4 +59,5 @@ final class CLIRunnerAnchor {}
 /// Written by one reader thread, read after the group wait.
 final class Box: @unchecked Sendable { var data = Data() }
 
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path

@@ -24,24 +24,31 @@ final class GenerateCLITests: XCTestCase {
     func testSameSeedGivesByteIdenticalDatasets() throws {
         let scene = repoRoot + "/scenes/cars.json"
         for name in ["a", "b"] {
-            let r = try CLI.run(["generate", "--scene", scene, "--out", "\(dir!)/\(name)", "--objects", "2", "--views", "3",
-                                 "--resolution", "24", "--seed", "11", "--depth", "--quiet"])
+            let r = try CLI.run([
+                "generate", "--scene", scene, "--out", "\(dir!)/\(name)", "--objects", "2", "--views", "3",
+                "--resolution", "24", "--seed", "11", "--depth", "--quiet",
+            ])
             XCTAssertEqual(r.status, 0, r.stderr)
         }
         let a = try files("\(dir!)/a"), b = try files("\(dir!)/b")
-        XCTAssertEqual(a.count, 2 * (3 * 3 + 1) + 1)  // per object: 3 rgb, 3 pose, 3 depth, intrinsics; plus dataset.json
+        // per object: 3 rgb, 3 pose, 3 depth, intrinsics; plus dataset.json
+        XCTAssertEqual(a.count, 2 * (3 * 3 + 1) + 1)
         XCTAssertEqual(a, b)
         XCTAssertNotNil(a["cars-s11-00001/rgb/000002.png"])
-        let other = try CLI.run(["generate", "--scene", scene, "--out", "\(dir!)/c", "--objects", "1", "--views", "1",
-                                 "--resolution", "24", "--seed", "12", "--quiet"])
+        let other = try CLI.run([
+            "generate", "--scene", scene, "--out", "\(dir!)/c", "--objects", "1", "--views", "1",
+            "--resolution", "24", "--seed", "12", "--quiet",
+        ])
         XCTAssertEqual(other.status, 0, other.stderr)
         XCTAssertNotEqual(try files("\(dir!)/c")["cars-s12-00000/rgb/000000.png"], a["cars-s11-00000/rgb/000000.png"])
     }
 
     func testTestProtocolWrites25ViewsAndASheet() throws {
-        let r = try CLI.run(["generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/t", "--objects", "1",
-                             "--protocol", "test", "--resolution", "16", "--supersample", "1", "--seed", "3",
-                             "--contact-sheet", dir + "/sheet.png", "--quiet"])
+        let r = try CLI.run([
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/t", "--objects", "1",
+            "--protocol", "test", "--resolution", "16", "--supersample", "1", "--seed", "3",
+            "--contact-sheet", dir + "/sheet.png", "--quiet",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let rgb = try FileManager.default.contentsOfDirectory(atPath: dir + "/t/cars-s3-00000/rgb")
         XCTAssertEqual(rgb.count, 25)

@@ -21,8 +21,11 @@ final class HostileInputCLITests: CLITestCase {
 
     /// A 64x64 test-protocol view of a generated car, as 8-bit RGB samples (row-major).
     func carSamples() throws -> (samples: [UInt16], image: RGBAImage) {
-        _ = try ok(["generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/car", "--objects", "1", "--protocol", "test",
-                    "--resolution", "64", "--supersample", "1", "--seed", "31", "--quiet"])
+        _ = try ok([
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/car", "--objects", "1",
+            "--protocol", "test",
+            "--resolution", "64", "--supersample", "1", "--seed", "31", "--quiet",
+        ])
         let (img, _) = try PNG.read(dir + "/car/cars-s31-00000/rgb/000000.png")
         var samples: [UInt16] = []
         for k in 0..<(64 * 64) { for c in 0..<3 { samples.append(UInt16((img.pixels[4 * k + c] * 255).rounded())) } }
@@ -37,7 +40,9 @@ final class HostileInputCLITests: CLITestCase {
         var white = [UInt16](repeating: 255, count: 64 * 64 * 3)
         white[0] = 255
         var tiny = [UInt16](repeating: 255, count: 9 * 3)
-        tiny[12] = 0; tiny[13] = 0; tiny[14] = 0   // one dark pixel in the middle of 3x3
+        tiny[12] = 0
+        tiny[13] = 0
+        tiny[14] = 0  // one dark pixel in the middle of 3x3
         let bad: [(file: String, bytes: [UInt8], says: String)] = [
             ("empty.png", [], "empty"),
             ("truncated.png", Array(good.prefix(good.count / 2)), "truncated.png"),
@@ -46,23 +51,38 @@ final class HostileInputCLITests: CLITestCase {
             ("text.png", Array("just some text, not a picture\n".utf8), "not a PNG"),
             ("huge.png", PNGFixture.forged(width: 1 << 31, height: 1 << 31), "huge.png"),
             ("bomb.png", PNGFixture.forged(width: 60000, height: 60000), "megapixels"),
-            ("white.png", PNGFixture(width: 64, height: 64, colorType: 2, bitDepth: 8, samples: white).encode(), "no object"),
-            ("tiny3x3.png", PNGFixture(width: 3, height: 3, colorType: 2, bitDepth: 8, samples: tiny).encode(), "no object"),
+            (
+                "white.png", PNGFixture(width: 64, height: 64, colorType: 2, bitDepth: 8, samples: white).encode(),
+                "no object"
+            ),
+            (
+                "tiny3x3.png", PNGFixture(width: 3, height: 3, colorType: 2, bitDepth: 8, samples: tiny).encode(),
+                "no object"
+            ),
         ]
         // Existing outputs that every refusal must leave alone.
         let keepLatent = dir + "/keep.latent"
-        _ = try ok(["invert", dir + "/car/cars-s31-00000/rgb/000000.png", "--model", shippedModel, "--out", keepLatent, "--no-refine", "--quiet"])
-        let before = try [keepLatent, dir + "/keep_input.png", dir + "/keep_input_reconstruction.png"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        _ = try ok([
+            "invert", dir + "/car/cars-s31-00000/rgb/000000.png", "--model", shippedModel, "--out", keepLatent,
+            "--no-refine", "--quiet",
+        ])
+        let before = try [keepLatent, dir + "/keep_input.png", dir + "/keep_input_reconstruction.png"].map {
+            try Data(contentsOf: URL(fileURLWithPath: $0))
+        }
         for b in bad {
             let path = try write(b.bytes, b.file)
-            let r = try CLI.run(["invert", path, "--model", shippedModel, "--out", keepLatent, "--steps", "3", "--quiet"],
-                                timeout: Self.answerWithin)
+            let r = try CLI.run(
+                ["invert", path, "--model", shippedModel, "--out", keepLatent, "--steps", "3", "--quiet"],
+                timeout: Self.answerWithin)
             XCTAssertNotEqual(r.status, 0, b.file)
             XCTAssertTrue(r.stderr.contains(b.file), "\(b.file): message does not name the file: \(r.stderr)")
-            XCTAssertTrue(r.stderr.lowercased().contains(b.says.lowercased()), "\(b.file): '\(r.stderr)' lacks '\(b.says)'")
+            XCTAssertTrue(
+                r.stderr.lowercased().contains(b.says.lowercased()), "\(b.file): '\(r.stderr)' lacks '\(b.says)'")
             XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
         }
-        let after = try [keepLatent, dir + "/keep_input.png", dir + "/keep_input_reconstruction.png"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        let after = try [keepLatent, dir + "/keep_input.png", dir + "/keep_input_reconstruction.png"].map {
+            try Data(contentsOf: URL(fileURLWithPath: $0))
+        }
         XCTAssertEqual(before, after, "a refused photo changed existing outputs")
 
         // Odd but valid PNGs of the same car: 16-bit RGB, palette, gray+alpha, and a 1000x50 strip.
@@ -79,7 +99,9 @@ final class HostileInputCLITests: CLITestCase {
             let r: UInt16 = level(car[3 * k]), g: UInt16 = level(car[3 * k + 1]), b: UInt16 = level(car[3 * k + 2])
             indices.append(r * 36 + g * 6 + b)
         }
-        let palette = PNGFixture(width: 64, height: 64, colorType: 3, bitDepth: 8, palette: paletteEntries, samples: indices).encode()
+        let palette = PNGFixture(
+            width: 64, height: 64, colorType: 3, bitDepth: 8, palette: paletteEntries, samples: indices
+        ).encode()
         // Gray+alpha: background transparent (becomes white), the car in gray.
         var grayAlpha: [UInt16] = []
         for k in 0..<(64 * 64) {
@@ -90,28 +112,41 @@ final class HostileInputCLITests: CLITestCase {
         // A 1000x50 strip: white, with the car shrunk to 50x50 somewhere left of centre.
         let small = Resample.resize(carImage, width: 50, height: 50)
         var strip = [UInt16](repeating: 255, count: 1000 * 50 * 3)
-        for y in 0..<50 { for x in 0..<50 { for c in 0..<3 { strip[(y * 1000 + 300 + x) * 3 + c] = UInt16((small[x, y, c] * 255).rounded()) } } }
+        for y in 0..<50 {
+            for x in 0..<50 {
+                for c in 0..<3 { strip[(y * 1000 + 300 + x) * 3 + c] = UInt16((small[x, y, c] * 255).rounded()) }
+            }
+        }
         let stripPNG = PNGFixture(width: 1000, height: 50, colorType: 2, bitDepth: 8, samples: strip).encode()
         let valid = [("deep16.png", deep), ("palette.png", palette), ("grayalpha.png", gray), ("strip.png", stripPNG)]
         for (name, bytes) in valid {
             let path = try write(bytes, name)
-            let r = try CLI.run(["invert", path, "--model", shippedModel, "--out", dir + "/valid/\(name).latent", "--steps", "3", "--json"],
-                                timeout: Self.answerWithin)
+            let r = try CLI.run(
+                [
+                    "invert", path, "--model", shippedModel, "--out", dir + "/valid/\(name).latent", "--steps", "3",
+                    "--json",
+                ],
+                timeout: Self.answerWithin)
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("\"input_psnr_db\""), "\(name): \(r.stdout)")
         }
         // The colour ones keep the car: the encoder finds the pose of the 8-bit original (view 0: 35°, 20°) within a few degrees.
         for name in ["deep16.png", "palette.png"] {
-            let latent = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/valid/\(name).latent"))) as! [String: Any]
+            let latent =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: dir + "/valid/\(name).latent"))) as! [String: Any]
             let view = latent["view"] as! [String: Any]
             XCTAssertEqual(view["azimuth"] as! Double, 35, accuracy: 8, name)
             XCTAssertEqual(view["elevation"] as! Double, 20, accuracy: 8, name)
         }
 
         // Several photos at once: the bad ones are reported, the good ones still written, exit status 1.
-        let batch = try CLI.run(["invert", dir + "/empty.png", dir + "/deep16.png", dir + "/white.png", "--model", shippedModel,
-                                 "--out-dir", dir + "/batch", "--steps", "3", "--quiet", "--overview", dir + "/batch/overview.png"],
-                                timeout: Self.answerWithin)
+        let batch = try CLI.run(
+            [
+                "invert", dir + "/empty.png", dir + "/deep16.png", dir + "/white.png", "--model", shippedModel,
+                "--out-dir", dir + "/batch", "--steps", "3", "--quiet", "--overview", dir + "/batch/overview.png",
+            ],
+            timeout: Self.answerWithin)
         XCTAssertEqual(batch.status, 1, batch.stderr)
         XCTAssertTrue(batch.stderr.contains("2 of 3 photos failed"), batch.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/batch/deep16.latent"))
@@ -119,9 +154,15 @@ final class HostileInputCLITests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/batch/empty.latent"))
 
         // Output folders: a missing one is created; one that cannot exist (under a file) is an error naming it.
-        _ = try ok(["invert", dir + "/deep16.png", "--model", shippedModel, "--out", dir + "/new/deeper/car.latent", "--no-refine", "--quiet"])
+        _ = try ok([
+            "invert", dir + "/deep16.png", "--model", shippedModel, "--out", dir + "/new/deeper/car.latent",
+            "--no-refine", "--quiet",
+        ])
         try "a file, not a folder".write(toFile: dir + "/afile", atomically: true, encoding: .utf8)
-        let blocked = try CLI.run(["invert", dir + "/deep16.png", "--model", shippedModel, "--out", dir + "/afile/car.latent", "--no-refine", "--quiet"])
+        let blocked = try CLI.run([
+            "invert", dir + "/deep16.png", "--model", shippedModel, "--out", dir + "/afile/car.latent", "--no-refine",
+            "--quiet",
+        ])
         XCTAssertNotEqual(blocked.status, 0)
         XCTAssertTrue(blocked.stderr.contains("afile"), blocked.stderr)
         XCTAssertEqual(try String(contentsOfFile: dir + "/afile", encoding: .utf8), "a file, not a folder")
@@ -140,9 +181,11 @@ final class HostileInputCLITests: CLITestCase {
         let headerBytes = Int(model[12]) | Int(model[13]) << 8 | Int(model[14]) << 16 | Int(model[15]) << 24
         let payload = 16 + headerBytes
         var nanModel = model
-        nanModel[payload] = 0x00; nanModel[payload + 1] = 0x7E     // fp16 NaN as the first weight
+        nanModel[payload] = 0x00
+        nanModel[payload + 1] = 0x7E  // fp16 NaN as the first weight
         var infModel = model
-        infModel[payload] = 0x00; infModel[payload + 1] = 0x7C     // fp16 +Inf
+        infModel[payload] = 0x00
+        infModel[payload + 1] = 0x7C  // fp16 +Inf
         var flipped = model
         flipped[payload + 1000] ^= 0x10
         let badModels: [(String, [UInt8], String)] = [
@@ -152,7 +195,10 @@ final class HostileInputCLITests: CLITestCase {
             ("nan.nvm", resealed(nanModel), "NaN"),
             ("inf.nvm", resealed(infModel), "Inf"),
             ("short.nvm", resealed(Array(model.prefix(model.count - 4096)) + [0, 0, 0, 0]), "outside the payload"),
-            ("png.nvm", PNGFixture(width: 2, height: 2, colorType: 0, bitDepth: 8, samples: [0, 1, 2, 3]).encode(), "magic"),
+            (
+                "png.nvm", PNGFixture(width: 2, height: 2, colorType: 0, bitDepth: 8, samples: [0, 1, 2, 3]).encode(),
+                "magic"
+            ),
         ]
         let latent = dir + "/car.latent"
         let photo = repoRoot + "/scenes/photos/car_256.png"
@@ -162,8 +208,13 @@ final class HostileInputCLITests: CLITestCase {
         let keep = try Data(contentsOf: URL(fileURLWithPath: out))
         for (name, bytes, says) in badModels {
             let path = try write(bytes, name)
-            for args in [["render", "--model", path, "--latent", latent, "--azimuth", "10", "--elevation", "20", "--size", "16", "--out", out],
-                         ["invert", photo, "--model", path, "--out", dir + "/x.latent", "--steps", "2"]] {
+            for args in [
+                [
+                    "render", "--model", path, "--latent", latent, "--azimuth", "10", "--elevation", "20", "--size",
+                    "16", "--out", out,
+                ],
+                ["invert", photo, "--model", path, "--out", dir + "/x.latent", "--steps", "2"],
+            ] {
                 let r = try CLI.run(args, timeout: Self.answerWithin)
                 XCTAssertNotEqual(r.status, 0, name)
                 XCTAssertTrue(r.stderr.contains(name) && r.stderr.contains(says), "\(name) (\(args[0])): \(r.stderr)")
@@ -188,14 +239,35 @@ final class HostileInputCLITests: CLITestCase {
             ("bitflip.latent", String(decoding: latentBytes, as: UTF8.self), "latent"),
             ("nan.latent", text.replacingCharacters(in: firstValue, with: "NaN"), "latent"),
             ("inf.latent", text.replacingCharacters(in: firstValue, with: "1e999"), "latent"),
-            ("short.latent", try variant { $0["identity"] = Array(($0["identity"] as! [Any]).dropLast(5)) }, "values; the model takes"),
-            ("camera.latent", try variant { var v = $0["view"] as! [String: Any]; v["fov"] = 500; $0["view"] = v }, "not a valid camera"),
-            ("model.png.latent", String(decoding: PNGFixture.forged(width: 4, height: 4), as: UTF8.self), "not a nerfinv latent"),
+            (
+                "short.latent", try variant { $0["identity"] = Array(($0["identity"] as! [Any]).dropLast(5)) },
+                "values; the model takes"
+            ),
+            (
+                "camera.latent",
+                try variant {
+                    var v = $0["view"] as! [String: Any]
+                    v["fov"] = 500
+                    $0["view"] = v
+                }, "not a valid camera"
+            ),
+            (
+                "model.png.latent", String(decoding: PNGFixture.forged(width: 4, height: 4), as: UTF8.self),
+                "not a nerfinv latent"
+            ),
         ]
         for (name, contents, says) in badLatents {
             try contents.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
-            for args in [["render", "--model", shippedModel, "--latent", dir + "/" + name, "--azimuth", "10", "--elevation", "20", "--size", "16", "--out", out],
-                         ["turntable", "--model", shippedModel, "--latent", dir + "/" + name, "--frames", "2", "--size", "16", "--out", dir + "/tt"]] {
+            for args in [
+                [
+                    "render", "--model", shippedModel, "--latent", dir + "/" + name, "--azimuth", "10", "--elevation",
+                    "20", "--size", "16", "--out", out,
+                ],
+                [
+                    "turntable", "--model", shippedModel, "--latent", dir + "/" + name, "--frames", "2", "--size", "16",
+                    "--out", dir + "/tt",
+                ],
+            ] {
                 let r = try CLI.run(args, timeout: Self.answerWithin)
                 XCTAssertNotEqual(r.status, 0, name)
                 XCTAssertTrue(r.stderr.contains(name) && r.stderr.contains(says), "\(name) (\(args[0])): \(r.stderr)")
@@ -207,11 +279,16 @@ final class HostileInputCLITests: CLITestCase {
 
     /// SIGINT and SIGTERM stop `train` at a step boundary with a loadable checkpoint; `--resume` continues from it.
     func testInterruptedTrainingResumes() throws {
-        _ = try ok(["generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/data", "--objects", "2", "--views", "3",
-                    "--resolution", "16", "--supersample", "1", "--seed", "8", "--quiet"])
+        _ = try ok([
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/data", "--objects", "2", "--views",
+            "3",
+            "--resolution", "16", "--supersample", "1", "--seed", "8", "--quiet",
+        ])
         let model = dir + "/m.nvm"
-        let common = ["train", "--data", dir + "/data", "--out", model, "--objects-per-batch", "2", "--rays-per-object", "32",
-                      "--checkpoint-minutes", "60"]
+        let common = [
+            "train", "--data", dir + "/data", "--out", model, "--objects-per-batch", "2", "--rays-per-object", "32",
+            "--checkpoint-minutes", "60",
+        ]
         var lastStep = 0
         for (signal, resume) in [(SIGINT, false), (SIGTERM, true)] {
             let p = Process()
@@ -226,10 +303,15 @@ final class HostileInputCLITests: CLITestCase {
             kill(p.processIdentifier, signal)
             let deadline = Date().addingTimeInterval(Self.answerWithin)
             while p.isRunning && Date() < deadline { usleep(10_000) }
-            if p.isRunning { p.terminate(); XCTFail("train did not stop on signal \(signal)"); return }
+            if p.isRunning {
+                p.terminate()
+                XCTFail("train did not stop on signal \(signal)")
+                return
+            }
             let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             XCTAssertEqual(p.terminationStatus, 130, stderr)
-            let match = try XCTUnwrap(stderr.range(of: #"interrupted at step [0-9]+"#, options: .regularExpression), stderr)
+            let match = try XCTUnwrap(
+                stderr.range(of: #"interrupted at step [0-9]+"#, options: .regularExpression), stderr)
             let step = Int(stderr[match].split(separator: " ").last!)!
             XCTAssertGreaterThan(step, lastStep, "the resumed run went on from the checkpoint")
             if resume { XCTAssertTrue(stderr.contains("resumed at step \(lastStep)"), stderr) }
@@ -239,6 +321,9 @@ final class HostileInputCLITests: CLITestCase {
         // The run finishes from the checkpoint and writes a model the other commands load.
         let done = try ok(common + ["--steps", "\(lastStep + 2)", "--resume"])
         XCTAssertTrue(done.stderr.contains("resumed at step \(lastStep)"), done.stderr)
-        _ = try ok(["fit", "--model", model, "--views", dir + "/data/cars-s8-00000", "--out", dir + "/c.latent", "--steps", "2", "--rays", "16", "--quiet"])
+        _ = try ok([
+            "fit", "--model", model, "--views", dir + "/data/cars-s8-00000", "--out", dir + "/c.latent", "--steps", "2",
+            "--rays", "16", "--quiet",
+        ])
     }
 }

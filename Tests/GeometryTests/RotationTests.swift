@@ -28,9 +28,12 @@ final class RotationTests: XCTestCase {
             let h = 1e-6
             for i in 0..<3 {
                 var wp = w, wm = w
-                wp[i] += h; wm[i] -= h
+                wp[i] += h
+                wm[i] -= h
                 let Rp = Rotation.matrix(axisAngle: wp), Rm = Rotation.matrix(axisAngle: wm)
-                for k in 0..<9 { XCTAssertEqual(J[k * 3 + i], (Rp[k] - Rm[k]) / (2 * h), accuracy: 1e-6, "w \(w) entry \(k) d\(i)") }
+                for k in 0..<9 {
+                    XCTAssertEqual(J[k * 3 + i], (Rp[k] - Rm[k]) / (2 * h), accuracy: 1e-6, "w \(w) entry \(k) d\(i)")
+                }
             }
         }
     }

@@ -22,7 +22,10 @@ final class PNGTests: XCTestCase {
     }
 
     /// Decodes a fixture and compares every pixel with the expected RGBA.
-    func check(_ f: PNGFixture, name: String, expected: (Int, Int) -> (Float, Float, Float, Float), file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(
+        _ f: PNGFixture, name: String, expected: (Int, Int) -> (Float, Float, Float, Float),
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let (img, info) = try PNG.read(save(f.encode(), name))
         XCTAssertEqual(img.width, f.width, file: file, line: line)
         XCTAssertEqual(img.height, f.height, file: file, line: line)
@@ -33,7 +36,9 @@ final class PNGTests: XCTestCase {
             for x in 0..<f.width {
                 let e = expected(x, y)
                 let got = (img[x, y, 0], img[x, y, 1], img[x, y, 2], img[x, y, 3])
-                if abs(got.0 - e.0) > 1e-6 || abs(got.1 - e.1) > 1e-6 || abs(got.2 - e.2) > 1e-6 || abs(got.3 - e.3) > 1e-6 {
+                if abs(got.0 - e.0) > 1e-6 || abs(got.1 - e.1) > 1e-6 || abs(got.2 - e.2) > 1e-6
+                    || abs(got.3 - e.3) > 1e-6
+                {
                     XCTFail("\(name) pixel (\(x),\(y)): got \(got), expected \(e)", file: file, line: line)
                     return
                 }
@@ -43,7 +48,9 @@ final class PNGTests: XCTestCase {
 
     func pattern(_ w: Int, _ h: Int, channels: Int, maxValue: Int) -> [UInt16] {
         var s: [UInt16] = []
-        for y in 0..<h { for x in 0..<w { for c in 0..<channels { s.append(UInt16((x * 7 + y * 13 + c * 29) % (maxValue + 1))) } } }
+        for y in 0..<h {
+            for x in 0..<w { for c in 0..<channels { s.append(UInt16((x * 7 + y * 13 + c * 29) % (maxValue + 1))) } }
+        }
         return s
     }
 
@@ -54,16 +61,25 @@ final class PNGTests: XCTestCase {
             for depth in [1, 2, 4, 8, 16] {
                 let m = (1 << depth) - 1
                 let s = pattern(w, h, channels: 1, maxValue: m)
-                try check(PNGFixture(width: w, height: h, colorType: 0, bitDepth: UInt8(depth), interlace: interlace, samples: s),
-                          name: "gray\(depth)\(tag).png") { x, y in
-                    let v = Float(s[y * w + x]) / Float(m); return (v, v, v, 1) }
+                try check(
+                    PNGFixture(
+                        width: w, height: h, colorType: 0, bitDepth: UInt8(depth), interlace: interlace, samples: s),
+                    name: "gray\(depth)\(tag).png"
+                ) { x, y in
+                    let v = Float(s[y * w + x]) / Float(m)
+                    return (v, v, v, 1)
+                }
             }
             for depth in [8, 16] {
                 let m = (1 << depth) - 1
                 for (ct, ch) in [(UInt8(2), 3), (4, 2), (6, 4)] {
                     let s = pattern(w, h, channels: ch, maxValue: m)
-                    try check(PNGFixture(width: w, height: h, colorType: ct, bitDepth: UInt8(depth), interlace: interlace, samples: s),
-                              name: "ct\(ct)-\(depth)\(tag).png") { x, y in
+                    try check(
+                        PNGFixture(
+                            width: w, height: h, colorType: ct, bitDepth: UInt8(depth), interlace: interlace, samples: s
+                        ),
+                        name: "ct\(ct)-\(depth)\(tag).png"
+                    ) { x, y in
                         let p = (y * w + x) * ch
                         let v = (0..<ch).map { Float(s[p + $0]) / Float(m) }
                         switch ch {
@@ -76,13 +92,20 @@ final class PNGTests: XCTestCase {
             }
             for depth in [1, 2, 4, 8] {
                 let n = 1 << depth
-                let pal = (0..<n).map { (UInt8($0 * 255 / max(1, n - 1)), UInt8(truncatingIfNeeded: 255 - $0 * 3), UInt8(($0 * 50) % 256)) }
+                let pal = (0..<n).map {
+                    (UInt8($0 * 255 / max(1, n - 1)), UInt8(truncatingIfNeeded: 255 - $0 * 3), UInt8(($0 * 50) % 256))
+                }
                 let alpha = (0..<n).map { UInt8(($0 * 97) % 256) }
                 let s = pattern(w, h, channels: 1, maxValue: n - 1)
-                try check(PNGFixture(width: w, height: h, colorType: 3, bitDepth: UInt8(depth), interlace: interlace,
-                                     palette: pal, transparency: alpha, samples: s), name: "pal\(depth)\(tag).png") { x, y in
-                    let i = Int(s[y * w + x]); let c = pal[i]
-                    return (Float(c.0) / 255, Float(c.1) / 255, Float(c.2) / 255, Float(alpha[i]) / 255) }
+                try check(
+                    PNGFixture(
+                        width: w, height: h, colorType: 3, bitDepth: UInt8(depth), interlace: interlace,
+                        palette: pal, transparency: alpha, samples: s), name: "pal\(depth)\(tag).png"
+                ) { x, y in
+                    let i = Int(s[y * w + x])
+                    let c = pal[i]
+                    return (Float(c.0) / 255, Float(c.1) / 255, Float(c.2) / 255, Float(alpha[i]) / 255)
+                }
             }
         }
     }
@@ -91,7 +114,9 @@ final class PNGTests: XCTestCase {
         let s: [UInt16] = [0, 5, 5, 9]
         let f = PNGFixture(width: 2, height: 2, colorType: 0, bitDepth: 8, transparency: [0, 5], samples: s)
         try check(f, name: "trns.png") { x, y in
-            let v = Float(s[y * 2 + x]) / 255; return (v, v, v, s[y * 2 + x] == 5 ? 0 : 1) }
+            let v = Float(s[y * 2 + x]) / 255
+            return (v, v, v, s[y * 2 + x] == 5 ? 0 : 1)
+        }
     }
 
     func testWriteReadRoundTrips() throws {
@@ -116,19 +141,25 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try PNG.read(path("gray.png")).image.pixels[4 * 20], Float(20) / 255)
     }
 
-    func assertRejected(_ p: String, containing fragment: String, maxPixels: Int = PNG.defaultMaxPixels,
-                        file: StaticString = #filePath, line: UInt = #line) {
+    func assertRejected(
+        _ p: String, containing fragment: String, maxPixels: Int = PNG.defaultMaxPixels,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             _ = try PNG.read(p, maxPixels: maxPixels)
             XCTFail("accepted \(p)", file: file, line: line)
         } catch let e as FileError {
             XCTAssertEqual(e.path, p, file: file, line: line)
-            XCTAssertTrue(e.reason.lowercased().contains(fragment.lowercased()), "'\(e.reason)' lacks '\(fragment)'", file: file, line: line)
+            XCTAssertTrue(
+                e.reason.lowercased().contains(fragment.lowercased()), "'\(e.reason)' lacks '\(fragment)'", file: file,
+                line: line)
         } catch { XCTFail("\(error)", file: file, line: line) }
     }
 
     func testHostileAndBrokenFilesAreRejected() throws {
-        let good = PNGFixture(width: 40, height: 30, colorType: 2, bitDepth: 8, samples: pattern(40, 30, channels: 3, maxValue: 255)).encode()
+        let good = PNGFixture(
+            width: 40, height: 30, colorType: 2, bitDepth: 8, samples: pattern(40, 30, channels: 3, maxValue: 255)
+        ).encode()
         assertRejected(save([], "empty.png"), containing: "empty")
         assertRejected(path("missing.png"), containing: "No such file")
         assertRejected(save(Array(good.prefix(good.count / 2)), "truncated.png"), containing: "libpng")
@@ -156,7 +187,12 @@ final class PNGTests: XCTestCase {
 final class MetricsTests: XCTestCase {
     func testPSNRAndSSIM() {
         var a = RGBAImage(width: 32, height: 32, fill: (1, 1, 1, 1))
-        for y in 8..<24 { for x in 8..<24 { a[x, y, 0] = 0.2; a[x, y, 1] = 0.5 } }
+        for y in 8..<24 {
+            for x in 8..<24 {
+                a[x, y, 0] = 0.2
+                a[x, y, 1] = 0.5
+            }
+        }
         XCTAssertEqual(Metrics.psnr(a, a), Metrics.maxPSNR)
         XCTAssertEqual(Metrics.ssim(a, a), 1, accuracy: 1e-9)
         var b = a
@@ -164,13 +200,17 @@ final class MetricsTests: XCTestCase {
         // One channel off by 0.1 on a quarter of the pixels.
         XCTAssertEqual(Metrics.psnr(a, b), -10 * log10(0.01 / 3 / 4), accuracy: 1e-3)
         let s = Metrics.ssim(a, b)
-        XCTAssertLessThan(s, 1); XCTAssertGreaterThan(s, 0.8)
+        XCTAssertLessThan(s, 1)
+        XCTAssertGreaterThan(s, 0.8)
         var noisy = a
         var rng = SplitMix64(seed: 3)
-        for i in 0..<noisy.pixels.count where i % 4 != 3 { noisy.pixels[i] = min(1, max(0, noisy.pixels[i] + 0.3 * (rng.nextFloat() - 0.5))) }
+        for i in 0..<noisy.pixels.count where i % 4 != 3 {
+            noisy.pixels[i] = min(1, max(0, noisy.pixels[i] + 0.3 * (rng.nextFloat() - 0.5)))
+        }
         XCTAssertLessThan(Metrics.ssim(a, noisy), s)
         let mask = Metrics.foreground(a)
         XCTAssertEqual(mask.filter { $0 }.count, 16 * 16)
-        XCTAssertEqual(Metrics.maskedPSNR(a, b, mask: mask), -10 * log10(0.01 / 3), accuracy: 1e-3)  // background no longer flatters
+        // background no longer flatters
+        XCTAssertEqual(Metrics.maskedPSNR(a, b, mask: mask), -10 * log10(0.01 / 3), accuracy: 1e-3)
     }
 }

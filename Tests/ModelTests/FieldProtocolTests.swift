@@ -18,23 +18,28 @@ final class FieldProtocolTests: XCTestCase {
         let codes = random([B, 4], &rng, std: 0.5), points = Tensor([N, 3])
         points.fillUniform(-0.9, 0.9, rng: &rng)
         let batch = field.makeBatch(objects: B, capacity: N), out = Tensor([N, 4])
-        checkGradients("voxel field", inputs: [codes, field.w, field.b], samplesPerInput: 24, forward: {
-            field.setup(state: batch.state.data, codes: codes.data, objects: B)
-            field.query(points: points.data, batch: batch)
-            for n in 0..<N {
-                out[4 * n] = batch.sigma[n]
-                for c in 0..<3 { out[4 * n + 1 + c] = batch.rgb[3 * n + c] }
-            }
-            return out
-        }, backward: { d, g in
-            let dS = Tensor([N]), dC = Tensor([N, 3])
-            for n in 0..<N {
-                dS[n] = d[4 * n]
-                for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] }
-            }
-            field.backward(dSigma: dS.data, dRGB: dC.data, batch: batch, codes: codes.data, points: points.data,
-                           grads: ParameterGradients(names: ["voxel.w", "voxel.b"], tensors: [g[1], g[2]]), dCodes: g[0].data, dPoints: nil)
-        })
+        checkGradients(
+            "voxel field", inputs: [codes, field.w, field.b], samplesPerInput: 24,
+            forward: {
+                field.setup(state: batch.state.data, codes: codes.data, objects: B)
+                field.query(points: points.data, batch: batch)
+                for n in 0..<N {
+                    out[4 * n] = batch.sigma[n]
+                    for c in 0..<3 { out[4 * n + 1 + c] = batch.rgb[3 * n + c] }
+                }
+                return out
+            },
+            backward: { d, g in
+                let dS = Tensor([N]), dC = Tensor([N, 3])
+                for n in 0..<N {
+                    dS[n] = d[4 * n]
+                    for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] }
+                }
+                field.backward(
+                    dSigma: dS.data, dRGB: dC.data, batch: batch, codes: codes.data, points: points.data,
+                    grads: ParameterGradients(names: ["voxel.w", "voxel.b"], tensors: [g[1], g[2]]), dCodes: g[0].data,
+                    dPoints: nil)
+            })
     }
 
     func testVoxelFieldTrainsSavesLoadsAndRenders() throws {
@@ -43,7 +48,10 @@ final class FieldProtocolTests: XCTestCase {
         for shade: Float in [0.9, 0.2] {
             var img = RGBAImage(width: 16, height: 16)
             for j in 4..<12 { for i in 4..<12 { for c in 0..<3 { img.pixels[4 * (j * 16 + i) + c] = shade } } }
-            views.append([0.0, 90, 180].map { TrainingData.View(image: img, camera: Rig.camera(azimuth: $0, elevation: 20, width: 16, height: 16)) })
+            views.append(
+                [0.0, 90, 180].map {
+                    TrainingData.View(image: img, camera: Rig.camera(azimuth: $0, elevation: 20, width: 16, height: 16))
+                })
         }
         let data = TrainingData(ids: ["light", "dark"], objects: views, width: 16, height: 16)
         var tc = TrainConfig()
@@ -58,28 +66,33 @@ final class FieldProtocolTests: XCTestCase {
         XCTAssertLessThan(last, first * 0.7, "the toy field learns through the shared render step")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("voxel-\(UUID().uuidString).nvm").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let config = ModelConfig(decoder: trainer.field.spec, scene: "box", cameraDistance: 3, fovDegrees: 40, resolution: 16,
-                                 objects: data.ids, training: tc)
+        let config = ModelConfig(
+            decoder: trainer.field.spec, scene: "box", cameraDistance: 3, fovDegrees: 40, resolution: 16,
+            objects: data.ids, training: tc)
         try NeRFModel(config: config, field: trainer.field, codes: trainer.codes).save(to: path, dtype: .f32)
         let (loaded, _) = try NeRFModel.load(path)
         XCTAssertEqual(loaded.config.decoder.kind, "voxel")
         XCTAssertTrue(loaded.field is VoxelField)
         let code = Array(UnsafeBufferPointer(start: loaded.codes.data, count: 4))
-        let a = FieldRenderer(field: loaded.field, code: code).render(camera: Rig.camera(azimuth: 0, elevation: 20, width: 16, height: 16))
-        let b = FieldRenderer(field: trainer.field, code: code).render(camera: Rig.camera(azimuth: 0, elevation: 20, width: 16, height: 16))
+        let a = FieldRenderer(field: loaded.field, code: code).render(
+            camera: Rig.camera(azimuth: 0, elevation: 20, width: 16, height: 16))
+        let b = FieldRenderer(field: trainer.field, code: code).render(
+            camera: Rig.camera(azimuth: 0, elevation: 20, width: 16, height: 16))
         XCTAssertEqual(a.image.pixels, b.image.pixels, "the loaded field renders what the trained one does")
         XCTAssertTrue(a.image.pixels.allSatisfy(\.isFinite))
     }
 
     func testModelFilesWithoutKindReadAsTriplaneAndUnknownKindsAreRefused() throws {
-        let legacy = #"{"codeDim":8,"planeResolution":4,"planeChannels":8,"hidden":8,"samplesPerRay":12,"box":1,"densityBias":-2,"background":[1,1,1]}"#
+        let legacy =
+            #"{"codeDim":8,"planeResolution":4,"planeChannels":8,"hidden":8,"samplesPerRay":12,"box":1,"densityBias":-2,"background":[1,1,1]}"#
         let spec = try JSONDecoder().decode(FieldSpec.self, from: Data(legacy.utf8))
         XCTAssertEqual(spec.kind, "triplane")
         XCTAssertEqual(spec.occupancyResolution, 32, "a key the file lacks keeps its default")
         XCTAssertEqual(spec.samplesPerRay, 12)
         let roundTrip = try JSONDecoder().decode(FieldSpec.self, from: JSONEncoder().encode(spec))
         XCTAssertEqual(roundTrip, spec)
-        XCTAssertThrowsError(try JSONDecoder().decode(FieldSpec.self, from: Data(#"{"kind":"hash-grid"}"#.utf8))) { error in
+        XCTAssertThrowsError(try JSONDecoder().decode(FieldSpec.self, from: Data(#"{"kind":"hash-grid"}"#.utf8))) {
+            error in
             XCTAssertTrue("\(error)".contains("hash-grid"), "\(error)")
         }
     }
@@ -88,24 +101,34 @@ final class FieldProtocolTests: XCTestCase {
     func testLossTermBackwards() {
         var rng = SplitMix64(seed: 9)
         let R = 5, B = 2, D = 3
-        let rgb = random([R, 3], &rng, std: 0.3), targets = random([R, 3], &rng, std: 0.3), codes = random([B, D], &rng)
+        let rgb = random([R, 3], &rng, std: 0.3), targets = random([R, 3], &rng, std: 0.3),
+            codes = random([B, D], &rng)
         let correction = random([6], &rng, std: 0.1), dCorrection = Tensor([6])
         let terms: [(String, any LossTerm, [Tensor])] = [
             ("photometric", PhotometricMSE(weight: 0.7), [rgb]),
-            ("photometric corrected", PhotometricMSE(weight: 1.3, correction: correction, dCorrection: dCorrection), [rgb, correction]),
+            (
+                "photometric corrected", PhotometricMSE(weight: 1.3, correction: correction, dCorrection: dCorrection),
+                [rgb, correction]
+            ),
             ("prior", CodePrior(weight: 0.01), [codes]),
             ("anchor", CodeAnchor(weight: 0.2, anchor: (0..<(B * D)).map { Float($0) * 0.1 }, variance: 0.5), [codes]),
         ]
         for (name, term, inputs) in terms {
             let out = Tensor([1])
             let x = { LossInputs(rgb: rgb.data, targets: targets.data, R: R, codes: codes.data, B: B, D: D) }
-            checkGradients(name, inputs: inputs, forward: { out[0] = term.forward(x()); return out }, backward: { d, g in
-                let dRGB = Tensor([R, 3]), dCodes = Tensor([B, D])
-                dCorrection.zero()
-                term.backward(x(), LossGradients(dRGB: dRGB.data, dCodes: dCodes.data))
-                let own: [Tensor] = name.hasPrefix("photometric") ? [dRGB, dCorrection] : [dCodes]
-                for (k, grad) in g.enumerated() { for i in 0..<grad.count { grad[i] += d[0] * own[k][i] } }
-            })
+            checkGradients(
+                name, inputs: inputs,
+                forward: {
+                    out[0] = term.forward(x())
+                    return out
+                },
+                backward: { d, g in
+                    let dRGB = Tensor([R, 3]), dCodes = Tensor([B, D])
+                    dCorrection.zero()
+                    term.backward(x(), LossGradients(dRGB: dRGB.data, dCodes: dCodes.data))
+                    let own: [Tensor] = name.hasPrefix("photometric") ? [dRGB, dCorrection] : [dCodes]
+                    for (k, grad) in g.enumerated() { for i in 0..<grad.count { grad[i] += d[0] * own[k][i] } }
+                })
         }
     }
 }

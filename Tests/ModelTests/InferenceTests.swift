@@ -9,17 +9,27 @@ import XCTest
 /// inside and e^-10 outside, constant colour (0.2, 0.6, 0.4) after the sigmoid.
 func cylinderDecoder() -> TriplaneDecoder {
     var c = TriplaneConfig()
-    c.codeDim = 8; c.planeResolution = 32; c.planeChannels = 8; c.hidden = 8; c.densityBias = -10
+    c.codeDim = 8
+    c.planeResolution = 32
+    c.planeChannels = 8
+    c.hidden = 8
+    c.densityBias = -10
     var rng = SplitMix64(seed: 1)
     let d = TriplaneDecoder(config: c, rng: &rng)
     for (_, t) in d.parameters { t.zero() }
     let R = c.planeResolution, C = c.planeChannels
-    for y in 0..<R { for x in 0..<R {
-        let u = (Float(x) + 0.5) / Float(R) * 2 - 1, v = (Float(y) + 0.5) / Float(R) * 2 - 1
-        d.genB[(y * R + x) * C] = u * u + v * v < 0.16 ? 20 : -20  // xy plane, channel 0
-    } }
-    d.w1[0] = 1; d.w2[0] = 1; d.w3[0] = 1   // density path: relu(relu(feature 0))
-    d.b3[1] = -1.386; d.b3[2] = 0.405; d.b3[3] = -0.405  // colour logits of (0.2, 0.6, 0.4)
+    for y in 0..<R {
+        for x in 0..<R {
+            let u = (Float(x) + 0.5) / Float(R) * 2 - 1, v = (Float(y) + 0.5) / Float(R) * 2 - 1
+            d.genB[(y * R + x) * C] = u * u + v * v < 0.16 ? 20 : -20  // xy plane, channel 0
+        }
+    }
+    d.w1[0] = 1
+    d.w2[0] = 1
+    d.w3[0] = 1  // density path: relu(relu(feature 0))
+    d.b3[1] = -1.386
+    d.b3[2] = 0.405
+    d.b3[3] = -0.405  // colour logits of (0.2, 0.6, 0.4)
     return d
 }
 
@@ -27,7 +37,8 @@ final class InferenceTests: XCTestCase {
     func testEmptySpaceSkippingDoesNotChangeTheImage() {
         let d = cylinderDecoder()
         let code = [Float](repeating: 0, count: 8)
-        let fast = FieldRenderer(field: d, code: code), plain = FieldRenderer(field: d, code: code, skipEmptySpace: false)
+        let fast = FieldRenderer(field: d, code: code),
+            plain = FieldRenderer(field: d, code: code, skipEmptySpace: false)
         XCTAssertLessThan(fast.grid.occupiedFraction, 0.5)
         XCTAssertGreaterThan(fast.grid.occupiedFraction, 0.05)
         for az in [0.0, 70.0, 200.0] {
@@ -45,11 +56,13 @@ final class InferenceTests: XCTestCase {
 
     func testRayBoxClipping() {
         let (n, f) = RaySampling.clip(origin: SIMD3(3, 0, 0), direction: SIMD3(-1, 0, 0), box: 1)
-        XCTAssertEqual(n, 2, accuracy: 1e-6); XCTAssertEqual(f, 4, accuracy: 1e-6)
+        XCTAssertEqual(n, 2, accuracy: 1e-6)
+        XCTAssertEqual(f, 4, accuracy: 1e-6)
         let miss = RaySampling.clip(origin: SIMD3(3, 2, 0), direction: SIMD3(-1, 0, 0), box: 1)
         XCTAssertLessThanOrEqual(miss.1, miss.0)
         let inside = RaySampling.clip(origin: SIMD3(0, 0, 0), direction: SIMD3(0, 0, 1), box: 1)
-        XCTAssertEqual(inside.0, 0); XCTAssertEqual(inside.1, 1, accuracy: 1e-6)
+        XCTAssertEqual(inside.0, 0)
+        XCTAssertEqual(inside.1, 1, accuracy: 1e-6)
     }
 }
 
@@ -66,8 +79,10 @@ final class ModelFileTests: XCTestCase {
         let codes = Tensor([3, 8])
         var rng = SplitMix64(seed: 2)
         codes.fillNormal(std: 0.1, rng: &rng)
-        return NeRFModel(config: ModelConfig(decoder: FieldSpec(d.config), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
-                                             objects: ["a", "b", "c"], training: nil), field: d, codes: codes)
+        return NeRFModel(
+            config: ModelConfig(
+                decoder: FieldSpec(d.config), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
+                objects: ["a", "b", "c"], training: nil), field: d, codes: codes)
     }
 
     func testModelRoundTripAndLatentValidation() throws {
@@ -75,18 +90,26 @@ final class ModelFileTests: XCTestCase {
         try smallModel().save(to: path)
         let (model, _) = try NeRFModel.load(path)
         XCTAssertEqual(model.config.objects, ["a", "b", "c"])
-        XCTAssertEqual((model.field as! TriplaneDecoder).genB[0], (smallModel().field as! TriplaneDecoder).genB[0], accuracy: 0.02)  // fp16
+        XCTAssertEqual(
+            // fp16
+            (model.field as! TriplaneDecoder).genB[0], (smallModel().field as! TriplaneDecoder).genB[0], accuracy: 0.02)
         let sha = try NeRFModel.fingerprint(path)
         XCTAssertEqual(sha.count, 64)
-        let good = LatentFile(model: .init(name: "m.nvm", sha256: sha), identity: [Float](repeating: 0.1, count: 8),
-                              view: .init(azimuth: 35, elevation: 20, distance: 3, fov: 40), obtained: .init(method: "fit", source: "x", steps: 1, views: 1, seconds: 0),
-                              losses: [:])
+        let good = LatentFile(
+            model: .init(name: "m.nvm", sha256: sha), identity: [Float](repeating: 0.1, count: 8),
+            view: .init(azimuth: 35, elevation: 20, distance: 3, fov: 40),
+            obtained: .init(method: "fit", source: "x", steps: 1, views: 1, seconds: 0),
+            losses: [:])
         try good.write(to: dir + "/ok.latent")
         XCTAssertEqual(try LatentFile.read(dir + "/ok.latent", for: model, modelSHA256: sha), good)
-        var short = good; short.identity = [0.1, 0.2]
-        var nan = good; nan.identity[3] = .nan
-        var other = good; other.model.sha256 = String(repeating: "0", count: 64)
-        var badView = good; badView.view.distance = -1
+        var short = good
+        short.identity = [0.1, 0.2]
+        var nan = good
+        nan.identity[3] = .nan
+        var other = good
+        other.model.sha256 = String(repeating: "0", count: 64)
+        var badView = good
+        badView.view.distance = -1
         for (latent, fragment) in [(short, "2 values"), (other, "not this one"), (badView, "view code")] {
             try latent.write(to: dir + "/bad.latent")
             XCTAssertThrowsError(try LatentFile.read(dir + "/bad.latent", for: model, modelSHA256: sha)) {
@@ -95,10 +118,15 @@ final class ModelFileTests: XCTestCase {
         }
         // NaN cannot even be encoded as JSON: write it by hand.
         XCTAssertThrowsError(try nan.write(to: dir + "/nan.latent"))
-        let text = try String(contentsOfFile: dir + "/ok.latent", encoding: .utf8).replacingOccurrences(of: "\"format\" : \"nerfinv-latent\"", with: "\"format\" : \"something\"")
+        let text = try String(contentsOfFile: dir + "/ok.latent", encoding: .utf8).replacingOccurrences(
+            of: "\"format\" : \"nerfinv-latent\"", with: "\"format\" : \"something\"")
         try text.write(toFile: dir + "/fmt.latent", atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try LatentFile.read(dir + "/fmt.latent", for: model, modelSHA256: sha)) { XCTAssertTrue("\($0)".contains("format")) }
+        XCTAssertThrowsError(try LatentFile.read(dir + "/fmt.latent", for: model, modelSHA256: sha)) {
+            XCTAssertTrue("\($0)".contains("format"))
+        }
         try "not json".write(toFile: dir + "/junk.latent", atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try LatentFile.read(dir + "/junk.latent", for: model, modelSHA256: sha)) { XCTAssertTrue("\($0)".contains("not a nerfinv latent")) }
+        XCTAssertThrowsError(try LatentFile.read(dir + "/junk.latent", for: model, modelSHA256: sha)) {
+            XCTAssertTrue("\($0)".contains("not a nerfinv latent"))
+        }
     }
 }

@@ -1,16 +1,22 @@
 import Foundation
 import Geometry
 import ImageIO
-@testable import Model
 import NeuralCore
 import TestSupport
 import XCTest
+
+@testable import Model
 
 final class InversionTests: XCTestCase {
     /// A small random decoder whose field has structure in every direction (azimuth is observable).
     func texturedDecoder() -> TriplaneDecoder {
         var c = TriplaneConfig()
-        c.codeDim = 8; c.planeResolution = 8; c.planeChannels = 8; c.hidden = 16; c.densityBias = 0; c.samplesPerRay = 32
+        c.codeDim = 8
+        c.planeResolution = 8
+        c.planeChannels = 8
+        c.hidden = 16
+        c.densityBias = 0
+        c.samplesPerRay = 32
         var rng = SplitMix64(seed: 21)
         let d = TriplaneDecoder(config: c, rng: &rng)
         d.genB.fillNormal(std: 1.5, rng: &rng)
@@ -31,9 +37,14 @@ final class InversionTests: XCTestCase {
         let d = texturedDecoder()
         let target = photo(d, azimuth: 40, elevation: 20, size: 20)
         var s = RefineSettings()
-        s.steps = 100; s.raysPerStep = 192; s.lrCode = 1e-12; s.lrPose = 5e-3; s.refinePhotometric = false
-        let inv = Inverter(field: d, photo: target, width: 20, height: 20, startCode: [Float](repeating: 0, count: 8),
-                           startView: ViewCode(azimuth: 46, elevation: 24), codeVariance: 1, settings: s)
+        s.steps = 100
+        s.raysPerStep = 192
+        s.lrCode = 1e-12
+        s.lrPose = 5e-3
+        s.refinePhotometric = false
+        let inv = Inverter(
+            field: d, photo: target, width: 20, height: 20, startCode: [Float](repeating: 0, count: 8),
+            startView: ViewCode(azimuth: 46, elevation: 24), codeVariance: 1, settings: s)
         inv.run()
         XCTAssertEqual(inv.view.azimuth, 40, accuracy: 1.5)
         XCTAssertEqual(inv.view.elevation, 20, accuracy: 1.5)
@@ -48,10 +59,15 @@ final class InversionTests: XCTestCase {
         var mse: [Float] = []
         for photometric in [false, true] {
             var s = RefineSettings()
-            s.steps = 80; s.raysPerStep = 128; s.lrCode = 1e-12; s.refinePose = false; s.lrPhotometric = 4e-2
+            s.steps = 80
+            s.raysPerStep = 128
+            s.lrCode = 1e-12
+            s.refinePose = false
+            s.lrPhotometric = 4e-2
             s.refinePhotometric = photometric
-            let inv = Inverter(field: d, photo: darker, width: 16, height: 16, startCode: [Float](repeating: 0, count: 8),
-                               startView: ViewCode(azimuth: 40, elevation: 20), codeVariance: 1, settings: s)
+            let inv = Inverter(
+                field: d, photo: darker, width: 16, height: 16, startCode: [Float](repeating: 0, count: 8),
+                startView: ViewCode(azimuth: 40, elevation: 20), codeVariance: 1, settings: s)
             mse.append(inv.run())
             if photometric { XCTAssertLessThan(inv.view.gain.x, 0.95) }
         }
@@ -77,17 +93,26 @@ final class InversionTests: XCTestCase {
         let pixels = (0..<(W * H * 3)).map { UInt8(($0 * 37) % 256) }
         let out = Tensor([3, H, W])
         let none = ViewAugmentation.none.apply(pixels: pixels, width: W, height: H, into: out.data, rng: &rng)
-        XCTAssertEqual(none.gain, .one); XCTAssertEqual(none.bias, .zero)
-        for j in 0..<H { for i in 0..<W { for c in 0..<3 {
-            XCTAssertEqual(out[(c * H + j) * W + i], Float(pixels[(j * W + i) * 3 + c]) / 255, accuracy: 1e-5)
-        } } }
+        XCTAssertEqual(none.gain, .one)
+        XCTAssertEqual(none.bias, .zero)
+        for j in 0..<H {
+            for i in 0..<W {
+                for c in 0..<3 {
+                    XCTAssertEqual(out[(c * H + j) * W + i], Float(pixels[(j * W + i) * 3 + c]) / 255, accuracy: 1e-5)
+                }
+            }
+        }
         var photometricOnly = ViewAugmentation.none
         photometricOnly.photometricProbability = 1
         let p = photometricOnly.apply(pixels: pixels, width: W, height: H, into: out.data, rng: &rng)
-        for j in 0..<H { for i in 0..<W { for c in 0..<3 {
-            let expected = min(1, max(0, p.gain[c] * Float(pixels[(j * W + i) * 3 + c]) / 255 + p.bias[c]))
-            XCTAssertEqual(out[(c * H + j) * W + i], expected, accuracy: 1e-5)
-        } } }
+        for j in 0..<H {
+            for i in 0..<W {
+                for c in 0..<3 {
+                    let expected = min(1, max(0, p.gain[c] * Float(pixels[(j * W + i) * 3 + c]) / 255 + p.bias[c]))
+                    XCTAssertEqual(out[(c * H + j) * W + i], expected, accuracy: 1e-5)
+                }
+            }
+        }
     }
 }
 
@@ -102,27 +127,40 @@ final class EncoderTrainerTests: XCTestCase {
 
     func checkResume(decoderLR: Float?, file: StaticString = #filePath, line: UInt = #line) throws {
         var dc = TriplaneConfig()
-        dc.codeDim = 8; dc.planeResolution = 8; dc.planeChannels = 8; dc.hidden = 8; dc.samplesPerRay = 8
+        dc.codeDim = 8
+        dc.planeResolution = 8
+        dc.planeChannels = 8
+        dc.hidden = 8
+        dc.samplesPerRay = 8
         var ec = EncoderConfig()
-        ec.channels = [8, 8, 8, 8]; ec.features = 16
+        ec.channels = [8, 8, 8, 8]
+        ec.features = 16
         var img = RGBAImage(width: 64, height: 64)
         for k in 0..<(64 * 64) where (k / 64 + k % 64) % 7 < 3 { img.pixels[4 * k] = 0.2 }
-        let views = [0.0, 90.0].map { TrainingData.View(image: img, camera: Rig.camera(azimuth: $0, elevation: 20, width: 64, height: 64)) }
+        let views = [0.0, 90.0].map {
+            TrainingData.View(image: img, camera: Rig.camera(azimuth: $0, elevation: 20, width: 64, height: 64))
+        }
         let data = TrainingData(ids: ["a", "b"], objects: [views, views], width: 64, height: 64)
         // Each run owns its model: a trained decoder changes under it.
         func model() -> NeRFModel {
             var rng = SplitMix64(seed: 3)
             let decoder = TriplaneDecoder(config: dc, rng: &rng)
             let codes = random([2, 8], &rng, std: 0.3)
-            return NeRFModel(config: ModelConfig(decoder: FieldSpec(dc), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
-                                                 objects: ["a", "b"], training: nil), field: decoder, codes: codes)
+            return NeRFModel(
+                config: ModelConfig(
+                    decoder: FieldSpec(dc), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 64,
+                    objects: ["a", "b"], training: nil), field: decoder, codes: codes)
         }
         var tc = EncoderTrainConfig()
-        tc.objectsPerBatch = 2; tc.raysPerImage = 8; tc.renderFromStep = 2; tc.steps = 10; tc.decoderLR = decoderLR
+        tc.objectsPerBatch = 2
+        tc.raysPerImage = 8
+        tc.renderFromStep = 2
+        tc.steps = 10
+        tc.decoderLR = decoderLR
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("enc-\(UUID().uuidString).ckpt").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let a = try EncoderTrainer(data: data, model: model(), config: tc, encoderConfig: ec)
-        for _ in 0..<3 { a.trainStep() }   // into the rendering stage, where the decoder moves
+        for _ in 0..<3 { a.trainStep() }  // into the rendering stage, where the decoder moves
         try a.saveCheckpoint(path)
         let b = try EncoderTrainer(data: data, model: model(), config: tc, encoderConfig: ec)
         try b.restore(from: path)
@@ -134,9 +172,15 @@ final class EncoderTrainerTests: XCTestCase {
             if la.render.isFinite { XCTAssertEqual(la.render, lb.render, file: file, line: line) }
         }
         XCTAssertEqual(a.encoder.fcW.array, b.encoder.fcW.array, file: file, line: line)
-        XCTAssertEqual((a.field as! TriplaneDecoder).w1.array, (b.field as! TriplaneDecoder).w1.array, file: file, line: line)
+        XCTAssertEqual(
+            (a.field as! TriplaneDecoder).w1.array, (b.field as! TriplaneDecoder).w1.array, file: file, line: line)
         let fresh = (model().field as! TriplaneDecoder).w1.array
-        if decoderLR == nil { XCTAssertEqual((a.field as! TriplaneDecoder).w1.array, fresh, "a frozen decoder stays put", file: file, line: line) }
-        else { XCTAssertNotEqual((a.field as! TriplaneDecoder).w1.array, fresh, "the decoder trains", file: file, line: line) }
+        if decoderLR == nil {
+            XCTAssertEqual(
+                (a.field as! TriplaneDecoder).w1.array, fresh, "a frozen decoder stays put", file: file, line: line)
+        } else {
+            XCTAssertNotEqual(
+                (a.field as! TriplaneDecoder).w1.array, fresh, "the decoder trains", file: file, line: line)
+        }
     }
 }

@@ -8,47 +8,76 @@ final class ModelGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 60)
         let (R, S) = (5, 7)
         let sigma = Tensor([R, S]), color = Tensor([R, S, 3]), delta = Tensor([R, S]), t = Tensor([R, S])
-        sigma.fillUniform(0, 3, rng: &rng); color.fillUniform(0, 1, rng: &rng); delta.fillUniform(0.05, 0.3, rng: &rng)
+        sigma.fillUniform(0, 3, rng: &rng)
+        color.fillUniform(0, 1, rng: &rng)
+        delta.fillUniform(0.05, 0.3, rng: &rng)
         let rgb = Tensor([R, 3]), opacity = Tensor([R]), weights = Tensor([R, S])
         let bg = SIMD3<Float>(1, 0.9, 0.8)
         let out = Tensor([R, 4])
         let dOpacityWeight = Tensor([R])
-        checkGradients("VolumeComposite", inputs: [sigma, color], forward: {
-            VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: sigma.data,
-                                    color: color.data, delta: delta.data, t: t.data, background: bg, R: R, S: S)
-            for r in 0..<R { for c in 0..<3 { out[r * 4 + c] = rgb[r * 3 + c] }; out[r * 4 + 3] = opacity[r] }
-            return out
-        }, backward: { d, g in
-            let dRGB = Tensor([R, 3])
-            for r in 0..<R { for c in 0..<3 { dRGB[r * 3 + c] = d[r * 4 + c] }; dOpacityWeight[r] = d[r * 4 + 3] }
-            VolumeComposite.backward(dSigma: g[0].data, dColor: g[1].data, dRGB: dRGB.data, dOpacity: dOpacityWeight.data, weights: weights.data,
-                                     sigma: sigma.data, color: color.data, delta: delta.data, background: bg, R: R, S: S)
-        })
+        checkGradients(
+            "VolumeComposite", inputs: [sigma, color],
+            forward: {
+                VolumeComposite.forward(
+                    rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: sigma.data,
+                    color: color.data, delta: delta.data, t: t.data, background: bg, R: R, S: S)
+                for r in 0..<R {
+                    for c in 0..<3 { out[r * 4 + c] = rgb[r * 3 + c] }
+                    out[r * 4 + 3] = opacity[r]
+                }
+                return out
+            },
+            backward: { d, g in
+                let dRGB = Tensor([R, 3])
+                for r in 0..<R {
+                    for c in 0..<3 { dRGB[r * 3 + c] = d[r * 4 + c] }
+                    dOpacityWeight[r] = d[r * 4 + 3]
+                }
+                VolumeComposite.backward(
+                    dSigma: g[0].data, dColor: g[1].data, dRGB: dRGB.data, dOpacity: dOpacityWeight.data,
+                    weights: weights.data,
+                    sigma: sigma.data, color: color.data, delta: delta.data, background: bg, R: R, S: S)
+            })
     }
 
     func testFieldHeadBackward() {
         var rng = SplitMix64(seed: 61)
         let N = 20
         let raw = random([N, 4], &rng, std: 2), sigma = Tensor([N]), rgb = Tensor([N, 3]), out = Tensor([N, 4])
-        checkGradients("FieldHead", inputs: [raw], forward: {
-            FieldHead.forward(sigma: sigma.data, rgb: rgb.data, raw: raw.data, bias: -1, N: N)
-            for n in 0..<N { out[4 * n] = sigma[n]; for c in 0..<3 { out[4 * n + 1 + c] = rgb[3 * n + c] } }
-            return out
-        }, backward: { d, g in
-            let dS = Tensor([N]), dC = Tensor([N, 3])
-            for n in 0..<N { dS[n] = d[4 * n]; for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] } }
-            FieldHead.backward(dRaw: g[0].data, dSigma: dS.data, dRGB: dC.data, raw: raw.data, sigma: sigma.data, rgb: rgb.data, bias: -1, N: N)
-        })
+        checkGradients(
+            "FieldHead", inputs: [raw],
+            forward: {
+                FieldHead.forward(sigma: sigma.data, rgb: rgb.data, raw: raw.data, bias: -1, N: N)
+                for n in 0..<N {
+                    out[4 * n] = sigma[n]
+                    for c in 0..<3 { out[4 * n + 1 + c] = rgb[3 * n + c] }
+                }
+                return out
+            },
+            backward: { d, g in
+                let dS = Tensor([N]), dC = Tensor([N, 3])
+                for n in 0..<N {
+                    dS[n] = d[4 * n]
+                    for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] }
+                }
+                FieldHead.backward(
+                    dRaw: g[0].data, dSigma: dS.data, dRGB: dC.data, raw: raw.data, sigma: sigma.data, rgb: rgb.data,
+                    bias: -1, N: N)
+            })
     }
 
     func testFusedMLPMatchesLayerByLayerAndItsGradients() throws {
         try XCTSkipUnless(Linear.fusedAvailable, "no AVX2: the fused MLP is not used")
         var rng = SplitMix64(seed: 62)
         let N = 300, C = 16, H = 24
-        let x = random([N, C], &rng), w1 = random([H, C], &rng, std: 0.4), b1 = random([H], &rng), w2 = random([H, H], &rng, std: 0.3)
+        let x = random([N, C], &rng), w1 = random([H, C], &rng, std: 0.4), b1 = random([H], &rng),
+            w2 = random([H, H], &rng, std: 0.3)
         let b2 = random([H], &rng), w3 = random([4, H], &rng, std: 0.3), b3 = random([4], &rng)
-        let layers = [MLPLayer(weight: w1.data, bias: b1.data, inputs: C, outputs: H), MLPLayer(weight: w2.data, bias: b2.data, inputs: H, outputs: H),
-                      MLPLayer(weight: w3.data, bias: b3.data, inputs: H, outputs: 4)]
+        let layers = [
+            MLPLayer(weight: w1.data, bias: b1.data, inputs: C, outputs: H),
+            MLPLayer(weight: w2.data, bias: b2.data, inputs: H, outputs: H),
+            MLPLayer(weight: w3.data, bias: b3.data, inputs: H, outputs: 4),
+        ]
         XCTAssertTrue(FusedMLP.supports(layers))
         let fused = Tensor([N, 4]), h1 = Tensor([N, H]), h2 = Tensor([N, H]), ref = Tensor([N, 4])
         FusedMLP.forward(out: fused.data, inp: x.data, layers: layers, N: N)
@@ -58,38 +87,62 @@ final class ModelGradientTests: XCTestCase {
         for i in 0..<(N * 4) { XCTAssertEqual(fused[i], ref[i], accuracy: 1e-4) }
         // Backward against the layer-by-layer path, exactly (no finite differences, so no ReLU kinks).
         let dy = random([N, 4], &rng)
-        let fusedGrads = [Tensor([N, C]), Tensor([H, C]), Tensor([H]), Tensor([H, H]), Tensor([H]), Tensor([4, H]), Tensor([4])]
-        FusedMLP.backward(dInp: fusedGrads[0].data, dWeights: [fusedGrads[1].data, fusedGrads[3].data, fusedGrads[5].data],
-                          dBiases: [fusedGrads[2].data, fusedGrads[4].data, fusedGrads[6].data], dOut: dy.data, inp: x.data, layers: layers, N: N)
+        let fusedGrads = [
+            Tensor([N, C]), Tensor([H, C]), Tensor([H]), Tensor([H, H]), Tensor([H]), Tensor([4, H]), Tensor([4]),
+        ]
+        FusedMLP.backward(
+            dInp: fusedGrads[0].data, dWeights: [fusedGrads[1].data, fusedGrads[3].data, fusedGrads[5].data],
+            dBiases: [fusedGrads[2].data, fusedGrads[4].data, fusedGrads[6].data], dOut: dy.data, inp: x.data,
+            layers: layers, N: N)
         let refGrads = fusedGrads.map { Tensor($0.shape) }
         let dh2 = Tensor([N, H]), dh1 = Tensor([N, H])
-        Linear.backward(dInp: dh2.data, dWeight: refGrads[5].data, dBias: refGrads[6].data, dOut: dy.data, inp: h2.data, weight: w3.data, N: N, I: H, O: 4)
-        Linear.backward(dInp: dh1.data, dWeight: refGrads[3].data, dBias: refGrads[4].data, dOut: dh2.data, inp: h1.data, weight: w2.data,
-                        N: N, I: H, O: H, relu: true, out: h2.data)
-        Linear.backward(dInp: refGrads[0].data, dWeight: refGrads[1].data, dBias: refGrads[2].data, dOut: dh1.data, inp: x.data, weight: w1.data,
-                        N: N, I: C, O: H, relu: true, out: h1.data)
+        Linear.backward(
+            dInp: dh2.data, dWeight: refGrads[5].data, dBias: refGrads[6].data, dOut: dy.data, inp: h2.data,
+            weight: w3.data, N: N, I: H, O: 4)
+        Linear.backward(
+            dInp: dh1.data, dWeight: refGrads[3].data, dBias: refGrads[4].data, dOut: dh2.data, inp: h1.data,
+            weight: w2.data,
+            N: N, I: H, O: H, relu: true, out: h2.data)
+        Linear.backward(
+            dInp: refGrads[0].data, dWeight: refGrads[1].data, dBias: refGrads[2].data, dOut: dh1.data, inp: x.data,
+            weight: w1.data,
+            N: N, I: C, O: H, relu: true, out: h1.data)
         for (k, (a, b)) in zip(fusedGrads, refGrads).enumerated() {
-            for i in 0..<a.count { XCTAssertEqual(a[i], b[i], accuracy: 2e-3 * max(1, abs(b[i])), "gradient \(k) element \(i)") }
+            for i in 0..<a.count {
+                XCTAssertEqual(a[i], b[i], accuracy: 2e-3 * max(1, abs(b[i])), "gradient \(k) element \(i)")
+            }
         }
         // Input gradients alone (a frozen decoder) are the same, and no weight gradient is touched.
-        let dxOnly = Tensor([N, C]), untouched = [Tensor([H, C]), Tensor([H, H]), Tensor([4, H])], untouchedB = [Tensor([H]), Tensor([H]), Tensor([4])]
-        FusedMLP.backward(dInp: dxOnly.data, dWeights: untouched.map(\.data), dBiases: untouchedB.map(\.data), dOut: dy.data, inp: x.data,
-                          layers: layers, N: N, weightGradients: false)
+        let dxOnly = Tensor([N, C]), untouched = [Tensor([H, C]), Tensor([H, H]), Tensor([4, H])],
+            untouchedB = [Tensor([H]), Tensor([H]), Tensor([4])]
+        FusedMLP.backward(
+            dInp: dxOnly.data, dWeights: untouched.map(\.data), dBiases: untouchedB.map(\.data), dOut: dy.data,
+            inp: x.data,
+            layers: layers, N: N, weightGradients: false)
         XCTAssertEqual(dxOnly.array, fusedGrads[0].array)
         XCTAssertTrue((untouched + untouchedB).allSatisfy { $0.array.allSatisfy { $0 == 0 } })
         // And against finite differences, on inputs kept away from the ReLU kinks by small perturbations.
-        checkGradients("FusedMLP", inputs: [w3, b3], eps: 1e-4, samplesPerInput: 30, forward: {
-            FusedMLP.forward(out: fused.data, inp: x.data, layers: layers, N: N); return fused
-        }, backward: { d, g in
-            let dx = Tensor([N, C]), dw1 = Tensor([H, C]), db1 = Tensor([H]), dw2 = Tensor([H, H]), db2 = Tensor([H])
-            FusedMLP.backward(dInp: dx.data, dWeights: [dw1.data, dw2.data, g[0].data], dBiases: [db1.data, db2.data, g[1].data],
-                              dOut: d.data, inp: x.data, layers: layers, N: N)
-        })
+        checkGradients(
+            "FusedMLP", inputs: [w3, b3], eps: 1e-4, samplesPerInput: 30,
+            forward: {
+                FusedMLP.forward(out: fused.data, inp: x.data, layers: layers, N: N)
+                return fused
+            },
+            backward: { d, g in
+                let dx = Tensor([N, C]), dw1 = Tensor([H, C]), db1 = Tensor([H]), dw2 = Tensor([H, H]),
+                    db2 = Tensor([H])
+                FusedMLP.backward(
+                    dInp: dx.data, dWeights: [dw1.data, dw2.data, g[0].data], dBiases: [db1.data, db2.data, g[1].data],
+                    dOut: d.data, inp: x.data, layers: layers, N: N)
+            })
     }
 
     func testDecoderBackwardCodesWeightsAndPoints() {
         var config = TriplaneConfig()
-        config.codeDim = 8; config.planeResolution = 4; config.planeChannels = 8; config.hidden = 16
+        config.codeDim = 8
+        config.planeResolution = 4
+        config.planeChannels = 8
+        config.hidden = 16
         var rng = SplitMix64(seed: 63)
         for kernel in [Linear.Kernel.fused, .blas] {
             let dec = TriplaneDecoder(config: config, rng: &rng)
@@ -101,18 +154,30 @@ final class ModelGradientTests: XCTestCase {
             let acts = dec.makeBatch(objects: B, capacity: N)
             let out = Tensor([N, 4])
             let params = dec.parameters.map(\.tensor)
-            checkGradients("decoder \(kernel)", inputs: [codes, points] + params, eps: 5e-4, rtol: 3e-2, atol: 3e-3, samplesPerInput: 12, forward: {
-                dec.setup(state: acts.state.data, codes: codes.data, objects: B)
-                dec.query(points: points.data, batch: acts)
-                for n in 0..<N { out[4 * n] = acts.sigma[n]; for c in 0..<3 { out[4 * n + 1 + c] = acts.rgb[3 * n + c] } }
-                return out
-            }, backward: { d, g in
-                let dS = Tensor([N]), dC = Tensor([N, 3])
-                for n in 0..<N { dS[n] = d[4 * n]; for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] } }
-                let grads = ParameterGradients(names: dec.parameters.map(\.name), tensors: Array(g.dropFirst(2)))
-                dec.backward(dSigma: dS.data, dRGB: dC.data, batch: acts, codes: codes.data, points: points.data, grads: grads,
-                             dCodes: g[0].data, dPoints: g[1].data)
-            })
+            checkGradients(
+                "decoder \(kernel)", inputs: [codes, points] + params, eps: 5e-4, rtol: 3e-2, atol: 3e-3,
+                samplesPerInput: 12,
+                forward: {
+                    dec.setup(state: acts.state.data, codes: codes.data, objects: B)
+                    dec.query(points: points.data, batch: acts)
+                    for n in 0..<N {
+                        out[4 * n] = acts.sigma[n]
+                        for c in 0..<3 { out[4 * n + 1 + c] = acts.rgb[3 * n + c] }
+                    }
+                    return out
+                },
+                backward: { d, g in
+                    let dS = Tensor([N]), dC = Tensor([N, 3])
+                    for n in 0..<N {
+                        dS[n] = d[4 * n]
+                        for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] }
+                    }
+                    let grads = ParameterGradients(names: dec.parameters.map(\.name), tensors: Array(g.dropFirst(2)))
+                    dec.backward(
+                        dSigma: dS.data, dRGB: dC.data, batch: acts, codes: codes.data, points: points.data,
+                        grads: grads,
+                        dCodes: g[0].data, dPoints: g[1].data)
+                })
         }
     }
 }
@@ -124,31 +189,51 @@ final class PoseGradientTests: XCTestCase {
         let R = 4, S = 5, N = R * S
         let origins = Tensor([R, 3]), dirs = Tensor([R, 3])
         for r in 0..<R {
-            origins[3 * r] = 3; origins[3 * r + 1] = 0.3 * Float(r) - 0.4; origins[3 * r + 2] = 0.2
-            dirs[3 * r] = -1; dirs[3 * r + 1] = 0.05 * Float(r) - 0.1; dirs[3 * r + 2] = -0.03
+            origins[3 * r] = 3
+            origins[3 * r + 1] = 0.3 * Float(r) - 0.4
+            origins[3 * r + 2] = 0.2
+            dirs[3 * r] = -1
+            dirs[3 * r + 1] = 0.05 * Float(r) - 0.1
+            dirs[3 * r + 2] = -0.03
         }
         let t = Tensor([R, S]), delta = Tensor([R, S]), points = Tensor([N, 3])
-        RaySampling.samples(t: t.data, delta: delta.data, points: points.data, origins: origins.data, directions: dirs.data, jitter: nil, box: 1, R: R, S: S)
+        RaySampling.samples(
+            t: t.data, delta: delta.data, points: points.data, origins: origins.data, directions: dirs.data,
+            jitter: nil, box: 1, R: R, S: S)
         XCTAssertTrue(t.isFinite)
         XCTAssertGreaterThan(t[0], 1.5)  // the cube starts 2 units in front of x = 3
-        checkGradients("ray sampling", inputs: [origins, dirs], forward: {
-            for r in 0..<R { for i in 0..<S { for c in 0..<3 { points[3 * (r * S + i) + c] = origins[3 * r + c] + t[r * S + i] * dirs[3 * r + c] } } }
-            return points
-        }, backward: { d, g in
-            RaySampling.backward(dOrigins: g[0].data, dDirections: g[1].data, dPoints: d.data, t: t.data, R: R, S: S)
-        })
+        checkGradients(
+            "ray sampling", inputs: [origins, dirs],
+            forward: {
+                for r in 0..<R {
+                    for i in 0..<S {
+                        for c in 0..<3 {
+                            points[3 * (r * S + i) + c] = origins[3 * r + c] + t[r * S + i] * dirs[3 * r + c]
+                        }
+                    }
+                }
+                return points
+            },
+            backward: { d, g in
+                RaySampling.backward(
+                    dOrigins: g[0].data, dDirections: g[1].data, dPoints: d.data, t: t.data, R: R, S: S)
+            })
     }
 }
 
 final class VolumePropertyTests: XCTestCase {
-    func composite(sigma: [Float], color: [Float], delta: Float = 0.1, bg: SIMD3<Float> = SIMD3(1, 1, 1)) -> (rgb: [Float], opacity: Float, weights: [Float]) {
+    func composite(sigma: [Float], color: [Float], delta: Float = 0.1, bg: SIMD3<Float> = SIMD3(1, 1, 1)) -> (
+        rgb: [Float], opacity: Float, weights: [Float]
+    ) {
         let S = sigma.count
-        let s = Tensor([1, S], values: sigma), c = Tensor([1, S, 3], values: color), d = Tensor([1, S]), t = Tensor([1, S])
+        let s = Tensor([1, S], values: sigma), c = Tensor([1, S, 3], values: color), d = Tensor([1, S]),
+            t = Tensor([1, S])
         d.fill(delta)
         for i in 0..<S { t[i] = Float(i) * delta }
         let rgb = Tensor([1, 3]), o = Tensor([1]), w = Tensor([1, S])
-        VolumeComposite.forward(rgb: rgb.data, depth: nil, opacity: o.data, weights: w.data, sigma: s.data, color: c.data, delta: d.data,
-                                t: t.data, background: bg, R: 1, S: S)
+        VolumeComposite.forward(
+            rgb: rgb.data, depth: nil, opacity: o.data, weights: w.data, sigma: s.data, color: c.data, delta: d.data,
+            t: t.data, background: bg, R: 1, S: S)
         return (rgb.array, o[0], w.array)
     }
 
@@ -159,14 +244,16 @@ final class VolumePropertyTests: XCTestCase {
             let sigma = (0..<S).map { _ in 50 * rng.nextFloat() }  // dense enough to be opaque
             let col: [Float] = [0.2, 0.5, 0.7]
             let r = composite(sigma: sigma, color: (0..<S).flatMap { _ in col }, bg: SIMD3(0.2, 0.5, 0.7))
-            for c in 0..<3 { XCTAssertEqual(r.rgb[c], col[c], accuracy: 1e-5) }  // any opacity: colour = background = constant
+            // any opacity: colour = background = constant
+            for c in 0..<3 { XCTAssertEqual(r.rgb[c], col[c], accuracy: 1e-5) }
             let r2 = composite(sigma: sigma, color: (0..<S).flatMap { _ in col }, bg: SIMD3(1, 1, 1))
             for c in 0..<3 { XCTAssertEqual(r2.rgb[c], col[c] * r2.opacity + (1 - r2.opacity), accuracy: 1e-5) }
         }
     }
 
     func testZeroDensityGivesBackgroundAndWeightsSumToAtMostOne() {
-        let r = composite(sigma: [Float](repeating: 0, count: 16), color: [Float](repeating: 0.3, count: 48), bg: SIMD3(1, 1, 1))
+        let r = composite(
+            sigma: [Float](repeating: 0, count: 16), color: [Float](repeating: 0.3, count: 48), bg: SIMD3(1, 1, 1))
         XCTAssertEqual(r.rgb, [1, 1, 1])
         XCTAssertEqual(r.opacity, 0)
         var rng = SplitMix64(seed: 65)
@@ -182,7 +269,10 @@ final class VolumePropertyTests: XCTestCase {
 final class EncoderTests: XCTestCase {
     func testEncoderBackward() {
         var config = EncoderConfig()
-        config.inputSize = 16; config.channels = [4, 6]; config.features = 8; config.codeDim = 5
+        config.inputSize = 16
+        config.channels = [4, 6]
+        config.features = 8
+        config.codeDim = 5
         var rng = SplitMix64(seed: 80)
         let enc = Encoder(config: config, rng: &rng)
         let B = 2
@@ -190,22 +280,34 @@ final class EncoderTests: XCTestCase {
         images.fillUniform(0, 1, rng: &rng)
         let out = Tensor([B, config.codeDim + config.viewDim])
         let params = enc.parameters.map(\.tensor)
-        checkGradients("encoder", inputs: params, eps: 1e-3, rtol: 3e-2, atol: 3e-3, samplesPerInput: 10, forward: {
-            let a = enc.forward(images: images.data, B: B)
-            for b in 0..<B {
-                for d in 0..<config.codeDim { out[b * (config.codeDim + config.viewDim) + d] = a.identity[b * config.codeDim + d] }
-                for v in 0..<config.viewDim { out[b * (config.codeDim + config.viewDim) + config.codeDim + v] = a.view[b * config.viewDim + v] }
-            }
-            return out
-        }, backward: { d, g in
-            let a = enc.forward(images: images.data, B: B)
-            let dId = Tensor([B, config.codeDim]), dView = Tensor([B, config.viewDim])
-            for b in 0..<B {
-                for k in 0..<config.codeDim { dId[b * config.codeDim + k] = d[b * (config.codeDim + config.viewDim) + k] }
-                for v in 0..<config.viewDim { dView[b * config.viewDim + v] = d[b * (config.codeDim + config.viewDim) + config.codeDim + v] }
-            }
-            enc.backward(dIdentity: dId.data, dView: dView.data, acts: a, images: images.data,
-                         grads: zip(enc.parameters, g).map { (name: $0.name, tensor: $1) })
-        })
+        checkGradients(
+            "encoder", inputs: params, eps: 1e-3, rtol: 3e-2, atol: 3e-3, samplesPerInput: 10,
+            forward: {
+                let a = enc.forward(images: images.data, B: B)
+                for b in 0..<B {
+                    for d in 0..<config.codeDim {
+                        out[b * (config.codeDim + config.viewDim) + d] = a.identity[b * config.codeDim + d]
+                    }
+                    for v in 0..<config.viewDim {
+                        out[b * (config.codeDim + config.viewDim) + config.codeDim + v] = a.view[b * config.viewDim + v]
+                    }
+                }
+                return out
+            },
+            backward: { d, g in
+                let a = enc.forward(images: images.data, B: B)
+                let dId = Tensor([B, config.codeDim]), dView = Tensor([B, config.viewDim])
+                for b in 0..<B {
+                    for k in 0..<config.codeDim {
+                        dId[b * config.codeDim + k] = d[b * (config.codeDim + config.viewDim) + k]
+                    }
+                    for v in 0..<config.viewDim {
+                        dView[b * config.viewDim + v] = d[b * (config.codeDim + config.viewDim) + config.codeDim + v]
+                    }
+                }
+                enc.backward(
+                    dIdentity: dId.data, dView: dView.data, acts: a, images: images.data,
+                    grads: zip(enc.parameters, g).map { (name: $0.name, tensor: $1) })
+            })
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import Geometry
 import ImageIO
-@testable import Model
 import NeuralCore
 import TestSupport
 import XCTest
+
+@testable import Model
 
 final class SampleSelectionTests: XCTestCase {
     /// Kept = probe rays' samples + samples in occupied cells, grouped by object; gather and
@@ -39,7 +40,10 @@ final class SampleSelectionTests: XCTestCase {
     /// Objects owning uneven (even empty) runs of points give what per-object calls give.
     func testUnevenObjectSplitMatchesPerObjectCalls() {
         var config = TriplaneConfig()
-        config.codeDim = 8; config.planeResolution = 4; config.planeChannels = 8; config.hidden = 16
+        config.codeDim = 8
+        config.planeResolution = 4
+        config.planeChannels = 8
+        config.hidden = 16
         var rng = SplitMix64(seed: 8)
         let dec = TriplaneDecoder(config: config, rng: &rng)
         let counts = [5, 0, 9], B = 3, N = 14
@@ -54,21 +58,27 @@ final class SampleSelectionTests: XCTestCase {
             let one = dec.makeBatch(objects: 1, capacity: counts[b])
             dec.setup(state: one.state.data, codes: codes.data + b * config.codeDim, objects: 1)
             dec.query(points: points.data + 3 * start, batch: one)
-            for i in 0..<counts[b] { XCTAssertEqual(acts.sigma[start + i], one.sigma[i], accuracy: 1e-5 * max(1, one.sigma[i])) }
+            for i in 0..<counts[b] {
+                XCTAssertEqual(acts.sigma[start + i], one.sigma[i], accuracy: 1e-5 * max(1, one.sigma[i]))
+            }
             start += counts[b]
         }
         // And the backward of the uneven split is right (codes only; weights are covered elsewhere).
         let out = Tensor([N])
-        checkGradients("uneven decoder", inputs: [codes], eps: 5e-4, rtol: 3e-2, atol: 3e-3, forward: {
-            dec.setup(state: acts.state.data, codes: codes.data, objects: B)
-            dec.query(points: points.data, batch: acts)
-            out.copy(from: Tensor([N], values: Array(acts.sigma.array.prefix(N))))
-            return out
-        }, backward: { d, g in
-            let dC = Tensor([N, 3])
-            dec.backward(dSigma: d.data, dRGB: dC.data, batch: acts, codes: codes.data, points: points.data, grads: nil,
-                         dCodes: g[0].data, dPoints: nil)
-        })
+        checkGradients(
+            "uneven decoder", inputs: [codes], eps: 5e-4, rtol: 3e-2, atol: 3e-3,
+            forward: {
+                dec.setup(state: acts.state.data, codes: codes.data, objects: B)
+                dec.query(points: points.data, batch: acts)
+                out.copy(from: Tensor([N], values: Array(acts.sigma.array.prefix(N))))
+                return out
+            },
+            backward: { d, g in
+                let dC = Tensor([N, 3])
+                dec.backward(
+                    dSigma: d.data, dRGB: dC.data, batch: acts, codes: codes.data, points: points.data, grads: nil,
+                    dCodes: g[0].data, dPoints: nil)
+            })
     }
 
     /// On a field that is exactly empty outside its grid, a skipping step composites the same colours
@@ -95,29 +105,41 @@ final class SampleSelectionTests: XCTestCase {
         for useGrid in [false, true] {
             let step = RenderStep(field: d, objects: 1, rays: R)
             let grads = ParameterGradients(like: d.parameters)
-            step.run(rays: rays, codes: code.data, losses: [PhotometricMSE()], grads: grads) { _ in [useGrid ? grid : nil] }
+            step.run(rays: rays, codes: code.data, losses: [PhotometricMSE()], grads: grads) { _ in
+                [useGrid ? grid : nil]
+            }
             results.append((step.rgb.array, grads[TriplaneDecoder.Slot.b3.rawValue].array, step.evaluatedSamples))
         }
         XCTAssertLessThan(results[1].M, results[0].M / 2)
         for i in 0..<(3 * R) { XCTAssertEqual(results[0].rgb[i], results[1].rgb[i], accuracy: 1e-3) }
-        for i in 0..<4 { XCTAssertEqual(results[0].dBias[i], results[1].dBias[i], accuracy: 1e-3 * max(1, abs(results[0].dBias[i]))) }
+        for i in 0..<4 {
+            XCTAssertEqual(results[0].dBias[i], results[1].dBias[i], accuracy: 1e-3 * max(1, abs(results[0].dBias[i])))
+        }
     }
 
     /// Checkpoints carry the occupancy grids, so a resumed run skips exactly what it would have.
     func testCheckpointRestoresGrids() throws {
         var dc = TriplaneConfig()
-        dc.codeDim = 8; dc.planeResolution = 8; dc.planeChannels = 8; dc.hidden = 8; dc.densityBias = 1  // dense enough to occupy cells
+        dc.codeDim = 8
+        dc.planeResolution = 8
+        dc.planeChannels = 8
+        dc.hidden = 8
+        dc.densityBias = 1  // dense enough to occupy cells
         let cam = Rig.camera(azimuth: 10, elevation: 20, width: 8, height: 8)
         let view = TrainingData.View(image: RGBAImage(width: 8, height: 8), camera: cam)
         let data = TrainingData(ids: ["a", "b", "c"], objects: [[view], [view], [view]], width: 8, height: 8)
         var tc = TrainConfig()
-        tc.objectsPerBatch = 2; tc.raysPerObject = 16; tc.skipping.warmupSteps = 0
+        tc.objectsPerBatch = 2
+        tc.raysPerObject = 16
+        tc.skipping.warmupSteps = 0
         let trainer = Trainer(data: data, config: tc, field: FieldSpec(dc))
         trainer.trainStep()
         XCTAssertEqual(trainer.occupancy.grids.compactMap { $0 }.count, 2)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("grids-\(UUID().uuidString).ckpt").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let mc = ModelConfig(decoder: FieldSpec(dc), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 8, objects: data.ids, training: tc)
+        let mc = ModelConfig(
+            decoder: FieldSpec(dc), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 8, objects: data.ids,
+            training: tc)
         try trainer.saveCheckpoint(path, modelConfig: mc)
         let resumed = Trainer(data: data, config: tc, field: FieldSpec(dc))
         try resumed.restore(from: path)

@@ -46,10 +46,13 @@ final class VoxelField: RadianceField {
         }
     }
 
-    func makeBatch(objects: Int, capacity: Int) -> FieldBatch { Batch(objects: objects, capacity: capacity, stateSize: stateSize) }
+    func makeBatch(objects: Int, capacity: Int) -> FieldBatch {
+        Batch(objects: objects, capacity: capacity, stateSize: stateSize)
+    }
 
     func setup(state: UnsafeMutablePointer<Float>, codes: UnsafePointer<Float>, objects: Int) {
-        Linear.forward(out: state, inp: codes, weight: w.data, bias: b.data, N: objects, I: config.codeDim, O: stateSize)
+        Linear.forward(
+            out: state, inp: codes, weight: w.data, bias: b.data, N: objects, I: config.codeDim, O: stateSize)
     }
 
     /// The 8 corner indices (into E / 4 cells) and trilinear weights of a point.
@@ -62,10 +65,14 @@ final class VoxelField: RadianceField {
             f[k] = u - Float(i0[k])
         }
         var out: [(Int, Float)] = []
-        for dx in 0...1 { for dy in 0...1 { for dz in 0...1 {
-            let wgt = (dx == 1 ? f[0] : 1 - f[0]) * (dy == 1 ? f[1] : 1 - f[1]) * (dz == 1 ? f[2] : 1 - f[2])
-            out.append((((i0[0] + dx) * L + i0[1] + dy) * L + i0[2] + dz, wgt))
-        } } }
+        for dx in 0...1 {
+            for dy in 0...1 {
+                for dz in 0...1 {
+                    let wgt = (dx == 1 ? f[0] : 1 - f[0]) * (dy == 1 ? f[1] : 1 - f[1]) * (dz == 1 ? f[2] : 1 - f[2])
+                    out.append((((i0[0] + dx) * L + i0[1] + dy) * L + i0[2] + dz, wgt))
+                }
+            }
+        }
         return out
     }
 
@@ -76,7 +83,9 @@ final class VoxelField: RadianceField {
             let state = a.state.data + bIndex * stateSize
             for n in p0..<(p0 + P) {
                 for c in 0..<4 { a.raw[4 * n + c] = 0 }
-                for (i, wgt) in corners(points + 3 * n) { for c in 0..<4 { a.raw[4 * n + c] += wgt * state[4 * i + c] } }
+                for (i, wgt) in corners(points + 3 * n) {
+                    for c in 0..<4 { a.raw[4 * n + c] += wgt * state[4 * i + c] }
+                }
             }
         }
         FieldHead.forward(sigma: a.sigma.data, rgb: a.rgb.data, raw: a.raw.data, bias: config.densityBias, N: a.N)
@@ -96,11 +105,14 @@ final class VoxelField: RadianceField {
         for bIndex in 0..<a.B {
             let (p0, P) = a.range(bIndex)
             for n in p0..<(p0 + P) {
-                for (i, wgt) in corners(points + 3 * n) { for c in 0..<4 { dState[bIndex * stateSize + 4 * i + c] += wgt * dRaw[4 * n + c] } }
+                for (i, wgt) in corners(points + 3 * n) {
+                    for c in 0..<4 { dState[bIndex * stateSize + 4 * i + c] += wgt * dRaw[4 * n + c] }
+                }
             }
         }
         Linear.backward(
-            dInp: dCodes, dWeight: grads?[0].data, dBias: grads?[1].data, dOut: dState.data, inp: codes, weight: w.data, N: a.B,
+            dInp: dCodes, dWeight: grads?[0].data, dBias: grads?[1].data, dOut: dState.data, inp: codes, weight: w.data,
+            N: a.B,
             I: config.codeDim, O: stateSize)
     }
 }

@@ -30,12 +30,16 @@ final class AdamTests: XCTestCase {
     func testStateRoundTrip() {
         let p = Tensor([2], values: [1, 2]), g = Tensor([2], values: [0.5, -0.5])
         let a = Adam()
-        a.beginStep(); a.update("w", param: p, grad: g, lr: 0.01)
+        a.beginStep()
+        a.update("w", param: p, grad: g, lr: 0.01)
         let b = Adam()
-        b.restore(step: a.step, tensors: Dictionary(uniqueKeysWithValues: a.stateTensors().map { ($0.0, $0.1.clone()) }))
+        b.restore(
+            step: a.step, tensors: Dictionary(uniqueKeysWithValues: a.stateTensors().map { ($0.0, $0.1.clone()) }))
         let p2 = p.clone()
-        a.beginStep(); a.update("w", param: p, grad: g, lr: 0.01)
-        b.beginStep(); b.update("w", param: p2, grad: g, lr: 0.01)
+        a.beginStep()
+        a.update("w", param: p, grad: g, lr: 0.01)
+        b.beginStep()
+        b.update("w", param: p2, grad: g, lr: 0.01)
         XCTAssertEqual(p.array, p2.array)
     }
 }

@@ -6,9 +6,17 @@ final class BLASKernelTests: XCTestCase {
     func features(avx2: Bool, avx512: Bool, bf16: Bool = false, os: Bool = true) -> nv_cpu_features {
         var f = nv_cpu_features()
         let a2: Int32 = avx2 ? 1 : 0, a5: Int32 = avx512 ? 1 : 0
-        f.avx = a2; f.avx2 = a2; f.fma = a2; f.os_saves_ymm = os ? a2 : 0
-        f.avx512f = a5; f.avx512dq = a5; f.avx512cd = a5; f.avx512bw = a5; f.avx512vl = a5
-        f.avx512bf16 = bf16 ? 1 : 0; f.os_saves_zmm = os ? a5 : 0
+        f.avx = a2
+        f.avx2 = a2
+        f.fma = a2
+        f.os_saves_ymm = os ? a2 : 0
+        f.avx512f = a5
+        f.avx512dq = a5
+        f.avx512cd = a5
+        f.avx512bw = a5
+        f.avx512vl = a5
+        f.avx512bf16 = bf16 ? 1 : 0
+        f.os_saves_zmm = os ? a5 : 0
         return f
     }
 
@@ -26,13 +34,20 @@ final class BLASKernelTests: XCTestCase {
         XCTAssertEqual(BLASKernel.reexecCore(current: "Prescott", preferred: "SkylakeX", environment: none), "SkylakeX")
         XCTAssertEqual(BLASKernel.reexecCore(current: "Haswell", preferred: "SkylakeX", environment: none), "SkylakeX")
         XCTAssertNil(BLASKernel.reexecCore(current: "SkylakeX", preferred: "SkylakeX", environment: none))
-        XCTAssertEqual(BLASKernel.reexecCore(current: "Sandybridge", preferred: "Haswell", environment: none), "Haswell")
+        XCTAssertEqual(
+            BLASKernel.reexecCore(current: "Sandybridge", preferred: "Haswell", environment: none), "Haswell")
         XCTAssertNil(BLASKernel.reexecCore(current: "Zen", preferred: "Haswell", environment: none))
         XCTAssertNil(BLASKernel.reexecCore(current: "Prescott", preferred: nil, environment: none))
         // A user's explicit choice wins; a re-executed process never re-executes again.
-        XCTAssertNil(BLASKernel.reexecCore(current: "Prescott", preferred: "SkylakeX", environment: ["OPENBLAS_CORETYPE": "Prescott"]))
-        XCTAssertNil(BLASKernel.reexecCore(current: "Prescott", preferred: "SkylakeX", environment: [BLASKernel.defaultCoreVariable: "Prescott"]))
-        XCTAssertNil(BLASKernel.reexecCore(current: "Prescott", preferred: "SkylakeX", environment: [BLASKernel.rejectedVariable: "SkylakeX"]))
+        XCTAssertNil(
+            BLASKernel.reexecCore(
+                current: "Prescott", preferred: "SkylakeX", environment: ["OPENBLAS_CORETYPE": "Prescott"]))
+        XCTAssertNil(
+            BLASKernel.reexecCore(
+                current: "Prescott", preferred: "SkylakeX", environment: [BLASKernel.defaultCoreVariable: "Prescott"]))
+        XCTAssertNil(
+            BLASKernel.reexecCore(
+                current: "Prescott", preferred: "SkylakeX", environment: [BLASKernel.rejectedVariable: "SkylakeX"]))
     }
 
     func testLoadedKernelIsCorrect() {

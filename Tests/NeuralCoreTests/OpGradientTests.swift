@@ -8,9 +8,17 @@ final class OpGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 1)
         let (N, I, O) = (7, 5, 4)
         let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), y = Tensor([N, O])
-        checkGradients("Linear", inputs: [x, w, b],
-            forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O); return y },
-            backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O) })
+        checkGradients(
+            "Linear", inputs: [x, w, b],
+            forward: {
+                Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O)
+                return y
+            },
+            backward: { d, g in
+                Linear.backward(
+                    dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data,
+                    N: N, I: I, O: O)
+            })
     }
 
     func testLinearReLUBothKernels() {
@@ -18,9 +26,19 @@ final class OpGradientTests: XCTestCase {
         let (N, I, O) = (13, 16, 24)  // multiples of 8: the fused kernels apply
         let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), y = Tensor([N, O])
         for kernel in [Linear.Kernel.blas, .fused] {
-            checkGradients("Linear+ReLU \(kernel)", inputs: [x, w, b], samplesPerInput: 60,
-                forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true, kernel: kernel); return y },
-                backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O, relu: true, out: y.data, kernel: kernel) })
+            checkGradients(
+                "Linear+ReLU \(kernel)", inputs: [x, w, b], samplesPerInput: 60,
+                forward: {
+                    Linear.forward(
+                        out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true,
+                        kernel: kernel)
+                    return y
+                },
+                backward: { d, g in
+                    Linear.backward(
+                        dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data,
+                        weight: w.data, N: N, I: I, O: O, relu: true, out: y.data, kernel: kernel)
+                })
         }
     }
 
@@ -30,9 +48,18 @@ final class OpGradientTests: XCTestCase {
         for (N, kernel) in [(3, Linear.Kernel.fused), (1, .fused), (1, .blas), (3, .blas)] {
             let (I, O) = (16, 8200)  // I O above the fused kernels' weight limit
             let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), y = Tensor([N, O])
-            checkGradients("Linear N=\(N) \(kernel)", inputs: [x, w, b], samplesPerInput: 40,
-                forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, kernel: kernel); return y },
-                backward: { d, g in Linear.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O, kernel: kernel) })
+            checkGradients(
+                "Linear N=\(N) \(kernel)", inputs: [x, w, b], samplesPerInput: 40,
+                forward: {
+                    Linear.forward(
+                        out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, kernel: kernel)
+                    return y
+                },
+                backward: { d, g in
+                    Linear.backward(
+                        dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data,
+                        weight: w.data, N: N, I: I, O: O, kernel: kernel)
+                })
         }
     }
 
@@ -40,36 +67,64 @@ final class OpGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 2)
         let (N, I, O) = (9000, 6, 3)  // above the column-sum split threshold
         let x = random([N, I], &rng), w = random([O, I], &rng), b = random([O], &rng), y = Tensor([N, O])
-        checkGradients("Linear N=9000", inputs: [w, b], samplesPerInput: 18,
-            forward: { Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O); return y },
-            backward: { d, g in Linear.backward(dInp: nil, dWeight: g[0].data, dBias: g[1].data, dOut: d.data, inp: x.data, weight: w.data, N: N, I: I, O: O) })
+        checkGradients(
+            "Linear N=9000", inputs: [w, b], samplesPerInput: 18,
+            forward: {
+                Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O)
+                return y
+            },
+            backward: { d, g in
+                Linear.backward(
+                    dInp: nil, dWeight: g[0].data, dBias: g[1].data, dOut: d.data, inp: x.data, weight: w.data, N: N,
+                    I: I, O: O)
+            })
     }
 
     func testReLU() {
         var rng = SplitMix64(seed: 3)
         let x = awayFromZero([40], &rng), y = Tensor([40])
-        checkGradients("ReLU", inputs: [x], forward: { ReLU.forward(out: y.data, inp: x.data, N: 40); return y },
+        checkGradients(
+            "ReLU", inputs: [x],
+            forward: {
+                ReLU.forward(out: y.data, inp: x.data, N: 40)
+                return y
+            },
             backward: { d, g in ReLU.backward(dInp: g[0].data, dOut: d.data, out: y.data, N: 40) })
     }
 
     func testLeakyReLU() {
         var rng = SplitMix64(seed: 4)
         let x = awayFromZero([40], &rng), y = Tensor([40])
-        checkGradients("LeakyReLU", inputs: [x], forward: { LeakyReLU.forward(out: y.data, inp: x.data, slope: 0.2, N: 40); return y },
+        checkGradients(
+            "LeakyReLU", inputs: [x],
+            forward: {
+                LeakyReLU.forward(out: y.data, inp: x.data, slope: 0.2, N: 40)
+                return y
+            },
             backward: { d, g in LeakyReLU.backward(dInp: g[0].data, dOut: d.data, inp: x.data, slope: 0.2, N: 40) })
     }
 
     func testSoftplus() {
         var rng = SplitMix64(seed: 5)
         let x = random([40], &rng, std: 4), y = Tensor([40])
-        checkGradients("Softplus", inputs: [x], forward: { Softplus.forward(out: y.data, inp: x.data, N: 40); return y },
+        checkGradients(
+            "Softplus", inputs: [x],
+            forward: {
+                Softplus.forward(out: y.data, inp: x.data, N: 40)
+                return y
+            },
             backward: { d, g in Softplus.backward(dInp: g[0].data, dOut: d.data, inp: x.data, N: 40) })
     }
 
     func testSigmoid() {
         var rng = SplitMix64(seed: 6)
         let x = random([40], &rng, std: 3), y = Tensor([40])
-        checkGradients("Sigmoid", inputs: [x], forward: { Sigmoid.forward(out: y.data, inp: x.data, N: 40); return y },
+        checkGradients(
+            "Sigmoid", inputs: [x],
+            forward: {
+                Sigmoid.forward(out: y.data, inp: x.data, N: 40)
+                return y
+            },
             backward: { d, g in Sigmoid.backward(dInp: g[0].data, dOut: d.data, out: y.data, N: 40) })
     }
 
@@ -77,7 +132,12 @@ final class OpGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 7)
         let x = random([40], &rng, std: 1.5), y = Tensor([40])
         x[0] = ClampedExp.maxInput + 1  // clamped: gradient must be 0
-        checkGradients("ClampedExp", inputs: [x], forward: { ClampedExp.forward(out: y.data, inp: x.data, N: 40); return y },
+        checkGradients(
+            "ClampedExp", inputs: [x],
+            forward: {
+                ClampedExp.forward(out: y.data, inp: x.data, N: 40)
+                return y
+            },
             backward: { d, g in ClampedExp.backward(dInp: g[0].data, dOut: d.data, inp: x.data, out: y.data, N: 40) })
     }
 
@@ -86,9 +146,17 @@ final class OpGradientTests: XCTestCase {
         let (N, P, H, W, C) = (30, 3, 5, 6, 4)
         let planes = random([P, H, W, C], &rng), y = Tensor([N, C])
         let uv = interiorUV(N: N, P: P, H: H, W: W, &rng)
-        checkGradients("BilinearSample", inputs: [planes, uv], samplesPerInput: 80,
-            forward: { BilinearSample.forward(out: y.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C); return y },
-            backward: { d, g in BilinearSample.backward(dPlanes: g[0].data, dUV: g[1].data, dOut: d.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C) })
+        checkGradients(
+            "BilinearSample", inputs: [planes, uv], samplesPerInput: 80,
+            forward: {
+                BilinearSample.forward(out: y.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
+                return y
+            },
+            backward: { d, g in
+                BilinearSample.backward(
+                    dPlanes: g[0].data, dUV: g[1].data, dOut: d.data, planes: planes.data, uv: uv.data, N: N, P: P,
+                    H: H, W: W, C: C)
+            })
     }
 
     func testBilinearSampleManyPointsSplitsAcrossThreads() {
@@ -96,42 +164,76 @@ final class OpGradientTests: XCTestCase {
         let (N, P, H, W, C) = (5000, 2, 4, 4, 3)
         let planes = random([P, H, W, C], &rng), y = Tensor([N, C])
         let uv = interiorUV(N: N, P: P, H: H, W: W, &rng)
-        checkGradients("BilinearSample N=5000", inputs: [planes], samplesPerInput: 40,
-            forward: { BilinearSample.forward(out: y.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C); return y },
-            backward: { d, g in BilinearSample.backward(dPlanes: g[0].data, dUV: nil, dOut: d.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C) })
+        checkGradients(
+            "BilinearSample N=5000", inputs: [planes], samplesPerInput: 40,
+            forward: {
+                BilinearSample.forward(out: y.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
+                return y
+            },
+            backward: { d, g in
+                BilinearSample.backward(
+                    dPlanes: g[0].data, dUV: nil, dOut: d.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H,
+                    W: W, C: C)
+            })
     }
 
     func testConv2d() {
         var rng = SplitMix64(seed: 10)
-        for s in [Conv2dShape(B: 2, Ci: 3, H: 6, W: 5, Co: 4, K: 3, S: 1, P: 1),
-                  Conv2dShape(B: 2, Ci: 2, H: 7, W: 7, Co: 3, K: 3, S: 2, P: 1),
-                  Conv2dShape(B: 1, Ci: 2, H: 4, W: 6, Co: 2, K: 2, S: 2, P: 0)] {
-            let x = random([s.B, s.Ci, s.H, s.W], &rng), w = random([s.Co, s.Ci, s.K, s.K], &rng), b = random([s.Co], &rng)
+        for s in [
+            Conv2dShape(B: 2, Ci: 3, H: 6, W: 5, Co: 4, K: 3, S: 1, P: 1),
+            Conv2dShape(B: 2, Ci: 2, H: 7, W: 7, Co: 3, K: 3, S: 2, P: 1),
+            Conv2dShape(B: 1, Ci: 2, H: 4, W: 6, Co: 2, K: 2, S: 2, P: 0),
+        ] {
+            let x = random([s.B, s.Ci, s.H, s.W], &rng), w = random([s.Co, s.Ci, s.K, s.K], &rng),
+                b = random([s.Co], &rng)
             let y = Tensor([s.B, s.Co, s.Ho, s.Wo])
-            checkGradients("Conv2d \(s)", inputs: [x, w, b],
-                forward: { Conv2d.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, s); return y },
-                backward: { d, g in Conv2d.backward(dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data, weight: w.data, s) })
+            checkGradients(
+                "Conv2d \(s)", inputs: [x, w, b],
+                forward: {
+                    Conv2d.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, s)
+                    return y
+                },
+                backward: { d, g in
+                    Conv2d.backward(
+                        dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data,
+                        weight: w.data, s)
+                })
         }
     }
 
     func testSum() {
         var rng = SplitMix64(seed: 11)
         let x = random([6, 5], &rng), y = Tensor([6])
-        checkGradients("Sum", inputs: [x], forward: { Sum.forward(out: y.data, inp: x.data, N: 6, C: 5); return y },
+        checkGradients(
+            "Sum", inputs: [x],
+            forward: {
+                Sum.forward(out: y.data, inp: x.data, N: 6, C: 5)
+                return y
+            },
             backward: { d, g in Sum.backward(dInp: g[0].data, dOut: d.data, N: 6, C: 5) })
     }
 
     func testMean() {
         var rng = SplitMix64(seed: 12)
         let x = random([6, 5], &rng), y = Tensor([6])
-        checkGradients("Mean", inputs: [x], forward: { Mean.forward(out: y.data, inp: x.data, N: 6, C: 5); return y },
+        checkGradients(
+            "Mean", inputs: [x],
+            forward: {
+                Mean.forward(out: y.data, inp: x.data, N: 6, C: 5)
+                return y
+            },
             backward: { d, g in Mean.backward(dInp: g[0].data, dOut: d.data, N: 6, C: 5) })
     }
 
     func testMSELoss() {
         var rng = SplitMix64(seed: 13)
         let p = random([20], &rng), t = random([20], &rng), y = Tensor([1])
-        checkGradients("MSELoss", inputs: [p], forward: { y[0] = MSELoss.forward(pred: p.data, target: t.data, N: 20); return y },
+        checkGradients(
+            "MSELoss", inputs: [p],
+            forward: {
+                y[0] = MSELoss.forward(pred: p.data, target: t.data, N: 20)
+                return y
+            },
             backward: { d, g in MSELoss.backward(dPred: g[0].data, dLoss: d[0], pred: p.data, target: t.data, N: 20) })
     }
 
@@ -140,7 +242,12 @@ final class OpGradientTests: XCTestCase {
         let t = random([20], &rng), p = awayFromZero([20], &rng, lo: -1, hi: 1, gap: 0.05)
         for i in 0..<20 { p[i] += t[i] }  // pred - target stays away from the kink at 0
         let y = Tensor([1])
-        checkGradients("L1Loss", inputs: [p], forward: { y[0] = L1Loss.forward(pred: p.data, target: t.data, N: 20); return y },
+        checkGradients(
+            "L1Loss", inputs: [p],
+            forward: {
+                y[0] = L1Loss.forward(pred: p.data, target: t.data, N: 20)
+                return y
+            },
             backward: { d, g in L1Loss.backward(dPred: g[0].data, dLoss: d[0], pred: p.data, target: t.data, N: 20) })
     }
 

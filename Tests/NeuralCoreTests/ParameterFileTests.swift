@@ -5,7 +5,10 @@ import TestSupport
 import XCTest
 
 final class ParameterFileTests: XCTestCase {
-    struct Config: Codable, Equatable { var width: Int; var name: String }
+    struct Config: Codable, Equatable {
+        var width: Int
+        var name: String
+    }
     var dir: URL!
 
     override func setUpWithError() throws {
@@ -23,7 +26,9 @@ final class ParameterFileTests: XCTestCase {
         let tensors = sample()
         for dtype in [ParameterFile.DType.f32, .f16] {
             let path = dir.appendingPathComponent("m-\(dtype).nvm").path
-            try ParameterFile.write(to: path, tensors: tensors, config: Config(width: 64, name: "cars"), metadata: ["scene": "cars"], dtype: dtype)
+            try ParameterFile.write(
+                to: path, tensors: tensors, config: Config(width: 64, name: "cars"), metadata: ["scene": "cars"],
+                dtype: dtype)
             let back = try ParameterFile.read(from: path, config: Config.self)
             XCTAssertEqual(back.config, Config(width: 64, name: "cars"))
             XCTAssertEqual(back.metadata["scene"], "cars")
@@ -52,7 +57,8 @@ final class ParameterFileTests: XCTestCase {
             XCTFail("accepted a bad file (\(fragment))", file: file, line: line)
         } catch let e as FileError {
             XCTAssertEqual(e.path, path, file: file, line: line)
-            XCTAssertTrue(e.reason.contains(fragment), "message '\(e.reason)' lacks '\(fragment)'", file: file, line: line)
+            XCTAssertTrue(
+                e.reason.contains(fragment), "message '\(e.reason)' lacks '\(fragment)'", file: file, line: line)
         } catch {
             XCTFail("unexpected error \(error)", file: file, line: line)
         }
@@ -94,22 +100,29 @@ final class ParameterFileTests: XCTestCase {
         // A header claiming more values than the payload holds.
         let good = try bytes([("w", t)])
         let text = String(decoding: good, as: UTF8.self)
-        let patched = text.replacingOccurrences(of: "\"count\":2", with: "\"count\":9").replacingOccurrences(of: "\"shape\":[2]", with: "\"shape\":[9]")
+        let patched = text.replacingOccurrences(of: "\"count\":2", with: "\"count\":9").replacingOccurrences(
+            of: "\"shape\":[2]", with: "\"shape\":[9]")
         XCTAssertNotEqual(patched, text)
         assertRejected(resealed(Data(patched.utf8)), containing: "outside the payload")
     }
 
     func testMissingFileAndAtomicWrite() throws {
-        XCTAssertThrowsError(try ParameterFile.read(from: dir.appendingPathComponent("nope.nvm").path, config: Config.self)) { e in
+        XCTAssertThrowsError(
+            try ParameterFile.read(from: dir.appendingPathComponent("nope.nvm").path, config: Config.self)
+        ) { e in
             XCTAssertTrue("\(e)".contains("nope.nvm"))
         }
         // Writing into a missing folder fails and creates nothing.
-        XCTAssertThrowsError(try ParameterFile.write(to: dir.appendingPathComponent("missing/m.nvm").path, tensors: sample(), config: Config(width: 1, name: "x")))
+        XCTAssertThrowsError(
+            try ParameterFile.write(
+                to: dir.appendingPathComponent("missing/m.nvm").path, tensors: sample(),
+                config: Config(width: 1, name: "x")))
         // A failed write leaves the previous file intact.
         let path = dir.appendingPathComponent("keep.nvm").path
         try ParameterFile.write(to: path, tensors: sample(), config: Config(width: 1, name: "x"))
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try AtomicFile.write(to: path) { _ in throw FileError(path: path, reason: "simulated failure") })
+        XCTAssertThrowsError(
+            try AtomicFile.write(to: path) { _ in throw FileError(path: path, reason: "simulated failure") })
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }
         XCTAssertEqual(leftovers, [])

@@ -17,8 +17,12 @@ final class ReferenceTests: XCTestCase {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let C = random([M * N], &rng), R = C.clone()
             let lda = ta ? M : K, ldb = tb ? K : N
-            BLAS.sgemm(transA: ta, transB: tb, M: M, N: N, K: K, alpha: 0.5, A: A.data, lda: lda, B: B.data, ldb: ldb, beta: 0.25, C: C.data, ldc: N)
-            BLAS.sgemmReference(transA: ta, transB: tb, M: M, N: N, K: K, alpha: 0.5, A: A.data, lda: lda, B: B.data, ldb: ldb, beta: 0.25, C: R.data, ldc: N)
+            BLAS.sgemm(
+                transA: ta, transB: tb, M: M, N: N, K: K, alpha: 0.5, A: A.data, lda: lda, B: B.data, ldb: ldb,
+                beta: 0.25, C: C.data, ldc: N)
+            BLAS.sgemmReference(
+                transA: ta, transB: tb, M: M, N: N, K: K, alpha: 0.5, A: A.data, lda: lda, B: B.data, ldb: ldb,
+                beta: 0.25, C: R.data, ldc: N)
             XCTAssertLessThan(maxDiff(C, R), 1e-4, "transA \(ta) transB \(tb)")
         }
     }
@@ -34,9 +38,12 @@ final class ReferenceTests: XCTestCase {
             var results: [[Tensor]] = []
             for kernel in [Linear.Kernel.blas, .fused] {
                 let y = Tensor([N, O]), dx = Tensor([N, I]), dw = Tensor([O, I]), db = Tensor([O])
-                Linear.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true, kernel: kernel)
-                Linear.backward(dInp: dx.data, dWeight: dw.data, dBias: db.data, dOut: dy.data, inp: x.data, weight: w.data,
-                                N: N, I: I, O: O, relu: true, out: y.data, kernel: kernel)
+                Linear.forward(
+                    out: y.data, inp: x.data, weight: w.data, bias: b.data, N: N, I: I, O: O, relu: true, kernel: kernel
+                )
+                Linear.backward(
+                    dInp: dx.data, dWeight: dw.data, dBias: db.data, dOut: dy.data, inp: x.data, weight: w.data,
+                    N: N, I: I, O: O, relu: true, out: y.data, kernel: kernel)
                 results.append([y, dx, dw, db])
             }
             let naive = Tensor([N, O])
@@ -57,10 +64,12 @@ final class ReferenceTests: XCTestCase {
 
     func testConv2dMatchesDirectLoops() {
         var rng = SplitMix64(seed: 21)
-        for s in [Conv2dShape(B: 3, Ci: 4, H: 9, W: 11, Co: 5, K: 3, S: 1, P: 1),
-                  Conv2dShape(B: 2, Ci: 3, H: 16, W: 16, Co: 8, K: 4, S: 2, P: 1),
-                  Conv2dShape(B: 2, Ci: 2, H: 7, W: 5, Co: 3, K: 1, S: 1, P: 0),
-                  Conv2dShape(B: 1, Ci: 3, H: 10, W: 10, Co: 2, K: 5, S: 3, P: 2)] {
+        for s in [
+            Conv2dShape(B: 3, Ci: 4, H: 9, W: 11, Co: 5, K: 3, S: 1, P: 1),
+            Conv2dShape(B: 2, Ci: 3, H: 16, W: 16, Co: 8, K: 4, S: 2, P: 1),
+            Conv2dShape(B: 2, Ci: 2, H: 7, W: 5, Co: 3, K: 1, S: 1, P: 0),
+            Conv2dShape(B: 1, Ci: 3, H: 10, W: 10, Co: 2, K: 5, S: 3, P: 2),
+        ] {
             let x = random([s.inputCount], &rng), w = random([s.weightCount], &rng), b = random([s.Co], &rng)
             let fast = Tensor([s.outputCount]), slow = Tensor([s.outputCount])
             Conv2d.forward(out: fast.data, inp: x.data, weight: w.data, bias: b.data, s)
@@ -75,7 +84,10 @@ final class ReferenceTests: XCTestCase {
         let planes = random([P, H, W, C], &rng)
         let uv = Tensor([N, P, 2])
         uv.fillUniform(-1.3, 1.3, rng: &rng)  // some points fall outside and must clamp to the border
-        uv[0] = -1; uv[1] = 1; uv[2] = 1; uv[3] = -1  // exact corners
+        uv[0] = -1
+        uv[1] = 1
+        uv[2] = 1
+        uv[3] = -1  // exact corners
         let fast = Tensor([N, C]), slow = Tensor([N, C])
         BilinearSample.forward(out: fast.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
         BilinearSample.forwardReference(out: slow.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
@@ -112,7 +124,10 @@ final class ReferenceTests: XCTestCase {
         for n in [0, 1, 5, 1023, 1024, 100_000] {
             let hits = Tensor([max(1, n)])
             Parallel.forRanges(n, grain: 100) { r in for i in r { hits[i] += 1 } }
-            for i in 0..<n where hits[i] != 1 { XCTFail("n=\(n): index \(i) hit \(hits[i]) times"); break }
+            for i in 0..<n where hits[i] != 1 {
+                XCTFail("n=\(n): index \(i) hit \(hits[i]) times")
+                break
+            }
         }
     }
 }

@@ -9,10 +9,14 @@ import XCTest
 /// Evaluation, inversion sessions and the training driver, in-process on a tiny model trained here.
 final class PipelineTests: XCTestCase {
     var dir: String!
-    var repoRoot: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path }
+    var repoRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-pipeline-\(UUID().uuidString)").path
+        dir =
+            FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-pipeline-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
@@ -44,19 +48,26 @@ final class PipelineTests: XCTestCase {
         tc.raysPerObject = 64
         let trainer = Trainer(data: data, config: tc, field: FieldSpec(field))
         let config = { (notes: [String: String]) in
-            ModelConfig(decoder: trainer.field.spec, scene: "cars", cameraDistance: data.cameraDistance, fovDegrees: data.fovDegrees,
-                        resolution: data.width, objects: data.ids, training: tc, notes: notes)
+            ModelConfig(
+                decoder: trainer.field.spec, scene: "cars", cameraDistance: data.cameraDistance,
+                fovDegrees: data.fovDegrees,
+                resolution: data.width, objects: data.ids, training: tc, notes: notes)
         }
         let run = DecoderTrainingRun(trainer: trainer, modelConfig: config)
         let paths = TrainingDriver.Paths(checkpoint: dir + "/m.ckpt", log: dir + "/m.csv", curve: dir + "/m.png")
         // Stopped at step 10: the checkpoint holds step 10 and a fresh run refuses to overwrite it.
-        let stopped = try TrainingDriver.run(run, paths: paths, resume: false, checkpointMinutes: 60, shouldStop: { trainer.step >= 10 },
-                                             progress: { _, _, _ in })
+        let stopped = try TrainingDriver.run(
+            run, paths: paths, resume: false, checkpointMinutes: 60, shouldStop: { trainer.step >= 10 },
+            progress: { _, _, _ in })
         XCTAssertFalse(stopped.finished)
-        let again = DecoderTrainingRun(trainer: Trainer(data: data, config: tc, field: FieldSpec(field)), modelConfig: config)
-        XCTAssertThrowsError(try TrainingDriver.run(again, paths: paths, resume: false, checkpointMinutes: 60, shouldStop: { false },
-                                                    progress: { _, _, _ in }))
-        let done = try TrainingDriver.run(again, paths: paths, resume: true, checkpointMinutes: 60, shouldStop: { false }, progress: { _, _, _ in })
+        let again = DecoderTrainingRun(
+            trainer: Trainer(data: data, config: tc, field: FieldSpec(field)), modelConfig: config)
+        XCTAssertThrowsError(
+            try TrainingDriver.run(
+                again, paths: paths, resume: false, checkpointMinutes: 60, shouldStop: { false },
+                progress: { _, _, _ in }))
+        let done = try TrainingDriver.run(
+            again, paths: paths, resume: true, checkpointMinutes: 60, shouldStop: { false }, progress: { _, _, _ in })
         XCTAssertTrue(done.finished)
         XCTAssertEqual(again.trainer.step, 30)
         XCTAssertEqual(done.log.rows.last?.step, 30)
@@ -85,7 +96,9 @@ final class PipelineTests: XCTestCase {
         settings.consistencyObjects = 1
         settings.saveRenders = dir + "/renders"
         var seen: [EvaluationSettings.Mode: Int] = [:]
-        let results = try Evaluation.run(model: model, data: testSet, settings: settings) { mode, done, _, _ in seen[mode] = done }
+        let results = try Evaluation.run(model: model, data: testSet, settings: settings) { mode, done, _, _ in
+            seen[mode] = done
+        }
         XCTAssertEqual(results.map(\.mode), ["encoder", "refine", "mean-refine", "fit"])
         XCTAssertEqual(seen.values.sorted(), [2, 2, 2, 2])
         for r in results {
@@ -101,9 +114,12 @@ final class PipelineTests: XCTestCase {
 
         // The same view 0 through an inversion session: latent, input and comparison written, and
         // the latent reads back against the session's model.
-        let photo = testSet + "/" + (try FileManager.default.contentsOfDirectory(atPath: testSet).sorted().first { !$0.hasSuffix(".json") }!)
+        let photo =
+            testSet + "/"
+            + (try FileManager.default.contentsOfDirectory(atPath: testSet).sorted().first { !$0.hasSuffix(".json") }!)
             + "/rgb/000000.png"
-        let session = InversionSession(model: model, modelName: "tiny.nvm", modelSHA256: String(repeating: "0", count: 64))
+        let session = InversionSession(
+            model: model, modelName: "tiny.nvm", modelSHA256: String(repeating: "0", count: 64))
         var request = InversionRequest()
         request.settings.steps = 4
         request.settings.raysPerStep = 64
@@ -112,7 +128,9 @@ final class PipelineTests: XCTestCase {
         request.turntableFrames = 2
         request.turntableCamera = RenderCamera(size: 16)
         var steps = 0
-        let outcome = try session.invert(photo: photo, latentPath: dir + "/out/car.latent", request: request) { s, _ in steps = s }
+        let outcome = try session.invert(photo: photo, latentPath: dir + "/out/car.latent", request: request) { s, _ in
+            steps = s
+        }
         XCTAssertEqual(steps, 4)
         XCTAssertEqual(outcome.input.width, 24)
         XCTAssertEqual(outcome.reconstruction.width, 24)
@@ -122,7 +140,9 @@ final class PipelineTests: XCTestCase {
         let latent = try LatentFile.read(dir + "/out/car.latent", for: model, modelSHA256: session.modelSHA256)
         XCTAssertEqual(latent.identity, outcome.result.code)
         XCTAssertEqual(latent.obtained.method, "encoder+refine")
-        XCTAssertThrowsError(try session.invert(photo: dir + "/missing.png", latentPath: dir + "/x.latent", request: request)) { error in
+        XCTAssertThrowsError(
+            try session.invert(photo: dir + "/missing.png", latentPath: dir + "/x.latent", request: request)
+        ) { error in
             XCTAssertTrue("\(error)".contains("missing.png"), "\(error)")
         }
     }
@@ -136,15 +156,23 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(s.skipping.probeRayFraction, EmptySpaceSkipping.inversion.probeRayFraction)
         XCTAssertEqual(s.raysPerStep, RefineSettings().raysPerStep)
         try #"{"stepz": 120}"#.write(toFile: path, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try Preset.load(RefineSettings.self, from: path)) { XCTAssertTrue("\($0)".contains("stepz"), "\($0)") }
+        XCTAssertThrowsError(try Preset.load(RefineSettings.self, from: path)) {
+            XCTAssertTrue("\($0)".contains("stepz"), "\($0)")
+        }
         try #"{"steps": "many"}"#.write(toFile: path, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try Preset.load(RefineSettings.self, from: path)) { XCTAssertTrue("\($0)".contains("p.json"), "\($0)") }
+        XCTAssertThrowsError(try Preset.load(RefineSettings.self, from: path)) {
+            XCTAssertTrue("\($0)".contains("p.json"), "\($0)")
+        }
         // The shipped presets load.
         for f in try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/configs") where f.hasSuffix(".json") {
             let p = repoRoot + "/configs/" + f
-            if f.hasPrefix("train_") { _ = try Preset.load(TrainConfig.self, from: p) }
-            else if f.hasPrefix("encoder_") { _ = try Preset.load(EncoderTrainConfig.self, from: p) }
-            else { _ = try Preset.load(RefineSettings.self, from: p) }
+            if f.hasPrefix("train_") {
+                _ = try Preset.load(TrainConfig.self, from: p)
+            } else if f.hasPrefix("encoder_") {
+                _ = try Preset.load(EncoderTrainConfig.self, from: p)
+            } else {
+                _ = try Preset.load(RefineSettings.self, from: p)
+            }
         }
     }
 }

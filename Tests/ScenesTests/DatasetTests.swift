@@ -8,9 +8,12 @@ import XCTest
 final class CameraTests: XCTestCase {
     func testTestProtocolViewZeroIsLookAt() throws {
         XCTAssertEqual(Rig.testViews.count, 25)
-        XCTAssertEqual(Rig.testViews[0].azimuth, 35); XCTAssertEqual(Rig.testViews[0].elevation, 20)
-        XCTAssertEqual(Rig.testViews[1].azimuth, 0); XCTAssertEqual(Rig.testViews[1].elevation, 10)
-        XCTAssertEqual(Rig.testViews[2].azimuth, 15); XCTAssertEqual(Rig.testViews[2].elevation, 30)
+        XCTAssertEqual(Rig.testViews[0].azimuth, 35)
+        XCTAssertEqual(Rig.testViews[0].elevation, 20)
+        XCTAssertEqual(Rig.testViews[1].azimuth, 0)
+        XCTAssertEqual(Rig.testViews[1].elevation, 10)
+        XCTAssertEqual(Rig.testViews[2].azimuth, 15)
+        XCTAssertEqual(Rig.testViews[2].elevation, 30)
         XCTAssertEqual(Rig.testViews[24].azimuth, 345)
         let cam = Rig.camera(azimuth: 35, elevation: 20, width: 64, height: 64)
         let a = 35 * Double.pi / 180, e = 20 * Double.pi / 180
@@ -21,9 +24,12 @@ final class CameraTests: XCTestCase {
         XCTAssertEqual(cam.intrinsics.cx, 32)
         // The optical axis passes through the origin: its projection is the image centre.
         let c = cam.project(.zero)
-        XCTAssertEqual(c.x, 32, accuracy: 1e-9); XCTAssertEqual(c.y, 32, accuracy: 1e-9); XCTAssertEqual(c.depth, 3, accuracy: 1e-9)
+        XCTAssertEqual(c.x, 32, accuracy: 1e-9)
+        XCTAssertEqual(c.y, 32, accuracy: 1e-9)
+        XCTAssertEqual(c.depth, 3, accuracy: 1e-9)
         let angles = Rig.angles(of: cam.position)
-        XCTAssertEqual(angles.azimuth, 35, accuracy: 1e-9); XCTAssertEqual(angles.elevation, 20, accuracy: 1e-9)
+        XCTAssertEqual(angles.azimuth, 35, accuracy: 1e-9)
+        XCTAssertEqual(angles.elevation, 20, accuracy: 1e-9)
     }
 
     func testAzimuthZeroSeesTheFrontAndUpIsUp() {
@@ -32,7 +38,8 @@ final class CameraTests: XCTestCase {
         // +y is on the camera's right.
         XCTAssertLessThan(cam.project(SIMD3(0, 0, 0.5)).y, 32)
         XCTAssertGreaterThan(cam.project(SIMD3(0, 0.5, 0)).x, 32)
-        XCTAssertLessThan(cam.project(SIMD3(0.5, 0, 0)).depth, cam.project(SIMD3(-0.5, 0, 0)).depth)  // +x (front) is nearer
+        // +x (front) is nearer
+        XCTAssertLessThan(cam.project(SIMD3(0.5, 0, 0)).depth, cam.project(SIMD3(-0.5, 0, 0)).depth)
     }
 
     func testRayThroughProjectionHitsThePoint() {
@@ -55,7 +62,8 @@ final class DatasetReaderTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     func write(_ text: String, _ path: String) throws {
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
@@ -65,9 +73,13 @@ final class DatasetReaderTests: XCTestCase {
         img[3, 4, 3] = 0  // transparent pixel: composited onto white
         // SRN
         let obj = dir + "/srn/obj"
-        for sub in ["rgb", "pose", "depth"] { try FileManager.default.createDirectory(atPath: "\(obj)/\(sub)", withIntermediateDirectories: true) }
+        for sub in ["rgb", "pose", "depth"] {
+            try FileManager.default.createDirectory(atPath: "\(obj)/\(sub)", withIntermediateDirectories: true)
+        }
         try SRNDataset.writeIntrinsics(cam.intrinsics, objectDir: obj)
-        try SRNDataset.writeView(objectDir: obj, index: 0, image: img, camera: cam, depth: [Float](repeating: 2.5, count: 32 * 32), alpha: true)
+        try SRNDataset.writeView(
+            objectDir: obj, index: 0, image: img, camera: cam, depth: [Float](repeating: 2.5, count: 32 * 32),
+            alpha: true)
         let srn = try SRNDataset.loadObject(obj)
         XCTAssertEqual(try SRNDataset.objectIDs(root: dir + "/srn"), ["obj"])
         XCTAssertEqual(srn.views.count, 1)
@@ -75,10 +87,12 @@ final class DatasetReaderTests: XCTestCase {
         XCTAssertEqual(srn.views[0].depth?[0] ?? 0, 2.5, accuracy: 1e-4)
         // NeRF-synthetic: OpenGL axes, horizontal FOV.
         let gl = NerfSyntheticDataset.openCVFromOpenGL(cam.cameraToWorld)  // the flip is its own inverse
-        let rows = (0..<4).map { r in "[" + (0..<4).map { String(gl[r * 4 + $0]) }.joined(separator: ",") + "]" }.joined(separator: ",")
+        let rows = (0..<4).map { r in "[" + (0..<4).map { String(gl[r * 4 + $0]) }.joined(separator: ",") + "]" }
+            .joined(separator: ",")
         let angleX = 2 * atan(16 / cam.intrinsics.focal)
-        try write("{\"camera_angle_x\": \(angleX), \"frames\": [{\"file_path\": \"./train/r_0\", \"transform_matrix\": [\(rows)]}]}",
-                  dir + "/nerf/transforms_train.json")
+        try write(
+            "{\"camera_angle_x\": \(angleX), \"frames\": [{\"file_path\": \"./train/r_0\", \"transform_matrix\": [\(rows)]}]}",
+            dir + "/nerf/transforms_train.json")
         try FileManager.default.createDirectory(atPath: dir + "/nerf/train", withIntermediateDirectories: true)
         try PNG.write(img, to: dir + "/nerf/train/r_0.png", alpha: true)
         let nerf = try NerfSyntheticDataset.load(dir + "/nerf")
@@ -87,12 +101,17 @@ final class DatasetReaderTests: XCTestCase {
         XCTAssertEqual(try MultiViewDataset.objectIDs(root: dir + "/srn"), ["obj"])
         XCTAssertEqual(try MultiViewDataset.loadObject(dir + "/nerf").views.count, 1)
         XCTAssertEqual(try MultiViewDataset.loadObject(obj).views[0].image, srn.views[0].image)
-        XCTAssertThrowsError(try MultiViewDataset.loadObject(dir + "/srn")) { XCTAssertTrue("\($0)".contains("transforms_train.json")) }
+        XCTAssertThrowsError(try MultiViewDataset.loadObject(dir + "/srn")) {
+            XCTAssertTrue("\($0)".contains("transforms_train.json"))
+        }
         for (x, y) in [(0.5, 0.5), (16.0, 16.0), (31.5, 7.25)] {
-            let a = srn.views[0].camera.ray(x: x, y: y), b = nerf.views[0].camera.ray(x: x, y: y), c = cam.ray(x: x, y: y)
+            let a = srn.views[0].camera.ray(x: x, y: y), b = nerf.views[0].camera.ray(x: x, y: y),
+                c = cam.ray(x: x, y: y)
             for k in 0..<3 {
-                XCTAssertEqual(a.origin[k], c.origin[k], accuracy: 1e-6); XCTAssertEqual(a.direction[k], c.direction[k], accuracy: 1e-6)
-                XCTAssertEqual(b.origin[k], c.origin[k], accuracy: 1e-6); XCTAssertEqual(b.direction[k], c.direction[k], accuracy: 1e-6)
+                XCTAssertEqual(a.origin[k], c.origin[k], accuracy: 1e-6)
+                XCTAssertEqual(a.direction[k], c.direction[k], accuracy: 1e-6)
+                XCTAssertEqual(b.origin[k], c.origin[k], accuracy: 1e-6)
+                XCTAssertEqual(b.direction[k], c.direction[k], accuracy: 1e-6)
             }
         }
     }
@@ -114,16 +133,28 @@ final class DatasetReaderTests: XCTestCase {
     func testMalformedFilesNameFileAndLine() throws {
         let pose = dir + "/pose.txt"
         try write("1 0 0 0\n0 1 zero 0\n0 0 1 3\n0 0 0 1\n", pose)
-        XCTAssertThrowsError(try SRNDataset.readPose(pose)) { XCTAssertTrue("\($0)".contains("line 2") && "\($0)".contains(pose), "\($0)") }
+        XCTAssertThrowsError(try SRNDataset.readPose(pose)) {
+            XCTAssertTrue("\($0)".contains("line 2") && "\($0)".contains(pose), "\($0)")
+        }
         try write("1 0 0 0 0 1 0 0 0 0 1\n", pose)
-        XCTAssertThrowsError(try SRNDataset.readPose(pose)) { XCTAssertTrue("\($0)".contains("expected 16 numbers"), "\($0)") }
+        XCTAssertThrowsError(try SRNDataset.readPose(pose)) {
+            XCTAssertTrue("\($0)".contains("expected 16 numbers"), "\($0)")
+        }
         try write("2 0 0 0\n0 1 0 0\n0 0 1 3\n0 0 0 1\n", pose)
-        XCTAssertThrowsError(try SRNDataset.readPose(pose)) { XCTAssertTrue("\($0)".contains("rotation column"), "\($0)") }
+        XCTAssertThrowsError(try SRNDataset.readPose(pose)) {
+            XCTAssertTrue("\($0)".contains("rotation column"), "\($0)")
+        }
         let k = dir + "/intrinsics.txt"
         try write("-5 32 32 0.\n", k)
-        XCTAssertThrowsError(try SRNDataset.readIntrinsics(k, imageWidth: 64, imageHeight: 64)) { XCTAssertTrue("\($0)".contains("positive")) }
-        try write("{\"camera_angle_x\": 0.7, \"frames\": [{\"file_path\": \"a\", \"transform_matrix\": [[1,0,0]]}]}", dir + "/n/transforms_train.json")
-        XCTAssertThrowsError(try NerfSyntheticDataset.load(dir + "/n")) { XCTAssertTrue("\($0)".contains("4x4"), "\($0)") }
+        XCTAssertThrowsError(try SRNDataset.readIntrinsics(k, imageWidth: 64, imageHeight: 64)) {
+            XCTAssertTrue("\($0)".contains("positive"))
+        }
+        try write(
+            "{\"camera_angle_x\": 0.7, \"frames\": [{\"file_path\": \"a\", \"transform_matrix\": [[1,0,0]]}]}",
+            dir + "/n/transforms_train.json")
+        XCTAssertThrowsError(try NerfSyntheticDataset.load(dir + "/n")) {
+            XCTAssertTrue("\($0)".contains("4x4"), "\($0)")
+        }
         XCTAssertThrowsError(try SRNDataset.loadObject(dir + "/nothing")) { XCTAssertTrue("\($0)".contains("rgb")) }
     }
 }

@@ -3,11 +3,13 @@ import Foundation
 import Geometry
 import ImageIO
 import NeuralCore
-@testable import Scenes
 import XCTest
 
+@testable import Scenes
+
 /// The repository root, found from this file's path, so tests read the real scenes/ files.
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
 
 final class SceneSpecTests: XCTestCase {
     func testShippedSceneFilesLoad() throws {
@@ -28,7 +30,10 @@ final class SceneSpecTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = try String(contentsOfFile: repoRoot + "/scenes/cars.json", encoding: .utf8)
         let cases: [(String, String)] = [
-            (good.replacingOccurrences(of: "\"generator\": \"car\"", with: "\"generator\": \"boat\""), "unknown generator"),
+            (
+                good.replacingOccurrences(of: "\"generator\": \"car\"", with: "\"generator\": \"boat\""),
+                "unknown generator"
+            ),
             (good.replacingOccurrences(of: "\"length\": [4.4, 4.9]", with: "\"length\": [4.9, 4.4]"), "lo <= hi"),
             (good.replacingOccurrences(of: "\"units_per_meter\": 0.345,", with: ""), "units_per_meter"),
             ("{ not json", "not a valid scene file"),
@@ -59,10 +64,15 @@ final class GeneratorTests: XCTestCase {
             let centre = (b.lo + b.hi) / 2
             XCTAssertLessThan(length(centre), 1e-4, "bbox centre of object \(i) is \(centre)")
             // The lowest point is a tyre's bottom: the car stands on its wheels.
-            let tyres = car.primitives.filter { if case .cylinder = $0.shape { return $0.boundingSphere.radius > 0.05 } else { return false } }
+            let tyres = car.primitives.filter {
+                if case .cylinder = $0.shape { return $0.boundingSphere.radius > 0.05 } else { return false }
+            }
             XCTAssertEqual(tyres.map { $0.bounds.lo.z }.min()!, b.lo.z, accuracy: 1e-5)
             for p in car.primitives where p.bounds.lo.z < b.lo.z + 1e-4 {
-                guard case .cylinder = p.shape else { XCTFail("object \(i): a non-wheel part touches the ground"); break }
+                guard case .cylinder = p.shape else {
+                    XCTFail("object \(i): a non-wheel part touches the ground")
+                    break
+                }
             }
             XCTAssertEqual(spec.makeObject(seed: 3, index: i).object, car)
         }
@@ -79,17 +89,20 @@ final class GeneratorTests: XCTestCase {
     }
 
     func testPrimitiveDistances() {
-        let box = SDFPrimitive(.roundBox(half: Vec3(1, 2, 3), radius: 0.5), frame: Frame(center: Vec3(1, 0, 0)), material: 0)
+        let box = SDFPrimitive(
+            .roundBox(half: Vec3(1, 2, 3), radius: 0.5), frame: Frame(center: Vec3(1, 0, 0)), material: 0)
         XCTAssertEqual(box.distance(Vec3(3, 0, 0)), 1, accuracy: 1e-6)
         XCTAssertEqual(box.distance(Vec3(1, 0, 0)), -1, accuracy: 1e-6)
-        let cyl = SDFPrimitive(.cylinder(radius: 1, halfLength: 0.5, rounding: 0), frame: Frame(center: .zero), material: 0)
+        let cyl = SDFPrimitive(
+            .cylinder(radius: 1, halfLength: 0.5, rounding: 0), frame: Frame(center: .zero), material: 0)
         XCTAssertEqual(cyl.distance(Vec3(0, 2, 0)), 1.5, accuracy: 1e-6)
         XCTAssertEqual(cyl.distance(Vec3(3, 0, 0)), 2, accuracy: 1e-6)
         let cut = SDFPrimitive(.sphere(radius: 1), frame: Frame(center: .zero), material: 0, cuts: [(Vec3(1, 0, 0), 0)])
         XCTAssertGreaterThan(cut.distance(Vec3(0.5, 0, 0)), 0)  // the half x > 0 is cut away
         XCTAssertLessThan(cut.distance(Vec3(-0.5, 0, 0)), 0)
         // A rotated frame: a capsule pitched upright reaches up the z axis.
-        let cap = SDFPrimitive(.capsule(halfLength: 1, radius: 0.1), frame: Frame(center: .zero, pitch: -.pi / 2), material: 0)
+        let cap = SDFPrimitive(
+            .capsule(halfLength: 1, radius: 0.1), frame: Frame(center: .zero, pitch: -.pi / 2), material: 0)
         XCTAssertEqual(cap.distance(Vec3(0, 0, 1.5)), 0.4, accuracy: 1e-5)
     }
 }
@@ -101,16 +114,22 @@ final class RendererTests: XCTestCase {
 
     func testSmallSphereAppearsWhereTheCameraProjectsIt() throws {
         let centre = Vec3(0.3, -0.2, 0.1)
-        let object = SceneObject(primitives: [SDFPrimitive(.sphere(radius: 0.06), frame: Frame(center: centre), material: 0)],
-                                 materials: [Material(albedo: Vec3(0.2, 0.2, 0.2))])
+        let object = SceneObject(
+            primitives: [SDFPrimitive(.sphere(radius: 0.06), frame: Frame(center: centre), material: 0)],
+            materials: [Material(albedo: Vec3(0.2, 0.2, 0.2))])
         let r = GroundTruthRenderer(object: object, shading: try shading(ss: 4))
         for (az, el) in [(35.0, 20.0), (200.0, 40.0), (90.0, 5.0)] {
             let cam = Rig.camera(azimuth: az, elevation: el, width: 96, height: 80)
             let view = r.render(camera: cam)
             var sx = 0.0, sy = 0.0, sw = 0.0
-            for y in 0..<view.height { for x in 0..<view.width {
-                let a = Double(view.image[x, y, 3]); sx += a * (Double(x) + 0.5); sy += a * (Double(y) + 0.5); sw += a
-            } }
+            for y in 0..<view.height {
+                for x in 0..<view.width {
+                    let a = Double(view.image[x, y, 3])
+                    sx += a * (Double(x) + 0.5)
+                    sy += a * (Double(y) + 0.5)
+                    sw += a
+                }
+            }
             XCTAssertGreaterThan(sw, 5)
             let p = cam.project(SIMD3<Double>(Double(centre.x), Double(centre.y), Double(centre.z)))
             XCTAssertEqual(sx / sw, p.x, accuracy: 0.2, "az \(az) el \(el)")
@@ -141,13 +160,18 @@ final class RendererTests: XCTestCase {
                 let a = v.image.pixels[4 * k + 3]
                 XCTAssertTrue(a >= 0 && a <= 1)
                 if a == 0 { for c in 0..<3 { XCTAssertEqual(v.image.pixels[4 * k + c], 1) } }  // white background
-                if v.depth[k] > 0 { covered += 1; XCTAssertTrue(v.depth[k] > 3 - 1.8 && v.depth[k] < 3 + 1.8) }
+                if v.depth[k] > 0 {
+                    covered += 1
+                    XCTAssertTrue(v.depth[k] > 3 - 1.8 && v.depth[k] < 3 + 1.8)
+                }
             }
             XCTAssertGreaterThan(covered, 40 * 40 / 20, "car \(i) covers too little of the frame")
             // Whole in frame: the border rows and columns are background.
             for k in 0..<40 {
-                XCTAssertEqual(v.image[k, 0, 3], 0); XCTAssertEqual(v.image[k, 39, 3], 0)
-                XCTAssertEqual(v.image[0, k, 3], 0); XCTAssertEqual(v.image[39, k, 3], 0)
+                XCTAssertEqual(v.image[k, 0, 3], 0)
+                XCTAssertEqual(v.image[k, 39, 3], 0)
+                XCTAssertEqual(v.image[0, k, 3], 0)
+                XCTAssertEqual(v.image[39, k, 3], 0)
             }
         }
     }

@@ -8,18 +8,26 @@ import NeuralCore
 public struct PNGFixture {
     public var width: Int
     public var height: Int
-    public var colorType: UInt8       // 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA
+    public var colorType: UInt8  // 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA
     public var bitDepth: UInt8
     public var interlace = false
     public var palette: [(UInt8, UInt8, UInt8)] = []
-    public var transparency: [UInt8]? = nil   // tRNS payload as raw bytes
+    public var transparency: [UInt8]? = nil  // tRNS payload as raw bytes
     /// Samples per pixel in row-major order, each already at bitDepth precision.
     public var samples: [UInt16]
 
-    public init(width: Int, height: Int, colorType: UInt8, bitDepth: UInt8, interlace: Bool = false,
-                palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8]? = nil, samples: [UInt16]) {
-        self.width = width; self.height = height; self.colorType = colorType; self.bitDepth = bitDepth; self.interlace = interlace
-        self.palette = palette; self.transparency = transparency; self.samples = samples
+    public init(
+        width: Int, height: Int, colorType: UInt8, bitDepth: UInt8, interlace: Bool = false,
+        palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8]? = nil, samples: [UInt16]
+    ) {
+        self.width = width
+        self.height = height
+        self.colorType = colorType
+        self.bitDepth = bitDepth
+        self.interlace = interlace
+        self.palette = palette
+        self.transparency = transparency
+        self.samples = samples
     }
 
     public var channels: Int { [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][Int(colorType)]! }
@@ -32,9 +40,13 @@ public struct PNGFixture {
         return out
     }
 
-    public static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+    public static func be32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+    }
 
-    public static func ihdr(width: UInt32, height: UInt32, bitDepth: UInt8, colorType: UInt8, interlace: Bool) -> [UInt8] {
+    public static func ihdr(width: UInt32, height: UInt32, bitDepth: UInt8, colorType: UInt8, interlace: Bool)
+        -> [UInt8]
+    {
         chunk("IHDR", be32(width) + be32(height) + [bitDepth, colorType, 0, 0, interlace ? 1 : 0])
     }
 
@@ -52,7 +64,10 @@ public struct PNGFixture {
             i += n
         } while i < data.count
         var a: UInt32 = 1, b: UInt32 = 0
-        for byte in data { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+        for byte in data {
+            a = (a + UInt32(byte)) % 65521
+            b = (b + a) % 65521
+        }
         return out + be32((b << 16) | a)
     }
 
@@ -75,8 +90,13 @@ public struct PNGFixture {
             } else {
                 var acc = 0, used = 0
                 for s in bits {
-                    acc = (acc << Int(bitDepth)) | Int(s); used += Int(bitDepth)
-                    if used == 8 { out.append(UInt8(acc)); acc = 0; used = 0 }
+                    acc = (acc << Int(bitDepth)) | Int(s)
+                    used += Int(bitDepth)
+                    if used == 8 {
+                        out.append(UInt8(acc))
+                        acc = 0
+                        used = 0
+                    }
                 }
                 if used > 0 { out.append(UInt8(acc << (8 - used))) }
             }
@@ -88,12 +108,20 @@ public struct PNGFixture {
     public func encode() -> [UInt8] {
         var raw: [UInt8] = []
         if interlace {
-            let passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
-            for (x0, y0, dx, dy) in passes where x0 < width && y0 < height { raw += scanlines(x0: x0, y0: y0, dx: dx, dy: dy) }
+            let passes = [
+                (0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2),
+            ]
+            for (x0, y0, dx, dy) in passes where x0 < width && y0 < height {
+                raw += scanlines(x0: x0, y0: y0, dx: dx, dy: dy)
+            }
         } else {
             raw = scanlines(x0: 0, y0: 0, dx: 1, dy: 1)
         }
-        var out = Self.signature + Self.ihdr(width: UInt32(width), height: UInt32(height), bitDepth: bitDepth, colorType: colorType, interlace: interlace)
+        var out =
+            Self.signature
+            + Self.ihdr(
+                width: UInt32(width), height: UInt32(height), bitDepth: bitDepth, colorType: colorType,
+                interlace: interlace)
         if colorType == 3 { out += Self.chunk("PLTE", palette.flatMap { [$0.0, $0.1, $0.2] }) }
         if let transparency { out += Self.chunk("tRNS", transparency) }
         out += Self.chunk("IDAT", Self.zlibStored(raw))

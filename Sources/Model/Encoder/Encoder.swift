@@ -1,5 +1,6 @@
 import Foundation
 import NeuralCore
+
 // A CNN from one 64x64 view to an identity code and a view code.
 // B images, C channels, H W sizes per stage, F features of the trunk, D code length,
 // V = 4 view outputs (sin/cos azimuth, sin/cos elevation) + 6 photometric (gain, bias per channel).
@@ -22,20 +23,24 @@ public struct EncoderConfig: Codable, Sendable, Equatable {
 /// identity code (D) and the view code (V). Forward keeps every activation for backward.
 public final class Encoder {
     public let config: EncoderConfig
-    public let convW: [Tensor]   // per stage (C_out, C_in, 4, 4)
-    public let convB: [Tensor]   // per stage (C_out)
-    public let fcW: Tensor       // (F, C_last * S * S)
-    public let fcB: Tensor       // (F)
-    public let idW: Tensor       // (D, F)
-    public let idB: Tensor       // (D)
-    public let viewW: Tensor     // (V, F)
-    public let viewB: Tensor     // (V)
+    public let convW: [Tensor]  // per stage (C_out, C_in, 4, 4)
+    public let convB: [Tensor]  // per stage (C_out)
+    public let fcW: Tensor  // (F, C_last * S * S)
+    public let fcB: Tensor  // (F)
+    public let idW: Tensor  // (D, F)
+    public let idB: Tensor  // (D)
+    public let viewW: Tensor  // (V, F)
+    public let viewB: Tensor  // (V)
 
     public var parameters: [(name: String, tensor: Tensor)] {
         var p: [(String, Tensor)] = []
-        for (i, (w, b)) in zip(convW, convB).enumerated() { p += [("encoder.conv\(i).w", w), ("encoder.conv\(i).b", b)] }
-        return p + [("encoder.fc.w", fcW), ("encoder.fc.b", fcB), ("encoder.id.w", idW), ("encoder.id.b", idB),
-                    ("encoder.view.w", viewW), ("encoder.view.b", viewB)]
+        for (i, (w, b)) in zip(convW, convB).enumerated() {
+            p += [("encoder.conv\(i).w", w), ("encoder.conv\(i).b", b)]
+        }
+        return p + [
+            ("encoder.fc.w", fcW), ("encoder.fc.b", fcB), ("encoder.id.w", idW), ("encoder.id.b", idB),
+            ("encoder.view.w", viewW), ("encoder.view.b", viewB),
+        ]
     }
 
     public init(config: EncoderConfig, rng: inout SplitMix64) {
@@ -46,15 +51,25 @@ public final class Encoder {
         for cout in config.channels {
             let w = Tensor([cout, cin, 4, 4]), b = Tensor([cout])
             let a = 1 / Float(cin * 16).squareRoot()
-            w.fillUniform(-a, a, rng: &rng); b.fillUniform(-a, a, rng: &rng)
-            ws.append(w); bs.append(b); cin = cout
+            w.fillUniform(-a, a, rng: &rng)
+            b.fillUniform(-a, a, rng: &rng)
+            ws.append(w)
+            bs.append(b)
+            cin = cout
         }
-        convW = ws; convB = bs
+        convW = ws
+        convB = bs
         let flat = cin * config.finalSize * config.finalSize
-        fcW = Tensor([config.features, flat]); fcB = Tensor([config.features])
-        idW = Tensor([config.codeDim, config.features]); idB = Tensor([config.codeDim])
-        viewW = Tensor([config.viewDim, config.features]); viewB = Tensor([config.viewDim])
-        for (t, fanIn) in [(fcW, flat), (fcB, flat), (idW, config.features), (idB, config.features), (viewW, config.features), (viewB, config.features)] {
+        fcW = Tensor([config.features, flat])
+        fcB = Tensor([config.features])
+        idW = Tensor([config.codeDim, config.features])
+        idB = Tensor([config.codeDim])
+        viewW = Tensor([config.viewDim, config.features])
+        viewB = Tensor([config.viewDim])
+        for (t, fanIn) in [
+            (fcW, flat), (fcB, flat), (idW, config.features), (idB, config.features), (viewW, config.features),
+            (viewB, config.features),
+        ] {
             let a = 1 / Float(fanIn).squareRoot()
             t.fillUniform(-a, a, rng: &rng)
         }
@@ -78,7 +93,9 @@ public final class Encoder {
         self.init(config: config, rng: &rng)
         for (name, t) in parameters {
             guard let src = tensors[name] else { throw ModelError("model file lacks tensor \(name)") }
-            guard src.shape == t.shape else { throw ModelError("tensor \(name) has shape \(src.shape), the encoder config needs \(t.shape)") }
+            guard src.shape == t.shape else {
+                throw ModelError("tensor \(name) has shape \(src.shape), the encoder config needs \(t.shape)")
+            }
             t.copy(from: src)
         }
     }
@@ -88,7 +105,8 @@ public final class Encoder {
         var cin = 3, size = config.inputSize
         for cout in config.channels {
             s.append(Conv2dShape(B: B, Ci: cin, H: size, W: size, Co: cout, K: 4, S: 2, P: 1))
-            cin = cout; size /= 2
+            cin = cout
+            size /= 2
         }
         return s
     }
@@ -96,17 +114,22 @@ public final class Encoder {
     /// Activations of one forward pass.
     public final class Activations {
         public let B: Int
-        public var pre: [Tensor] = []     // per stage (B, C, H, W) before the LeakyReLU
-        public var post: [Tensor] = []    // per stage after it
-        public let fcPre: Tensor          // (B, F)
-        public let fcPost: Tensor         // (B, F)
-        public let identity: Tensor       // (B, D)
-        public let view: Tensor           // (B, V)
+        public var pre: [Tensor] = []  // per stage (B, C, H, W) before the LeakyReLU
+        public var post: [Tensor] = []  // per stage after it
+        public let fcPre: Tensor  // (B, F)
+        public let fcPost: Tensor  // (B, F)
+        public let identity: Tensor  // (B, D)
+        public let view: Tensor  // (B, V)
         init(_ e: Encoder, B: Int) {
             self.B = B
-            for s in e.shapes(B: B) { pre.append(Tensor([s.outputCount])); post.append(Tensor([s.outputCount])) }
-            fcPre = Tensor([B, e.config.features]); fcPost = Tensor([B, e.config.features])
-            identity = Tensor([B, e.config.codeDim]); view = Tensor([B, e.config.viewDim])
+            for s in e.shapes(B: B) {
+                pre.append(Tensor([s.outputCount]))
+                post.append(Tensor([s.outputCount]))
+            }
+            fcPre = Tensor([B, e.config.features])
+            fcPost = Tensor([B, e.config.features])
+            identity = Tensor([B, e.config.codeDim])
+            view = Tensor([B, e.config.viewDim])
         }
     }
 
@@ -122,35 +145,46 @@ public final class Encoder {
         let flat = fcW.shape[1]
         Linear.forward(out: a.fcPre.data, inp: x, weight: fcW.data, bias: fcB.data, N: B, I: flat, O: config.features)
         LeakyReLU.forward(out: a.fcPost.data, inp: a.fcPre.data, slope: config.leak, N: B * config.features)
-        Linear.forward(out: a.identity.data, inp: a.fcPost.data, weight: idW.data, bias: idB.data, N: B, I: config.features, O: config.codeDim)
-        Linear.forward(out: a.view.data, inp: a.fcPost.data, weight: viewW.data, bias: viewB.data, N: B, I: config.features, O: config.viewDim)
+        Linear.forward(
+            out: a.identity.data, inp: a.fcPost.data, weight: idW.data, bias: idB.data, N: B, I: config.features,
+            O: config.codeDim)
+        Linear.forward(
+            out: a.view.data, inp: a.fcPost.data, weight: viewW.data, bias: viewB.data, N: B, I: config.features,
+            O: config.viewDim)
         return a
     }
 
     /// Adds into grads (named like `parameters`) from dIdentity (B, D) and dView (B, V).
-    public func backward(dIdentity: UnsafePointer<Float>, dView: UnsafePointer<Float>, acts a: Activations, images: UnsafePointer<Float>,
-                         grads: [(name: String, tensor: Tensor)]) {
+    public func backward(
+        dIdentity: UnsafePointer<Float>, dView: UnsafePointer<Float>, acts a: Activations, images: UnsafePointer<Float>,
+        grads: [(name: String, tensor: Tensor)]
+    ) {
         let g = Dictionary(uniqueKeysWithValues: grads.map { ($0.name, $0.tensor.data) })
         let B = a.B, F = config.features
         let dFc = Tensor([B, F])
-        Linear.backward(dInp: dFc.data, dWeight: g["encoder.id.w"]!, dBias: g["encoder.id.b"]!, dOut: dIdentity, inp: a.fcPost.data,
-                        weight: idW.data, N: B, I: F, O: config.codeDim)
-        Linear.backward(dInp: dFc.data, dWeight: g["encoder.view.w"]!, dBias: g["encoder.view.b"]!, dOut: dView, inp: a.fcPost.data,
-                        weight: viewW.data, N: B, I: F, O: config.viewDim)
+        Linear.backward(
+            dInp: dFc.data, dWeight: g["encoder.id.w"]!, dBias: g["encoder.id.b"]!, dOut: dIdentity, inp: a.fcPost.data,
+            weight: idW.data, N: B, I: F, O: config.codeDim)
+        Linear.backward(
+            dInp: dFc.data, dWeight: g["encoder.view.w"]!, dBias: g["encoder.view.b"]!, dOut: dView, inp: a.fcPost.data,
+            weight: viewW.data, N: B, I: F, O: config.viewDim)
         let dFcPre = Tensor([B, F])
         LeakyReLU.backward(dInp: dFcPre.data, dOut: dFc.data, inp: a.fcPre.data, slope: config.leak, N: B * F)
         let shapes = self.shapes(B: B)
         var dX = Tensor([shapes.last!.outputCount])
-        Linear.backward(dInp: dX.data, dWeight: g["encoder.fc.w"]!, dBias: g["encoder.fc.b"]!, dOut: dFcPre.data, inp: a.post.last!.data,
-                        weight: fcW.data, N: B, I: fcW.shape[1], O: F)
+        Linear.backward(
+            dInp: dX.data, dWeight: g["encoder.fc.w"]!, dBias: g["encoder.fc.b"]!, dOut: dFcPre.data,
+            inp: a.post.last!.data,
+            weight: fcW.data, N: B, I: fcW.shape[1], O: F)
         for i in stride(from: shapes.count - 1, through: 0, by: -1) {
             let s = shapes[i]
             let dPre = Tensor([s.outputCount])
             LeakyReLU.backward(dInp: dPre.data, dOut: dX.data, inp: a.pre[i].data, slope: config.leak, N: s.outputCount)
             let input = i == 0 ? images : UnsafePointer(a.post[i - 1].data)
             let dIn = Tensor([s.inputCount])
-            Conv2d.backward(dInp: i == 0 ? nil : dIn.data, dWeight: g["encoder.conv\(i).w"]!, dBias: g["encoder.conv\(i).b"]!,
-                            dOut: dPre.data, inp: input, weight: convW[i].data, s)
+            Conv2d.backward(
+                dInp: i == 0 ? nil : dIn.data, dWeight: g["encoder.conv\(i).w"]!, dBias: g["encoder.conv\(i).b"]!,
+                dOut: dPre.data, inp: input, weight: convW[i].data, s)
             dX = dIn
         }
     }

@@ -1,4 +1,5 @@
 import NeuralCore
+
 // B objects, N points in use (≤ capacity), E floats of state per object.
 
 /// What one query of a field keeps for its backward: each object's state, which points belong to

@@ -31,7 +31,9 @@ public struct FieldSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     public var samplesPerRay: Int { config.samplesPerRay }
     public var box: Double { config.box }
     public var occupancyResolution: Int { config.occupancyResolution }
-    public var backgroundColour: SIMD3<Float> { SIMD3(config.background[0], config.background[1], config.background[2]) }
+    public var backgroundColour: SIMD3<Float> {
+        SIMD3(config.background[0], config.background[1], config.background[2])
+    }
 
     public func makeField(rng: inout SplitMix64) -> any RadianceField { config.makeField(rng: &rng) }
 
@@ -42,7 +44,9 @@ public struct FieldSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         let field = makeField(rng: &rng)
         for (name, t) in field.parameters {
             guard let src = tensors[name] else { throw ModelError("model file lacks tensor \(name)") }
-            guard src.shape == t.shape else { throw ModelError("tensor \(name) has shape \(src.shape), the config needs \(t.shape)") }
+            guard src.shape == t.shape else {
+                throw ModelError("tensor \(name) has shape \(src.shape), the config needs \(t.shape)")
+            }
             t.copy(from: src)
         }
         return field
@@ -56,7 +60,8 @@ public struct FieldSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         guard let type = FieldRegistry.type(named: kind) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: c,
-                debugDescription: "unknown field kind '\(kind)' (this nerfinv knows \(FieldRegistry.names.joined(separator: ", ")))")
+                debugDescription:
+                    "unknown field kind '\(kind)' (this nerfinv knows \(FieldRegistry.names.joined(separator: ", ")))")
         }
         config = try type.init(from: decoder)
     }

@@ -1,4 +1,5 @@
 import NeuralCore
+
 // The decoder's contract. B objects, N points (object b owns points [starts[b], starts[b+1])),
 // D code length, E floats of per-object state, L lattice vertices per side.
 
@@ -25,9 +26,10 @@ public protocol RadianceField: AnyObject {
     func query(points: UnsafePointer<Float>, batch: FieldBatch)
     /// Backward of `setup` + `query`: adds into grads (nil: no weight gradients, as inversion
     /// needs), dCodes (B, D) and dPoints (N, 3) when given.
-    func backward(dSigma: UnsafePointer<Float>, dRGB: UnsafePointer<Float>, batch: FieldBatch, codes: UnsafePointer<Float>,
-                  points: UnsafePointer<Float>, grads: ParameterGradients?, dCodes: UnsafeMutablePointer<Float>?,
-                  dPoints: UnsafeMutablePointer<Float>?)
+    func backward(
+        dSigma: UnsafePointer<Float>, dRGB: UnsafePointer<Float>, batch: FieldBatch, codes: UnsafePointer<Float>,
+        points: UnsafePointer<Float>, grads: ParameterGradients?, dCodes: UnsafeMutablePointer<Float>?,
+        dPoints: UnsafeMutablePointer<Float>?)
     /// Dense-layer floating-point operations of one forward query per point, and of one setup per
     /// object (for the benchmarks' share of raw sgemm).
     var queryFlopsPerPoint: Double { get }
@@ -63,12 +65,16 @@ extension RadianceField {
         precondition(L >= 2, "a lattice needs at least two vertices per side")
         let box = Float(spec.box), cells = Float(L - 1), count = L * L * L
         let points = Tensor([count, 3])
-        for x in 0..<L { for y in 0..<L { for z in 0..<L {
-            let i = (x * L + y) * L + z
-            points[3 * i] = (Float(x) / cells * 2 - 1) * box
-            points[3 * i + 1] = (Float(y) / cells * 2 - 1) * box
-            points[3 * i + 2] = (Float(z) / cells * 2 - 1) * box
-        } } }
+        for x in 0..<L {
+            for y in 0..<L {
+                for z in 0..<L {
+                    let i = (x * L + y) * L + z
+                    points[3 * i] = (Float(x) / cells * 2 - 1) * box
+                    points[3 * i + 1] = (Float(y) / cells * 2 - 1) * box
+                    points[3 * i + 2] = (Float(z) / cells * 2 - 1) * box
+                }
+            }
+        }
         let batch = makeBatch(objects: 1, capacity: count)
         batch.state.data.update(from: state, count: stateSize)
         query(points: points.data, batch: batch)

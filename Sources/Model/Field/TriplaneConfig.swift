@@ -31,7 +31,8 @@ public struct TriplaneConfig: FieldConfig, Equatable {
     public func makeField(rng: inout SplitMix64) -> any RadianceField { TriplaneDecoder(config: self, rng: &rng) }
 
     enum CodingKeys: String, CodingKey {
-        case codeDim, planeResolution, planeChannels, hidden, samplesPerRay, box, densityBias, background, occupancyResolution
+        case codeDim, planeResolution, planeChannels, hidden, samplesPerRay, box, densityBias, background,
+            occupancyResolution
     }
 
     /// Missing keys keep their defaults (model files from before `occupancyResolution` existed).

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralCore
+
 // Identity code -> triplane -> per-point MLP -> density and colour.
 // B objects, P points of one object, N points, D code length, G = 3 R R C plane floats,
 // R plane side, C plane channels, H hidden width.
@@ -88,11 +89,14 @@ public final class TriplaneDecoder: RadianceField {
         }
     }
 
-    public func makeBatch(objects: Int, capacity: Int) -> FieldBatch { Batch(config: config, objects: objects, capacity: capacity) }
+    public func makeBatch(objects: Int, capacity: Int) -> FieldBatch {
+        Batch(config: config, objects: objects, capacity: capacity)
+    }
 
     /// planes (B, G) = codes (B, D) · genW^T + genB.
     public func setup(state planes: UnsafeMutablePointer<Float>, codes: UnsafePointer<Float>, objects B: Int) {
-        Linear.forward(out: planes, inp: codes, weight: genW.data, bias: genB.data, N: B, I: config.codeDim, O: config.planeCount)
+        Linear.forward(
+            out: planes, inp: codes, weight: genW.data, bias: genB.data, N: B, I: config.codeDim, O: config.planeCount)
     }
 
     /// uv (N, 3, 2) of points (N, 3): planes xy, xz, yz, scaled so the box maps to [-1, 1].
@@ -135,7 +139,8 @@ public final class TriplaneDecoder: RadianceField {
                 Linear.forward(
                     out: a.h2.data, inp: a.h1.data, weight: w2.data, bias: b2.data, N: N, I: H, O: H, relu: true,
                     kernel: kernel)
-                Linear.forward(out: a.raw.data, inp: a.h2.data, weight: w3.data, bias: b3.data, N: N, I: H, O: 4, kernel: kernel)
+                Linear.forward(
+                    out: a.raw.data, inp: a.h2.data, weight: w3.data, bias: b3.data, N: N, I: H, O: 4, kernel: kernel)
             }
         }
         FieldHead.forward(sigma: a.sigma.data, rgb: a.rgb.data, raw: a.raw.data, bias: config.densityBias, N: N)
@@ -162,14 +167,16 @@ public final class TriplaneDecoder: RadianceField {
                     Scratch.with(dPoints == nil ? 1 : N * 6) { dUV in  // (N, 3, 2)
                         dRaw.initialize(repeating: 0, count: N * 4)
                         FieldHead.backward(
-                            dRaw: dRaw, dSigma: dSigma, dRGB: dRGB, raw: a.raw.data, sigma: a.sigma.data, rgb: a.rgb.data,
+                            dRaw: dRaw, dSigma: dSigma, dRGB: dRGB, raw: a.raw.data, sigma: a.sigma.data,
+                            rgb: a.rgb.data,
                             bias: config.densityBias, N: N)
                         dFeat.initialize(repeating: 0, count: N * C)
                         Profiler.measure("backward: mlp") {
                             if FusedMLP.supports(mlpLayers, kernel: kernel) {
                                 FusedMLP.backward(
                                     dInp: dFeat, dWeights: [g(.w1), g(.w2), g(.w3)], dBiases: [g(.b1), g(.b2), g(.b3)],
-                                    dOut: dRaw, inp: a.feat.data, layers: mlpLayers, N: N, weightGradients: grads != nil)
+                                    dOut: dRaw, inp: a.feat.data, layers: mlpLayers, N: N, weightGradients: grads != nil
+                                )
                                 return
                             }
                             Scratch.with(N * H) { dH2 in  // (N, H)
@@ -194,13 +201,15 @@ public final class TriplaneDecoder: RadianceField {
                             for b in 0..<B {
                                 let (p0, P) = a.range(b)
                                 BilinearSample.backward(
-                                    dPlanes: dPlanes + b * G, dUV: dPoints == nil ? nil : dUV + p0 * 6, dOut: dFeat + p0 * C,
+                                    dPlanes: dPlanes + b * G, dUV: dPoints == nil ? nil : dUV + p0 * 6,
+                                    dOut: dFeat + p0 * C,
                                     planes: a.state.data + b * G, uv: a.uv.data + p0 * 6, N: P, P: 3, H: R, W: R, C: C)
                             }
                         }
                         Profiler.measure("backward: generator") {
                             Linear.backward(
-                                dInp: dCodes, dWeight: grads == nil ? nil : g(.genW), dBias: grads == nil ? nil : g(.genB),
+                                dInp: dCodes, dWeight: grads == nil ? nil : g(.genW),
+                                dBias: grads == nil ? nil : g(.genB),
                                 dOut: dPlanes, inp: codes, weight: genW.data, N: B, I: D, O: G, kernel: kernel)
                         }
                         if let dPoints {

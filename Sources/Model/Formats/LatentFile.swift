@@ -8,7 +8,10 @@ public struct LatentFile: Codable, Sendable, Equatable {
     public struct ModelRef: Codable, Sendable, Equatable {
         public var name: String
         public var sha256: String
-        public init(name: String, sha256: String) { self.name = name; self.sha256 = sha256 }
+        public init(name: String, sha256: String) {
+            self.name = name
+            self.sha256 = sha256
+        }
     }
     /// Camera of the source photo in the rig's terms.
     public struct ViewCode: Codable, Sendable, Equatable {
@@ -19,8 +22,16 @@ public struct LatentFile: Codable, Sendable, Equatable {
         /// Per-channel gain and bias the photo's exposure/white balance needed (identity = neutral).
         public var gain: [Double]?
         public var bias: [Double]?
-        public init(azimuth: Double, elevation: Double, distance: Double, fov: Double, gain: [Double]? = nil, bias: [Double]? = nil) {
-            self.azimuth = azimuth; self.elevation = elevation; self.distance = distance; self.fov = fov; self.gain = gain; self.bias = bias
+        public init(
+            azimuth: Double, elevation: Double, distance: Double, fov: Double, gain: [Double]? = nil,
+            bias: [Double]? = nil
+        ) {
+            self.azimuth = azimuth
+            self.elevation = elevation
+            self.distance = distance
+            self.fov = fov
+            self.gain = gain
+            self.bias = bias
         }
     }
     public struct Provenance: Codable, Sendable, Equatable {
@@ -30,7 +41,11 @@ public struct LatentFile: Codable, Sendable, Equatable {
         public var views: Int
         public var seconds: Double
         public init(method: String, source: String, steps: Int, views: Int, seconds: Double) {
-            self.method = method; self.source = source; self.steps = steps; self.views = views; self.seconds = seconds
+            self.method = method
+            self.source = source
+            self.steps = steps
+            self.views = views
+            self.seconds = seconds
         }
     }
 
@@ -43,7 +58,11 @@ public struct LatentFile: Codable, Sendable, Equatable {
     public var losses: [String: Double]
 
     public init(model: ModelRef, identity: [Float], view: ViewCode, obtained: Provenance, losses: [String: Double]) {
-        self.model = model; self.identity = identity; self.view = view; self.obtained = obtained; self.losses = losses
+        self.model = model
+        self.identity = identity
+        self.view = view
+        self.obtained = obtained
+        self.losses = losses
     }
 
     public func write(to path: String) throws {
@@ -54,25 +73,41 @@ public struct LatentFile: Codable, Sendable, Equatable {
 
     /// Reads and checks a latent file against the model it will be used with.
     public static func read(_ path: String, for model: NeRFModel, modelSHA256: String) throws -> LatentFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, reason: "cannot read the latent file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError(path: path, reason: "cannot read the latent file")
+        }
         guard data.count < 4 << 20 else { throw FileError(path: path, reason: "file is too large to be a latent") }
         let latent: LatentFile
         do { latent = try JSONDecoder().decode(LatentFile.self, from: data) } catch {
             throw FileError(path: path, reason: "not a nerfinv latent file (\(error))")
         }
-        guard latent.format == "nerfinv-latent" else { throw FileError(path: path, reason: "format is '\(latent.format)', not nerfinv-latent") }
-        guard latent.version == 1 else { throw FileError(path: path, reason: "latent version \(latent.version) is not supported (this nerfinv reads 1)") }
+        guard latent.format == "nerfinv-latent" else {
+            throw FileError(path: path, reason: "format is '\(latent.format)', not nerfinv-latent")
+        }
+        guard latent.version == 1 else {
+            throw FileError(
+                path: path, reason: "latent version \(latent.version) is not supported (this nerfinv reads 1)")
+        }
         let D = model.config.decoder.codeDim
         guard latent.identity.count == D else {
-            throw FileError(path: path, reason: "identity code has \(latent.identity.count) values; the model takes \(D)")
+            throw FileError(
+                path: path, reason: "identity code has \(latent.identity.count) values; the model takes \(D)")
         }
-        guard latent.identity.allSatisfy(\.isFinite) else { throw FileError(path: path, reason: "identity code holds NaN or Inf") }
+        guard latent.identity.allSatisfy(\.isFinite) else {
+            throw FileError(path: path, reason: "identity code holds NaN or Inf")
+        }
         let v = latent.view
-        guard [v.azimuth, v.elevation, v.distance, v.fov].allSatisfy(\.isFinite), v.distance > 0, v.fov > 0, v.fov < 180 else {
-            throw FileError(path: path, reason: "view code is not a valid camera (distance > 0, 0 < fov < 180, finite angles)")
+        guard [v.azimuth, v.elevation, v.distance, v.fov].allSatisfy(\.isFinite), v.distance > 0, v.fov > 0, v.fov < 180
+        else {
+            throw FileError(
+                path: path, reason: "view code is not a valid camera (distance > 0, 0 < fov < 180, finite angles)")
         }
         guard latent.model.sha256 == modelSHA256 else {
-            throw FileError(path: path, reason: "latent was made with model \(latent.model.name) (sha256 \(latent.model.sha256.prefix(12))...), not this one (\(modelSHA256.prefix(12))...)")
+            throw FileError(
+                path: path,
+                reason:
+                    "latent was made with model \(latent.model.name) (sha256 \(latent.model.sha256.prefix(12))...), not this one (\(modelSHA256.prefix(12))...)"
+            )
         }
         return latent
     }

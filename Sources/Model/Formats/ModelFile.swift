@@ -22,10 +22,18 @@ public struct ModelConfig: Codable, Sendable {
     /// Free-form provenance: the command, steps, wall time, quality.
     public var notes: [String: String] = [:]
 
-    public init(decoder: FieldSpec, scene: String, cameraDistance: Double, fovDegrees: Double, resolution: Int,
-                objects: [String], training: TrainConfig?, notes: [String: String] = [:]) {
-        self.decoder = decoder; self.scene = scene; self.cameraDistance = cameraDistance; self.fovDegrees = fovDegrees
-        self.resolution = resolution; self.objects = objects; self.training = training; self.notes = notes
+    public init(
+        decoder: FieldSpec, scene: String, cameraDistance: Double, fovDegrees: Double, resolution: Int,
+        objects: [String], training: TrainConfig?, notes: [String: String] = [:]
+    ) {
+        self.decoder = decoder
+        self.scene = scene
+        self.cameraDistance = cameraDistance
+        self.fovDegrees = fovDegrees
+        self.resolution = resolution
+        self.objects = objects
+        self.training = training
+        self.notes = notes
     }
 }
 
@@ -50,7 +58,12 @@ public final class NeRFModel {
     public var codeVariance: Float {
         let O = codes.shape[0], D = codes.shape[1], mean = meanCode
         var v: Double = 0
-        for o in 0..<O { for d in 0..<D { let x = Double(codes[o * D + d] - mean[d]); v += x * x } }
+        for o in 0..<O {
+            for d in 0..<D {
+                let x = Double(codes[o * D + d] - mean[d])
+                v += x * x
+            }
+        }
         return Float(max(v / Double(max(1, O * D)), 1e-8))
     }
 
@@ -62,14 +75,19 @@ public final class NeRFModel {
         return m.map { $0 / Float(max(1, O)) }
     }
 
-    public func save(to path: String, dtype: ParameterFile.DType = .f16, extra: [(name: String, tensor: Tensor)] = [],
-                     metadata: [String: String] = [:]) throws {
-        try ParameterFile.write(to: path, tensors: field.parameters + [("codes", codes)] + (encoder?.parameters ?? []) + extra, config: config,
-                                metadata: metadata, dtype: dtype)
+    public func save(
+        to path: String, dtype: ParameterFile.DType = .f16, extra: [(name: String, tensor: Tensor)] = [],
+        metadata: [String: String] = [:]
+    ) throws {
+        try ParameterFile.write(
+            to: path, tensors: field.parameters + [("codes", codes)] + (encoder?.parameters ?? []) + extra,
+            config: config,
+            metadata: metadata, dtype: dtype)
     }
 
     /// Loads a model file; errors name the file and what does not fit.
-    public static func load(_ path: String) throws -> (model: NeRFModel, contents: ParameterFile.Contents<ModelConfig>) {
+    public static func load(_ path: String) throws -> (model: NeRFModel, contents: ParameterFile.Contents<ModelConfig>)
+    {
         let contents = try ParameterFile.read(from: path, config: ModelConfig.self)
         guard let config = contents.config, config.format == "nerfinv-model" else {
             throw FileError(path: path, reason: "not a nerfinv model (its header has no nerfinv-model config)")
@@ -84,7 +102,9 @@ public final class NeRFModel {
         }
         var encoder: Encoder? = nil
         if let ec = config.encoder {
-            do { encoder = try Encoder(config: ec, tensors: named) } catch { throw FileError(path: path, reason: "\(error)") }
+            do { encoder = try Encoder(config: ec, tensors: named) } catch {
+                throw FileError(path: path, reason: "\(error)")
+            }
         }
         return (NeRFModel(config: config, field: field, codes: codes, encoder: encoder), contents)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Geometry
 import ImageIO
 import NeuralCore
+
 // Single-view inversion end to end: encoder, pose search, refinement. H W photo size, I the
 // encoder's input side, D code length.
 
@@ -16,9 +17,9 @@ public enum InversionMode: String, CaseIterable, Codable, Sendable {
 }
 
 public struct InversionResult: Sendable {
-    public var code: [Float]         // (D)
+    public var code: [Float]  // (D)
     public var view: ViewCode
-    public var startCode: [Float]    // (D) where refinement began
+    public var startCode: [Float]  // (D) where refinement began
     public var startView: ViewCode
     /// Photometric MSE of the last refinement batch (NaN for encoder only).
     public var finalMSE: Float
@@ -29,7 +30,9 @@ public struct InversionResult: Sendable {
 public enum Inversion {
     /// The encoder's codes for a photo (H, W, 3) in [0, 1], resampled to the encoder's input size
     /// (I, I) when it has another.
-    public static func encode(_ encoder: Encoder, photo: [Float], width W: Int, height H: Int) -> (code: [Float], view: ViewCode) {
+    public static func encode(_ encoder: Encoder, photo: [Float], width W: Int, height H: Int) -> (
+        code: [Float], view: ViewCode
+    ) {
         let I = encoder.config.inputSize
         guard W == I && H == I else {
             var image = RGBAImage(width: W, height: H)
@@ -40,10 +43,14 @@ public enum Inversion {
         // view of the same object (from the mirrored azimuth) and the two identity codes average
         // out part of the encoder's error.
         let image = Tensor([2, 3, H, W])
-        for j in 0..<H { for i in 0..<W { for c in 0..<3 {
-            image[(c * H + j) * W + i] = photo[(j * W + i) * 3 + c]
-            image[((3 + c) * H + j) * W + (W - 1 - i)] = photo[(j * W + i) * 3 + c]
-        } } }
+        for j in 0..<H {
+            for i in 0..<W {
+                for c in 0..<3 {
+                    image[(c * H + j) * W + i] = photo[(j * W + i) * 3 + c]
+                    image[((3 + c) * H + j) * W + (W - 1 - i)] = photo[(j * W + i) * 3 + c]
+                }
+            }
+        }
         let a = encoder.forward(images: image.data, B: 2)
         let D = encoder.config.codeDim
         let code = (0..<D).map { 0.5 * (a.identity[$0] + a.identity[D + $0]) }
@@ -67,11 +74,17 @@ public enum Inversion {
     static let searchSize = 16
 
     /// The rig pose whose low-resolution render of `code` best matches the photo.
-    public static func searchPose(field: any RadianceField, code: [Float], photo: [Float], width W: Int, height H: Int) -> ViewCode {
+    public static func searchPose(field: any RadianceField, code: [Float], photo: [Float], width W: Int, height H: Int)
+        -> ViewCode
+    {
         let s = searchSize
         // Photo averaged down to s x s.
         var small = [Float](repeating: 0, count: s * s * 3)
-        for j in 0..<H { for i in 0..<W { for c in 0..<3 { small[((j * s / H) * s + i * s / W) * 3 + c] += photo[(j * W + i) * 3 + c] } } }
+        for j in 0..<H {
+            for i in 0..<W {
+                for c in 0..<3 { small[((j * s / H) * s + i * s / W) * 3 + c] += photo[(j * W + i) * 3 + c] }
+            }
+        }
         let area = Float(W * H) / Float(s * s)
         for k in 0..<small.count { small[k] /= area }
         let renderer = FieldRenderer(field: field, code: code)
@@ -80,7 +93,12 @@ public enum Inversion {
             for az in searchAzimuths {
                 let img = renderer.render(camera: Rig.camera(azimuth: az, elevation: el, width: s, height: s)).image
                 var mse: Float = 0
-                for k in 0..<(s * s) { for c in 0..<3 { let e = img.pixels[4 * k + c] - small[3 * k + c]; mse += e * e } }
+                for k in 0..<(s * s) {
+                    for c in 0..<3 {
+                        let e = img.pixels[4 * k + c] - small[3 * k + c]
+                        mse += e * e
+                    }
+                }
                 if mse < best.mse { best = (mse, ViewCode(azimuth: az, elevation: el)) }
             }
         }
@@ -89,15 +107,19 @@ public enum Inversion {
 
     /// Inverts one photo (H, W, 3) in [0, 1], framed like the rig's views at the model's resolution.
     /// `givenView`: start from this view code instead of the estimated one.
-    public static func run(model: NeRFModel, photo: [Float], width W: Int, height H: Int, mode: InversionMode,
-                           settings: RefineSettings = RefineSettings(), givenView: ViewCode? = nil,
-                           progress: ((Int, Float) -> Void)? = nil) throws -> InversionResult {
+    public static func run(
+        model: NeRFModel, photo: [Float], width W: Int, height H: Int, mode: InversionMode,
+        settings: RefineSettings = RefineSettings(), givenView: ViewCode? = nil,
+        progress: ((Int, Float) -> Void)? = nil
+    ) throws -> InversionResult {
         let t0 = Date()
         var start: (code: [Float], view: ViewCode)
         var encoderSeconds = 0.0
         switch mode {
         case .encoder, .refine:
-            guard let encoder = model.encoder else { throw ModelError("this model has no encoder: run `nerfinv train-encoder` first, or use mean-refine") }
+            guard let encoder = model.encoder else {
+                throw ModelError("this model has no encoder: run `nerfinv train-encoder` first, or use mean-refine")
+            }
             start = encode(encoder, photo: photo, width: W, height: H)
             encoderSeconds = Date().timeIntervalSince(t0)
         case .meanRefine:
@@ -107,14 +129,17 @@ public enum Inversion {
         // A known camera (a diagnostic: how much of the error is the pose's) replaces the estimated one.
         if let givenView { start.view = givenView }
         guard mode != .encoder else {
-            return InversionResult(code: start.code, view: start.view, startCode: start.code, startView: start.view, finalMSE: .nan,
-                                   encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
+            return InversionResult(
+                code: start.code, view: start.view, startCode: start.code, startView: start.view, finalMSE: .nan,
+                encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
         }
-        let inverter = Inverter(field: model.field, photo: photo, width: W, height: H, startCode: start.code, startView: start.view,
-                                codeVariance: model.codeVariance, settings: settings, distance: model.config.cameraDistance,
-                                fov: model.config.fovDegrees)
+        let inverter = Inverter(
+            field: model.field, photo: photo, width: W, height: H, startCode: start.code, startView: start.view,
+            codeVariance: model.codeVariance, settings: settings, distance: model.config.cameraDistance,
+            fov: model.config.fovDegrees)
         let mse = inverter.run(progress: progress)
-        return InversionResult(code: inverter.code.array, view: inverter.view, startCode: start.code, startView: start.view, finalMSE: mse,
-                               encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
+        return InversionResult(
+            code: inverter.code.array, view: inverter.view, startCode: start.code, startView: start.view, finalMSE: mse,
+            encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
     }
 }

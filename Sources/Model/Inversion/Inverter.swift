@@ -2,6 +2,7 @@ import Foundation
 import Geometry
 import ImageIO
 import NeuralCore
+
 // Refines an identity code and a view code against one photo, field frozen. H W photo size,
 // Q rays per step, D code length.
 
@@ -67,7 +68,9 @@ public final class Inverter {
         for j in 0..<height {
             for i in 0..<width where PhotoFraming.isForeground(photo, j * width + i, background: bg) {
                 let r = Self.outlineDilation
-                for y in max(0, j - r)...min(height - 1, j + r) { for x in max(0, i - r)...min(width - 1, i + r) { mask[y * width + x] = true } }
+                for y in max(0, j - r)...min(height - 1, j + r) {
+                    for x in max(0, i - r)...min(width - 1, i + r) { mask[y * width + x] = true }
+                }
             }
         }
         objectPixels = (0..<(width * height)).filter { mask[$0] }
@@ -75,7 +78,8 @@ public final class Inverter {
 
     func camera(azimuth: Double, elevation: Double) -> Camera {
         Rig.camera(
-            azimuth: azimuth * 180 / .pi, elevation: elevation * 180 / .pi, distance: distance, fovDegrees: fov, width: width,
+            azimuth: azimuth * 180 / .pi, elevation: elevation * 180 / .pi, distance: distance, fovDegrees: fov,
+            width: width,
             height: height)
     }
 
@@ -84,7 +88,9 @@ public final class Inverter {
     public func run(progress: ((Int, Float) -> Void)? = nil) -> Float {
         var loss: Float = 0
         for s in 0..<settings.steps {
-            loss = step(lrScale: LearningRateSchedule.scale(step: s, steps: settings.steps, decayFraction: 0.5, finalScale: 0.1))
+            loss = step(
+                lrScale: LearningRateSchedule.scale(step: s, steps: settings.steps, decayFraction: 0.5, finalScale: 0.1)
+            )
             progress?(s + 1, loss)
         }
         return loss
@@ -96,7 +102,8 @@ public final class Inverter {
         let Q = settings.raysPerStep
         let az = Double(pose[0]), el = Double(pose[1]), e = Self.poseEpsilon
         let cams = [
-            camera(azimuth: az, elevation: el), camera(azimuth: az + e, elevation: el), camera(azimuth: az - e, elevation: el),
+            camera(azimuth: az, elevation: el), camera(azimuth: az + e, elevation: el),
+            camera(azimuth: az - e, elevation: el),
             camera(azimuth: az, elevation: el + e), camera(azimuth: az, elevation: el - e),
         ]
         var rays = RayBatch(rays: Q, samples: field.spec.samplesPerRay)
@@ -140,7 +147,8 @@ public final class Inverter {
             CodePrior(weight: settings.prior),
         ]
         let cache = occupancy, step = steps
-        let values = renderStep.run(rays: rays, codes: code.data, losses: losses, rayGradients: settings.refinePose) { states in
+        let values = renderStep.run(rays: rays, codes: code.data, losses: losses, rayGradients: settings.refinePose) {
+            states in
             cache.grids(for: [0], step: step, field: field, states: states)
         }
         steps += 1
@@ -149,9 +157,15 @@ public final class Inverter {
         if settings.refinePose {
             let dO = renderStep.dOrigins, dD = renderStep.dDirections
             let dPose = Tensor([2])
-            for q in 0..<Q { for a in 0..<2 { for c in 0..<3 {
-                dPose[a] += dO[3 * q + c] * jacobian[q * 12 + a * 6 + c] + dD[3 * q + c] * jacobian[q * 12 + a * 6 + 3 + c]
-            } } }
+            for q in 0..<Q {
+                for a in 0..<2 {
+                    for c in 0..<3 {
+                        dPose[a] +=
+                            dO[3 * q + c] * jacobian[q * 12 + a * 6 + c] + dD[3 * q + c]
+                            * jacobian[q * 12 + a * 6 + 3 + c]
+                    }
+                }
+            }
             adam.update("pose", param: pose, grad: dPose, lr: settings.lrPose * lrScale)
             pose[1] = min(max(pose[1], Self.elevationRange.lowerBound), Self.elevationRange.upperBound)
         }

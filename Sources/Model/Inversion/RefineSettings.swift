@@ -24,7 +24,8 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case steps, raysPerStep, lrCode, lrPose, lrPhotometric, anchorWeight, prior, objectRayFraction, skipping, refinePose
+        case steps, raysPerStep, lrCode, lrPose, lrPhotometric, anchorWeight, prior, objectRayFraction, skipping,
+            refinePose
         case refinePhotometric, seed
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Geometry
+
 // What belongs to one photo and not to the object: the camera pose on the rig and the photo's
 // exposure / white balance. V = 10 numbers in the encoder's output layout.
 
@@ -12,7 +13,10 @@ public struct ViewCode: Sendable, Equatable {
     public var bias: SIMD3<Float> = .zero
 
     public init(azimuth: Double, elevation: Double, gain: SIMD3<Float> = .one, bias: SIMD3<Float> = .zero) {
-        self.azimuth = azimuth; self.elevation = elevation; self.gain = gain; self.bias = bias
+        self.azimuth = azimuth
+        self.elevation = elevation
+        self.gain = gain
+        self.bias = bias
     }
 
     /// Encoder layout: sin az, cos az, sin el, cos el, gain - 1 (3), bias (3). Angles are continuous
@@ -32,13 +36,23 @@ public struct ViewCode: Sendable, Equatable {
     /// Writes the encoder layout (V).
     public func encode(into v: UnsafeMutablePointer<Float>) {
         let a = azimuth * .pi / 180, e = elevation * .pi / 180
-        v[0] = Float(sin(a)); v[1] = Float(cos(a)); v[2] = Float(sin(e)); v[3] = Float(cos(e))
-        for c in 0..<3 { v[4 + c] = gain[c] - 1; v[7 + c] = bias[c] }
+        v[0] = Float(sin(a))
+        v[1] = Float(cos(a))
+        v[2] = Float(sin(e))
+        v[3] = Float(cos(e))
+        for c in 0..<3 {
+            v[4 + c] = gain[c] - 1
+            v[7 + c] = bias[c]
+        }
     }
 
     /// The rig camera of this view.
-    public func camera(width: Int, height: Int, distance: Double = Rig.distance, fovDegrees: Double = Rig.fovDegrees) -> Camera {
-        Rig.camera(azimuth: azimuth, elevation: elevation, distance: distance, fovDegrees: fovDegrees, width: width, height: height)
+    public func camera(width: Int, height: Int, distance: Double = Rig.distance, fovDegrees: Double = Rig.fovDegrees)
+        -> Camera
+    {
+        Rig.camera(
+            azimuth: azimuth, elevation: elevation, distance: distance, fovDegrees: fovDegrees, width: width,
+            height: height)
     }
 
     /// Smallest angle between two azimuths, degrees.

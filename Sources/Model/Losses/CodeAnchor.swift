@@ -20,7 +20,10 @@ public struct CodeAnchor: LossTerm {
 
     public func forward(_ x: LossInputs) -> Float {
         var acc: Float = 0
-        for k in 0..<(x.B * x.D) { let e = x.codes[k] - anchor[k]; acc += e * e }
+        for k in 0..<(x.B * x.D) {
+            let e = x.codes[k] - anchor[k]
+            acc += e * e
+        }
         return weight * acc / variance
     }
 

@@ -10,7 +10,9 @@ public struct LossInputs {
     public let B: Int
     public let D: Int
 
-    public init(rgb: UnsafePointer<Float>, targets: UnsafePointer<Float>, R: Int, codes: UnsafePointer<Float>, B: Int, D: Int) {
+    public init(
+        rgb: UnsafePointer<Float>, targets: UnsafePointer<Float>, R: Int, codes: UnsafePointer<Float>, B: Int, D: Int
+    ) {
         self.rgb = rgb
         self.targets = targets
         self.R = R

@@ -1,4 +1,5 @@
 import NeuralCore
+
 // R rays.
 
 /// weight · mean((pred - target)²) over the R x 3 colours, pred = rgb, or with a photometric
@@ -39,12 +40,14 @@ public struct PhotometricMSE: LossTerm {
             Scratch.with(x.R * 3) { dPred in  // (R, 3)
                 dPred.initialize(repeating: 0, count: 3 * x.R)
                 MSELoss.backward(dPred: dPred, dLoss: weight, pred: pred, target: x.targets, N: 3 * x.R)
-                for r in 0..<x.R { for c in 0..<3 {
-                    let d = dPred[3 * r + c]
-                    dP[c] += d * x.rgb[3 * r + c]
-                    dP[3 + c] += d
-                    g.dRGB[3 * r + c] += (1 + p[c]) * d
-                } }
+                for r in 0..<x.R {
+                    for c in 0..<3 {
+                        let d = dPred[3 * r + c]
+                        dP[c] += d * x.rgb[3 * r + c]
+                        dP[3 + c] += d
+                        g.dRGB[3 * r + c] += (1 + p[c]) * d
+                    }
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 import FileIO
 import NeuralCore
+
 // O objects, E floats of field state per object.
 
 /// How an optimiser skips empty space: the field is evaluated only inside each object's occupancy
@@ -81,7 +82,9 @@ public final class OccupancyCache {
 
     /// Object o's grid at `step`, built from `state()` (E) when missing, or when older than the
     /// refresh interval and `refreshing`.
-    public func grid(_ o: Int, step: Int, refreshing: Bool, field: any RadianceField, state: () -> Tensor) -> OccupancyGrid? {
+    public func grid(_ o: Int, step: Int, refreshing: Bool, field: any RadianceField, state: () -> Tensor)
+        -> OccupancyGrid?
+    {
         guard skips(at: step) else { return nil }
         if grids[o] == nil || (refreshing && step - builtAt[o] >= settings.refreshSteps) {
             let s = state()
@@ -104,21 +107,28 @@ public final class OccupancyCache {
         for o in 0..<O {
             steps[o] = Float(grids[o] == nil ? -1 : builtAt[o])
             guard let g = grids[o] else { continue }
-            for k in 0..<cells where g.occupied[k] { bits[o * W + k / Self.bitsPerFloat] += Float(1 << (k % Self.bitsPerFloat)) }
+            for k in 0..<cells where g.occupied[k] {
+                bits[o * W + k / Self.bitsPerFloat] += Float(1 << (k % Self.bitsPerFloat))
+            }
         }
         return [("\(prefix).grid_bits", bits), ("\(prefix).grid_steps", steps)]
     }
 
     /// Restores what `tensors` wrote; checkpoints from before grids were saved restore none.
-    public func restore(_ tensors: [String: Tensor], resolution G: Int, box: Float, prefix: String, path: String) throws {
+    public func restore(_ tensors: [String: Tensor], resolution G: Int, box: Float, prefix: String, path: String) throws
+    {
         let cells = G * G * G, W = (cells + Self.bitsPerFloat - 1) / Self.bitsPerFloat, O = grids.count
         grids = [OccupancyGrid?](repeating: nil, count: O)
         builtAt = [Int](repeating: -1, count: O)
         guard let bits = tensors["\(prefix).grid_bits"], let steps = tensors["\(prefix).grid_steps"] else { return }
-        guard bits.shape == [O, W], steps.shape == [O] else { throw FileError(path: path, reason: "occupancy grids have the wrong shape") }
+        guard bits.shape == [O, W], steps.shape == [O] else {
+            throw FileError(path: path, reason: "occupancy grids have the wrong shape")
+        }
         for o in 0..<O where steps[o] >= 0 {
             var occupied = [Bool](repeating: false, count: cells)
-            for k in 0..<cells { occupied[k] = (Int(bits[o * W + k / Self.bitsPerFloat]) >> (k % Self.bitsPerFloat)) & 1 == 1 }
+            for k in 0..<cells {
+                occupied[k] = (Int(bits[o * W + k / Self.bitsPerFloat]) >> (k % Self.bitsPerFloat)) & 1 == 1
+            }
             grids[o] = OccupancyGrid(resolution: G, box: box, occupied: occupied)
             builtAt[o] = Int(steps[o])
         }

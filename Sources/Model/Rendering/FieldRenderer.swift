@@ -2,6 +2,7 @@ import Foundation
 import Geometry
 import ImageIO
 import NeuralCore
+
 // Inference rendering of one identity code. R rays, S samples per ray, M evaluated samples,
 // E floats of field state.
 
@@ -20,18 +21,23 @@ public final class FieldRenderer {
     public init(field: any RadianceField, code: [Float], skipEmptySpace: Bool = true) {
         self.field = field
         state = field.state(of: code)
-        grid = skipEmptySpace ? OccupancyGrid(field: field, state: state.data) : OccupancyGrid(everythingOccupiedIn: Float(field.spec.box))
+        grid =
+            skipEmptySpace
+            ? OccupancyGrid(field: field, state: state.data)
+            : OccupancyGrid(everythingOccupiedIn: Float(field.spec.box))
     }
 
     public struct Output {
-        public var image: RGBAImage        // sRGB over the background, alpha = opacity
-        public var depth: [Float]          // (H, W) expected camera-z depth where opacity > 0.5, else 0
+        public var image: RGBAImage  // sRGB over the background, alpha = opacity
+        public var depth: [Float]  // (H, W) expected camera-z depth where opacity > 0.5, else 0
         public var evaluatedSamples: Int
     }
 
     /// Renders rays (origins (R, 3), directions (R, 3), unit length); returns rgb (R, 3),
     /// opacity (R) and expected t (R).
-    public func renderRays(origins: [SIMD3<Float>], directions: [SIMD3<Float>]) -> (rgb: [SIMD3<Float>], opacity: [Float], t: [Float], evaluated: Int) {
+    public func renderRays(origins: [SIMD3<Float>], directions: [SIMD3<Float>]) -> (
+        rgb: [SIMD3<Float>], opacity: [Float], t: [Float], evaluated: Int
+    ) {
         let spec = field.spec
         let R = origins.count, S = spec.samplesPerRay, box = Float(spec.box)
         let bg = spec.backgroundColour
@@ -51,22 +57,36 @@ public final class FieldRenderer {
             var owners = [[Int32]](repeating: [], count: slices), indices = [[Int32]](repeating: [], count: slices)
             var points = [[Float]](repeating: [], count: slices)
             let activeNow = active
-            owners.withUnsafeMutableBufferPointer { ow in indices.withUnsafeMutableBufferPointer { ix in points.withUnsafeMutableBufferPointer { pt in
-                DispatchQueue.concurrentPerform(iterations: slices) { c in
-                    let lo = activeNow.count * c / slices, hi = activeNow.count * (c + 1) / slices
-                    var o: [Int32] = [], x: [Int32] = [], p: [Float] = []
-                    o.reserveCapacity((hi - lo) * (end - start)); x.reserveCapacity((hi - lo) * (end - start)); p.reserveCapacity(3 * (hi - lo) * (end - start))
-                    for a in lo..<hi {
-                        let r = activeNow[a]
-                        let step = (far[r] - near[r]) / Float(S)
-                        for i in start..<end {
-                            let q = origins[r] + (near[r] + (Float(i) + 0.5) * step) * directions[r]
-                            if grid.isOccupied(q) { o.append(Int32(r)); x.append(Int32(i)); p.append(q.x); p.append(q.y); p.append(q.z) }
+            owners.withUnsafeMutableBufferPointer { ow in
+                indices.withUnsafeMutableBufferPointer { ix in
+                    points.withUnsafeMutableBufferPointer { pt in
+                        DispatchQueue.concurrentPerform(iterations: slices) { c in
+                            let lo = activeNow.count * c / slices, hi = activeNow.count * (c + 1) / slices
+                            var o: [Int32] = [], x: [Int32] = [], p: [Float] = []
+                            o.reserveCapacity((hi - lo) * (end - start))
+                            x.reserveCapacity((hi - lo) * (end - start))
+                            p.reserveCapacity(3 * (hi - lo) * (end - start))
+                            for a in lo..<hi {
+                                let r = activeNow[a]
+                                let step = (far[r] - near[r]) / Float(S)
+                                for i in start..<end {
+                                    let q = origins[r] + (near[r] + (Float(i) + 0.5) * step) * directions[r]
+                                    if grid.isOccupied(q) {
+                                        o.append(Int32(r))
+                                        x.append(Int32(i))
+                                        p.append(q.x)
+                                        p.append(q.y)
+                                        p.append(q.z)
+                                    }
+                                }
+                            }
+                            ow[c] = o
+                            ix[c] = x
+                            pt[c] = p
                         }
                     }
-                    ow[c] = o; ix[c] = x; pt[c] = p
                 }
-            } } }
+            }
             let owner = owners.flatMap { $0 }, index = indices.flatMap { $0 }, pts = points.flatMap { $0 }
             var sigma = [Float](), rgb = [Float]()
             let M = owner.count
@@ -105,17 +125,23 @@ public final class FieldRenderer {
     public func render(camera: Camera) -> Output {
         let W = camera.intrinsics.width, H = camera.intrinsics.height
         var origins = [SIMD3<Float>](), dirs = [SIMD3<Float>]()
-        origins.reserveCapacity(W * H); dirs.reserveCapacity(W * H)
-        for j in 0..<H { for i in 0..<W {
-            let r = camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
-            origins.append(SIMD3<Float>(r.origin)); dirs.append(SIMD3<Float>(r.direction))
-        } }
+        origins.reserveCapacity(W * H)
+        dirs.reserveCapacity(W * H)
+        for j in 0..<H {
+            for i in 0..<W {
+                let r = camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
+                origins.append(SIMD3<Float>(r.origin))
+                dirs.append(SIMD3<Float>(r.direction))
+            }
+        }
         let res = renderRays(origins: origins, directions: dirs)
         var img = RGBAImage(width: W, height: H)
         var depth = [Float](repeating: 0, count: W * H)
         let fwd = SIMD3<Float>(camera.rotation[2])
         for k in 0..<(W * H) {
-            img.pixels[4 * k] = res.rgb[k].x; img.pixels[4 * k + 1] = res.rgb[k].y; img.pixels[4 * k + 2] = res.rgb[k].z
+            img.pixels[4 * k] = res.rgb[k].x
+            img.pixels[4 * k + 1] = res.rgb[k].y
+            img.pixels[4 * k + 2] = res.rgb[k].z
             img.pixels[4 * k + 3] = res.opacity[k]
             if res.opacity[k] > 0.5 { depth[k] = res.t[k] / res.opacity[k] * (dirs[k] * fwd).sum() }
         }

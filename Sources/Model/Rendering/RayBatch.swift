@@ -1,4 +1,5 @@
 import NeuralCore
+
 // R rays, S samples per ray.
 
 /// The rays of one optimisation step: where they start and point, the colour each should see, the

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralCore
+
 // Points along rays inside the field's cube. R rays, S samples per ray.
 
 public enum RaySampling {
@@ -18,7 +19,8 @@ public enum RaySampling {
             let inv = 1 / d[k]
             var t0 = (-box - o[k]) * inv, t1 = (box - o[k]) * inv
             if t0 > t1 { swap(&t0, &t1) }
-            near = max(near, t0); far = min(far, t1)
+            near = max(near, t0)
+            far = min(far, t1)
         }
         return far > near ? (near, far) : (0, 0)
     }
@@ -26,9 +28,11 @@ public enum RaySampling {
     /// t (R, S) sample depths, delta (R, S) their spans and points (R, S, 3). Stratified: sample i
     /// sits at fraction (i + jitter) / S of [near, far]; jitter (R, S) in [0, 1), or 0.5 when nil.
     /// Rays missing the cube get delta = 0 everywhere, so they composite to the background.
-    public static func samples(t: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>, points: UnsafeMutablePointer<Float>,
-                               origins: UnsafePointer<Float>, directions: UnsafePointer<Float>, jitter: UnsafePointer<Float>?,
-                               box: Float, R: Int, S: Int) {
+    public static func samples(
+        t: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>, points: UnsafeMutablePointer<Float>,
+        origins: UnsafePointer<Float>, directions: UnsafePointer<Float>, jitter: UnsafePointer<Float>?,
+        box: Float, R: Int, S: Int
+    ) {
         Parallel.forRanges(R, grain: 512) { rays in
             for r in rays {
                 let o = SIMD3(origins[3 * r], origins[3 * r + 1], origins[3 * r + 2])
@@ -43,7 +47,9 @@ public enum RaySampling {
                     let k = r * S + i
                     delta[k] = (i + 1 < S ? t[k + 1] : far) - t[k]
                     let p = o + t[k] * d
-                    points[3 * k] = p.x; points[3 * k + 1] = p.y; points[3 * k + 2] = p.z
+                    points[3 * k] = p.x
+                    points[3 * k + 1] = p.y
+                    points[3 * k + 2] = p.z
                 }
             }
         }
@@ -51,8 +57,10 @@ public enum RaySampling {
 
     /// Pose gradients: with sample depths held fixed, point (r, i) = o_r + t_ri d_r, so
     /// dOrigin (R, 3) += Σ_i dPoints and dDirection (R, 3) += Σ_i t_ri dPoints.
-    public static func backward(dOrigins: UnsafeMutablePointer<Float>, dDirections: UnsafeMutablePointer<Float>,
-                                dPoints: UnsafePointer<Float>, t: UnsafePointer<Float>, R: Int, S: Int) {
+    public static func backward(
+        dOrigins: UnsafeMutablePointer<Float>, dDirections: UnsafeMutablePointer<Float>,
+        dPoints: UnsafePointer<Float>, t: UnsafePointer<Float>, R: Int, S: Int
+    ) {
         Parallel.forRanges(R, grain: 512) { rays in
             for r in rays {
                 for i in 0..<S {

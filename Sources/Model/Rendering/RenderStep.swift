@@ -1,4 +1,5 @@
 import NeuralCore
+
 // One differentiable render of a ray batch. B objects (object b owns rays [b Q, (b+1) Q)), Q rays
 // per object, R = B Q rays, S samples per ray, N = R S samples, M ≤ N kept samples, D code length,
 // E floats of field state per object.

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralCore
+
 // Empty-space skipping for ray batches that need gradients. B objects, Q rays per object,
 // R = B Q rays (object b owns rays [b Q, (b+1) Q)), S samples per ray, N = R S samples, M kept.
 
@@ -10,9 +11,9 @@ import NeuralCore
 /// does not know about (a floater to remove, a part still to grow) keeps receiving gradients.
 public final class SampleSelection {
     /// Indices into the N samples, grouped by object, then ray, then sample order.
-    public private(set) var kept: [Int32] = []   // (M)
+    public private(set) var kept: [Int32] = []  // (M)
     /// Kept samples per object.
-    public private(set) var counts: [Int] = []   // (B)
+    public private(set) var counts: [Int] = []  // (B)
     public var M: Int { kept.count }
 
     public init() {}
@@ -23,7 +24,7 @@ public final class SampleSelection {
         let B = grids.count, Q = R / B
         precondition(Q * B == R && probe.count == R, "rays must split evenly over objects, one probe flag per ray")
         var rayCount = [Int](repeating: 0, count: R + 1)  // (R + 1), then exclusive prefix sums
-        var mask = [Bool](repeating: false, count: R * S) // (R, S)
+        var mask = [Bool](repeating: false, count: R * S)  // (R, S)
         mask.withUnsafeMutableBufferPointer { m in
             rayCount.withUnsafeMutableBufferPointer { rc in
                 Parallel.forRanges(R, grain: 256) { rays in
@@ -32,7 +33,8 @@ public final class SampleSelection {
                         var c = 0
                         for i in 0..<S {
                             let n = r * S + i
-                            let keep = grid?.isOccupied(SIMD3(points[3 * n], points[3 * n + 1], points[3 * n + 2])) ?? true
+                            let keep =
+                                grid?.isOccupied(SIMD3(points[3 * n], points[3 * n + 1], points[3 * n + 2])) ?? true
                             m[n] = keep
                             if keep { c += 1 }
                         }
@@ -42,7 +44,11 @@ public final class SampleSelection {
             }
         }
         var total = 0
-        for r in 0..<R { let c = rayCount[r]; rayCount[r] = total; total += c }
+        for r in 0..<R {
+            let c = rayCount[r]
+            rayCount[r] = total
+            total += c
+        }
         rayCount[R] = total
         counts = (0..<B).map { rayCount[($0 + 1) * Q] - rayCount[$0 * Q] }
         kept = [Int32](repeating: 0, count: total)
@@ -50,7 +56,10 @@ public final class SampleSelection {
             Parallel.forRanges(R, grain: 256) { rays in
                 for r in rays {
                     var j = rayCount[r]
-                    for i in 0..<S where mask[r * S + i] { k[j] = Int32(r * S + i); j += 1 }
+                    for i in 0..<S where mask[r * S + i] {
+                        k[j] = Int32(r * S + i)
+                        j += 1
+                    }
                 }
             }
         }

@@ -1,20 +1,23 @@
 import Foundation
 import NeuralCore
+
 // Alpha compositing along rays (emission-absorption volume rendering, Max 1995; NeRF).
 // R rays, S samples per ray.
 
 /// rgb (R, 3) = Σ_i w_i c_i + (1 - Σ_i w_i) background, w_i = T_i (1 - exp(-σ_i δ_i)),
 /// T_i = Π_{j<i} exp(-σ_j δ_j); also depth (R) = Σ w_i t_i and opacity (R) = Σ w_i.
 public enum VolumeComposite {
-    public static func forward(rgb: UnsafeMutablePointer<Float>,          // (R, 3)
-                               depth: UnsafeMutablePointer<Float>?,       // (R)
-                               opacity: UnsafeMutablePointer<Float>,      // (R)
-                               weights: UnsafeMutablePointer<Float>,      // (R, S) kept for backward
-                               sigma: UnsafePointer<Float>,               // (R, S)
-                               color: UnsafePointer<Float>,               // (R, S, 3)
-                               delta: UnsafePointer<Float>,               // (R, S)
-                               t: UnsafePointer<Float>,                   // (R, S)
-                               background: SIMD3<Float>, R: Int, S: Int) {
+    public static func forward(
+        rgb: UnsafeMutablePointer<Float>,  // (R, 3)
+        depth: UnsafeMutablePointer<Float>?,  // (R)
+        opacity: UnsafeMutablePointer<Float>,  // (R)
+        weights: UnsafeMutablePointer<Float>,  // (R, S) kept for backward
+        sigma: UnsafePointer<Float>,  // (R, S)
+        color: UnsafePointer<Float>,  // (R, S, 3)
+        delta: UnsafePointer<Float>,  // (R, S)
+        t: UnsafePointer<Float>,  // (R, S)
+        background: SIMD3<Float>, R: Int, S: Int
+    ) {
         Parallel.forRanges(R, grain: 256) { rays in
             for r in rays {
                 var T: Float = 1
@@ -31,7 +34,9 @@ public enum VolumeComposite {
                     T *= trans
                 }
                 c += T * background
-                rgb[3 * r] = c.x; rgb[3 * r + 1] = c.y; rgb[3 * r + 2] = c.z
+                rgb[3 * r] = c.x
+                rgb[3 * r + 1] = c.y
+                rgb[3 * r + 2] = c.z
                 depth?[r] = d
                 opacity[r] = o
             }
@@ -40,15 +45,17 @@ public enum VolumeComposite {
 
     /// Adds into dSigma and dColor from dRGB (and dOpacity if given). Uses the forward weights:
     /// d/dσ_i = δ_i [T_{i+1} (g·c_i) - Σ_{j>i} w_j (g·c_j) - T_S (g·bg)] + dO δ_i T_S.
-    public static func backward(dSigma: UnsafeMutablePointer<Float>,      // (R, S)
-                                dColor: UnsafeMutablePointer<Float>,      // (R, S, 3)
-                                dRGB: UnsafePointer<Float>,               // (R, 3)
-                                dOpacity: UnsafePointer<Float>?,          // (R)
-                                weights: UnsafePointer<Float>,            // (R, S)
-                                sigma: UnsafePointer<Float>,              // (R, S)
-                                color: UnsafePointer<Float>,              // (R, S, 3)
-                                delta: UnsafePointer<Float>,              // (R, S)
-                                background: SIMD3<Float>, R: Int, S: Int) {
+    public static func backward(
+        dSigma: UnsafeMutablePointer<Float>,  // (R, S)
+        dColor: UnsafeMutablePointer<Float>,  // (R, S, 3)
+        dRGB: UnsafePointer<Float>,  // (R, 3)
+        dOpacity: UnsafePointer<Float>?,  // (R)
+        weights: UnsafePointer<Float>,  // (R, S)
+        sigma: UnsafePointer<Float>,  // (R, S)
+        color: UnsafePointer<Float>,  // (R, S, 3)
+        delta: UnsafePointer<Float>,  // (R, S)
+        background: SIMD3<Float>, R: Int, S: Int
+    ) {
         Parallel.forRanges(R, grain: 256) { rays in
             for r in rays {
                 let g = SIMD3(dRGB[3 * r], dRGB[3 * r + 1], dRGB[3 * r + 2])
@@ -60,12 +67,14 @@ public enum VolumeComposite {
                 let TS = max(0, 1 - O)
                 let constant = -TS * (g * background).sum() + gO * TS
                 var suffix: Float = 0  // Σ_{j>i} w_j (g·c_j)
-                var tail = TS          // T_{i+1}
+                var tail = TS  // T_{i+1}
                 for i in stride(from: S - 1, through: 0, by: -1) {
                     let k = r * S + i
                     let w = weights[k]
                     let ci = SIMD3(color[3 * k], color[3 * k + 1], color[3 * k + 2])
-                    dColor[3 * k] += w * g.x; dColor[3 * k + 1] += w * g.y; dColor[3 * k + 2] += w * g.z
+                    dColor[3 * k] += w * g.x
+                    dColor[3 * k + 1] += w * g.y
+                    dColor[3 * k + 2] += w * g.z
                     let gc = (g * ci).sum()
                     dSigma[k] += delta[k] * (tail * gc - suffix + constant)
                     suffix += w * gc

@@ -1,6 +1,7 @@
 import Foundation
 import Geometry
 import NeuralCore
+
 // Fits an identity code to posed views with the field frozen. Q rays per step, D code length.
 
 /// Adam on the code alone against random rays of one object's views, with the latent prior.
@@ -31,8 +32,12 @@ public final class CodeFitter {
     }
 
     /// Fits the given views of one object.
-    public convenience init(field: any RadianceField, start: [Float], views: [TrainingData.View], width: Int, height: Int, seed: UInt64 = 7) {
-        self.init(field: field, start: start, data: TrainingData(ids: ["object"], objects: [views], width: width, height: height), seed: seed)
+    public convenience init(
+        field: any RadianceField, start: [Float], views: [TrainingData.View], width: Int, height: Int, seed: UInt64 = 7
+    ) {
+        self.init(
+            field: field, start: start,
+            data: TrainingData(ids: ["object"], objects: [views], width: width, height: height), seed: seed)
     }
 
     /// `steps` Adam steps with the learning rate falling (cosine, to 10%) over the second half,
@@ -57,7 +62,9 @@ public final class CodeFitter {
         if renderStep == nil || renderStep!.R != Q { renderStep = RenderStep(field: field, objects: 1, rays: Q) }
         if occupancy == nil { occupancy = OccupancyCache(objects: 1, settings: skipping) }
         let cache = occupancy!, step = steps
-        let values = renderStep!.run(rays: rays, codes: code.data, losses: [PhotometricMSE(), CodePrior(weight: prior)]) { states in
+        let values = renderStep!.run(
+            rays: rays, codes: code.data, losses: [PhotometricMSE(), CodePrior(weight: prior)]
+        ) { states in
             cache.grids(for: [0], step: step, field: field, states: states)
         }
         steps += 1

@@ -42,7 +42,8 @@ public struct EncoderTrainConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case steps, objectsPerBatch, viewsPerObject, lr, decayFraction, finalLRScale, codeWeight, poseWeight, photometricWeight
+        case steps, objectsPerBatch, viewsPerObject, lr, decayFraction, finalLRScale, codeWeight, poseWeight,
+            photometricWeight
         case consistencyWeight, renderFromStep, renderWeight, codeWeightWhileRendering, raysPerImage, augmentation, seed
         case warmupSteps, initialEncoder, decoderLR, skipping
     }

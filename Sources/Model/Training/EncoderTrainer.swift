@@ -3,6 +3,7 @@ import Foundation
 import Geometry
 import ImageIO
 import NeuralCore
+
 // Trains the encoder against a trained decoder (frozen). K objects per batch, V views each,
 // B = K V images, D code length, Q rays per image for the rendering loss, R = B Q, S samples.
 
@@ -38,12 +39,21 @@ public final class EncoderTrainer {
     }
 
     /// `initial`: trained encoder weights to start from (a fine-tune); its config replaces `encoderConfig`.
-    public init(data: TrainingData, model: NeRFModel, config: EncoderTrainConfig, encoderConfig: EncoderConfig = EncoderConfig(),
-                initial: Encoder? = nil) throws {
-        self.data = data; self.model = model; self.config = config
+    public init(
+        data: TrainingData, model: NeRFModel, config: EncoderTrainConfig,
+        encoderConfig: EncoderConfig = EncoderConfig(),
+        initial: Encoder? = nil
+    ) throws {
+        self.data = data
+        self.model = model
+        self.config = config
         let index = Dictionary(model.config.objects.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         codeRows = try data.ids.map { id in
-            guard let row = index[id] else { throw ModelError("object \(id) of the data has no code in the model: train the encoder on the decoder's training set") }
+            guard let row = index[id] else {
+                throw ModelError(
+                    "object \(id) of the data has no code in the model: train the encoder on the decoder's training set"
+                )
+            }
             return row
         }
         // A fine-tune keeps the starting encoder's shape, so its input size and code length are the ones to check.
@@ -52,13 +62,17 @@ public final class EncoderTrainer {
             throw ModelError("the encoder takes square views; the data has \(data.width)x\(data.height)")
         }
         if initial != nil, ec.codeDim != model.config.decoder.codeDim {
-            throw ModelError("the starting encoder makes \(ec.codeDim)-float codes; the decoder takes \(model.config.decoder.codeDim)")
+            throw ModelError(
+                "the starting encoder makes \(ec.codeDim)-float codes; the decoder takes \(model.config.decoder.codeDim)"
+            )
         }
         ec.codeDim = model.config.decoder.codeDim
         rng = SplitMix64(seed: config.seed)
         var initRNG = rng.split()
         encoder = Encoder(config: ec, rng: &initRNG)
-        if let initial { for ((_, dst), (_, src)) in zip(encoder.parameters, initial.parameters) { dst.copy(from: src) } }
+        if let initial {
+            for ((_, dst), (_, src)) in zip(encoder.parameters, initial.parameters) { dst.copy(from: src) }
+        }
         grads = encoder.parameters.map { ($0.name, Tensor($0.tensor.shape)) }
         codeVariance = model.codeVariance
         occupancy = OccupancyCache(objects: data.count, settings: config.skipping)
@@ -68,8 +82,9 @@ public final class EncoderTrainer {
     }
 
     public func lrScale(_ s: Int) -> Float {
-        LearningRateSchedule.scale(step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale,
-                                   warmup: config.warmupSteps ?? 0)
+        LearningRateSchedule.scale(
+            step: s, steps: config.steps, decayFraction: config.decayFraction, finalScale: config.finalLRScale,
+            warmup: config.warmupSteps ?? 0)
     }
 
     public var rendering: Bool { step >= config.renderFromStep }
@@ -86,7 +101,10 @@ public final class EncoderTrainer {
         for o in objects {
             var picked: [Int] = []
             let n = data.viewCount(o)
-            while picked.count < min(V, n) { let v = rng.nextInt(n); if !picked.contains(v) { picked.append(v) } }
+            while picked.count < min(V, n) {
+                let v = rng.nextInt(n)
+                if !picked.contains(v) { picked.append(v) }
+            }
             while picked.count < V { picked.append(picked[0]) }
             views += picked
         }
@@ -96,10 +114,14 @@ public final class EncoderTrainer {
         for b in 0..<B {
             let (o, v) = (objects[b / V], views[b])
             let photometric = Profiler.measure("augment") {
-                inputPixels(object: o, view: v) { config.augmentation.apply(pixels: $0, width: S, height: S, into: images.data + b * 3 * S * S, rng: &rng) }
+                inputPixels(object: o, view: v) {
+                    config.augmentation.apply(
+                        pixels: $0, width: S, height: S, into: images.data + b * 3 * S * S, rng: &rng)
+                }
             }
             let a = Rig.angles(of: data.cameras[o][v].position)
-            let truth = ViewCode(azimuth: a.azimuth, elevation: a.elevation, gain: photometric.gain, bias: photometric.bias)
+            let truth = ViewCode(
+                azimuth: a.azimuth, elevation: a.elevation, gain: photometric.gain, bias: photometric.bias)
             targetsView.withUnsafeMutableBufferPointer { truth.encode(into: $0.baseAddress! + b * Vd) }
             poses.append(truth)
         }
@@ -117,16 +139,18 @@ public final class EncoderTrainer {
             }
         }
         if V > 1 {
-            for k in 0..<K { for v in 1..<V {
-                let a = k * V, b = k * V + v
-                for d in 0..<D {
-                    let e = acts.identity[b * D + d] - acts.identity[a * D + d]
-                    let scale = Float(K * (V - 1) * D) * codeVariance
-                    losses.consistency += e * e / scale
-                    dIdentity[b * D + d] += config.consistencyWeight * 2 * e / scale
-                    dIdentity[a * D + d] -= config.consistencyWeight * 2 * e / scale
+            for k in 0..<K {
+                for v in 1..<V {
+                    let a = k * V, b = k * V + v
+                    for d in 0..<D {
+                        let e = acts.identity[b * D + d] - acts.identity[a * D + d]
+                        let scale = Float(K * (V - 1) * D) * codeVariance
+                        losses.consistency += e * e / scale
+                        dIdentity[b * D + d] += config.consistencyWeight * 2 * e / scale
+                        dIdentity[a * D + d] -= config.consistencyWeight * 2 * e / scale
+                    }
                 }
-            } }
+            }
         }
         for b in 0..<B {
             for k in 0..<Vd {
@@ -144,17 +168,22 @@ public final class EncoderTrainer {
             let Q = rendering ? config.raysPerImage : 32
             let dCodes = Tensor([B, D])
             losses.render = Profiler.measure("render") {
-                renderLoss(codes: acts.identity, objects: (0..<B).map { objects[$0 / V] }, inputViews: views, Q: Q, dCodes: rendering ? dCodes : nil)
+                renderLoss(
+                    codes: acts.identity, objects: (0..<B).map { objects[$0 / V] }, inputViews: views, Q: Q,
+                    dCodes: rendering ? dCodes : nil)
             }
             if rendering { for k in 0..<(B * D) { dIdentity[k] += config.renderWeight * dCodes[k] } }
         }
         for g in grads { g.tensor.zero() }
         if let decoderGrads, rendering {
             let lr = (config.decoderLR ?? 0) * lrScale(step + 1)
-            for ((name, p), g) in zip(field.parameters, decoderGrads.tensors) { adam.update(name, param: p, grad: g, lr: lr) }
+            for ((name, p), g) in zip(field.parameters, decoderGrads.tensors) {
+                adam.update(name, param: p, grad: g, lr: lr)
+            }
         }
         Profiler.measure("encoder backward") {
-            encoder.backward(dIdentity: dIdentity.data, dView: dView.data, acts: acts, images: images.data, grads: grads)
+            encoder.backward(
+                dIdentity: dIdentity.data, dView: dView.data, acts: acts, images: images.data, grads: grads)
         }
         step += 1
         let lr = config.lr * lrScale(step)
@@ -168,8 +197,12 @@ public final class EncoderTrainer {
         guard data.width != S || data.height != S else { return body(data.pixels(object: o, view: v)) }
         let px = data.pixels(object: o, view: v)
         var image = RGBAImage(width: data.width, height: data.height)
-        for k in 0..<(data.width * data.height) { for c in 0..<3 { image.pixels[4 * k + c] = Float(px[3 * k + c]) / 255 } }
-        return TrainingData.bytes(of: Resample.resize(image, width: S, height: S)).withUnsafeBufferPointer { body($0.baseAddress!) }
+        for k in 0..<(data.width * data.height) {
+            for c in 0..<3 { image.pixels[4 * k + c] = Float(px[3 * k + c]) / 255 }
+        }
+        return TrainingData.bytes(of: Resample.resize(image, width: S, height: S)).withUnsafeBufferPointer {
+            body($0.baseAddress!)
+        }
     }
 
     /// MSE of rendering codes (B, D) at Q random pixels of other views of each image's object;
@@ -181,7 +214,9 @@ public final class EncoderTrainer {
         let render = renderSteps[R]!
         var rays = RayBatch(rays: R, samples: field.spec.samplesPerRay)
         for b in 0..<B {
-            for q in 0..<Q { data.drawRay(object: objects[b], excluding: inputViews[b], rng: &rng, slot: b * Q + q, into: &rays) }
+            for q in 0..<Q {
+                data.drawRay(object: objects[b], excluding: inputViews[b], rng: &rng, slot: b * Q + q, into: &rays)
+            }
         }
         rays.drawSampling(rng: &rng, probeFraction: config.skipping.probeRayFraction)
         // A frozen decoder's grids never go stale; a training one's are rebuilt as in decoder training.
@@ -192,7 +227,9 @@ public final class EncoderTrainer {
         }
         // (Adam is blind to the loss's scale, so the decoder needs no renderWeight.)
         decoderGrads?.zero()
-        let values = render.run(rays: rays, codes: codes.data, losses: [PhotometricMSE()], grads: decoderGrads, backward: dCodes != nil) { _ in
+        let values = render.run(
+            rays: rays, codes: codes.data, losses: [PhotometricMSE()], grads: decoderGrads, backward: dCodes != nil
+        ) { _ in
             grids
         }
         if let dCodes { dCodes.copy(from: render.dCodes) }
@@ -220,7 +257,8 @@ public final class EncoderTrainer {
     }
 
     public func saveCheckpoint(_ path: String) throws {
-        let state = State(step: step, rng: rng, adamStep: adam.step, train: config, encoder: encoder.config, objects: data.ids)
+        let state = State(
+            step: step, rng: rng, adamStep: adam.step, train: config, encoder: encoder.config, objects: data.ids)
         let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         let extra = adam.stateTensors().map { (name: "adam.\($0.0)", tensor: $0.1) }
         try modelWithEncoder().save(to: path, dtype: .f32, extra: extra, metadata: ["encoder_trainer_state": json])
@@ -228,11 +266,17 @@ public final class EncoderTrainer {
 
     public func restore(from path: String) throws {
         let (saved, contents) = try NeRFModel.load(path)
-        guard let json = contents.metadata["encoder_trainer_state"], let state = try? JSONDecoder().decode(State.self, from: Data(json.utf8)) else {
+        guard let json = contents.metadata["encoder_trainer_state"],
+            let state = try? JSONDecoder().decode(State.self, from: Data(json.utf8))
+        else {
             throw FileError(path: path, reason: "not an encoder training checkpoint (no trainer state)")
         }
-        guard state.objects == data.ids else { throw FileError(path: path, reason: "checkpoint was trained on other objects") }
-        guard state.encoder == encoder.config, let enc = saved.encoder else { throw FileError(path: path, reason: "checkpoint encoder config differs") }
+        guard state.objects == data.ids else {
+            throw FileError(path: path, reason: "checkpoint was trained on other objects")
+        }
+        guard state.encoder == encoder.config, let enc = saved.encoder else {
+            throw FileError(path: path, reason: "checkpoint encoder config differs")
+        }
         for ((_, dst), (_, src)) in zip(encoder.parameters, enc.parameters) { dst.copy(from: src) }
         if decoderGrads != nil { field.copyWeights(from: saved.field) }
         var moments: [String: Tensor] = [:]

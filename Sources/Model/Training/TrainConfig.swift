@@ -25,7 +25,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case steps, objectsPerBatch, raysPerObject, lrDecoder, lrCodes, codePrior, codeInitStd, decayFraction, finalLRScale, seed
+        case steps, objectsPerBatch, raysPerObject, lrDecoder, lrCodes, codePrior, codeInitStd, decayFraction,
+            finalLRScale, seed
         case skipping, warmupSteps, initialModel
         /// Before `skipping` grouped them, model files kept these four at the top level.
         case skipEmptySpace, skipWarmupSteps, gridRefreshSteps, probeRayFraction

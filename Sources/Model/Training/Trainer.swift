@@ -2,6 +2,7 @@ import FileIO
 import Foundation
 import Geometry
 import NeuralCore
+
 // Auto-decoder training (SRN / CodeNeRF style): field weights and one code per object, by Adam
 // on random ray batches. B objects per batch, Q rays per object, R = B Q rays, S samples per ray,
 // D code length, O training objects.
@@ -85,12 +86,16 @@ public final class Trainer {
             occupancy.grids(for: objects, step: step, field: field, states: states)
         }
         codeGrad.zero()
-        for (b, o) in objects.enumerated() { (codeGrad.data + o * D).update(from: render.dCodes.data + b * D, count: D) }
+        for (b, o) in objects.enumerated() {
+            (codeGrad.data + o * D).update(from: render.dCodes.data + b * D, count: D)
+        }
         step += 1
         Profiler.measure("adam") {
             adam.beginStep()
             let scale = lrScale(step)
-            for ((name, p), g) in zip(field.parameters, grads.tensors) { adam.update(name, param: p, grad: g, lr: config.lrDecoder * scale) }
+            for ((name, p), g) in zip(field.parameters, grads.tensors) {
+                adam.update(name, param: p, grad: g, lr: config.lrDecoder * scale)
+            }
             adam.update("codes", param: codes, grad: codeGrad, lr: config.lrCodes * scale)
         }
         return values[0]
@@ -109,7 +114,8 @@ public final class Trainer {
 
     /// Writes everything needed to resume (fp32, atomically).
     public func saveCheckpoint(_ path: String, modelConfig: ModelConfig) throws {
-        let state = State(step: step, rng: rng, adamStep: adam.step, train: config, decoder: field.spec, objects: data.ids)
+        let state = State(
+            step: step, rng: rng, adamStep: adam.step, train: config, decoder: field.spec, objects: data.ids)
         let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         let extra =
             adam.stateTensors().map { (name: "adam.\($0.0)", tensor: $0.1) }
@@ -121,14 +127,19 @@ public final class Trainer {
     /// Restores a checkpoint written by `saveCheckpoint` for the same data.
     public func restore(from path: String) throws {
         let (model, contents) = try NeRFModel.load(path)
-        guard let json = contents.metadata["trainer_state"], let state = try? JSONDecoder().decode(State.self, from: Data(json.utf8))
+        guard let json = contents.metadata["trainer_state"],
+            let state = try? JSONDecoder().decode(State.self, from: Data(json.utf8))
         else {
             throw FileError(path: path, reason: "not a training checkpoint (no trainer state)")
         }
         guard state.objects == data.ids else {
-            throw FileError(path: path, reason: "checkpoint was trained on other objects (\(state.objects.count) vs \(data.count) in --data)")
+            throw FileError(
+                path: path,
+                reason: "checkpoint was trained on other objects (\(state.objects.count) vs \(data.count) in --data)")
         }
-        guard state.decoder == field.spec else { throw FileError(path: path, reason: "checkpoint decoder config differs") }
+        guard state.decoder == field.spec else {
+            throw FileError(path: path, reason: "checkpoint decoder config differs")
+        }
         field.copyWeights(from: model.field)
         codes.copy(from: model.codes)
         var moments: [String: Tensor] = [:]

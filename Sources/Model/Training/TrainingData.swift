@@ -4,6 +4,7 @@ import Foundation
 import Geometry
 import ImageIO
 import NeuralCore
+
 // O objects, V_o views of object o, H W view size, R rays of a batch.
 
 /// A multi-view dataset for training: each view's camera, and its 8-bit pixels in a `ViewStore`
@@ -36,7 +37,9 @@ public final class TrainingData {
     var viewBytes: Int { width * height * 3 }
 
     /// The pixels (H, W, 3) of view v of object o.
-    public func pixels(object o: Int, view v: Int) -> UnsafePointer<UInt8> { UnsafePointer(store.base + offsets[o] + v * viewBytes) }
+    public func pixels(object o: Int, view v: Int) -> UnsafePointer<UInt8> {
+        UnsafePointer(store.base + offsets[o] + v * viewBytes)
+    }
 
     /// Views held in memory.
     public convenience init(ids: [String], objects: [[View]], width: Int, height: Int) {
@@ -46,12 +49,15 @@ public final class TrainingData {
         for views in objects {
             offsets.append(cursor)
             for v in views {
-                precondition(v.pixels.count == bytes, "a view of \(v.pixels.count) bytes in a \(width)x\(height) dataset")
+                precondition(
+                    v.pixels.count == bytes, "a view of \(v.pixels.count) bytes in a \(width)x\(height) dataset")
                 v.pixels.withUnsafeBufferPointer { (store.base + cursor).update(from: $0.baseAddress!, count: bytes) }
                 cursor += bytes
             }
         }
-        self.init(ids: ids, cameras: objects.map { $0.map(\.camera) }, store: store, offsets: offsets, width: width, height: height)
+        self.init(
+            ids: ids, cameras: objects.map { $0.map(\.camera) }, store: store, offsets: offsets, width: width,
+            height: height)
     }
 
     init(ids: [String], cameras: [[Camera]], store: ViewStore, offsets: [Int], width: Int, height: Int) {
@@ -75,7 +81,9 @@ public final class TrainingData {
     /// Draws a uniformly random pixel of a random view of object o (view, then column, then row
     /// from `rng`), skipping view `excluding` when the object has others, and writes its ray and
     /// colour at slot r of `rays`.
-    public func drawRay(object o: Int, excluding: Int? = nil, rng: inout SplitMix64, slot r: Int, into rays: inout RayBatch) {
+    public func drawRay(
+        object o: Int, excluding: Int? = nil, rng: inout SplitMix64, slot r: Int, into rays: inout RayBatch
+    ) {
         let n = viewCount(o)
         var v: Int
         if let excluding, n > 1 {
@@ -106,13 +114,16 @@ public final class TrainingData {
 
     /// Loads every object of a dataset folder (objects in parallel) into a memory-mapped store in
     /// `scratch` (default: the system's temporary folder); `progress(done, total)`.
-    public static func load(root: String, limit: Int? = nil, scratch: String? = nil, progress: ((Int, Int) -> Void)? = nil) throws
+    public static func load(
+        root: String, limit: Int? = nil, scratch: String? = nil, progress: ((Int, Int) -> Void)? = nil
+    ) throws
         -> TrainingData
     {
         var ids = try MultiViewDataset.objectIDs(root: root)
         if let limit { ids = Array(ids.prefix(limit)) }
         guard !ids.isEmpty else {
-            throw FileError(path: root, reason: "no objects (folders with intrinsics.txt or transforms_train.json) in the dataset")
+            throw FileError(
+                path: root, reason: "no objects (folders with intrinsics.txt or transforms_train.json) in the dataset")
         }
         let writer = try ViewStore.Writer(directory: scratch ?? FileManager.default.temporaryDirectory.path)
         var cameras = [[Camera]](repeating: [], count: ids.count)
@@ -125,10 +136,13 @@ public final class TrainingData {
                 let object = try MultiViewDataset.loadObject("\(root)/\(ids[i])")
                 guard !object.views.isEmpty else { throw FileError(path: "\(root)/\(ids[i])", reason: "no views") }
                 let k = object.views[0].camera.intrinsics
-                for view in object.views where view.camera.intrinsics.width != k.width || view.camera.intrinsics.height != k.height {
+                for view in object.views
+                where view.camera.intrinsics.width != k.width || view.camera.intrinsics.height != k.height {
                     throw FileError(
                         path: "\(root)/\(ids[i])",
-                        reason: "views of different sizes (\(view.camera.intrinsics.width)x\(view.camera.intrinsics.height) vs \(k.width)x\(k.height))")
+                        reason:
+                            "views of different sizes (\(view.camera.intrinsics.width)x\(view.camera.intrinsics.height) vs \(k.width)x\(k.height))"
+                    )
                 }
                 let px = object.views.flatMap { bytes(of: $0.image) }
                 let offset = try px.withUnsafeBytes { try writer.append($0) }
@@ -149,7 +163,8 @@ public final class TrainingData {
         let k = cameras[0][0].intrinsics, W = k.width, H = k.height
         for (i, c) in cameras.enumerated() where c[0].intrinsics.width != W || c[0].intrinsics.height != H {
             throw FileError(
-                path: "\(root)/\(ids[i])", reason: "views of different sizes (\(c[0].intrinsics.width)x\(c[0].intrinsics.height) vs \(W)x\(H))")
+                path: "\(root)/\(ids[i])",
+                reason: "views of different sizes (\(c[0].intrinsics.width)x\(c[0].intrinsics.height) vs \(W)x\(H))")
         }
         let store = try writer.finish()
         return TrainingData(ids: ids, cameras: cameras, store: store, offsets: offsets, width: W, height: H)

@@ -1,5 +1,6 @@
 import FileIO
 import Foundation
+
 // Views are H W 3 bytes each, packed one object after another.
 
 /// Training views as 8-bit sRGB, packed, either in memory or in a memory-mapped scratch file. The
@@ -43,9 +44,12 @@ public final class ViewStore: @unchecked Sendable {
 
         /// A new scratch file in `directory`; the error names it.
         public init(directory: String) throws {
-            path = (directory as NSString).appendingPathComponent("nerfinv-views-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).u8")
+            path = (directory as NSString).appendingPathComponent(
+                "nerfinv-views-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).u8")
             fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
-            guard fd >= 0 else { throw FileError(path: path, reason: "cannot create the view cache: \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else {
+                throw FileError(path: path, reason: "cannot create the view cache: \(String(cString: strerror(errno)))")
+            }
             unlink(path)  // the open descriptor and then the mapping keep the data alive
         }
 
@@ -61,7 +65,8 @@ public final class ViewStore: @unchecked Sendable {
             while done < bytes.count {
                 let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
                 guard n > 0 else {
-                    throw FileError(path: path, reason: "cannot write the view cache: \(String(cString: strerror(errno)))")
+                    throw FileError(
+                        path: path, reason: "cannot write the view cache: \(String(cString: strerror(errno)))")
                 }
                 done += n
             }
