@@ -47,6 +47,26 @@ public struct InversionOutcome {
     public var inputPSNR: Double
     public var framing: String
     public var comparisonPath: String
+    public var method: String
+    public var turntable: String?
+
+    /// The outcome as JSON fields (`--json`) and as a sentence.
+    public var fields: [String: Any] {
+        var f: [String: Any] = [
+            "photo": photo, "latent": latentPath, "azimuth": result.view.azimuth, "elevation": result.view.elevation,
+            "input_psnr_db": inputPSNR, "seconds": result.seconds, "method": method, "reconstruction": comparisonPath,
+        ]
+        if let turntable { f["turntable"] = turntable }
+        return f
+    }
+
+    public var summary: String {
+        String(
+            format: "wrote %@ (%@, azimuth %.1f°, elevation %.1f°, input PSNR %.2f dB, %.2f s)", latentPath, method,
+            result.view.azimuth, result.view.elevation, inputPSNR, result.seconds)
+            + "\n  input and reconstruction: \(comparisonPath)"
+            + (turntable.map { "; turntable: \($0)/contact_sheet.png" } ?? "")
+    }
 }
 
 /// Photos in, latents and pictures out, against one model. The model is only read: several
@@ -123,7 +143,19 @@ public final class InversionSession {
         return InversionOutcome(
             photo: photo, latentPath: latentPath, result: result, input: input, reconstruction: reconstruction,
             inputPSNR: psnr,
-            framing: framed.description, comparisonPath: comparison)
+            framing: framed.description, comparisonPath: comparison, method: request.method,
+            turntable: request.turntable)
+    }
+
+    /// One sheet of several inversions: a row per photo with input, reconstruction and views around.
+    public func overview(_ outcomes: [InversionOutcome]) -> RGBAImage {
+        let rows = outcomes.map {
+            (
+                name: URL(fileURLWithPath: $0.photo).lastPathComponent, input: $0.input,
+                reconstruction: $0.reconstruction, code: $0.result.code
+            )
+        }
+        return InversionOverview.make(rows: rows, field: model.field)
     }
 
     /// The code rendered at the found view, the photometric code applied, opaque (P, P).

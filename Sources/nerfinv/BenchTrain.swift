@@ -41,45 +41,18 @@ struct BenchTrain: ParsableCommand {
         }
     }
 
-    /// Sorted seconds of `steps` calls of `step`, and the total of the sample counts it returns.
-    func timed(_ step: () -> Int) -> (seconds: [Double], evaluated: Int) {
-        var times: [Double] = [], evaluated = 0
-        for _ in 0..<steps {
-            let t0 = Timing.now()
-            let n = step()
-            times.append(Timing.now() - t0)
-            evaluated += n
-        }
-        return (times.sorted(), evaluated)
-    }
-
     func run() throws {
         options.apply()
         let out = BenchReport(json: options.json)
         defer { out.finish() }
         let data = try BenchmarkData.cars(objects: objects, scene: SceneLocator.cars())
-        var config = TrainConfig()
-        config.objectsPerBatch = objects
-        config.raysPerObject = rays
         let (trained, _) = try NeRFModel.load(model)
-        let trainer = Trainer(data: data, config: config, field: trained.config.decoder)
-        // Past the warm-up, as in the bulk of a real run.
-        trainer.warmStart(from: trained, step: config.skipping.warmupSteps)
-        for _ in 0..<3 { trainer.trainStep() }
-        Profiler.enabled = profile
-        Profiler.reset()
-        let (times, evaluated) = timed {
-            trainer.trainStep()
-            return trainer.evaluatedSamples
-        }
-        let median = times[times.count / 2]
-        let field = trainer.field, S = field.spec.samplesPerRay
-        let all = Double(objects * rays * S), N = Double(evaluated) / Double(steps)
-        // Dense-layer work actually done: forward, recomputed forward and two backward products of
-        // the MLP on the evaluated samples, and the generator's forward and two backward products.
-        let mlpFlops = field.queryFlopsPerPoint * N * 4
-        let genFlops = field.setupFlopsPerObject * Double(objects) * 3
-        let gflops = (mlpFlops + genFlops) / median / 1e9
+        let (train, fit) = StepBenchmark.run(
+            model: trained, data: data, objects: objects, rays: rays, steps: steps, profile: profile)
+        let S = trained.config.decoder.samplesPerRay, raw = RawSgemm.gflops(options)
+        let (median, times, N, all, gflops) = (
+            train.median, train.seconds, train.evaluated, train.samples, train.gflops
+        )
         out.say(
             String(
                 format:
@@ -90,53 +63,32 @@ struct BenchTrain: ParsableCommand {
                 format:
                     "  decoder evaluated %.0f of %.0f samples per step (%.0f%%; the rest is empty space per the occupancy grids)",
                 N, all, 100 * N / all))
-        let raw = RawSgemm.gflops(options)
-        out.set("train_step_seconds", median)
-        out.set("train_step_min_seconds", times.first!)
-        out.set("train_step_max_seconds", times.last!)
-        out.set("evaluated_fraction", N / all)
-        out.set("rays_per_second", Double(objects * rays) / median)
-        out.set("dense_gflops", gflops)
-        out.set("raw_sgemm_gflops", raw)
-        out.set("share_of_raw_sgemm", gflops / raw)
+        for (k, v) in [
+            ("train_step_seconds", median), ("train_step_min_seconds", times.first!),
+            ("train_step_max_seconds", times.last!),
+            ("evaluated_fraction", N / all), ("rays_per_second", Double(objects * rays) / median),
+            ("dense_gflops", gflops),
+            ("raw_sgemm_gflops", raw), ("share_of_raw_sgemm", gflops / raw), ("inversion_step_seconds", fit.median),
+            ("inversion_dense_gflops", fit.gflops), ("inversion_share_of_raw_sgemm", fit.gflops / raw),
+        ] { out.set(k, v) }
         out.say(
             String(
                 format:
                     "  %.0f rays/s; decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm (%.1f GFLOPS at %@)",
                 Double(objects * rays) / median, gflops, 100 * gflops / raw, raw, RawSgemm.label))
-        let trainReport = Profiler.report
-        // Inversion: Adam on the code alone, 1024 rays per step, decoder frozen.
-        Profiler.reset()
-        let fitter = CodeFitter(field: trainer.field, start: trained.meanCode, data: data, object: 0)
-        fitter.raysPerStep = 1024
-        for _ in 0..<3 { fitter.step() }
-        let (inv, invEvaluated) = timed {
-            fitter.step()
-            return fitter.evaluatedSamples
-        }
-        // Code only: the MLP runs forward, recomputes forward and back-propagates to its input (no
-        // weight gradients); the generator runs forward and back to the code.
-        let invMedian = inv[inv.count / 2], invN = Double(invEvaluated) / Double(steps)
-        let invGflops = (field.queryFlopsPerPoint * invN * 3 + field.setupFlopsPerObject * 2) / invMedian / 1e9
-        out.set("inversion_step_seconds", invMedian)
-        out.set("inversion_dense_gflops", invGflops)
-        out.set("inversion_share_of_raw_sgemm", invGflops / raw)
         out.say(
             String(
                 format:
                     "inversion step (1024 rays, code only): median %.4f s (min %.4f, max %.4f); %.0f%% of samples evaluated",
-                invMedian, inv.first!, inv.last!, 100 * invN / Double(1024 * S)))
+                fit.median, fit.seconds.first!, fit.seconds.last!, 100 * fit.evaluated / fit.samples))
         out.say(
             String(
-                format: "  decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm", invGflops,
-                100 * invGflops / raw))
-        if profile {
-            out.say("training step:")
-            for (name, s) in trainReport {
-                out.say(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3))
-            }
-            out.say("inversion step:")
-            for (name, s) in Profiler.report {
+                format: "  decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm", fit.gflops,
+                100 * fit.gflops / raw))
+        guard profile else { return }
+        for (title, timing) in [("training step:", train), ("inversion step:", fit)] {
+            out.say(title)
+            for (name, s) in timing.phases {
                 out.say(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3))
             }
         }

@@ -1,0 +1,75 @@
+import Foundation
+import Model
+import NeuralCore
+
+/// Seconds per training step and per code-fitting step from a trained model's weights and codes,
+/// on cars rendered in memory (`nerfinv bench train`), with the dense-layer work each did.
+public enum StepBenchmark {
+    public struct Timing {
+        /// Sorted step times.
+        public var seconds: [Double]
+        /// Mean samples the field evaluated per step, and all samples of a step.
+        public var evaluated: Double
+        public var samples: Double
+        /// Dense-layer floating-point operations per step.
+        public var flops: Double
+        /// Seconds per named phase over all timed steps (with profiling).
+        public var phases: [(name: String, seconds: Double)]
+        public var median: Double { seconds[seconds.count / 2] }
+        public var gflops: Double { flops / median / 1e9 }
+    }
+
+    /// Times `steps` calls of `step` (after 3 untimed) with the profiler on when `profile`.
+    static func time(steps: Int, profile: Bool, _ step: () -> Int) -> (
+        seconds: [Double], evaluated: Double, phases: [(String, Double)]
+    ) {
+        for _ in 0..<3 { _ = step() }
+        Profiler.enabled = profile
+        Profiler.reset()
+        defer { Profiler.enabled = false }
+        var times: [Double] = [], evaluated = 0
+        for _ in 0..<steps {
+            let t0 = NeuralCore.Timing.now()
+            evaluated += step()
+            times.append(NeuralCore.Timing.now() - t0)
+        }
+        return (times.sorted(), Double(evaluated) / Double(steps), Profiler.report.map { ($0.name, $0.seconds) })
+    }
+
+    /// A training step of `objects` x `rays` past the skipping warm-up, then a code-fitting step of 1024 rays.
+    public static func run(
+        model trained: NeRFModel, data: TrainingData, objects: Int, rays: Int, steps: Int, profile: Bool
+    )
+        -> (train: Timing, fit: Timing)
+    {
+        var config = TrainConfig()
+        config.objectsPerBatch = objects
+        config.raysPerObject = rays
+        let trainer = Trainer(data: data, config: config, field: trained.config.decoder)
+        // Past the warm-up, as in the bulk of a real run.
+        trainer.warmStart(from: trained, step: config.skipping.warmupSteps)
+        let field = trainer.field, S = Double(field.spec.samplesPerRay)
+        let t = time(steps: steps, profile: profile) {
+            trainer.trainStep()
+            return trainer.evaluatedSamples
+        }
+        // Forward, recomputed forward and two backward products of the MLP on the evaluated samples,
+        // and the generator's forward and two backward products.
+        let trainFlops = field.queryFlopsPerPoint * t.evaluated * 4 + field.setupFlopsPerObject * Double(objects) * 3
+        let fitter = CodeFitter(field: field, start: trained.meanCode, data: data, object: 0)
+        fitter.raysPerStep = 1024
+        let f = time(steps: steps, profile: profile) {
+            fitter.step()
+            return fitter.evaluatedSamples
+        }
+        // Code only: the MLP runs forward, recomputes forward and back-propagates to its input (no
+        // weight gradients); the generator runs forward and back to the code.
+        let fitFlops = field.queryFlopsPerPoint * f.evaluated * 3 + field.setupFlopsPerObject * 2
+        return (
+            Timing(
+                seconds: t.seconds, evaluated: t.evaluated, samples: Double(objects * rays) * S, flops: trainFlops,
+                phases: t.phases),
+            Timing(seconds: f.seconds, evaluated: f.evaluated, samples: 1024 * S, flops: fitFlops, phases: f.phases)
+        )
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import ImageIO
+import Pipeline
+
+/// How `invert` inverts: the start, refinement or not, the pose, the framing, steps and seed.
+struct InversionOptions: ParsableArguments {
+    @Option(help: "Refinement steps (Adam on identity and view codes; default 300).")
+    var steps: Int?
+
+    @Flag(help: "Stop after the encoder (no refinement).")
+    var noRefine = false
+
+    enum PoseHandling: String, EnumerableFlag {
+        case refinePose, fixedPose
+        static func help(for value: PoseHandling) -> ArgumentHelp? {
+            value == .refinePose
+                ? "Refine the camera pose with the codes (default)." : "Keep the encoder's (or searched) pose fixed."
+        }
+    }
+
+    @Flag var pose: PoseHandling = .refinePose
+
+    @Option(
+        help: "Starting point: encoder, or mean (the mean training code with a coarse pose search; no encoder needed).")
+    var `init`: InversionStart = .encoder
+
+    @Option(
+        help:
+            "Framing: auto (keep the rig's framing when the photo has it), none (pad and resize), tight (crop around the object)."
+    )
+    var crop: CropMode = .auto
+
+    @Option(
+        help:
+            "Side the photo is framed to and refined at (default: the model's training views'; the encoder resamples to its own)."
+    )
+    var photoSize: Int?
+
+    @Option(help: "Random seed for the ray batches (default 11).")
+    var seed: UInt64?
+
+    func validate() throws {
+        if let steps, !(1...100_000).contains(steps) { throw ValidationError("--steps must be in 1...100000") }
+        if let photoSize, !(16...1024).contains(photoSize) {
+            throw ValidationError("--photo-size must be in 16...1024")
+        }
+        guard !(noRefine && `init` == .mean) else {
+            throw ValidationError("--no-refine needs the encoder start (--init encoder)")
+        }
+    }
+
+    /// The request these options and the refinement settings describe.
+    func request(refine: RefineOptions) throws -> InversionRequest {
+        var request = InversionRequest()
+        request.start = `init`
+        request.refine = !noRefine
+        request.settings = try refine.settings()
+        if let steps { request.settings.steps = steps }
+        if let seed { request.settings.seed = seed }
+        request.settings.refinePose = pose == .refinePose
+        request.crop = crop
+        request.photoSize = photoSize
+        return request
+    }
+}
+
+extension InversionStart: ExpressibleByArgument {}
+extension CropMode: ExpressibleByArgument {}

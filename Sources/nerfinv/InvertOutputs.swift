@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+
+/// Where `invert` writes: one latent or a folder of them, and the optional turntables and overview.
+struct InvertOutputs: ParsableArguments {
+    @Option(help: "Latent file to write (JSON), for a single photo.")
+    var out: String?
+
+    @Option(help: "Folder for each photo's <name>.latent, <name>_input.png and <name>_input_reconstruction.png.")
+    var outDir: String?
+
+    @Option(
+        help:
+            "Also write a turntable (frame_000.png ... and contact_sheet.png) into this folder (a subfolder per photo with --out-dir)."
+    )
+    var turntable: String?
+
+    @Option(
+        help: "Also write one overview PNG: a row per photo with input, reconstruction and 8 views around the object.")
+    var overview: String?
+
+    @Option(help: "Turntable frames.")
+    var frames: Int = 36
+
+    /// Checks the outputs against the photos: one latent for one photo, distinct names in a folder.
+    func validate(photos: [String]) throws {
+        guard !photos.isEmpty else { throw ValidationError("name at least one photo") }
+        switch (out, outDir) {
+        case (nil, nil): throw ValidationError("--out (one photo) or --out-dir (any number) is required")
+        case (.some, .some): throw ValidationError("--out and --out-dir exclude each other")
+        case (.some, nil) where photos.count > 1:
+            throw ValidationError("\(photos.count) photos need --out-dir, not --out")
+        default: break
+        }
+        if let clash = Dictionary(grouping: photos.map(Self.stem), by: { $0 }).first(where: { $0.value.count > 1 })?.key
+        {
+            throw ValidationError(
+                "two photos are named \(clash): their outputs in --out-dir would overwrite each other")
+        }
+        if let overview, !overview.lowercased().hasSuffix(".png") {
+            throw ValidationError("--overview should name a .png file")
+        }
+        guard frames >= 1, frames <= 3600 else { throw ValidationError("--frames must be in 1...3600") }
+    }
+
+    /// The name each photo's outputs take: its file name without the extension.
+    static func stem(_ photo: String) -> String {
+        URL(fileURLWithPath: photo).deletingPathExtension().lastPathComponent
+    }
+
+    func latentPath(for photo: String) -> String { out ?? "\(outDir!)/\(Self.stem(photo)).latent" }
+
+    /// The turntable folder of a photo: the folder itself for one photo, a subfolder per photo with --out-dir.
+    func turntableFolder(for photo: String) -> String? {
+        turntable.map { outDir == nil ? $0 : "\($0)/\(Self.stem(photo))" }
+    }
+}
