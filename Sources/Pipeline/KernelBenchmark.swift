@@ -1,6 +1,8 @@
 import Foundation
 import NeuralCore
 
+// sgemm out (M, Nc) = a (M, K) b (K, Nc); a dense layer maps N rows of I inputs to O outputs.
+
 /// GFLOPS of raw sgemm and of the dense ops at the decoder's and encoder's shapes, each against
 /// raw sgemm at the same shape (`nerfinv bench core`).
 public enum KernelBenchmark {
@@ -26,23 +28,24 @@ public enum KernelBenchmark {
         func time(_ body: () -> Void) -> Double { Timing.median(repeats: repeats, minSeconds: minSeconds, body) }
 
         // Raw sgemm, out (M, N) = A (M, K) B (K, N): the ceiling every op is measured against.
-        func rawSgemm(M: Int, N: Int, K: Int, transB: Bool = false) -> Double {
-            let A = Tensor([M, K]), B = Tensor([K, N]), C = Tensor([M, N])
-            A.fillUniform(-1, 1, rng: &rng)
-            B.fillUniform(-1, 1, rng: &rng)
+        func rawSgemm(M: Int, Nc: Int, K: Int, transB: Bool = false) -> Double {
+            let a = Tensor([M, K]), b = Tensor([K, Nc]), c = Tensor([M, Nc])
+            a.fillUniform(-1, 1, rng: &rng)
+            b.fillUniform(-1, 1, rng: &rng)
             let s = time {
                 BLAS.sgemm(
-                    transA: false, transB: transB, M: M, N: N, K: K, A: A.data, lda: K, B: B.data, ldb: transB ? K : N,
-                    beta: 0, C: C.data, ldc: N)
+                    transA: false, transB: transB, M: M, N: Nc, K: K, A: a.data, lda: K, B: b.data,
+                    ldb: transB ? K : Nc,
+                    beta: 0, C: c.data, ldc: Nc)
             }
-            return 2 * Double(M * N * K) / s / 1e9
+            return 2 * Double(M * Nc * K) / s / 1e9
         }
-        let big = rawSgemm(M: 1024, N: 1024, K: 1024)
+        let big = rawSgemm(M: 1024, Nc: 1024, K: 1024)
         rows.append(Row(name: "sgemm", shape: "1024x1024x1024", seconds: 2 * pow(1024, 3) / big / 1e9, gflops: big))
 
         // Decoder MLP shapes: N samples x I inputs -> O outputs.
         for (N, I, O) in [(65536, 64, 64), (65536, 32, 64), (65536, 16, 64)] {
-            let raw = rawSgemm(M: N, N: O, K: I, transB: true)
+            let raw = rawSgemm(M: N, Nc: O, K: I, transB: true)
             rows.append(
                 Row(name: "sgemm", shape: "\(N)x\(I)x\(O)", seconds: 2 * Double(N * I * O) / raw / 1e9, gflops: raw))
             let x = Tensor([N, I]), w = Tensor([O, I]), b = Tensor([O]), y = Tensor([N, O])
@@ -86,7 +89,7 @@ public enum KernelBenchmark {
             Conv2dShape(B: 32, Ci: 32, H: 32, W: 32, Co: 64, K: 3, S: 1, P: 1),
             Conv2dShape(B: 32, Ci: 3, H: 64, W: 64, Co: 32, K: 3, S: 2, P: 1),
         ] {
-            let raw = rawSgemm(M: s.Co, N: s.columns, K: s.patch)
+            let raw = rawSgemm(M: s.Co, Nc: s.columns, K: s.patch)
             let x = Tensor([s.inputCount]), w = Tensor([s.weightCount]), b = Tensor([s.Co]), y = Tensor([s.outputCount])
             let dy = Tensor([s.outputCount]), dx = Tensor([s.inputCount]), dw = Tensor([s.weightCount]),
                 db = Tensor([s.Co])

@@ -125,6 +125,61 @@ final class EncoderTrainerTests: XCTestCase {
         try checkResume(decoderLR: 1e-3)
     }
 
+    /// A frozen decoder's grids are built once; a training one's are rebuilt as it moves, and the
+    /// model it came from never changes (the trainer tunes its own copy).
+    func testEncoderTrainerRebuildsGridsOnlyWhenTheDecoderMoves() throws {
+        for decoderLR: Float? in [nil, 1e-2] {
+            let (trainer, model) = try smallEncoderTrainer(decoderLR: decoderLR, refreshSteps: 2)
+            let before = (model.field as! TriplaneDecoder).w1.array
+            for _ in 0..<8 { trainer.trainStep() }
+            let built = trainer.occupancy.builtAt.filter { $0 >= 0 }
+            XCTAssertFalse(built.isEmpty)
+            if decoderLR == nil {
+                XCTAssertEqual(built.max(), built.min(), "a frozen decoder's grids are built once")
+                XCTAssertTrue(trainer.field === model.field)
+            } else {
+                XCTAssertGreaterThan(built.max()!, 2, "grids are rebuilt while the decoder trains")
+                XCTAssertFalse(trainer.field === model.field)
+                XCTAssertNotEqual((trainer.field as! TriplaneDecoder).w1.array, before)
+            }
+            XCTAssertEqual((model.field as! TriplaneDecoder).w1.array, before, "the loaded model stays as it was")
+        }
+    }
+
+    func smallEncoderTrainer(decoderLR: Float?, refreshSteps: Int) throws -> (EncoderTrainer, NeRFModel) {
+        var dc = TriplaneConfig()
+        dc.codeDim = 8
+        dc.planeResolution = 8
+        dc.planeChannels = 8
+        dc.hidden = 8
+        dc.samplesPerRay = 8
+        dc.densityBias = 1  // dense enough to occupy cells
+        var ec = EncoderConfig()
+        ec.channels = [8, 8]
+        ec.features = 16
+        ec.inputSize = 16
+        let img = RGBAImage(width: 16, height: 16)
+        let views = [0.0, 90.0].map {
+            TrainingData.View(image: img, camera: Rig.camera(azimuth: $0, elevation: 20, width: 16, height: 16))
+        }
+        let data = TrainingData(ids: ["a", "b"], objects: [views, views], width: 16, height: 16)
+        var rng = SplitMix64(seed: 3)
+        let model = NeRFModel(
+            config: ModelConfig(
+                decoder: FieldSpec(dc), scene: "cars", cameraDistance: 3, fovDegrees: 40, resolution: 16,
+                objects: ["a", "b"],
+                training: nil),
+            field: TriplaneDecoder(config: dc, rng: &rng), codes: random([2, 8], &rng, std: 0.3))
+        var tc = EncoderTrainConfig()
+        tc.objectsPerBatch = 2
+        tc.raysPerImage = 8
+        tc.renderFromStep = 0
+        tc.steps = 10
+        tc.decoderLR = decoderLR
+        tc.skipping.refreshSteps = refreshSteps
+        return (try EncoderTrainer(data: data, model: model, config: tc, encoderConfig: ec), model)
+    }
+
     func checkResume(decoderLR: Float?, file: StaticString = #filePath, line: UInt = #line) throws {
         var dc = TriplaneConfig()
         dc.codeDim = 8

@@ -1,7 +1,8 @@
 import FileIO
 import NeuralCore
 
-// O objects, E floats of field state per object.
+// O objects, E floats of field state per object, G grid cells per side, W floats of packed cell bits
+// per grid.
 
 /// How an optimiser skips empty space: the field is evaluated only inside each object's occupancy
 /// grid, except along a few "probe" rays that sample everywhere. One value per use, each with the

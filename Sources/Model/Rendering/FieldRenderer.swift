@@ -4,7 +4,7 @@ import ImageIO
 import NeuralCore
 
 // Inference rendering of one identity code. R rays, S samples per ray, M evaluated samples,
-// E floats of field state.
+// E floats of field state, W H image size.
 
 /// Renders a code from any camera: the field's state is set up once, empty space is skipped with an
 /// occupancy grid, and rays stop once their transmittance falls below `earlyStop`. Samples are
@@ -43,7 +43,7 @@ public final class FieldRenderer {
         let bg = spec.backgroundColour
         var near = [Float](repeating: 0, count: R), far = [Float](repeating: 0, count: R)
         for r in 0..<R { (near[r], far[r]) = RaySampling.clip(origin: origins[r], direction: directions[r], box: box) }
-        var T = [Float](repeating: 1, count: R)  // transmittance so far
+        var transmittance = [Float](repeating: 1, count: R)  // so far
         var colour = [SIMD3<Float>](repeating: .zero, count: R)
         var depth = [Float](repeating: 0, count: R)
         var active = (0..<R).filter { far[$0] > near[$0] }
@@ -106,19 +106,19 @@ public final class FieldRenderer {
                     let i = Int(index[k])
                     let delta = i + 1 < S ? step : far[r] - (near[r] + (Float(i) + 0.5) * step)
                     let trans = exp(-sigma[k] * delta)
-                    let w = T[r] * (1 - trans)
+                    let w = transmittance[r] * (1 - trans)
                     colour[r] += w * SIMD3(rgb[3 * k], rgb[3 * k + 1], rgb[3 * k + 2])
                     depth[r] += w * (near[r] + (Float(i) + 0.5) * step)
-                    T[r] *= trans
+                    transmittance[r] *= trans
                     k += 1
                 }
             }
-            active = active.filter { T[$0] > Self.earlyStop }
+            active = active.filter { transmittance[$0] > Self.earlyStop }
             start = end
         }
         var out = [SIMD3<Float>](repeating: .zero, count: R)
-        for r in 0..<R { out[r] = colour[r] + T[r] * bg }
-        return (out, T.map { 1 - $0 }, depth, evaluated)
+        for r in 0..<R { out[r] = colour[r] + transmittance[r] * bg }
+        return (out, transmittance.map { 1 - $0 }, depth, evaluated)
     }
 
     /// Renders a full image from a camera.

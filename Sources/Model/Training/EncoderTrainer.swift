@@ -5,7 +5,8 @@ import ImageIO
 import NeuralCore
 
 // Trains the encoder against a trained decoder (frozen). K objects per batch, V views each,
-// B = K V images, D code length, Q rays per image for the rendering loss, R = B Q, S samples.
+// B = K V images, I the encoder's input side, D code length, Vd = 10 view-code floats, Q rays per
+// image for the rendering loss, R = B Q.
 
 /// One encoder training run: everything `--resume` needs.
 public final class EncoderTrainer {
@@ -92,7 +93,7 @@ public final class EncoderTrainer {
     @discardableResult
     public func trainStep() -> Losses {
         let K = min(config.objectsPerBatch, data.count), V = config.viewsPerObject, B = K * V
-        let D = encoder.config.codeDim, Vd = ViewCode.size, S = encoder.config.inputSize
+        let D = encoder.config.codeDim, Vd = ViewCode.size, I = encoder.config.inputSize
         var objects: [Int] = [], views: [Int] = []
         while objects.count < K {
             let o = rng.nextInt(data.count)
@@ -108,7 +109,7 @@ public final class EncoderTrainer {
             while picked.count < V { picked.append(picked[0]) }
             views += picked
         }
-        let images = Tensor([B, 3, S, S])
+        let images = Tensor([B, 3, I, I])
         var targetsView = [Float](repeating: 0, count: B * Vd)
         var poses: [ViewCode] = []
         for b in 0..<B {
@@ -116,7 +117,7 @@ public final class EncoderTrainer {
             let photometric = Profiler.measure("augment") {
                 inputPixels(object: o, view: v) {
                     config.augmentation.apply(
-                        pixels: $0, width: S, height: S, into: images.data + b * 3 * S * S, rng: &rng)
+                        pixels: $0, width: I, height: I, into: images.data + b * 3 * I * I, rng: &rng)
                 }
             }
             let a = Rig.angles(of: data.cameras[o][v].position)
@@ -193,14 +194,14 @@ public final class EncoderTrainer {
 
     /// The view's pixels at the encoder's input size (resampled when the data has another size).
     func inputPixels<T>(object o: Int, view v: Int, _ body: (UnsafePointer<UInt8>) -> T) -> T {
-        let S = encoder.config.inputSize
-        guard data.width != S || data.height != S else { return body(data.pixels(object: o, view: v)) }
+        let I = encoder.config.inputSize
+        guard data.width != I || data.height != I else { return body(data.pixels(object: o, view: v)) }
         let px = data.pixels(object: o, view: v)
         var image = RGBAImage(width: data.width, height: data.height)
         for k in 0..<(data.width * data.height) {
             for c in 0..<3 { image.pixels[4 * k + c] = Float(px[3 * k + c]) / 255 }
         }
-        return TrainingData.bytes(of: Resample.resize(image, width: S, height: S)).withUnsafeBufferPointer {
+        return TrainingData.bytes(of: Resample.resize(image, width: I, height: I)).withUnsafeBufferPointer {
             body($0.baseAddress!)
         }
     }
@@ -260,7 +261,9 @@ public final class EncoderTrainer {
         let state = State(
             step: step, rng: rng, adamStep: adam.step, train: config, encoder: encoder.config, objects: data.ids)
         let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
-        let extra = adam.stateTensors().map { (name: "adam.\($0.0)", tensor: $0.1) }
+        let extra =
+            adam.stateTensors().map { (name: "adam.\($0.0)", tensor: $0.1) }
+            + occupancy.tensors(resolution: field.spec.occupancyResolution, prefix: "encoder_trainer")
         try modelWithEncoder().save(to: path, dtype: .f32, extra: extra, metadata: ["encoder_trainer_state": json])
     }
 
@@ -284,5 +287,9 @@ public final class EncoderTrainer {
         adam.restore(step: state.adamStep, tensors: moments)
         rng = state.rng
         step = state.step
+        try occupancy.restore(
+            Dictionary(contents.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
+            resolution: field.spec.occupancyResolution, box: Float(field.spec.box), prefix: "encoder_trainer",
+            path: path)
     }
 }
