@@ -41,6 +41,16 @@ public enum ParameterFile {
         public var metadata: [String: String]
         public var dtype: DType
         public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
+        /// The tensors by name (the first of a repeated name).
+        public var named: [String: Tensor] {
+            Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        }
+        /// The tensors whose names start with `prefix`, by the rest of their name.
+        public func tensors(prefixed prefix: String) -> [String: Tensor] {
+            var out: [String: Tensor] = [:]
+            for (name, t) in tensors where name.hasPrefix(prefix) { out[String(name.dropFirst(prefix.count))] = t }
+            return out
+        }
     }
 
     /// Writes atomically (temporary file, then rename).

@@ -151,33 +151,8 @@ final class ModelGradientTests: XCTestCase {
             let codes = random([B, config.codeDim], &rng, std: 0.5)
             let points = Tensor([N, 3])
             points.fillUniform(-0.9, 0.9, rng: &rng)
-            let acts = dec.makeBatch(objects: B, capacity: N)
-            let out = Tensor([N, 4])
-            let params = dec.parameters.map(\.tensor)
-            checkGradients(
-                "decoder \(kernel)", inputs: [codes, points] + params, eps: 5e-4, rtol: 3e-2, atol: 3e-3,
-                samplesPerInput: 12,
-                forward: {
-                    dec.setup(state: acts.state.data, codes: codes.data, objects: B)
-                    dec.query(points: points.data, batch: acts)
-                    for n in 0..<N {
-                        out[4 * n] = acts.sigma[n]
-                        for c in 0..<3 { out[4 * n + 1 + c] = acts.rgb[3 * n + c] }
-                    }
-                    return out
-                },
-                backward: { d, g in
-                    let dS = Tensor([N]), dC = Tensor([N, 3])
-                    for n in 0..<N {
-                        dS[n] = d[4 * n]
-                        for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] }
-                    }
-                    let grads = ParameterGradients(names: dec.parameters.map(\.name), tensors: Array(g.dropFirst(2)))
-                    dec.backward(
-                        dSigma: dS.data, dRGB: dC.data, batch: acts, codes: codes.data, points: points.data,
-                        grads: grads,
-                        dCodes: g[0].data, dPoints: g[1].data)
-                })
+            checkFieldGradients(
+                "decoder \(kernel)", field: dec, codes: codes, points: points, objects: B, pointGradients: true)
         }
     }
 }

@@ -92,7 +92,7 @@ public final class NeRFModel {
         guard let config = contents.config, config.format == "nerfinv-model" else {
             throw FileError(path: path, reason: "not a nerfinv model (its header has no nerfinv-model config)")
         }
-        let named = Dictionary(contents.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let named = contents.named
         let field: any RadianceField
         do { field = try config.decoder.loadField(tensors: named) } catch {
             throw FileError(path: path, reason: "\(error)")

@@ -282,13 +282,11 @@ public final class EncoderTrainer {
         }
         for ((_, dst), (_, src)) in zip(encoder.parameters, enc.parameters) { dst.copy(from: src) }
         if decoderGrads != nil { field.copyWeights(from: saved.field) }
-        var moments: [String: Tensor] = [:]
-        for (name, t) in contents.tensors where name.hasPrefix("adam.") { moments[String(name.dropFirst(5))] = t }
-        adam.restore(step: state.adamStep, tensors: moments)
+        adam.restore(step: state.adamStep, tensors: contents.tensors(prefixed: "adam."))
         rng = state.rng
         step = state.step
         try occupancy.restore(
-            Dictionary(contents.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
+            contents.named,
             resolution: field.spec.occupancyResolution, box: Float(field.spec.box), prefix: "encoder_trainer",
             path: path)
     }

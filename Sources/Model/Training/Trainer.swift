@@ -142,13 +142,11 @@ public final class Trainer {
         }
         field.copyWeights(from: model.field)
         codes.copy(from: model.codes)
-        var moments: [String: Tensor] = [:]
-        for (name, t) in contents.tensors where name.hasPrefix("adam.") { moments[String(name.dropFirst(5))] = t }
-        adam.restore(step: state.adamStep, tensors: moments)
+        adam.restore(step: state.adamStep, tensors: contents.tensors(prefixed: "adam."))
         rng = state.rng
         step = state.step
         try occupancy.restore(
-            Dictionary(contents.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
+            contents.named,
             resolution: field.spec.occupancyResolution, box: Float(field.spec.box), prefix: "trainer", path: path)
     }
 }

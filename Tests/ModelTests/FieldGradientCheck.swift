@@ -1,0 +1,43 @@
+import Model
+import NeuralCore
+import TestSupport
+import XCTest
+
+// B objects, N points (an even split), D code length.
+
+/// Checks a field's `backward` (codes, weights and, when asked, points) against central
+/// differences of `setup` + `query`: the contract every field kind must meet.
+func checkFieldGradients(
+    _ name: String, field: any RadianceField, codes: Tensor, points: Tensor, objects B: Int, pointGradients: Bool,
+    eps: Float = 5e-4, rtol: Double = 3e-2, atol: Double = 3e-3, samplesPerInput: Int = 12,
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    let N = points.shape[0]
+    let batch = field.makeBatch(objects: B, capacity: N)
+    let out = Tensor([N, 4])  // (N, 4): density, then colour
+    let own = pointGradients ? [codes, points] : [codes]
+    checkGradients(
+        name, inputs: own + field.parameters.map(\.tensor), eps: eps, rtol: rtol, atol: atol,
+        samplesPerInput: samplesPerInput,
+        forward: {
+            field.setup(state: batch.state.data, codes: codes.data, objects: B)
+            field.query(points: points.data, batch: batch)
+            for n in 0..<N {
+                out[4 * n] = batch.sigma[n]
+                for c in 0..<3 { out[4 * n + 1 + c] = batch.rgb[3 * n + c] }
+            }
+            return out
+        },
+        backward: { d, g in
+            let dSigma = Tensor([N]), dRGB = Tensor([N, 3])
+            for n in 0..<N {
+                dSigma[n] = d[4 * n]
+                for c in 0..<3 { dRGB[3 * n + c] = d[4 * n + 1 + c] }
+            }
+            let grads = ParameterGradients(names: field.parameters.map(\.name), tensors: Array(g.dropFirst(own.count)))
+            field.backward(
+                dSigma: dSigma.data, dRGB: dRGB.data, batch: batch, codes: codes.data, points: points.data,
+                grads: grads,
+                dCodes: g[0].data, dPoints: pointGradients ? g[1].data : nil)
+        }, file: file, line: line)
+}
