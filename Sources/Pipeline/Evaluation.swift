@@ -29,7 +29,7 @@ public struct EvaluationSettings: Sendable {
     public var modes: [Mode] = Mode.allCases
     /// Evaluate only the first N objects.
     public var limit: Int?
-    public var fitSteps = 300
+    public var fitSteps = CodeFitter.defaultSteps
     public var refine = RefineSettings()
     public var truePose: TruePose?
     /// Objects whose second view is also inverted for the consistency figure (refining modes; the

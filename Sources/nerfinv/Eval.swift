@@ -38,7 +38,7 @@ struct Eval: ParsableCommand {
     var limit: Int?
 
     @Option(help: "Adam steps for the fit mode.")
-    var fitSteps: Int = 300
+    var fitSteps: Int = CodeFitter.defaultSteps
 
     @Option(help: "Refinement steps for refine and mean-refine (default 300).")
     var refineSteps: Int?

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Model
 import Pipeline
 
 /// `nerfinv fit`: the multi-view upper bound for single-view inversion.
@@ -22,10 +23,10 @@ struct Fit: ParsableCommand {
     var out: String
 
     @Option(help: "Adam steps.")
-    var steps: Int = 300
+    var steps: Int = CodeFitter.defaultSteps
 
     @Option(help: "Rays per step.")
-    var rays: Int = 2048
+    var rays: Int = CodeFitter.defaultRaysPerStep
 
     @Option(help: "Random seed for ray batches.")
     var seed: UInt64 = 7

@@ -12,7 +12,10 @@ public final class CodeFitter {
     let object: Int
     public var rng: SplitMix64
     let adam = Adam()
-    public var raysPerStep = 2048
+    /// Steps of a multi-view fit (`fit`, eval's fit mode): the code has settled by then.
+    public static let defaultSteps = 300
+    public static let defaultRaysPerStep = 2048
+    public var raysPerStep = CodeFitter.defaultRaysPerStep
     public var lr: Float = 1e-2
     public var prior: Float = 1e-4
     public var skipping = EmptySpaceSkipping.codeFitting
