@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
         .testTarget(name: "CLITests", dependencies: ["nerfinv", "ImageIO", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "Geometry", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "NeuralCore", "ImageIO", "FileIO"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "NeuralCore", "ImageIO", "FileIO", "Scenes", "Datasets"]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes", "FileIO", "Geometry", "ImageIO", "NeuralCore", "Datasets"]),
     ],
     swiftLanguageModes: [.v5],

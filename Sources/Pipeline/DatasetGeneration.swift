@@ -11,6 +11,9 @@ import Scenes
 /// What `generate` renders: a scene family, how many objects and views, which protocol.
 public struct GenerationSettings: Sendable {
     public enum ViewProtocol: String, CaseIterable, Sendable { case train, test }
+    /// canonical: RIG.md's light for every view; random: each view's light drawn from the scene
+    /// file's `lighting` ranges.
+    public enum LightingMode: String, CaseIterable, Sendable { case canonical, random }
 
     public var scene = "scenes/cars.json"
     public var out: String
@@ -29,6 +32,14 @@ public struct GenerationSettings: Sendable {
     public var alpha = false
     /// View 0 of up to 32 objects (or all views of a single object) on one sheet.
     public var contactSheet: String?
+    /// nil: random for the train protocol when the scene file has lighting ranges, else canonical
+    /// (the test protocol keeps RIG.md's light unless asked).
+    public var lighting: LightingMode?
+
+    /// The lighting this run uses for `spec`.
+    func lightingMode(_ spec: SceneSpec) -> LightingMode {
+        lighting ?? (viewProtocol == .train && spec.lighting != nil ? .random : .canonical)
+    }
 
     public init(out: String, objects: Int) {
         self.out = out
@@ -52,7 +63,11 @@ public enum DatasetGeneration {
     public static func run(_ settings: GenerationSettings, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
         let spec = try SceneSpec.load(settings.scene)
         let height = settings.resolution ?? spec.views.resolution, width = settings.width ?? height
-        let shading = ShadingSettings(rig: spec.rig, supersample: settings.supersample ?? spec.views.supersample)
+        let shading = ShadingSettings(spec: spec, supersample: settings.supersample ?? spec.views.supersample)
+        let lightingMode = settings.lightingMode(spec)
+        if lightingMode == .random && spec.lighting == nil {
+            throw FileError(path: settings.scene, reason: "--lighting random needs the scene file's 'lighting' ranges")
+        }
         try FileManager.default.createDirectory(atPath: settings.out, withIntermediateDirectories: true)
         let viewCount = settings.viewProtocol == .test ? Rig.testViews.count : (settings.views ?? spec.views.train)
         var sheetImages: [RGBAImage] = []
@@ -68,13 +83,16 @@ public enum DatasetGeneration {
             }
             let cameras = cameras(settings, spec: spec, index: index, count: viewCount, width: width, height: height)
             try SRNDataset.writeIntrinsics(cameras[0].intrinsics, objectDir: dir)
-            let renderer = GroundTruthRenderer(object: object, shading: shading)
+            let lights = lighting(lightingMode, spec: spec, seed: settings.seed, index: index, count: cameras.count)
+            try writeLighting(lights, mode: lightingMode, objectDir: dir)
             var rendered = [RGBAImage?](repeating: nil, count: cameras.count)
             var failure: Error? = nil
             let lock = NSLock()
             // Views render in parallel, one per core; each view is single-threaded and deterministic.
             DispatchQueue.concurrentPerform(iterations: cameras.count) { v in
-                let view = renderer.render(camera: cameras[v], parallel: false)
+                var lit = shading
+                lit.lighting = lights[v]
+                let view = GroundTruthRenderer(object: object, shading: lit).render(camera: cameras[v], parallel: false)
                 do {
                     try SRNDataset.writeView(
                         objectDir: dir, index: v, image: view.image, camera: cameras[v],
@@ -114,6 +132,30 @@ public enum DatasetGeneration {
             try PNG.write(ContactSheet.make(sheetImages, columns: settings.objects == 1 ? 5 : 8), to: sheet)
         }
         return Summary(views: viewCount, width: width, height: height, seconds: seconds)
+    }
+
+    /// The light of each view of object `index`, from a stream of its own (independent of the
+    /// cameras', so switching lighting keeps the views).
+    static func lighting(_ mode: GenerationSettings.LightingMode, spec: SceneSpec, seed: UInt64, index: Int, count: Int)
+        -> [Lighting]
+    {
+        guard mode == .random, let ranges = spec.lighting else {
+            return Array(repeating: .canonical(rig: spec.rig), count: count)
+        }
+        var rng = SplitMix64(seed: (seed ^ 0x11D7_5EED_0000_0000) &+ UInt64(index) &* 0xBF58_476D_1CE4_E5B9)
+        return (0..<count).map { _ in Lighting.random(ranges, rng: &rng) }
+    }
+
+    /// lighting.json of an object: the mode and each view's light, in view order.
+    static func writeLighting(_ lights: [Lighting], mode: GenerationSettings.LightingMode, objectDir: String) throws {
+        struct File: Codable {
+            var mode: String
+            var views: [Lighting]
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        try AtomicFile.write(try enc.encode(File(mode: mode.rawValue, views: lights)), to: "\(objectDir)/lighting.json")
     }
 
     /// The cameras of object `index`: the test protocol, or random rig views from the object's stream.

@@ -8,7 +8,9 @@ import NeuralCore
 struct CarGenerator {
     let spec: SceneSpec
 
-    func make(_ t: CarType, _ rng: inout SplitMix64) -> SceneObject {
+    /// `surfaces` is a stream of its own for the parts' reflectance and roughness, so a scene file
+    /// that adds or changes `surfaces` keeps the same cars.
+    func make(_ t: CarType, _ rng: inout SplitMix64, surfaces: inout SplitMix64) -> SceneObject {
         let L = t.length.sample(&rng), W = t.width.sample(&rng)
         let bodyH = t.bodyHeight.sample(&rng), clearance = t.clearance.sample(&rng)
         let wheelR = t.wheelRadius.sample(&rng), wheelW = t.wheelWidth.sample(&rng)
@@ -19,17 +21,28 @@ struct CarGenerator {
         let hoodDrop = t.hoodDrop.sample(&rng), rounding = t.rounding.sample(&rng)
 
         var materials: [Material] = []
-        func material(_ albedo: Vec3, glass: Material.Glasshouse? = nil) -> Int {
-            materials.append(Material(albedo: albedo, glass: glass))
+        func material(_ albedo: Vec3, _ part: String, glass: Material.Glasshouse? = nil) -> Int {
+            var m = Material(albedo: albedo, glass: glass)
+            if let r = spec.surfaces?[part] {
+                m.specular = r.specular.sample(&surfaces)
+                m.roughness = r.roughness.sample(&surfaces)
+            }
+            if var g = m.glass, let r = spec.surfaces?["window"] {
+                g.specular = r.specular.sample(&surfaces)
+                g.roughness = r.roughness.sample(&surfaces)
+                m.glass = g
+            }
+            materials.append(m)
             return materials.count - 1
         }
         let bodyColour = spec.colour("body", &rng)
-        let body = material(bodyColour)
-        let tyre = material(spec.colour("tyre", &rng))
-        let hub = material(spec.colour("hub", &rng))
-        let headlight = material(spec.colour("headlight", &rng, jitter: false))
-        let taillight = material(spec.colour("taillight", &rng, jitter: false))
-        let trim = material(rng.nextFloat() < 0.5 ? spec.colour("trim", &rng) : bodyColour)
+        let body = material(bodyColour, "body")
+        let tyre = material(spec.colour("tyre", &rng), "tyre")
+        let hub = material(spec.colour("hub", &rng), "hub")
+        let headlight = material(spec.colour("headlight", &rng, jitter: false), "headlight")
+        let taillight = material(spec.colour("taillight", &rng, jitter: false), "taillight")
+        let trimmed = rng.nextFloat() < 0.5
+        let trim = material(trimmed ? spec.colour("trim", &rng) : bodyColour, trimmed ? "trim" : "body")
         let windowColour = spec.colour("window", &rng)
 
         var prims: [SDFPrimitive] = []
@@ -65,7 +78,7 @@ struct CarGenerator {
             albedo: windowColour, beltZ: zTop + 0.03, roofZ: zTop + cabinH,
             frontX: cabinX + cabinL / 2, frontSlope: ta, rearX: cabinX - cabinL / 2, rearSlope: tb,
             pillarX: pillars, pillarHalfWidth: 0.05, halfWidth: cabinW / 2)
-        let cabin = material(bodyColour, glass: glass)
+        let cabin = material(bodyColour, "body", glass: glass)
         prims.append(
             SDFPrimitive(
                 .roundBox(half: cabinHalf, radius: min(rounding * 1.3, cabinHalf.z - 0.02)),

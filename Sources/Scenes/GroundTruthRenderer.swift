@@ -3,24 +3,28 @@ import Geometry
 import ImageIO
 import NeuralCore
 
-/// Light, background and sampling of the ground-truth renderer (../shared/RIG.md).
+/// Light, image formation, background and sampling of the ground-truth renderer (../shared/RIG.md).
 public struct ShadingSettings: Sendable, Equatable {
-    /// Unit vector towards the key light.
-    public var light: Vec3
-    public var ambient: Float
-    public var diffuse: Float
-    /// Linear RGB.
+    public var lighting: Lighting
+    public var formation: ImageFormation
+    /// Linear RGB; never exposed or lit: the rig's background stays white.
     public var background: Vec3
     /// Rays per pixel side.
     public var supersample: Int
 
+    /// Lambertian shading under the rig's canonical light (the first generation's images).
     public init(rig: RigSpec, supersample: Int) {
-        let l = Vec3(Float(rig.lightDirection[0]), Float(rig.lightDirection[1]), Float(rig.lightDirection[2]))
-        light = l / length(l)
-        ambient = Float(rig.ambient)
-        diffuse = Float(rig.diffuse)
+        lighting = .canonical(rig: rig)
+        formation = ImageFormation()
         background = Vec3(Float(rig.background[0]), Float(rig.background[1]), Float(rig.background[2]))
         self.supersample = supersample
+    }
+
+    /// The scene file's image formation under `lighting` (nil: the canonical light).
+    public init(spec: SceneSpec, lighting: Lighting? = nil, supersample: Int) {
+        self.init(rig: spec.rig, supersample: supersample)
+        self.lighting = lighting ?? .canonical(rig: spec.rig)
+        formation = spec.imageFormation ?? ImageFormation()
     }
 }
 
@@ -36,7 +40,9 @@ public struct RenderedView: Sendable {
 
 /// Sphere tracer for a `SceneObject`: each ray first intersects every primitive's bounding sphere
 /// and then marches only the primitives it can meet, so most of the frame (background) costs one
-/// sphere test per primitive. Lambertian key light plus ambient in linear light, stored as sRGB.
+/// sphere test per primitive. Shading in linear light, stored as sRGB: a key light (with soft cast
+/// shadows and a Blinn-Phong highlight where the image formation asks for them) plus ambient sky
+/// light (with ambient occlusion and a Fresnel sky reflection), times the exposure.
 public struct GroundTruthRenderer: Sendable {
     public let object: SceneObject
     public let shading: ShadingSettings
@@ -131,6 +137,93 @@ public struct GroundTruthRenderer: Sendable {
         }
     }
 
+    /// Rays towards the light start this far off the surface (world units; above the hit tolerance).
+    static let shadowBias: Float = 2e-3
+    /// Most steps of a shadow ray, and the smallest and largest step (world units): small enough
+    /// to find a wheel arch's lip, large enough to cross the car in the step budget.
+    static let shadowSteps = 64
+    static let shadowStep: ClosedRange<Float> = 0.004...0.15
+    /// Samples of the occlusion estimate along the normal.
+    static let occlusionSamples = 5
+
+    /// Linear radiance leaving point p (unit normal n) towards the camera (v = -ray direction).
+    @inline(__always)
+    func shade(
+        _ p: Vec3, normal n: Vec3, view v: Vec3, primitive: Int, candidates: UnsafeMutablePointer<(Int32, Float)>
+    )
+        -> Vec3
+    {
+        let light = shading.lighting, form = shading.formation
+        let surface = object.materials[object.primitives[primitive].material].surface(at: p, normal: n)
+        let L = light.direction, key = light.key, sky = light.sky
+        let ndl = max(0, dot(n, L))
+        let shadow =
+            form.shadows && ndl > 0 ? softShadow(p + n * Self.shadowBias, towards: L, candidates: candidates) : 1
+        let ao = form.ambientOcclusion ? occlusion(p, n) : 1
+        var c: Vec3
+        if form.specular && surface.specular > 0 {
+            // Normalised Blinn-Phong: π f_s = F (s + 8) / 8 (n·h)^s with s = 2 / α² - 2, α = roughness²,
+            // Schlick's Fresnel; the white sky is mirrored with the Fresnel of the view angle.
+            let r = max(surface.roughness, 0.02), alpha = r * r
+            let shininess = 2 / (alpha * alpha) - 2
+            let h = (L + v) / max(length(L + v), 1e-6)
+            let f0 = surface.specular
+            let fKey = f0 + (1 - f0) * pow(1 - max(0, dot(v, h)), 5)
+            let fSky = f0 + (1 - f0) * pow(1 - max(0, dot(n, v)), 5)
+            let lobe = fKey * (shininess + 8) / 8 * pow(max(0, dot(n, h)), shininess)
+            c =
+                surface.albedo * (1 - f0) * (sky * ao + key * (ndl * shadow)) + key * (lobe * ndl * shadow) + sky
+                * (fSky * ao * (1 - r))
+        } else {
+            c = surface.albedo * (sky * ao + key * (ndl * shadow))
+        }
+        return c * Float(light.exposure)
+    }
+
+    /// Soft shadow factor (1 lit ... 0 occluded) along o + t L, by the SDF penumbra estimate
+    /// min(k h / t) over the primitives whose bounding spheres the ray meets.
+    func softShadow(_ o: Vec3, towards L: Vec3, candidates: UnsafeMutablePointer<(Int32, Float)>) -> Float {
+        var n = 0
+        var tEnd: Float = 0
+        for (i, s) in spheres.enumerated() {
+            if let (_, b) = Self.sphereSpan(o, L, s) {
+                candidates[n] = (Int32(i), b)
+                n += 1
+                tEnd = max(tEnd, b)
+            }
+        }
+        guard n > 0 else { return 1 }
+        let k = Float(shading.formation.shadowSoftness)
+        return object.primitives.withUnsafeBufferPointer { prims in
+            var result: Float = 1, t = Self.shadowStep.lowerBound
+            for _ in 0..<Self.shadowSteps {
+                let p = o + L * t
+                var h = Float.infinity
+                for j in 0..<n where candidates[j].1 >= t { h = min(h, prims[Int(candidates[j].0)].distance(p)) }
+                if h < 1e-4 { return 0 }
+                result = min(result, k * h / t)
+                t += min(max(h, Self.shadowStep.lowerBound), Self.shadowStep.upperBound)
+                if t > tEnd { break }
+            }
+            let x = min(max(result, 0), 1)
+            return x * x * (3 - 2 * x)
+        }
+    }
+
+    /// Ambient occlusion (1 open ... 1 - strength fully enclosed) from the SDF at a few points along
+    /// the normal: where the field is smaller than the distance walked, something is near.
+    func occlusion(_ p: Vec3, _ n: Vec3) -> Float {
+        let reach = Float(shading.formation.occlusionReach), step = reach / Float(Self.occlusionSamples)
+        var occluded: Float = 0, weight: Float = 1, most: Float = 0
+        for i in 1...Self.occlusionSamples {
+            let h = step * Float(i)
+            occluded += weight * max(0, h - object.distance(p + n * h).distance)
+            most += weight * h
+            weight *= 0.5
+        }
+        return 1 - Float(shading.formation.occlusionStrength) * min(1, occluded / most)
+    }
+
     /// Renders the object from `camera`. Rows run on both cores when `parallel` is true (turn it
     /// off when the caller already renders several views in parallel).
     public func render(camera: Camera, parallel: Bool = true) -> RenderedView {
@@ -162,11 +255,9 @@ public struct GroundTruthRenderer: Sendable {
                                     let d = Vec3(camera.ray(x: x, y: y).direction)
                                     if let hit = self.trace(origin, d, eps: epsPerUnit, candidates: candidates) {
                                         let p = origin + d * hit.t
-                                        let m = self.object.materials[self.object.primitives[hit.primitive].material]
-                                        let lambert = max(0, dot(hit.normal, self.shading.light))
-                                        colour +=
-                                            m.albedo(at: p, normal: hit.normal)
-                                            * (self.shading.ambient + self.shading.diffuse * lambert)
+                                        colour += self.shade(
+                                            p, normal: hit.normal, view: -d, primitive: hit.primitive,
+                                            candidates: candidates)
                                         hits += 1
                                         zSum += hit.t * dot(d, forward)
                                     } else {

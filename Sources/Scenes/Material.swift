@@ -4,10 +4,23 @@ public struct Material: Sendable, Equatable {
     /// A glasshouse: above `beltZ` (world z), faces that are not the roof are `glass.albedo`, except
     /// pillar bands. Turns one cabin solid into windscreen, side and rear windows.
     public var glass: Glasshouse?
+    /// Reflectance at normal incidence (F0) and roughness of the surface (see `SurfaceRange`);
+    /// 0 and 1 (no highlight) unless the scene file gives the part a surface.
+    public var specular: Float = 0
+    public var roughness: Float = 1
 
-    public init(albedo: Vec3, glass: Glasshouse? = nil) {
+    public init(albedo: Vec3, glass: Glasshouse? = nil, specular: Float = 0, roughness: Float = 1) {
         self.albedo = albedo
         self.glass = glass
+        self.specular = specular
+        self.roughness = roughness
+    }
+
+    /// What shading needs at a point: colour, reflectance and roughness.
+    public struct Surface {
+        public var albedo: Vec3
+        public var specular: Float
+        public var roughness: Float
     }
 
     public struct Glasshouse: Sendable, Equatable {
@@ -26,22 +39,38 @@ public struct Material: Sendable, Equatable {
         public var pillarHalfWidth: Float
         /// Half width of the glasshouse; front and rear glass stop a pillar width inside it.
         public var halfWidth: Float
+        /// The glass's reflectance and roughness.
+        public var specular: Float = 0
+        public var roughness: Float = 1
     }
 
     /// The colour at world point p with unit normal n.
     @inline(__always)
-    public func albedo(at p: Vec3, normal n: Vec3) -> Vec3 {
-        guard let g = glass, p.z > g.beltZ, p.z < g.roofZ - g.pillarHalfWidth, n.z < 0.97 else { return albedo }
+    public func albedo(at p: Vec3, normal n: Vec3) -> Vec3 { onGlass(p, n) ? glass!.albedo : albedo }
+
+    /// Colour, reflectance and roughness at world point p with unit normal n.
+    @inline(__always)
+    public func surface(at p: Vec3, normal n: Vec3) -> Surface {
+        guard onGlass(p, n), let g = glass else {
+            return Surface(albedo: albedo, specular: specular, roughness: roughness)
+        }
+        return Surface(albedo: g.albedo, specular: g.specular, roughness: g.roughness)
+    }
+
+    /// Whether p (normal n) lies on the glasshouse's glass rather than its paint.
+    @inline(__always)
+    func onGlass(_ p: Vec3, _ n: Vec3) -> Bool {
+        guard let g = glass, p.z > g.beltZ, p.z < g.roofZ - g.pillarHalfWidth, n.z < 0.97 else { return false }
         let rise = p.z - g.beltZ
         if abs(n.y) > 0.6 {
             // Side windows: between the A and C pillars, which follow the sloped edges.
             let front = g.frontX - g.frontSlope * rise - 1.6 * g.pillarHalfWidth
             let rear = g.rearX + g.rearSlope * rise + 1.6 * g.pillarHalfWidth
-            guard p.x < front, p.x > rear else { return albedo }
-            for x in g.pillarX where abs(p.x - x) < g.pillarHalfWidth { return albedo }
-            return g.albedo
+            guard p.x < front, p.x > rear else { return false }
+            for x in g.pillarX where abs(p.x - x) < g.pillarHalfWidth { return false }
+            return true
         }
-        return abs(p.y) < g.halfWidth - 1.5 * g.pillarHalfWidth ? g.albedo : albedo
+        return abs(p.y) < g.halfWidth - 1.5 * g.pillarHalfWidth
     }
 
     func scaled(by s: Float, translation t: Vec3) -> Material {
@@ -53,7 +82,7 @@ public struct Material: Sendable, Equatable {
         g.pillarX = g.pillarX.map { ($0 + t.x) * s }
         g.pillarHalfWidth *= s
         g.halfWidth *= s
-        return Material(albedo: albedo, glass: g)
+        return Material(albedo: albedo, glass: g, specular: specular, roughness: roughness)
     }
 }
 

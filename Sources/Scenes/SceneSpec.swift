@@ -109,6 +109,13 @@ public struct SceneSpec: Codable, Sendable, Equatable {
     public var tint: Double
     public var cars: [CarType]?
     public var chairs: [ChairType]?
+    /// Effects beyond Lambertian shading (nil: none, as before they existed).
+    public var imageFormation: ImageFormation?
+    /// Ranges of per-image lighting for training data (nil: the rig's canonical light only).
+    public var lighting: LightingRanges?
+    /// Reflectance and roughness per part, by palette name ("body", "window", "tyre", "hub",
+    /// "trim", "headlight", "taillight"); parts not named stay matte.
+    public var surfaces: [String: SurfaceRange]?
 
     public static let generators = ["car", "chair"]
 
@@ -176,6 +183,8 @@ public struct SceneSpec: Codable, Sendable, Equatable {
             generator == "car"
             ? ["body", "window", "tyre", "hub", "headlight", "taillight", "trim"] : ["wood", "fabric", "metal"]
         for key in needed where palette[key] == nil { return "palette needs '\(key)' for the \(generator) generator" }
+        if let problem = imageFormation?.problem ?? lighting?.problem { return problem }
+        for (_, r) in surfaces ?? [:] { if let problem = r.problem { return problem } }
         if generator == "car" {
             guard let cars, !cars.isEmpty, cars.allSatisfy({ $0.weight > 0 }) else {
                 return "the car generator needs 'cars' with positive weights"
@@ -220,8 +229,12 @@ public struct SceneSpec: Codable, Sendable, Equatable {
         var rng = SplitMix64(seed: mixer.next())
         switch generator {
         case "car":
+            var surfaceRNG = SplitMix64(seed: mixer.next())
             let t = cars![Self.pick(cars!.map(\.weight), &rng)]
-            return (CarGenerator(spec: self).make(t, &rng).normalized(scale: Float(unitsPerMeter)), t.name)
+            return (
+                CarGenerator(spec: self).make(t, &rng, surfaces: &surfaceRNG).normalized(scale: Float(unitsPerMeter)),
+                t.name
+            )
         default:
             let t = chairs![Self.pick(chairs!.map(\.weight), &rng)]
             return (ChairGenerator(spec: self).make(t, &rng).normalized(scale: Float(unitsPerMeter)), t.name)

@@ -63,6 +63,12 @@ struct Generate: ParsableCommand {
     @Option(help: "Also write a contact sheet PNG: view 0 of up to 32 objects (or, with one object, all its views).")
     var contactSheet: String?
 
+    @Option(
+        help:
+            "canonical (RIG.md's light) or random (per view, from the scene file's lighting ranges); default: random for --protocol train when the scene has ranges, else canonical."
+    )
+    var lighting: GenerationSettings.LightingMode?
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -94,6 +100,7 @@ struct Generate: ParsableCommand {
         settings.depth = depth
         settings.alpha = alpha
         settings.contactSheet = contactSheet
+        settings.lighting = lighting
         let bar = ProgressBar(
             total: objects, label: "generate", unit: "objects", quiet: output.silent, logOffTerminal: true)
         let s = try DatasetGeneration.run(settings) { done, _ in bar.update(done) }
@@ -113,3 +120,4 @@ struct Generate: ParsableCommand {
 }
 
 extension GenerationSettings.ViewProtocol: ExpressibleByArgument {}
+extension GenerationSettings.LightingMode: ExpressibleByArgument {}

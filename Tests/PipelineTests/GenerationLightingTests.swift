@@ -1,0 +1,78 @@
+import Datasets
+import Foundation
+import ImageIO
+import Pipeline
+import Scenes
+import XCTest
+
+/// Generated views record their light, and that light is the one they were rendered with.
+final class GenerationLightingTests: XCTestCase {
+    var repoRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+
+    struct LightingFile: Codable {
+        var mode: String
+        var views: [Lighting]
+    }
+
+    func testRecordedLightingIsTheLightUsedAndRunsRepeat() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-light-\(UUID().uuidString)")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func generate(_ name: String, _ mode: GenerationSettings.LightingMode?, test: Bool = false) throws -> String {
+            var g = GenerationSettings(out: dir + "/" + name, objects: 2)
+            g.scene = repoRoot + "/scenes/cars.json"
+            g.resolution = 24
+            g.views = test ? nil : 3
+            g.viewProtocol = test ? .test : .train
+            g.supersample = 1
+            g.seed = 21
+            g.lighting = mode
+            _ = try DatasetGeneration.run(g)
+            return g.out
+        }
+        let a = try generate("a", nil), b = try generate("b", nil)
+        let spec = try SceneSpec.load(repoRoot + "/scenes/cars.json")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        for id in try SRNDataset.objectIDs(root: a) {
+            let file = try decoder.decode(
+                LightingFile.self, from: Data(contentsOf: URL(fileURLWithPath: "\(a)/\(id)/lighting.json")))
+            XCTAssertEqual(file.mode, "random", "training views get random light by default")
+            XCTAssertEqual(file.views.count, 3)
+            XCTAssertNotEqual(file.views[0], file.views[1])
+            // Same seed: the same bytes, light included.
+            for f in ["lighting.json", "rgb/000000.png", "rgb/000002.png"] {
+                XCTAssertEqual(
+                    FileManager.default.contents(atPath: "\(a)/\(id)/\(f)"),
+                    FileManager.default.contents(atPath: "\(b)/\(id)/\(f)"), f)
+            }
+            // Rendering a view again with its recorded light gives the stored image.
+            let object = try SRNDataset.loadObject("\(a)/\(id)", withDepth: false)
+            let index = Int(id.suffix(5))!
+            for v in 0..<3 {
+                let shading = ShadingSettings(spec: spec, lighting: file.views[v], supersample: 1)
+                let again = GroundTruthRenderer(
+                    object: spec.makeObject(seed: 21, index: index).object, shading: shading
+                )
+                .render(camera: object.views[v].camera).image
+                var worst: Float = 0
+                for k in 0..<(24 * 24) {
+                    for c in 0..<3 {
+                        worst = max(worst, abs(again.pixels[4 * k + c] - object.views[v].image.pixels[4 * k + c]))
+                    }
+                }
+                XCTAssertLessThan(worst, 0.6 / 255, "\(id) view \(v)")
+            }
+        }
+        // The test protocol keeps RIG.md's light unless asked.
+        let t = try generate("t", nil, test: true)
+        let first = try SRNDataset.objectIDs(root: t)[0]
+        let canonical = try decoder.decode(
+            LightingFile.self, from: Data(contentsOf: URL(fileURLWithPath: "\(t)/\(first)/lighting.json")))
+        XCTAssertEqual(canonical.mode, "canonical")
+        XCTAssertTrue(canonical.views.allSatisfy { $0 == Lighting.canonical(rig: spec.rig) })
+    }
+}
