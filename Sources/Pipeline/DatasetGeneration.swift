@@ -35,10 +35,27 @@ public struct GenerationSettings: Sendable {
     /// nil: random for the train protocol when the scene file has lighting ranges, else canonical
     /// (the test protocol keeps RIG.md's light unless asked).
     public var lighting: LightingMode?
+    /// Replaces the scene file's lighting ranges (an out-of-domain light set).
+    public var lightingRanges: LightingRanges?
+    /// Styles never drawn (a training set with one held out), or the only ones drawn (its test set).
+    public var excludeStyles: [String] = []
+    public var onlyStyles: [String] = []
 
     /// The lighting this run uses for `spec`.
     func lightingMode(_ spec: SceneSpec) -> LightingMode {
         lighting ?? (viewProtocol == .train && spec.lighting != nil ? .random : .canonical)
+    }
+
+    /// The styles objects may take (nil: all), checked against the scene file.
+    func styles(_ spec: SceneSpec) throws -> Set<String>? {
+        guard !excludeStyles.isEmpty || !onlyStyles.isEmpty else { return nil }
+        for name in excludeStyles + onlyStyles where !spec.styles.contains(name) {
+            throw FileError(
+                path: scene, reason: "no style '\(name)' (the file has \(spec.styles.joined(separator: ", ")))")
+        }
+        let allowed = Set(onlyStyles.isEmpty ? spec.styles : onlyStyles).subtracting(excludeStyles)
+        guard !allowed.isEmpty else { throw FileError(path: scene, reason: "the style options leave no style to draw") }
+        return allowed
     }
 
     public init(out: String, objects: Int) {
@@ -61,7 +78,9 @@ public enum DatasetGeneration {
 
     /// Writes every object of `settings`; `progress(done, total)` after each object.
     public static func run(_ settings: GenerationSettings, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
-        let spec = try SceneSpec.load(settings.scene)
+        var spec = try SceneSpec.load(settings.scene)
+        if let ranges = settings.lightingRanges { spec.lighting = ranges }
+        let allowedStyles = try settings.styles(spec)
         let height = settings.resolution ?? spec.views.resolution, width = settings.width ?? height
         let shading = ShadingSettings(spec: spec, supersample: settings.supersample ?? spec.views.supersample)
         let lightingMode = settings.lightingMode(spec)
@@ -75,7 +94,7 @@ public enum DatasetGeneration {
         let t0 = Date()
         for (done, index) in (settings.start..<(settings.start + settings.objects)).enumerated() {
             let id = String(format: "%@-s%llu-%05d", spec.name, settings.seed, index)
-            let (object, style) = spec.makeObject(seed: settings.seed, index: index)
+            let (object, style) = spec.makeObject(seed: settings.seed, index: index, styles: allowedStyles)
             styles.append(style)
             let dir = "\(settings.out)/\(id)"
             for sub in ["rgb", "pose"] + (settings.depth ? ["depth"] : []) {

@@ -141,6 +141,21 @@ public struct SceneSpec: Codable, Sendable, Equatable {
         return spec
     }
 
+    /// A lighting-ranges file (the keys of a scene file's "lighting"); errors name the file.
+    public static func loadLightingRanges(_ path: String) throws -> LightingRanges {
+        guard let data = FileManager.default.contents(atPath: path), data.count < 1 << 20 else {
+            throw FileError(path: path, reason: "cannot read the lighting ranges")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let ranges: LightingRanges
+        do { ranges = try decoder.decode(LightingRanges.self, from: data) } catch {
+            throw FileError(path: path, reason: "not valid lighting ranges (\(error))")
+        }
+        if let problem = ranges.problem { throw FileError(path: path, reason: problem) }
+        return ranges
+    }
+
     /// A coding path as the file spells it: snake_case keys, [i] for array elements.
     static func fieldPath(_ path: [CodingKey]) -> String {
         var out = ""
@@ -219,25 +234,34 @@ public struct SceneSpec: Codable, Sendable, Equatable {
             if u < w { return i }
             u -= w
         }
-        return weights.count - 1
+        return weights.lastIndex { $0 > 0 } ?? weights.count - 1
     }
 
     /// The object for (seed, index): each object has its own random stream, so objects can be
-    /// generated in any order and a dataset is the same whatever the thread count.
-    public func makeObject(seed: UInt64, index: Int) -> (object: SceneObject, style: String) {
+    /// generated in any order and a dataset is the same whatever the thread count. `styles`
+    /// restricts the style drawn (a held-out-style split) without changing the stream.
+    public func makeObject(seed: UInt64, index: Int, styles: Set<String>? = nil) -> (object: SceneObject, style: String)
+    {
         var mixer = SplitMix64(seed: seed &+ UInt64(index) &* 0xD1B5_4A32_D192_ED03)
         var rng = SplitMix64(seed: mixer.next())
+        func weights(_ names: [String], _ w: [Double]) -> [Double] {
+            guard let styles else { return w }
+            return zip(names, w).map { styles.contains($0) ? $1 : 0 }
+        }
         switch generator {
         case "car":
             var surfaceRNG = SplitMix64(seed: mixer.next())
-            let t = cars![Self.pick(cars!.map(\.weight), &rng)]
+            let t = cars![Self.pick(weights(cars!.map(\.name), cars!.map(\.weight)), &rng)]
             return (
                 CarGenerator(spec: self).make(t, &rng, surfaces: &surfaceRNG).normalized(scale: Float(unitsPerMeter)),
                 t.name
             )
         default:
-            let t = chairs![Self.pick(chairs!.map(\.weight), &rng)]
+            let t = chairs![Self.pick(weights(chairs!.map(\.name), chairs!.map(\.weight)), &rng)]
             return (ChairGenerator(spec: self).make(t, &rng).normalized(scale: Float(unitsPerMeter)), t.name)
         }
     }
+
+    /// The family's style names.
+    public var styles: [String] { cars?.map(\.name) ?? chairs?.map(\.name) ?? [] }
 }

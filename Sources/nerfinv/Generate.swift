@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Scenes
 
 /// `nerfinv generate`: multi-view datasets in the ShapeNet-SRN layout from a scene family file.
 struct Generate: ParsableCommand {
@@ -69,6 +70,18 @@ struct Generate: ParsableCommand {
     )
     var lighting: GenerationSettings.LightingMode?
 
+    @Option(
+        help:
+            "Lighting ranges (JSON, the scene file's \"lighting\" keys) replacing the scene file's: an unseen-light set."
+    )
+    var lightingRanges: String?
+
+    @Option(help: "A style never to draw (repeatable): the training set of a held-out-style split.")
+    var excludeStyle: [String] = []
+
+    @Option(help: "The only style to draw (repeatable): the test set of a held-out-style split.")
+    var onlyStyle: [String] = []
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -101,6 +114,9 @@ struct Generate: ParsableCommand {
         settings.alpha = alpha
         settings.contactSheet = contactSheet
         settings.lighting = lighting
+        settings.lightingRanges = try lightingRanges.map { try SceneSpec.loadLightingRanges($0) }
+        settings.excludeStyles = excludeStyle
+        settings.onlyStyles = onlyStyle
         let bar = ProgressBar(
             total: objects, label: "generate", unit: "objects", quiet: output.silent, logOffTerminal: true)
         let s = try DatasetGeneration.run(settings) { done, _ in bar.update(done) }

@@ -75,4 +75,54 @@ final class GenerationLightingTests: XCTestCase {
         XCTAssertEqual(canonical.mode, "canonical")
         XCTAssertTrue(canonical.views.allSatisfy { $0 == Lighting.canonical(rig: spec.rig) })
     }
+
+    func testHeldOutStyleAndUnseenLightSets() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-ood-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func settings(_ name: String, objects: Int) -> GenerationSettings {
+            var g = GenerationSettings(out: dir + "/" + name, objects: objects)
+            g.scene = repoRoot + "/scenes/cars.json"
+            g.resolution = 8
+            g.views = 1
+            g.supersample = 1
+            return g
+        }
+        struct Manifest: Codable { var styles: [String: Int] }
+        func styles(_ g: GenerationSettings) throws -> [String: Int] {
+            _ = try DatasetGeneration.run(g)
+            return try JSONDecoder().decode(
+                Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: g.out + "/dataset.json"))
+            ).styles
+        }
+        var train = settings("train", objects: 40)
+        train.excludeStyles = ["van"]
+        let trainStyles = try styles(train)
+        XCTAssertNil(trainStyles["van"])
+        XCTAssertEqual(trainStyles.values.reduce(0, +), 40)
+        var test = settings("test", objects: 4)
+        test.onlyStyles = ["van"]
+        XCTAssertEqual(try styles(test), ["van": 4])
+        var bad = settings("bad", objects: 1)
+        bad.excludeStyles = ["boat"]
+        XCTAssertThrowsError(try DatasetGeneration.run(bad)) {
+            XCTAssertTrue("\($0)".contains("cars.json") && "\($0)".contains("boat"))
+        }
+        // Unseen light: the test protocol under low, warm key lights from the shipped ranges file.
+        var unseen = settings("unseen", objects: 1)
+        unseen.viewProtocol = .test
+        unseen.views = nil
+        unseen.lighting = .random
+        unseen.lightingRanges = try SceneSpec.loadLightingRanges(repoRoot + "/scenes/lighting_unseen.json")
+        _ = try DatasetGeneration.run(unseen)
+        let id = try SRNDataset.objectIDs(root: unseen.out)[0]
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let file = try decoder.decode(
+            LightingFile.self, from: Data(contentsOf: URL(fileURLWithPath: "\(unseen.out)/\(id)/lighting.json")))
+        XCTAssertEqual(file.views.count, 25)
+        for l in file.views {
+            XCTAssertTrue((2...15).contains(l.keyElevation), "below the training set's 20°")
+            XCTAssertTrue((1900...3200).contains(l.temperature), "warmer than the training set's 4000 K")
+        }
+    }
 }
