@@ -10,7 +10,10 @@ struct CarGenerator {
 
     /// `surfaces` is a stream of its own for the parts' reflectance and roughness, so a scene file
     /// that adds or changes `surfaces` keeps the same cars.
-    func make(_ t: CarType, _ rng: inout SplitMix64, surfaces: inout SplitMix64) -> SceneObject {
+    /// `details` is a third stream for the optional parts and paint of `spec.details`.
+    func make(_ t: CarType, _ rng: inout SplitMix64, surfaces: inout SplitMix64, details: inout SplitMix64)
+        -> SceneObject
+    {
         let L = t.length.sample(&rng), W = t.width.sample(&rng)
         let bodyH = t.bodyHeight.sample(&rng), clearance = t.clearance.sample(&rng)
         let wheelR = t.wheelRadius.sample(&rng), wheelW = t.wheelWidth.sample(&rng)
@@ -35,6 +38,13 @@ struct CarGenerator {
             materials.append(m)
             return materials.count - 1
         }
+        // Which optional parts this car has, all from the details stream.
+        let d = spec.details ?? CarDetails()
+        func has(_ p: Double) -> Bool { p > 0 && details.nextDouble() < p }
+        let (hasMirrors, hasRails, hasSpoiler, hasSpokes) = (
+            has(d.mirrors), has(d.roofRails), has(d.spoiler), has(d.spokes)
+        )
+        let (hasDoorLines, twoTone, hasStripe) = (has(d.doorLines), has(d.twoTone), has(d.stripes))
         let bodyColour = spec.colour("body", &rng)
         let body = material(bodyColour, "body")
         let tyre = material(spec.colour("tyre", &rng), "tyre")
@@ -78,7 +88,7 @@ struct CarGenerator {
             albedo: windowColour, beltZ: zTop + 0.03, roofZ: zTop + cabinH,
             frontX: cabinX + cabinL / 2, frontSlope: ta, rearX: cabinX - cabinL / 2, rearSlope: tb,
             pillarX: pillars, pillarHalfWidth: 0.05, halfWidth: cabinW / 2)
-        let cabin = material(bodyColour, "body", glass: glass)
+        let cabin = material(twoTone ? spec.colour("body", &details) : bodyColour, "body", glass: glass)
         prims.append(
             SDFPrimitive(
                 .roundBox(half: cabinHalf, radius: min(rounding * 1.3, cabinHalf.z - 0.02)),
@@ -143,7 +153,111 @@ struct CarGenerator {
                     .roundBox(half: Vec3(0.09, W / 2 - 0.06, 0.08), radius: 0.04),
                     frame: Frame(center: Vec3(s * (L / 2 - 0.03), 0, zBottom + 0.09)), material: trim))
         }
+        addDetails(
+            &prims, &materials, details: &details,
+            Parts(
+                mirrors: hasMirrors, rails: hasRails, spoiler: hasSpoiler && !bed, spokes: hasSpokes,
+                doorLines: hasDoorLines,
+                stripe: hasStripe),
+            Layout(
+                L: L, W: W, zBottom: zBottom, zTop: zTop, cabinX: cabinX, cabinL: cabinL, cabinW: cabinW,
+                cabinH: cabinH, ta: ta,
+                tb: tb, pillars: pillars, wheelR: wheelR, body: body, cabin: cabin, trim: trim, hub: hub))
         return SceneObject(primitives: prims, materials: materials)
+    }
+
+    struct Parts {
+        var mirrors, rails, spoiler, spokes, doorLines, stripe: Bool
+    }
+
+    /// Where the main parts ended up (metres) and their materials.
+    struct Layout {
+        var L, W, zBottom, zTop, cabinX, cabinL, cabinW, cabinH, ta, tb: Float
+        var pillars: [Float]
+        var wheelR: Float
+        var body, cabin, trim, hub: Int
+    }
+
+    /// Side mirrors, roof rails, a spoiler, wheel spokes, door gaps and a stripe, as `parts` says.
+    func addDetails(
+        _ prims: inout [SDFPrimitive], _ materials: inout [Material], details: inout SplitMix64, _ parts: Parts,
+        _ c: Layout
+    ) {
+        let roofFront = c.cabinX + c.cabinL / 2 - c.ta * c.cabinH, roofRear = c.cabinX - c.cabinL / 2 + c.tb * c.cabinH
+        let roofZ = c.zTop + c.cabinH
+        if parts.mirrors {
+            for s: Float in [-1, 1] {
+                prims.append(
+                    SDFPrimitive(
+                        .roundBox(half: Vec3(0.05, 0.075, 0.045), radius: 0.02),
+                        frame: Frame(center: Vec3(c.cabinX + c.cabinL / 2 - 0.08, s * (c.W / 2 + 0.01), c.zTop + 0.04)),
+                        material: c.body))
+            }
+        }
+        if parts.rails, roofFront - roofRear > 0.6 {
+            for s: Float in [-1, 1] {
+                prims.append(
+                    SDFPrimitive(
+                        .roundBox(half: Vec3((roofFront - roofRear) * 0.45, 0.02, 0.02), radius: 0.01),
+                        frame: Frame(center: Vec3((roofFront + roofRear) / 2, s * (c.cabinW / 2 - 0.1), roofZ + 0.03)),
+                        material: c.trim))
+            }
+        }
+        if parts.spoiler {
+            // On the boot lid when there is a boot, else at the roof's rear edge.
+            let boot = (c.cabinX - c.cabinL / 2) - (-c.L / 2)
+            let x = boot > 0.5 ? -c.L / 2 + 0.14 : roofRear + 0.05, z = boot > 0.5 ? c.zTop + 0.1 : roofZ + 0.04
+            prims.append(
+                SDFPrimitive(
+                    .roundBox(half: Vec3(0.08, c.W * 0.42, 0.014), radius: 0.01),
+                    frame: Frame(center: Vec3(x, 0, z + 0.05)),
+                    material: c.body))
+            for s: Float in [-1, 1] {
+                prims.append(
+                    SDFPrimitive(
+                        .roundBox(half: Vec3(0.03, 0.015, 0.04), radius: 0.008),
+                        frame: Frame(center: Vec3(x, s * c.W * 0.3, z + 0.01)),
+                        material: c.trim))
+            }
+        }
+        if parts.spokes {
+            // A dark rim well behind three bars through the centre: six spokes in the hub's colour.
+            var well = materials[c.hub]
+            well.albedo = spec.colour("tyre", &details) * 1.5
+            materials.append(well)
+            let wellIndex = materials.count - 1
+            for i in prims.indices where prims[i].material == c.hub {
+                prims[i].material = wellIndex
+                let centre = prims[i].frame.center, side: Float = centre.y > 0 ? 1 : -1
+                for k in 0..<3 {
+                    prims.append(
+                        SDFPrimitive(
+                            .roundBox(half: Vec3(c.wheelR * 0.55, 0.012, 0.026), radius: 0.008),
+                            frame: Frame(center: centre + Vec3(0, side * 0.012, 0), pitch: Float(k) * .pi / 3),
+                            material: c.hub))
+                }
+            }
+        }
+        if parts.doorLines || parts.stripe {
+            var paint = Material.Paint()
+            if parts.doorLines {
+                // Front door from just ahead of the windscreen base to the B pillar, rear door behind it.
+                let front = c.cabinX + c.cabinL / 2 + 0.06, rear = c.cabinX - c.cabinL / 2 + c.tb * c.cabinH * 0.5
+                paint.doorLines = [front, rear] + c.pillars.prefix(1)
+                paint.lineZ = (c.zBottom + 0.06)...(c.zTop + c.cabinH * 0.2)
+            }
+            if parts.stripe {
+                paint.stripeHalfWidth = c.W * (0.05 + 0.05 * details.nextFloat())
+                paint.stripeAlbedo = details.nextFloat() < 0.5 ? Vec3(0.85, 0.85, 0.85) : Vec3(0.02, 0.02, 0.02)
+            }
+            materials[c.body].paint = paint
+            if parts.stripe {
+                var roof = Material.Paint()
+                roof.stripeHalfWidth = paint.stripeHalfWidth
+                roof.stripeAlbedo = paint.stripeAlbedo
+                materials[c.cabin].paint = roof
+            }
+        }
     }
 }
 

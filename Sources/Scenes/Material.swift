@@ -8,6 +8,8 @@ public struct Material: Sendable, Equatable {
     /// 0 and 1 (no highlight) unless the scene file gives the part a surface.
     public var specular: Float = 0
     public var roughness: Float = 1
+    /// Door gaps and a stripe painted on the part (nil: plain).
+    public var paint: Paint?
 
     public init(albedo: Vec3, glass: Glasshouse? = nil, specular: Float = 0, roughness: Float = 1) {
         self.albedo = albedo
@@ -15,6 +17,21 @@ public struct Material: Sendable, Equatable {
         self.specular = specular
         self.roughness = roughness
     }
+
+    /// Markings on a painted part, in world units.
+    public struct Paint: Sendable, Equatable {
+        /// x positions of door gaps on the sides, their half width, and the z band they span.
+        public var doorLines: [Float] = []
+        public var lineHalfWidth: Float = 0.012
+        public var lineZ: ClosedRange<Float> = 0...0
+        /// A stripe along x on the upward faces, |y| < stripeHalfWidth, in `stripeAlbedo` (nil: none).
+        public var stripeHalfWidth: Float = 0
+        public var stripeAlbedo: Vec3?
+        public init() {}
+    }
+
+    /// How dark a door gap is relative to the paint.
+    static let gapShade: Float = 0.2
 
     /// What shading needs at a point: colour, reflectance and roughness.
     public struct Surface {
@@ -46,7 +63,7 @@ public struct Material: Sendable, Equatable {
 
     /// The colour at world point p with unit normal n.
     @inline(__always)
-    public func albedo(at p: Vec3, normal n: Vec3) -> Vec3 { onGlass(p, n) ? glass!.albedo : albedo }
+    public func albedo(at p: Vec3, normal n: Vec3) -> Vec3 { surface(at: p, normal: n).albedo }
 
     /// Colour, reflectance and roughness at world point p with unit normal n.
     @inline(__always)
@@ -74,15 +91,25 @@ public struct Material: Sendable, Equatable {
     }
 
     func scaled(by s: Float, translation t: Vec3) -> Material {
-        guard var g = glass else { return self }
-        g.beltZ = (g.beltZ + t.z) * s
-        g.roofZ = (g.roofZ + t.z) * s
-        g.frontX = (g.frontX + t.x) * s
-        g.rearX = (g.rearX + t.x) * s
-        g.pillarX = g.pillarX.map { ($0 + t.x) * s }
-        g.pillarHalfWidth *= s
-        g.halfWidth *= s
-        return Material(albedo: albedo, glass: g, specular: specular, roughness: roughness)
+        var m = self
+        if var g = glass {
+            g.beltZ = (g.beltZ + t.z) * s
+            g.roofZ = (g.roofZ + t.z) * s
+            g.frontX = (g.frontX + t.x) * s
+            g.rearX = (g.rearX + t.x) * s
+            g.pillarX = g.pillarX.map { ($0 + t.x) * s }
+            g.pillarHalfWidth *= s
+            g.halfWidth *= s
+            m.glass = g
+        }
+        if var p = paint {
+            p.doorLines = p.doorLines.map { ($0 + t.x) * s }
+            p.lineHalfWidth *= s
+            p.lineZ = ((p.lineZ.lowerBound + t.z) * s)...((p.lineZ.upperBound + t.z) * s)
+            p.stripeHalfWidth *= s
+            m.paint = p
+        }
+        return m
     }
 }
 

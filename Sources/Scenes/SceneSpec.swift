@@ -46,6 +46,54 @@ public struct RigSpec: Codable, Sendable, Equatable {
     public var background: [Double]
 }
 
+/// Optional car parts and paint, each with the probability that a car has it (a scene file's
+/// "details"; absent: none, the first generation's cars).
+public struct CarDetails: Codable, Sendable, Equatable {
+    /// Side mirrors at the base of the windscreen.
+    public var mirrors = 0.0
+    /// Roof rails along the roof's edges.
+    public var roofRails = 0.0
+    /// A rear spoiler on two posts.
+    public var spoiler = 0.0
+    /// Wheel spokes over a dark rim well instead of a plain hub disc.
+    public var spokes = 0.0
+    /// Dark door gaps on the body sides.
+    public var doorLines = 0.0
+    /// Roof and pillars in a second paint colour.
+    public var twoTone = 0.0
+    /// A racing stripe along the top surfaces.
+    public var stripes = 0.0
+    /// Proportions interpolated between the drawn style and a second one (weight uniform in [0, blend]).
+    public var blend = 0.0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case mirrors, roofRails, spoiler, spokes, doorLines, twoTone, stripes, blend }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(&mirrors, .mirrors)
+        try c.read(&roofRails, .roofRails)
+        try c.read(&spoiler, .spoiler)
+        try c.read(&spokes, .spokes)
+        try c.read(&doorLines, .doorLines)
+        try c.read(&twoTone, .twoTone)
+        try c.read(&stripes, .stripes)
+        try c.read(&blend, .blend)
+    }
+
+    var problem: String? {
+        for (name, p) in [
+            ("mirrors", mirrors), ("roof_rails", roofRails), ("spoiler", spoiler), ("spokes", spokes),
+            ("door_lines", doorLines),
+            ("two_tone", twoTone), ("stripes", stripes), ("blend", blend),
+        ] where !(0...1).contains(p) {
+            return "details.\(name) must lie in [0, 1]"
+        }
+        return nil
+    }
+}
+
 /// Default dataset sizes for a family.
 public struct ViewSpec: Codable, Sendable, Equatable {
     public var train: Int
@@ -75,6 +123,31 @@ public struct CarType: Codable, Sendable, Equatable {
     public var hoodDrop: Span  // m the bonnet falls towards the nose
     public var rounding: Span  // m edge radius of the body
     public var bed: Bool?  // pickup bed behind the cabin
+
+    /// Every range moved towards `other`'s by `weight` (0: this style); the name and the bed stay this style's.
+    func blended(with other: CarType, weight w: Float) -> CarType {
+        func mix(_ a: Span, _ b: Span) -> Span {
+            let x = Double(w)
+            return Span(a.lo * (1 - x) + b.lo * x, a.hi * (1 - x) + b.hi * x)
+        }
+        var t = self
+        t.length = mix(length, other.length)
+        t.width = mix(width, other.width)
+        t.bodyHeight = mix(bodyHeight, other.bodyHeight)
+        t.clearance = mix(clearance, other.clearance)
+        t.wheelRadius = mix(wheelRadius, other.wheelRadius)
+        t.wheelWidth = mix(wheelWidth, other.wheelWidth)
+        t.wheelbase = mix(wheelbase, other.wheelbase)
+        t.cabinLength = mix(cabinLength, other.cabinLength)
+        t.cabinHeight = mix(cabinHeight, other.cabinHeight)
+        t.cabinOffset = mix(cabinOffset, other.cabinOffset)
+        t.cabinWidth = mix(cabinWidth, other.cabinWidth)
+        t.windshield = mix(windshield, other.windshield)
+        t.rearWindow = mix(rearWindow, other.rearWindow)
+        t.hoodDrop = mix(hoodDrop, other.hoodDrop)
+        t.rounding = mix(rounding, other.rounding)
+        return t
+    }
 }
 
 /// One chair style.
@@ -116,6 +189,8 @@ public struct SceneSpec: Codable, Sendable, Equatable {
     /// Reflectance and roughness per part, by palette name ("body", "window", "tyre", "hub",
     /// "trim", "headlight", "taillight"); parts not named stay matte.
     public var surfaces: [String: SurfaceRange]?
+    /// Optional car parts and paint (nil: none).
+    public var details: CarDetails?
 
     public static let generators = ["car", "chair"]
 
@@ -198,7 +273,7 @@ public struct SceneSpec: Codable, Sendable, Equatable {
             generator == "car"
             ? ["body", "window", "tyre", "hub", "headlight", "taillight", "trim"] : ["wood", "fabric", "metal"]
         for key in needed where palette[key] == nil { return "palette needs '\(key)' for the \(generator) generator" }
-        if let problem = imageFormation?.problem ?? lighting?.problem { return problem }
+        if let problem = imageFormation?.problem ?? lighting?.problem ?? details?.problem { return problem }
         for (_, r) in surfaces ?? [:] { if let problem = r.problem { return problem } }
         if generator == "car" {
             guard let cars, !cars.isEmpty, cars.allSatisfy({ $0.weight > 0 }) else {
@@ -250,12 +325,15 @@ public struct SceneSpec: Codable, Sendable, Equatable {
         }
         switch generator {
         case "car":
-            var surfaceRNG = SplitMix64(seed: mixer.next())
-            let t = cars![Self.pick(weights(cars!.map(\.name), cars!.map(\.weight)), &rng)]
-            return (
-                CarGenerator(spec: self).make(t, &rng, surfaces: &surfaceRNG).normalized(scale: Float(unitsPerMeter)),
-                t.name
-            )
+            var surfaceRNG = SplitMix64(seed: mixer.next()), detailRNG = SplitMix64(seed: mixer.next())
+            let w = weights(cars!.map(\.name), cars!.map(\.weight))
+            var t = cars![Self.pick(w, &rng)]
+            if let blend = details?.blend, blend > 0 {
+                // A second style's proportions mixed in (the same number of draws from the shape stream).
+                t = t.blended(with: cars![Self.pick(w, &detailRNG)], weight: Float(blend) * detailRNG.nextFloat())
+            }
+            let car = CarGenerator(spec: self).make(t, &rng, surfaces: &surfaceRNG, details: &detailRNG)
+            return (car.normalized(scale: Float(unitsPerMeter)), t.name)
         default:
             let t = chairs![Self.pick(weights(chairs!.map(\.name), chairs!.map(\.weight)), &rng)]
             return (ChairGenerator(spec: self).make(t, &rng).normalized(scale: Float(unitsPerMeter)), t.name)

@@ -16,7 +16,9 @@ final class SceneSpecTests: XCTestCase {
         let cars = try SceneSpec.load(repoRoot + "/scenes/cars.json")
         XCTAssertEqual(cars.generator, "car")
         XCTAssertGreaterThanOrEqual(cars.palette["body"]!.count, 8)
-        XCTAssertEqual(Set(cars.cars!.map(\.name)), ["sedan", "hatchback", "suv", "van", "pickup", "sports"])
+        XCTAssertEqual(
+            Set(cars.cars!.map(\.name)),
+            ["sedan", "hatchback", "suv", "van", "pickup", "sports", "wagon", "coupe", "offroader"])
         XCTAssertEqual(cars.rig.distance, 3.0)
         XCTAssertEqual(cars.rig.fovDegrees, 40)
         XCTAssertEqual(cars.rig.lightDirection, [0.3, 0.5, 0.8])
@@ -55,7 +57,7 @@ final class SceneSpecTests: XCTestCase {
 final class GeneratorTests: XCTestCase {
     func testCarsFitTheBoxStandOnWheelsAndAreDeterministic() throws {
         let spec = try SceneSpec.load(repoRoot + "/scenes/cars.json")
-        var styles = Set<String>()
+        var styles = Set<String>(), parts = 0
         for i in 0..<60 {
             let (car, style) = spec.makeObject(seed: 3, index: i)
             styles.insert(style)
@@ -75,8 +77,11 @@ final class GeneratorTests: XCTestCase {
                 }
             }
             XCTAssertEqual(spec.makeObject(seed: 3, index: i).object, car)
+            parts += car.primitives.count
         }
-        XCTAssertEqual(styles.count, 6, "60 cars should cover all six body styles")
+        // The optional parts show up: the first generation's cars had 17 primitives (20 with a pickup bed).
+        XCTAssertGreaterThan(parts, 60 * 20)
+        XCTAssertEqual(styles.count, spec.cars!.count, "60 cars should cover every body style")
         XCTAssertNotEqual(spec.makeObject(seed: 3, index: 0).object, spec.makeObject(seed: 4, index: 0).object)
     }
 
