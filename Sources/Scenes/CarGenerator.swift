@@ -222,9 +222,8 @@ struct CarGenerator {
         }
         if parts.spokes {
             // A dark rim well behind three bars through the centre: six spokes in the hub's colour.
-            var well = materials[c.hub]
-            well.albedo = spec.colour("tyre", &details) * 1.5
-            materials.append(well)
+            // The recess is matte, whatever the hub's finish: a mirror-like well would hide the spokes.
+            materials.append(Material(albedo: spec.colour("tyre", &details) * 1.5, specular: 0.04, roughness: 0.8))
             let wellIndex = materials.count - 1
             for i in prims.indices where prims[i].material == c.hub {
                 prims[i].material = wellIndex
