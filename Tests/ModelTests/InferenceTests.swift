@@ -8,12 +8,7 @@ import XCTest
 /// A hand-built field: a solid cylinder of radius 0.4 around the z axis (|z| < 1), density e^10
 /// inside and e^-10 outside, constant colour (0.2, 0.6, 0.4) after the sigmoid.
 func cylinderDecoder() -> TriplaneDecoder {
-    var c = TriplaneConfig()
-    c.codeDim = 8
-    c.planeResolution = 32
-    c.planeChannels = 8
-    c.hidden = 8
-    c.densityBias = -10
+    let c = tinyTriplane(side: 32, hidden: 8, densityBias: -10)
     var rng = SplitMix64(seed: 1)
     let d = TriplaneDecoder(config: c, rng: &rng)
     for (_, t) in d.parameters { t.zero() }

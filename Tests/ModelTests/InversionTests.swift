@@ -10,13 +10,7 @@ import XCTest
 final class InversionTests: XCTestCase {
     /// A small random decoder whose field has structure in every direction (azimuth is observable).
     func texturedDecoder() -> TriplaneDecoder {
-        var c = TriplaneConfig()
-        c.codeDim = 8
-        c.planeResolution = 8
-        c.planeChannels = 8
-        c.hidden = 16
-        c.densityBias = 0
-        c.samplesPerRay = 32
+        let c = tinyTriplane(samples: 32, densityBias: 0)
         var rng = SplitMix64(seed: 21)
         let d = TriplaneDecoder(config: c, rng: &rng)
         d.genB.fillNormal(std: 1.5, rng: &rng)
@@ -147,13 +141,7 @@ final class EncoderTrainerTests: XCTestCase {
     }
 
     func smallEncoderTrainer(decoderLR: Float?, refreshSteps: Int) throws -> (EncoderTrainer, NeRFModel) {
-        var dc = TriplaneConfig()
-        dc.codeDim = 8
-        dc.planeResolution = 8
-        dc.planeChannels = 8
-        dc.hidden = 8
-        dc.samplesPerRay = 8
-        dc.densityBias = 1  // dense enough to occupy cells
+        let dc = tinyTriplane(hidden: 8, samples: 8, densityBias: 1)  // dense enough to occupy cells
         var ec = EncoderConfig()
         ec.channels = [8, 8]
         ec.features = 16
@@ -181,12 +169,7 @@ final class EncoderTrainerTests: XCTestCase {
     }
 
     func checkResume(decoderLR: Float?, file: StaticString = #filePath, line: UInt = #line) throws {
-        var dc = TriplaneConfig()
-        dc.codeDim = 8
-        dc.planeResolution = 8
-        dc.planeChannels = 8
-        dc.hidden = 8
-        dc.samplesPerRay = 8
+        let dc = tinyTriplane(hidden: 8, samples: 8)
         var ec = EncoderConfig()
         ec.channels = [8, 8, 8, 8]
         ec.features = 16

@@ -138,11 +138,7 @@ final class ModelGradientTests: XCTestCase {
     }
 
     func testDecoderBackwardCodesWeightsAndPoints() {
-        var config = TriplaneConfig()
-        config.codeDim = 8
-        config.planeResolution = 4
-        config.planeChannels = 8
-        config.hidden = 16
+        let config = tinyTriplane(side: 4)
         var rng = SplitMix64(seed: 63)
         for kernel in [Linear.Kernel.fused, .blas] {
             let dec = TriplaneDecoder(config: config, rng: &rng)

@@ -39,11 +39,7 @@ final class SampleSelectionTests: XCTestCase {
 
     /// Objects owning uneven (even empty) runs of points give what per-object calls give.
     func testUnevenObjectSplitMatchesPerObjectCalls() {
-        var config = TriplaneConfig()
-        config.codeDim = 8
-        config.planeResolution = 4
-        config.planeChannels = 8
-        config.hidden = 16
+        let config = tinyTriplane(side: 4)
         var rng = SplitMix64(seed: 8)
         let dec = TriplaneDecoder(config: config, rng: &rng)
         let counts = [5, 0, 9], B = 3, N = 14
@@ -119,12 +115,7 @@ final class SampleSelectionTests: XCTestCase {
 
     /// Checkpoints carry the occupancy grids, so a resumed run skips exactly what it would have.
     func testCheckpointRestoresGrids() throws {
-        var dc = TriplaneConfig()
-        dc.codeDim = 8
-        dc.planeResolution = 8
-        dc.planeChannels = 8
-        dc.hidden = 8
-        dc.densityBias = 1  // dense enough to occupy cells
+        let dc = tinyTriplane(hidden: 8, densityBias: 1)  // dense enough to occupy cells
         let cam = Rig.camera(azimuth: 10, elevation: 20, width: 8, height: 8)
         let view = TrainingData.View(image: RGBAImage(width: 8, height: 8), camera: cam)
         let data = TrainingData(ids: ["a", "b", "c"], objects: [[view], [view], [view]], width: 8, height: 8)
