@@ -22,6 +22,14 @@ final class SceneSpecTests: XCTestCase {
         XCTAssertEqual(cars.rig.distance, 3.0)
         XCTAssertEqual(cars.rig.fovDegrees, 40)
         XCTAssertEqual(cars.rig.lightDirection, [0.3, 0.5, 0.8])
+        XCTAssertEqual(cars.imageFormation, .full, "the default cars have every effect on")
+        XCTAssertNotNil(cars.lighting)
+        // The first generation's family: six styles, no effects, no random light, no optional parts.
+        let gen1 = try SceneSpec.load(repoRoot + "/scenes/cars_gen1.json")
+        XCTAssertEqual(gen1.cars!.count, 6)
+        XCTAssertNil(gen1.imageFormation)
+        XCTAssertNil(gen1.lighting)
+        XCTAssertNil(gen1.details)
         let chairs = try SceneSpec.load(repoRoot + "/scenes/chairs.json")
         XCTAssertEqual(chairs.generator, "chair")
     }
