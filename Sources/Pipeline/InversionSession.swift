@@ -83,14 +83,6 @@ public final class InversionSession {
         self.modelSHA256 = modelSHA256
     }
 
-    /// Loads a model file.
-    public convenience init(modelPath: String) throws {
-        let (model, _) = try NeRFModel.load(modelPath)
-        self.init(
-            model: model, modelName: URL(fileURLWithPath: modelPath).lastPathComponent,
-            modelSHA256: try NeRFModel.fingerprint(modelPath))
-    }
-
     /// Reads and frames a photo, inverts it, and writes `latentPath`, <stem>_input.png,
     /// <stem>_input_reconstruction.png and the turntable if asked; `progress(step, mse)` during
     /// refinement. Errors about the photo name it.

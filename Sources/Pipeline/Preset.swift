@@ -27,13 +27,6 @@ public enum Preset {
         return value
     }
 
-    /// The settings as pretty JSON, every key written (a starting point for a preset).
-    public static func json<T: Encodable>(_ value: T) throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try enc.encode(value), as: UTF8.self)
-    }
-
     static func unknownKeys(_ given: Any, known: Any, prefix: String) -> [String] {
         guard let g = given as? [String: Any] else { return [] }
         let k = known as? [String: Any] ?? [:]
