@@ -61,17 +61,19 @@ public struct Material: Sendable, Equatable {
         public var roughness: Float = 1
     }
 
-    /// The colour at world point p with unit normal n.
-    @inline(__always)
-    public func albedo(at p: Vec3, normal n: Vec3) -> Vec3 { surface(at: p, normal: n).albedo }
-
     /// Colour, reflectance and roughness at world point p with unit normal n.
     @inline(__always)
     public func surface(at p: Vec3, normal n: Vec3) -> Surface {
-        guard onGlass(p, n), let g = glass else {
-            return Surface(albedo: albedo, specular: specular, roughness: roughness)
+        if onGlass(p, n), let g = glass {
+            return Surface(albedo: g.albedo, specular: g.specular, roughness: g.roughness)
         }
-        return Surface(albedo: g.albedo, specular: g.specular, roughness: g.roughness)
+        guard let paint else { return Surface(albedo: albedo, specular: specular, roughness: roughness) }
+        var a = albedo
+        if let stripe = paint.stripeAlbedo, n.z > 0.3, abs(p.y) < paint.stripeHalfWidth { a = stripe }
+        if abs(n.y) > 0.6, paint.lineZ.contains(p.z) {
+            for x in paint.doorLines where abs(p.x - x) < paint.lineHalfWidth { a *= Self.gapShade }
+        }
+        return Surface(albedo: a, specular: specular, roughness: roughness)
     }
 
     /// Whether p (normal n) lies on the glasshouse's glass rather than its paint.

@@ -124,4 +124,36 @@ final class ImageFormationTests: XCTestCase {
             XCTAssertTrue((4000...7500).contains(l.temperature) && (0.8...1.25).contains(l.exposure))
         }
     }
+
+    /// Door gaps darken the sides where they run, stripes recolour the upward faces, and glass wins over both.
+    func testPaintMarkings() {
+        var m = Material(albedo: Vec3(0.6, 0.1, 0.1))
+        var paint = Material.Paint()
+        paint.doorLines = [0.2]
+        paint.lineZ = 0...0.5
+        paint.stripeHalfWidth = 0.1
+        paint.stripeAlbedo = Vec3(0.9, 0.9, 0.9)
+        m.paint = paint
+        let side = Vec3(0, 1, 0), up = Vec3(0, 0, 1)
+        XCTAssertEqual(m.surface(at: Vec3(0.2, 0.8, 0.3), normal: side).albedo, m.albedo * Material.gapShade)
+        XCTAssertEqual(m.surface(at: Vec3(0.5, 0.8, 0.3), normal: side).albedo, m.albedo, "away from the gap")
+        XCTAssertEqual(m.surface(at: Vec3(0.2, 0.8, 0.9), normal: side).albedo, m.albedo, "above the gap's band")
+        XCTAssertEqual(m.surface(at: Vec3(0.5, 0.05, 0.6), normal: up).albedo, Vec3(0.9, 0.9, 0.9))
+        XCTAssertEqual(m.surface(at: Vec3(0.5, 0.3, 0.6), normal: up).albedo, m.albedo, "outside the stripe")
+        // Cars with the markings render them: some pixels of the painted cars differ from the same cars unpainted.
+        let spec = try! SceneSpec.load(repoRoot + "/scenes/cars.json")
+        var marked = 0
+        for i in 0..<12 {
+            let car = spec.makeObject(seed: 5, index: i).object
+            guard car.materials.contains(where: { $0.paint != nil }) else { continue }
+            var plain = car
+            for k in plain.materials.indices { plain.materials[k].paint = nil }
+            let s = ShadingSettings(rig: spec.rig, supersample: 1),
+                cam = Rig.camera(azimuth: 90, elevation: 15, width: 64, height: 64)
+            let a = GroundTruthRenderer(object: car, shading: s).render(camera: cam).image
+            let b = GroundTruthRenderer(object: plain, shading: s).render(camera: cam).image
+            if a.pixels != b.pixels { marked += 1 }
+        }
+        XCTAssertGreaterThan(marked, 3)
+    }
 }
