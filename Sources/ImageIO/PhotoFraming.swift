@@ -27,6 +27,8 @@ public enum PhotoFraming {
     /// A pixel belongs to the object when a channel differs from the background by more than this
     /// (8-bit noise and JPEG-era halos stay below it; the cars' palest paint does not).
     public static let foregroundThreshold: Float = 0.08
+    /// The smallest side `shrinkOnly` keeps: below it a photo is upsampled (a 4-pixel car is no photo).
+    public static let minimumShrinkOnlySide = 16
     /// Fewer object pixels than this fraction of the photo means there is no object to invert.
     public static let minimumObjectFraction = 0.002
     /// Side fraction an object fills in the rig's views (a car seen side-on at distance 3, fov 40).
@@ -61,7 +63,9 @@ public enum PhotoFraming {
 
     /// Composites alpha over white, estimates the background from the border, finds the object and
     /// frames it as `mode` says, resized to side x side.
-    public static func prepare(_ photo: RGBAImage, side: Int, mode: CropMode, fill: Double = rigFill) throws
+    public static func prepare(
+        _ photo: RGBAImage, side: Int, mode: CropMode, fill: Double = rigFill, shrinkOnly: Bool = false
+    ) throws
         -> FramedPhoto
     {
         let W = photo.width, H = photo.height
@@ -129,6 +133,8 @@ public enum PhotoFraming {
                 for c in 0..<3 { cut.pixels[4 * (j * n + i) + c] = rgb[3 * (y * W + x) + c] }
             }
         }
+        // shrinkOnly: a square smaller than `side` keeps its own resolution (no detail is invented).
+        let side = shrinkOnly ? max(minimumShrinkOnlySide, min(side, n)) : side
         let image = n == side ? cut : Resample.resize(cut, width: side, height: side)
         return FramedPhoto(
             image: image, background: bg, objectBox: (x0, y0, x1, y1),

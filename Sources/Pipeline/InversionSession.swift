@@ -16,7 +16,7 @@ public struct InversionRequest: Sendable {
     public var refine = true
     public var settings = RefineSettings()
     public var crop = CropMode.auto
-    /// Side the photo is framed to and refined at (nil: the model's training views' side).
+    /// Side the photo is framed to and refined at (nil: the framed square's own side, up to the model's training views' side).
     public var photoSize: Int?
     /// Also write a turntable into this folder.
     public var turntable: String?
@@ -96,11 +96,16 @@ public final class InversionSession {
                 "this model has no encoder: run `nerfinv train-encoder` first, or start from the mean code")
         }
         let (raw, _) = try PNG.read(photo)
-        let P = request.photoSize ?? model.config.resolution
+        // The photo's own resolution up to the model's (a smaller photo is not upsampled), unless asked.
         let framed: FramedPhoto
-        do { framed = try PhotoFraming.prepare(raw, side: P, mode: request.crop) } catch {
+        do {
+            framed = try PhotoFraming.prepare(
+                raw, side: request.photoSize ?? model.config.resolution, mode: request.crop,
+                shrinkOnly: request.photoSize == nil)
+        } catch {
             throw FileError(path: photo, reason: "\(error)")
         }
+        let P = framed.image.width
         let result = try Inversion.run(
             model: model, photo: framed.image.rgb, width: P, height: P, mode: request.mode, settings: request.settings,
             progress: progress)

@@ -32,7 +32,7 @@ struct InversionOptions: ParsableArguments {
 
     @Option(
         help:
-            "Side the photo is framed to and refined at (default: the model's training views'; the encoder resamples to its own)."
+            "Side the photo is framed to and refined at (default: the photo's own, up to the model's training views' side; the encoder resamples to its own)."
     )
     var photoSize: Int?
 

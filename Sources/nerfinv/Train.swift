@@ -46,6 +46,12 @@ struct Train: ParsableCommand {
     )
     var initModel: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Field kind of a new model: 'triplane' (first generation, the default), 'lit-triplane' (second), or a JSON file of a field config with its \"kind\".",
+            valueName: "kind|file"))
+    var field: String?
+
     @Option(help: "Peak Adam learning rate of the decoder weights (default 5e-3).")
     var lrDecoder: Float?
 
@@ -54,9 +60,18 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard out.hasSuffix(".nvm") else { throw ValidationError("--out should name a .nvm model file") }
+        if field != nil && initModel != nil {
+            throw ValidationError("--field and --init-model conflict: a continuation keeps its model's field")
+        }
         if let initModel, initModel == out {
             throw ValidationError("--init-model and --out must differ (the model is overwritten at the end)")
         }
+    }
+
+    /// The field of a new model: a kind's defaults, or a config file.
+    func fieldSpec() throws -> FieldSpec {
+        guard let field else { return FieldSpec(TriplaneConfig()) }
+        return field.hasSuffix(".json") ? try Preset.load(FieldSpec.self, from: field) : try FieldSpec.named(field)
     }
 
     /// Defaults, then the preset, then the flags.
@@ -75,6 +90,11 @@ struct Train: ParsableCommand {
         }
         guard (1...65536).contains(c.raysPerObject) else {
             throw ValidationError("--rays-per-object must be in 1...65536")
+        }
+        guard c.codeNoise >= 0 && c.codeNoise <= 10, c.distortionWeight >= 0 && c.distortionWeight <= 100,
+            c.boxRayFraction >= 0 && c.boxRayFraction <= 1
+        else {
+            throw ValidationError("codeNoise must be in 0...10, distortionWeight in 0...100, boxRayFraction in 0...1")
         }
         for (flag, lr) in [("--lr-decoder", c.lrDecoder), ("--lr-codes", c.lrCodes)] where !(lr > 0 && lr <= 1) {
             throw ValidationError("\(flag) must be in (0, 1]")
@@ -107,7 +127,7 @@ struct Train: ParsableCommand {
             initial = model
         }
         let trainer = Trainer(
-            data: dataset, config: config, field: initial?.config.decoder ?? FieldSpec(TriplaneConfig()))
+            data: dataset, config: config, field: try initial?.config.decoder ?? fieldSpec())
         if let initial { trainer.warmStart(from: initial, step: 0) }
         let manifest = DatasetManifest.read(data)
         let run = DecoderTrainingRun(trainer: trainer) { notes in

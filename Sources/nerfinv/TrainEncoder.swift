@@ -99,8 +99,11 @@ struct TrainEncoder: ParsableCommand {
             config.initialEncoder = initEncoder
         }
         let trainer: EncoderTrainer
-        do { trainer = try EncoderTrainer(data: dataset, model: decoderModel, config: config, initial: initial) } catch
-        {
+        do {
+            trainer = try EncoderTrainer(
+                data: dataset, model: decoderModel, config: config,
+                encoderConfig: .forResolution(dataset.width), initial: initial)
+        } catch {
             throw ValidationError("\(model) and \(data): \(error)")
         }
         let run = EncoderTrainingRun(trainer: trainer)

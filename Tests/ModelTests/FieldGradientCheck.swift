@@ -14,6 +14,7 @@ func checkFieldGradients(
 ) {
     let N = points.shape[0]
     let batch = field.makeBatch(objects: B, capacity: N)
+    if let conditions = batch.conditions { fillViewingConditions(conditions, seed: 5) }
     let out = Tensor([N, 4])  // (N, 4): density, then colour
     let own = pointGradients ? [codes, points] : [codes]
     checkGradients(
@@ -40,4 +41,18 @@ func checkFieldGradients(
                 grads: grads,
                 dCodes: g[0].data, dPoints: pointGradients ? g[1].data : nil)
         }, file: file, line: line)
+}
+
+/// Random viewing conditions (N, 12): unit view and light directions, positive key and sky light.
+func fillViewingConditions(_ c: Tensor, seed: UInt64) {
+    var rng = SplitMix64(seed: seed)
+    let V = ViewingConditions.count
+    for n in 0..<c.shape[0] {
+        for part in 0..<2 {
+            var d = SIMD3<Float>(rng.nextNormal(), rng.nextNormal(), rng.nextNormal())
+            d /= (d * d).sum().squareRoot()
+            for k in 0..<3 { c[n * V + 3 * part + k] = d[k] }
+        }
+        for k in 6..<12 { c[n * V + k] = 0.2 + 0.8 * rng.nextFloat() }
+    }
 }

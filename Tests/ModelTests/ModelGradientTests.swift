@@ -66,6 +66,158 @@ final class ModelGradientTests: XCTestCase {
             })
     }
 
+    /// The weights' own gradient path (a loss on the ray weights, as the distortion term adds).
+    func testVolumeCompositeBackwardThroughWeights() {
+        var rng = SplitMix64(seed: 64)
+        let (R, S) = (4, 6)
+        let sigma = Tensor([R, S]), color = Tensor([R, S, 3]), delta = Tensor([R, S]), t = Tensor([R, S])
+        sigma.fillUniform(0, 3, rng: &rng)
+        color.fillUniform(0, 1, rng: &rng)
+        delta.fillUniform(0.05, 0.3, rng: &rng)
+        let rgb = Tensor([R, 3]), opacity = Tensor([R]), weights = Tensor([R, S])
+        let bg = SIMD3<Float>(1, 1, 1)
+        checkGradients(
+            "VolumeComposite weights", inputs: [sigma],
+            forward: {
+                VolumeComposite.forward(
+                    rgb: rgb.data, depth: nil, opacity: opacity.data, weights: weights.data, sigma: sigma.data,
+                    color: color.data, delta: delta.data, t: t.data, background: bg, R: R, S: S)
+                return weights
+            },
+            backward: { d, g in
+                let dColor = Tensor([R, S, 3]), dRGB = Tensor([R, 3])
+                VolumeComposite.backward(
+                    dSigma: g[0].data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, dWeights: d.data,
+                    weights: weights.data, sigma: sigma.data, color: color.data, delta: delta.data, background: bg,
+                    R: R, S: S)
+            })
+    }
+
+    func testRayDistortionBackwardAndNaiveTwin() {
+        var rng = SplitMix64(seed: 65)
+        let (R, S) = (5, 9)
+        let w = Tensor([R, S]), t = Tensor([R, S]), delta = Tensor([R, S]), loss = Tensor([R])
+        w.fillUniform(0, 0.3, rng: &rng)
+        delta.fillUniform(0.05, 0.2, rng: &rng)
+        for r in 0..<R {
+            var depth: Float = 1
+            for i in 0..<S {
+                t[r * S + i] = depth
+                depth += delta[r * S + i]
+            }
+        }
+        RayDistortion.forward(loss: loss.data, weights: w.data, t: t.data, delta: delta.data, R: R, S: S)
+        for r in 0..<R {
+            var naive = 0.0
+            for i in 0..<S {
+                for j in 0..<S {
+                    naive += Double(w[r * S + i] * w[r * S + j]) * Double(abs(t[r * S + i] - t[r * S + j]))
+                }
+                naive += Double(w[r * S + i] * w[r * S + i] * delta[r * S + i]) / 3
+            }
+            XCTAssertEqual(Double(loss[r]), naive, accuracy: 1e-5 + 1e-5 * naive)
+        }
+        checkGradients(
+            "RayDistortion", inputs: [w],
+            forward: {
+                RayDistortion.forward(loss: loss.data, weights: w.data, t: t.data, delta: delta.data, R: R, S: S)
+                return loss
+            },
+            backward: { d, g in
+                RayDistortion.backward(
+                    dWeights: g[0].data, dLoss: d.data, weights: w.data, t: t.data, delta: delta.data, R: R, S: S)
+            })
+    }
+
+    func testLitColourHeadBackward() {
+        var rng = SplitMix64(seed: 66)
+        let N = 16, K = LitColourHead.rawCount, V = ViewingConditions.count
+        let raw = random([N, K], &rng, std: 1.5), conditions = Tensor([N, V])
+        fillViewingConditions(conditions, seed: 67)
+        let sigma = Tensor([N]), rgb = Tensor([N, 3]), out = Tensor([N, 4])
+        checkGradients(
+            "LitColourHead", inputs: [raw, conditions], eps: 5e-4,
+            forward: {
+                LitColourHead.forward(
+                    sigma: sigma.data, rgb: rgb.data, raw: raw.data, conditions: conditions.data, densityBias: -1, N: N)
+                for n in 0..<N {
+                    out[4 * n] = sigma[n]
+                    for c in 0..<3 { out[4 * n + 1 + c] = rgb[3 * n + c] }
+                }
+                return out
+            },
+            backward: { d, g in
+                let dS = Tensor([N]), dC = Tensor([N, 3])
+                for n in 0..<N {
+                    dS[n] = d[4 * n]
+                    for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] }
+                }
+                LitColourHead.backward(
+                    dRaw: g[0].data, dConditions: g[1].data, dSigma: dS.data, dRGB: dC.data, raw: raw.data,
+                    conditions: conditions.data, sigma: sigma.data, densityBias: -1, N: N)
+            })
+    }
+
+    func testLitTriplaneBackwardCodesWeightsAndPoints() {
+        var config = LitTriplaneConfig()
+        config.codeDim = 6
+        config.mappingWidth = 8
+        config.baseResolution = 2
+        config.baseChannels = 4
+        config.stageChannels = [5]
+        config.planeChannels = 8
+        config.hidden = 16
+        var rng = SplitMix64(seed: 68)
+        for kernel in [Linear.Kernel.fused, .blas] {
+            let dec = LitTriplaneDecoder(config: config, rng: &rng)
+            dec.kernel = kernel
+            let B = 2, P = 7, N = B * P
+            let codes = random([B, config.codeDim], &rng, std: 0.8)
+            let points = Tensor([N, 3])
+            points.fillUniform(-0.9, 0.9, rng: &rng)
+            checkFieldGradients(
+                "lit triplane \(kernel)", field: dec, codes: codes, points: points, objects: B, pointGradients: true,
+                samplesPerInput: 10)
+        }
+    }
+
+    /// The backward that reuses the activations `setup(batch:codes:)` kept gives the gradients of
+    /// the one that recomputes them, and a later setup with other codes is not mistaken for them.
+    func testLitTriplaneKeptActivationsMatchRecomputed() {
+        var config = LitTriplaneConfig()
+        config.codeDim = 6
+        config.mappingWidth = 8
+        config.baseResolution = 2
+        config.baseChannels = 4
+        config.stageChannels = [5]
+        config.planeChannels = 8
+        config.hidden = 16
+        var rng = SplitMix64(seed: 69)
+        let dec = LitTriplaneDecoder(config: config, rng: &rng)
+        let B = 2, N = 10
+        let codes = random([B, config.codeDim], &rng), other = random([B, config.codeDim], &rng)
+        let points = Tensor([N, 3])
+        points.fillUniform(-0.9, 0.9, rng: &rng)
+        let dSigma = random([N], &rng), dRGB = random([N, 3], &rng)
+        func gradients(kept: Bool) -> [Float] {
+            let batch = dec.makeBatch(objects: B, capacity: N)
+            fillViewingConditions(batch.conditions!, seed: 3)
+            if kept {
+                dec.setup(batch: batch, codes: other.data)  // stale activations of other codes first
+                dec.setup(batch: batch, codes: codes.data)
+            } else {
+                dec.setup(state: batch.state.data, codes: codes.data, objects: B)
+            }
+            dec.query(points: points.data, batch: batch)
+            let grads = ParameterGradients(like: dec.parameters), dCodes = Tensor([B, config.codeDim])
+            dec.backward(
+                dSigma: dSigma.data, dRGB: dRGB.data, batch: batch, codes: codes.data, points: points.data,
+                grads: grads, dCodes: dCodes.data, dPoints: nil)
+            return dCodes.array + grads.tensors.flatMap(\.array)
+        }
+        XCTAssertEqual(gradients(kept: true), gradients(kept: false))
+    }
+
     func testFusedMLPMatchesLayerByLayerAndItsGradients() throws {
         try XCTSkipUnless(Linear.fusedAvailable, "no AVX2: the fused MLP is not used")
         var rng = SplitMix64(seed: 62)

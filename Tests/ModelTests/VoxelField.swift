@@ -40,7 +40,7 @@ final class VoxelField: RadianceField {
 
     final class Batch: FieldBatch {
         let raw: Tensor  // (N, 4)
-        override init(objects: Int, capacity: Int, stateSize: Int) {
+        init(objects: Int, capacity: Int, stateSize: Int) {
             raw = Tensor([capacity, 4])
             super.init(objects: objects, capacity: capacity, stateSize: stateSize)
         }

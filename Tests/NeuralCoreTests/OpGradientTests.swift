@@ -21,6 +21,38 @@ final class OpGradientTests: XCTestCase {
             })
     }
 
+    func testUpsample2x() {
+        var rng = SplitMix64(seed: 80)
+        let (B, C, H, W) = (2, 3, 3, 4)
+        let x = random([B, C, H, W], &rng), y = Tensor([B, C, 2 * H, 2 * W])
+        checkGradients(
+            "Upsample2x", inputs: [x],
+            forward: {
+                Upsample2x.forward(out: y.data, inp: x.data, B: B, C: C, H: H, W: W)
+                return y
+            },
+            backward: { d, g in Upsample2x.backward(dInp: g[0].data, dOut: d.data, B: B, C: C, H: H, W: W) })
+        XCTAssertEqual(y[((1 * C + 2) * 2 * H + 5) * 2 * W + 7], x[((1 * C + 2) * H + 2) * W + 3])
+    }
+
+    func testPlaneSplit() {
+        var rng = SplitMix64(seed: 81)
+        let (B, P, C, H, W) = (2, 3, 4, 3, 5)
+        let image = random([B, P * C, H, W], &rng), planes = Tensor([B, P, H, W, C])
+        checkGradients(
+            "PlaneSplit", inputs: [image],
+            forward: {
+                PlaneSplit.forward(planes: planes.data, image: image.data, B: B, P: P, C: C, H: H, W: W)
+                return planes
+            },
+            backward: { d, g in
+                PlaneSplit.backward(dImage: g[0].data, dPlanes: d.data, B: B, P: P, C: C, H: H, W: W)
+            })
+        // plane 2, channel 1 of object 1 at (y 2, x 3)
+        XCTAssertEqual(
+            planes[(((1 * P + 2) * H + 2) * W + 3) * C + 1], image[((1 * P * C + 2 * C + 1) * H + 2) * W + 3])
+    }
+
     func testLinearReLUBothKernels() {
         var rng = SplitMix64(seed: 15)
         let (N, I, O) = (13, 16, 24)  // multiples of 8: the fused kernels apply

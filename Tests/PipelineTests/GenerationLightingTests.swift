@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import ImageIO
+import Model
 import Pipeline
 import Scenes
 import XCTest
@@ -67,8 +68,30 @@ final class GenerationLightingTests: XCTestCase {
                 XCTAssertLessThan(worst, 0.6 / 255, "\(id) view \(v)")
             }
         }
+        // Training reads each view's light as the lit field takes it (exposure folded into key and sky).
+        let data = try TrainingData.load(root: a)
+        for (o, id) in data.ids.enumerated() {
+            let file = try decoder.decode(
+                LightingFile.self, from: Data(contentsOf: URL(fileURLWithPath: "\(a)/\(id)/lighting.json")))
+            for v in 0..<3 {
+                let l = file.views[v], got = data.lights[o][v]
+                for k in 0..<3 {
+                    XCTAssertEqual(got.direction[k], Float(l.keyDirection[k]), accuracy: 1e-6)
+                    XCTAssertEqual(got.key[k], Float(l.keyColour[k] * l.keyIntensity * l.exposure), accuracy: 1e-6)
+                    XCTAssertEqual(got.sky[k], Float(l.ambientColour[k] * l.ambient * l.exposure), accuracy: 1e-6)
+                }
+            }
+        }
         // The test protocol keeps RIG.md's light unless asked.
         let t = try generate("t", nil, test: true)
+        let testData = try TrainingData.load(root: t)
+        for light in testData.lights.joined() {
+            for k in 0..<3 {
+                XCTAssertEqual(light.direction[k], ViewLight.canonical.direction[k], accuracy: 1e-6)
+                XCTAssertEqual(light.key[k], ViewLight.canonical.key[k], accuracy: 1e-6)
+                XCTAssertEqual(light.sky[k], ViewLight.canonical.sky[k], accuracy: 1e-6)
+            }
+        }
         let first = try SRNDataset.objectIDs(root: t)[0]
         let canonical = try decoder.decode(
             LightingFile.self, from: Data(contentsOf: URL(fileURLWithPath: "\(t)/\(first)/lighting.json")))

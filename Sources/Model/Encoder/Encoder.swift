@@ -14,6 +14,21 @@ public struct EncoderConfig: Codable, Sendable, Equatable {
     public var codeDim = 128
     public var leak: Float = 0.2
     public init() {}
+    /// The encoder for views of side `resolution`: stride-2 stages down to 4x4, channels doubling
+    /// from 32 and capped at 256 (at 64 the first generation's [32, 64, 128, 256]; at 128 one stage more).
+    public static func forResolution(_ resolution: Int) -> EncoderConfig {
+        var c = EncoderConfig()
+        c.inputSize = resolution
+        var channels: [Int] = [], side = resolution, width = 32
+        while side > 4 {
+            channels.append(min(width, 256))
+            width *= 2
+            side /= 2
+        }
+        c.channels = channels.isEmpty ? [32] : channels
+        return c
+    }
+
     /// Pose (4) plus photometric gain and bias (6).
     public var viewDim: Int { 10 }
     var finalSize: Int { inputSize >> channels.count }

@@ -13,9 +13,11 @@ open class FieldBatch {
     public let state: Tensor  // (B, E)
     public let sigma: Tensor  // (N)
     public let rgb: Tensor  // (N, 3)
+    /// Each point's viewing conditions (N, V) for fields whose colour depends on them (nil: V = 0).
+    public let conditions: Tensor?
 
     /// An even split of `capacity` points over `objects` objects, all in use.
-    public init(objects: Int, capacity: Int, stateSize: Int) {
+    public init(objects: Int, capacity: Int, stateSize: Int, conditionSize: Int = 0) {
         B = objects
         N = capacity
         self.capacity = capacity
@@ -24,6 +26,7 @@ open class FieldBatch {
         state = Tensor([objects, stateSize])
         sigma = Tensor([capacity])
         rgb = Tensor([capacity, 3])
+        conditions = conditionSize > 0 ? Tensor([capacity, conditionSize]) : nil
     }
 
     /// Uses the first Σ counts points, object b owning counts[b] of them in order (the uneven

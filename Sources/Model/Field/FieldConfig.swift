@@ -54,6 +54,15 @@ public struct FieldSpec: Codable, Sendable, Equatable, CustomStringConvertible {
 
     enum KindKey: String, CodingKey { case kind }
 
+    /// A registered kind with its defaults ("lit-triplane"); the error lists the kinds.
+    public static func named(_ kind: String) throws -> FieldSpec {
+        guard FieldRegistry.type(named: kind) != nil else {
+            throw ModelError("unknown field kind '\(kind)' (kinds: \(FieldRegistry.names.joined(separator: ", ")))")
+        }
+        let json = try JSONSerialization.data(withJSONObject: ["kind": kind])
+        return try JSONDecoder().decode(FieldSpec.self, from: json)
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: KindKey.self)
         let kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? TriplaneConfig.kind
@@ -86,7 +95,7 @@ public struct FieldSpec: Codable, Sendable, Equatable, CustomStringConvertible {
 /// (or one `register` call, as the tests' toy field does).
 public enum FieldRegistry {
     static let builtIn: [any FieldConfig.Type] = [
-        TriplaneConfig.self
+        TriplaneConfig.self, LitTriplaneConfig.self,
     ]
     private static let lock = NSLock()
     nonisolated(unsafe) private static var registered: [String: any FieldConfig.Type] = Dictionary(

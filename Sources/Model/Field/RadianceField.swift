@@ -1,3 +1,4 @@
+import Datasets
 import NeuralCore
 
 // The decoder's contract. B objects, N points (object b owns points [starts[b], starts[b+1])),
@@ -17,10 +18,16 @@ public protocol RadianceField: AnyObject {
     var parameters: [(name: String, tensor: Tensor)] { get }
     /// Floats of per-object state (E) that `setup` derives from one code.
     var stateSize: Int { get }
+    /// Floats of viewing conditions per point the colour depends on (`ViewingConditions`), 0 for a
+    /// field whose colour depends on position alone; callers fill `FieldBatch.conditions`.
+    var conditionSize: Int { get }
     /// Buffers for `query` and `backward` of up to `capacity` points of `objects` objects.
     func makeBatch(objects: Int, capacity: Int) -> FieldBatch
     /// state (B, E) from codes (B, D).
     func setup(state: UnsafeMutablePointer<Float>, codes: UnsafePointer<Float>, objects: Int)
+    /// `batch.state` from codes (B, D), keeping whatever the backward of setup needs in the batch
+    /// (a field whose setup has intermediate activations keeps them here instead of recomputing).
+    func setup(batch: FieldBatch, codes: UnsafePointer<Float>)
     /// Density into `batch.sigma` (N) and colour into `batch.rgb` (N, 3) at points (N, 3), reading
     /// each object's state from `batch.state`.
     func query(points: UnsafePointer<Float>, batch: FieldBatch)
@@ -37,6 +44,12 @@ public protocol RadianceField: AnyObject {
 }
 
 extension RadianceField {
+    public var conditionSize: Int { 0 }
+
+    public func setup(batch: FieldBatch, codes: UnsafePointer<Float>) {
+        setup(state: batch.state.data, codes: codes, objects: batch.B)
+    }
+
     /// A field of the same kind with its own copy of the weights: whatever tunes weights works on
     /// one of these, so a loaded model never changes under another user.
     public func copy() -> any RadianceField {
@@ -77,6 +90,12 @@ extension RadianceField {
         }
         let batch = makeBatch(objects: 1, capacity: count)
         batch.state.data.update(from: state, count: stateSize)
+        if let conditions = batch.conditions {
+            // Seen from the light itself (every visible point lit), under the canonical light.
+            let light = ViewLight.canonical,
+                c = [light.direction.x, light.direction.y, light.direction.z] + light.packed
+            for i in 0..<count { for j in 0..<c.count { conditions[i * c.count + j] = c[j] } }
+        }
         query(points: points.data, batch: batch)
         return (batch.sigma.array, batch.rgb.array)
     }

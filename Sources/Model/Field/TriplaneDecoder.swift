@@ -28,14 +28,11 @@ public final class TriplaneDecoder: RadianceField {
     public var spec: FieldSpec { FieldSpec(config) }
     public var stateSize: Int { config.planeCount }
 
-    /// The point MLP as layers for the fused kernels.
-    var mlpLayers: [MLPLayer] {
-        let C = config.planeChannels, H = config.hidden
-        return [
-            MLPLayer(weight: w1.data, bias: b1.data, inputs: C, outputs: H),
-            MLPLayer(weight: w2.data, bias: b2.data, inputs: H, outputs: H),
-            MLPLayer(weight: w3.data, bias: b3.data, inputs: H, outputs: 4),
-        ]
+    /// The plane read and point MLP, on this decoder's weights.
+    var pointMLP: PlanePointMLP {
+        PlanePointMLP(
+            side: config.planeResolution, channels: config.planeChannels, hidden: config.hidden, outputs: 4,
+            box: config.box, w1: w1, b1: b1, w2: w2, b2: b2, w3: w3, b3: b3, kernel: kernel)
     }
 
     /// Parameters by name, in file order.
@@ -70,27 +67,10 @@ public final class TriplaneDecoder: RadianceField {
     }
     public var setupFlopsPerObject: Double { 2 * Double(config.codeDim * config.planeCount) }
 
-    /// The query buffers of a triplane: plane coordinates, features and MLP activations.
-    public final class Batch: FieldBatch {
-        public let uv: Tensor  // (N, 3, 2)
-        public let feat: Tensor  // (N, C)
-        /// Hidden activations, only materialised on the unfused path (the fused MLP keeps them in cache).
-        public lazy var h1 = Tensor([capacity, hidden])  // (N, H)
-        public lazy var h2 = Tensor([capacity, hidden])  // (N, H)
-        let hidden: Int
-        public let raw: Tensor  // (N, 4)
-
-        init(config: TriplaneConfig, objects: Int, capacity: Int) {
-            uv = Tensor([capacity, 3, 2])
-            feat = Tensor([capacity, config.planeChannels])
-            hidden = config.hidden
-            raw = Tensor([capacity, 4])
-            super.init(objects: objects, capacity: capacity, stateSize: config.planeCount)
-        }
-    }
-
     public func makeBatch(objects: Int, capacity: Int) -> FieldBatch {
-        Batch(config: config, objects: objects, capacity: capacity)
+        PlaneBatch(
+            objects: objects, capacity: capacity, planeCount: config.planeCount, channels: config.planeChannels,
+            hidden: config.hidden, outputs: 4)
     }
 
     /// planes (B, G) = codes (B, D) · genW^T + genB.
@@ -99,51 +79,11 @@ public final class TriplaneDecoder: RadianceField {
             out: planes, inp: codes, weight: genW.data, bias: genB.data, N: B, I: config.codeDim, O: config.planeCount)
     }
 
-    /// uv (N, 3, 2) of points (N, 3): planes xy, xz, yz, scaled so the box maps to [-1, 1].
-    static func projectPoints(uv: UnsafeMutablePointer<Float>, points: UnsafePointer<Float>, scale: Float, N: Int) {
-        Parallel.forRanges(N, grain: 16384) { r in
-            for n in r {
-                let x = points[3 * n] * scale, y = points[3 * n + 1] * scale, z = points[3 * n + 2] * scale
-                let o = uv + 6 * n
-                o[0] = x
-                o[1] = y
-                o[2] = x
-                o[3] = z
-                o[4] = y
-                o[5] = z
-            }
-        }
-    }
-
     /// Density and colour at points (N, 3) from the planes in `batch.state` (see `setup`).
     public func query(points: UnsafePointer<Float>, batch: FieldBatch) {
-        let a = batch as! Batch
-        let N = a.N, B = a.B, C = config.planeChannels, H = config.hidden, R = config.planeResolution
-        precondition(a.starts[B] == N, "points must be assigned to objects")
-        Self.projectPoints(uv: a.uv.data, points: points, scale: Float(1 / config.box), N: N)
-        Profiler.measure("field: triplane sample") {
-            for b in 0..<B {
-                let (p0, P) = a.range(b)
-                BilinearSample.forward(
-                    out: a.feat.data + p0 * C, planes: a.state.data + b * config.planeCount,
-                    uv: a.uv.data + p0 * 6, N: P, P: 3, H: R, W: R, C: C)
-            }
-        }
-        Profiler.measure("field: mlp") {
-            if FusedMLP.supports(mlpLayers, kernel: kernel) {
-                FusedMLP.forward(out: a.raw.data, inp: a.feat.data, layers: mlpLayers, N: N)
-            } else {
-                Linear.forward(
-                    out: a.h1.data, inp: a.feat.data, weight: w1.data, bias: b1.data, N: N, I: C, O: H, relu: true,
-                    kernel: kernel)
-                Linear.forward(
-                    out: a.h2.data, inp: a.h1.data, weight: w2.data, bias: b2.data, N: N, I: H, O: H, relu: true,
-                    kernel: kernel)
-                Linear.forward(
-                    out: a.raw.data, inp: a.h2.data, weight: w3.data, bias: b3.data, N: N, I: H, O: 4, kernel: kernel)
-            }
-        }
-        FieldHead.forward(sigma: a.sigma.data, rgb: a.rgb.data, raw: a.raw.data, bias: config.densityBias, N: N)
+        let a = batch as! PlaneBatch
+        pointMLP.forward(points: points, batch: a)
+        FieldHead.forward(sigma: a.sigma.data, rgb: a.rgb.data, raw: a.raw.data, bias: config.densityBias, N: a.N)
     }
 
     public func backward(
@@ -151,79 +91,27 @@ public final class TriplaneDecoder: RadianceField {
         points: UnsafePointer<Float>, grads: ParameterGradients?, dCodes: UnsafeMutablePointer<Float>?,
         dPoints: UnsafeMutablePointer<Float>?
     ) {
-        let a = batch as! Batch
-        let N = a.N, B = a.B, C = config.planeChannels, H = config.hidden, R = config.planeResolution
-        let D = config.codeDim, G = config.planeCount
+        let a = batch as! PlaneBatch
+        let N = a.N, B = a.B, D = config.codeDim, G = config.planeCount
         // Without weight gradients the MLP's (small) partials go to scratch; the generator's 6M-float
         // weight gradient, which would dominate an inversion step, is skipped outright.
+        let mlpSlots: [Slot] = [.w1, .b1, .w2, .b2, .w3, .b3]
         let mlpScratch = grads == nil ? [w1, b1, w2, b2, w3, b3].map { Tensor($0.shape) } : []
-        func g(_ slot: Slot) -> UnsafeMutablePointer<Float> {
-            if let grads { return grads[slot.rawValue].data }
-            return mlpScratch[slot.rawValue - Slot.w1.rawValue].data
-        }
+        let mlpGrads = mlpSlots.enumerated().map { i, slot in grads?[slot.rawValue].data ?? mlpScratch[i].data }
         Scratch.with(N * 4) { dRaw in  // (N, 4)
-            Scratch.with(N * C) { dFeat in  // (N, C)
-                Scratch.with(B * G) { dPlanes in  // (B, G)
-                    Scratch.with(dPoints == nil ? 1 : N * 6) { dUV in  // (N, 3, 2)
-                        dRaw.initialize(repeating: 0, count: N * 4)
-                        FieldHead.backward(
-                            dRaw: dRaw, dSigma: dSigma, dRGB: dRGB, raw: a.raw.data, sigma: a.sigma.data,
-                            rgb: a.rgb.data,
-                            bias: config.densityBias, N: N)
-                        dFeat.initialize(repeating: 0, count: N * C)
-                        Profiler.measure("backward: mlp") {
-                            if FusedMLP.supports(mlpLayers, kernel: kernel) {
-                                FusedMLP.backward(
-                                    dInp: dFeat, dWeights: [g(.w1), g(.w2), g(.w3)], dBiases: [g(.b1), g(.b2), g(.b3)],
-                                    dOut: dRaw, inp: a.feat.data, layers: mlpLayers, N: N, weightGradients: grads != nil
-                                )
-                                return
-                            }
-                            Scratch.with(N * H) { dH2 in  // (N, H)
-                                Scratch.with(N * H) { dH1 in  // (N, H)
-                                    dH2.initialize(repeating: 0, count: N * H)
-                                    Linear.backward(
-                                        dInp: dH2, dWeight: g(.w3), dBias: g(.b3), dOut: dRaw, inp: a.h2.data,
-                                        weight: w3.data, N: N, I: H, O: 4, kernel: kernel)
-                                    dH1.initialize(repeating: 0, count: N * H)
-                                    Linear.backward(
-                                        dInp: dH1, dWeight: g(.w2), dBias: g(.b2), dOut: dH2, inp: a.h1.data,
-                                        weight: w2.data, N: N, I: H, O: H, relu: true, out: a.h2.data, kernel: kernel)
-                                    Linear.backward(
-                                        dInp: dFeat, dWeight: g(.w1), dBias: g(.b1), dOut: dH1, inp: a.feat.data,
-                                        weight: w1.data, N: N, I: C, O: H, relu: true, out: a.h1.data, kernel: kernel)
-                                }
-                            }
-                        }
-                        Profiler.measure("backward: triplane") {
-                            dPlanes.initialize(repeating: 0, count: B * G)
-                            if dPoints != nil { dUV.initialize(repeating: 0, count: N * 6) }
-                            for b in 0..<B {
-                                let (p0, P) = a.range(b)
-                                BilinearSample.backward(
-                                    dPlanes: dPlanes + b * G, dUV: dPoints == nil ? nil : dUV + p0 * 6,
-                                    dOut: dFeat + p0 * C,
-                                    planes: a.state.data + b * G, uv: a.uv.data + p0 * 6, N: P, P: 3, H: R, W: R, C: C)
-                            }
-                        }
-                        Profiler.measure("backward: generator") {
-                            Linear.backward(
-                                dInp: dCodes, dWeight: grads == nil ? nil : g(.genW),
-                                dBias: grads == nil ? nil : g(.genB),
-                                dOut: dPlanes, inp: codes, weight: genW.data, N: B, I: D, O: G, kernel: kernel)
-                        }
-                        if let dPoints {
-                            let s = Float(1 / config.box)
-                            Parallel.forRanges(N, grain: 16384) { r in
-                                for n in r {
-                                    let u = dUV + 6 * n
-                                    dPoints[3 * n] += (u[0] + u[2]) * s
-                                    dPoints[3 * n + 1] += (u[1] + u[4]) * s
-                                    dPoints[3 * n + 2] += (u[3] + u[5]) * s
-                                }
-                            }
-                        }
-                    }
+            Scratch.with(B * G) { dPlanes in  // (B, G)
+                dRaw.initialize(repeating: 0, count: N * 4)
+                FieldHead.backward(
+                    dRaw: dRaw, dSigma: dSigma, dRGB: dRGB, raw: a.raw.data, sigma: a.sigma.data, rgb: a.rgb.data,
+                    bias: config.densityBias, N: N)
+                pointMLP.backward(
+                    dRaw: dRaw, batch: a, mlpGrads: mlpGrads, weightGradients: grads != nil, dPlanes: dPlanes,
+                    dPoints: dPoints)
+                Profiler.measure("backward: generator") {
+                    Linear.backward(
+                        dInp: dCodes, dWeight: grads.map { $0[Slot.genW.rawValue].data },
+                        dBias: grads.map { $0[Slot.genB.rawValue].data }, dOut: dPlanes, inp: codes, weight: genW.data,
+                        N: B, I: D, O: G, kernel: kernel)
                 }
             }
         }

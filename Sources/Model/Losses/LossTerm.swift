@@ -1,4 +1,4 @@
-// R rays, B objects, D code length.
+// R rays, S samples per ray, B objects, D code length.
 
 /// What a loss term reads: the composited colour of each ray and its target, and the codes of the
 /// batch's objects.
@@ -9,10 +9,22 @@ public struct LossInputs {
     public let codes: UnsafePointer<Float>  // (B, D)
     public let B: Int
     public let D: Int
+    /// The compositing weights of every sample and the sample depths along their rays, for terms on
+    /// how density is distributed along rays (nil where a caller has no samples).
+    public let weights: UnsafePointer<Float>?  // (R, S)
+    public let t: UnsafePointer<Float>?  // (R, S)
+    public let delta: UnsafePointer<Float>?  // (R, S)
+    public let S: Int
 
     public init(
-        rgb: UnsafePointer<Float>, targets: UnsafePointer<Float>, R: Int, codes: UnsafePointer<Float>, B: Int, D: Int
+        rgb: UnsafePointer<Float>, targets: UnsafePointer<Float>, R: Int, codes: UnsafePointer<Float>, B: Int, D: Int,
+        weights: UnsafePointer<Float>? = nil, t: UnsafePointer<Float>? = nil, delta: UnsafePointer<Float>? = nil,
+        S: Int = 0
     ) {
+        self.weights = weights
+        self.t = t
+        self.delta = delta
+        self.S = S
         self.rgb = rgb
         self.targets = targets
         self.R = R
@@ -26,8 +38,14 @@ public struct LossInputs {
 public struct LossGradients {
     public let dRGB: UnsafeMutablePointer<Float>  // (R, 3)
     public let dCodes: UnsafeMutablePointer<Float>  // (B, D)
+    /// Gradient w.r.t. the compositing weights (nil where the caller cannot take one).
+    public let dWeights: UnsafeMutablePointer<Float>?  // (R, S)
 
-    public init(dRGB: UnsafeMutablePointer<Float>, dCodes: UnsafeMutablePointer<Float>) {
+    public init(
+        dRGB: UnsafeMutablePointer<Float>, dCodes: UnsafeMutablePointer<Float>,
+        dWeights: UnsafeMutablePointer<Float>? = nil
+    ) {
+        self.dWeights = dWeights
         self.dRGB = dRGB
         self.dCodes = dCodes
     }

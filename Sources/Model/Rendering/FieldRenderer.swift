@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Geometry
 import ImageIO
@@ -13,6 +14,8 @@ public final class FieldRenderer {
     public let field: any RadianceField
     public let state: Tensor  // (1, E)
     public let grid: OccupancyGrid
+    /// The light a lit field is rendered under (fields whose colour ignores light ignore it).
+    public var light = ViewLight.canonical
     /// Transmittance below which the rest of a ray cannot change its colour by 1/1000.
     public static let earlyStop: Float = 1e-3
     /// Samples per ray evaluated per round before rays are checked for early termination.
@@ -93,6 +96,16 @@ public final class FieldRenderer {
             if M > 0 {
                 let batch = field.makeBatch(objects: 1, capacity: M)
                 batch.state.copy(from: state)
+                if let conditions = batch.conditions {
+                    let l = light.packed, V = ViewingConditions.count
+                    for k in 0..<M {
+                        let c = conditions.data + k * V, d = directions[Int(owner[k])]
+                        c[0] = -d.x
+                        c[1] = -d.y
+                        c[2] = -d.z
+                        for j in 0..<l.count { c[3 + j] = l[j] }
+                    }
+                }
                 pts.withUnsafeBufferPointer { field.query(points: $0.baseAddress!, batch: batch) }
                 sigma = batch.sigma.array
                 rgb = batch.rgb.array

@@ -1,3 +1,4 @@
+import Datasets
 import NeuralCore
 
 // R rays, S samples per ray.
@@ -12,6 +13,8 @@ public struct RayBatch {
     public var targets: [Float]  // (R, 3)
     public var jitter: [Float]  // (R, S) in [0, 1): where in its interval each sample lies
     public var probe: [Bool]  // (R) rays that sample everywhere (see EmptySpaceSkipping)
+    /// The light each ray's view was taken under (`ViewLight.packed`), for fields lit per view.
+    public var lights: [Float]  // (R, 9)
 
     public init(rays R: Int, samples S: Int) {
         self.R = R
@@ -21,6 +24,15 @@ public struct RayBatch {
         targets = [Float](repeating: 0, count: R * 3)
         jitter = [Float](repeating: 0, count: R * S)
         probe = [Bool](repeating: false, count: R)
+        let canonical = ViewLight.canonical.packed
+        lights = [Float](repeating: 0, count: R * ViewLight.count)
+        for r in 0..<R { for j in 0..<ViewLight.count { lights[r * ViewLight.count + j] = canonical[j] } }
+    }
+
+    /// Sets the light of ray r.
+    public mutating func setLight(_ light: ViewLight, ray r: Int) {
+        let p = light.packed
+        for j in 0..<ViewLight.count { lights[r * ViewLight.count + j] = p[j] }
     }
 
     /// Draws the jitter of every sample, then the probe flag of every ray, from `rng` (after the

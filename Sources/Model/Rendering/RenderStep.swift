@@ -25,6 +25,7 @@ public final class RenderStep {
     public let opacity: Tensor  // (R)
     let weights: Tensor  // (R, S)
     let dRGB: Tensor  // (R, 3)
+    let dWeights: Tensor  // (R, S)
     let dSigma: Tensor  // (N)
     let dColor: Tensor  // (N, 3)
     let sigma: Tensor  // (N) density of every sample, 0 where skipped
@@ -62,6 +63,7 @@ public final class RenderStep {
         opacity = Tensor([R])
         weights = Tensor([R, S])
         dRGB = Tensor([R, 3])
+        dWeights = Tensor([R, S])
         dSigma = Tensor([N])
         dColor = Tensor([N, 3])
         sigma = Tensor([N])
@@ -91,12 +93,21 @@ public final class RenderStep {
                 t: t.data, delta: delta.data, points: points.data, origins: rays.origins, directions: rays.directions,
                 jitter: rays.jitter, box: Float(field.spec.box), R: R, S: S)
         }
-        Profiler.measure("generate") { field.setup(state: batch.state.data, codes: codes, objects: B) }
+        Profiler.measure("generate") { field.setup(batch: batch, codes: codes) }
         let objectGrids = Profiler.measure("grids") { grids(batch.state.data) }
         Profiler.measure("select") {
             selection.select(points: points.data, grids: objectGrids, probe: rays.probe, R: R, S: S)
             selection.gather(keptPoints.data, from: points.data, width: 3)
             batch.setCounts(selection.counts)
+            if let conditions = batch.conditions {
+                rays.directions.withUnsafeBufferPointer { d in
+                    rays.lights.withUnsafeBufferPointer { l in
+                        ViewingConditions.gather(
+                            conditions.data, kept: selection.kept, S: S, directions: d.baseAddress!,
+                            lights: l.baseAddress!)
+                    }
+                }
+            }
         }
         Profiler.measure("field") { field.query(points: keptPoints.data, batch: batch) }
         Profiler.measure("select") {
@@ -110,17 +121,23 @@ public final class RenderStep {
                 color: color.data, delta: delta.data, t: t.data, background: background, R: R, S: S)
         }
         rays.targets.withUnsafeBufferPointer { targets.data.update(from: $0.baseAddress!, count: R * 3) }
-        let inputs = LossInputs(rgb: rgb.data, targets: targets.data, R: R, codes: codes, B: B, D: D)
+        let inputs = LossInputs(
+            rgb: rgb.data, targets: targets.data, R: R, codes: codes, B: B, D: D, weights: weights.data, t: t.data,
+            delta: delta.data, S: S)
         let values = losses.map { $0.forward(inputs) }
         guard backward else { return values }
         dRGB.zero()
         dCodeTerms.zero()
-        for term in losses { term.backward(inputs, LossGradients(dRGB: dRGB.data, dCodes: dCodeTerms.data)) }
+        dWeights.zero()
+        for term in losses {
+            term.backward(inputs, LossGradients(dRGB: dRGB.data, dCodes: dCodeTerms.data, dWeights: dWeights.data))
+        }
         dSigma.zero()
         dColor.zero()
         Profiler.measure("composite backward") {
             VolumeComposite.backward(
-                dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, weights: weights.data,
+                dSigma: dSigma.data, dColor: dColor.data, dRGB: dRGB.data, dOpacity: nil, dWeights: dWeights.data,
+                weights: weights.data,
                 sigma: sigma.data, color: color.data, delta: delta.data, background: background, R: R, S: S)
         }
         Profiler.measure("select") {

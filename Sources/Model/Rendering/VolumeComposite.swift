@@ -43,13 +43,15 @@ public enum VolumeComposite {
         }
     }
 
-    /// Adds into dSigma and dColor from dRGB (and dOpacity if given). Uses the forward weights:
-    /// d/dσ_i = δ_i [T_{i+1} (g·c_i) - Σ_{j>i} w_j (g·c_j) - T_S (g·bg)] + dO δ_i T_S.
+    /// Adds into dSigma and dColor from dRGB (and dOpacity, dWeights if given). Uses the forward weights:
+    /// d/dσ_i = δ_i [T_{i+1} a_i - Σ_{j>i} w_j a_j - T_S (g·bg)] + dO δ_i T_S with a_i = g·c_i + dW_i
+    /// (∂w_i/∂σ_i = δ_i T_{i+1}, ∂w_j/∂σ_i = -δ_i w_j for j > i).
     public static func backward(
         dSigma: UnsafeMutablePointer<Float>,  // (R, S)
         dColor: UnsafeMutablePointer<Float>,  // (R, S, 3)
         dRGB: UnsafePointer<Float>,  // (R, 3)
         dOpacity: UnsafePointer<Float>?,  // (R)
+        dWeights: UnsafePointer<Float>? = nil,  // (R, S)
         weights: UnsafePointer<Float>,  // (R, S)
         sigma: UnsafePointer<Float>,  // (R, S)
         color: UnsafePointer<Float>,  // (R, S, 3)
@@ -75,7 +77,7 @@ public enum VolumeComposite {
                     dColor[3 * k] += w * g.x
                     dColor[3 * k + 1] += w * g.y
                     dColor[3 * k + 2] += w * g.z
-                    let gc = (g * ci).sum()
+                    let gc = (g * ci).sum() + (dWeights?[k] ?? 0)
                     dSigma[k] += delta[k] * (tail * gc - suffix + constant)
                     suffix += w * gc
                     tail += w

@@ -20,6 +20,16 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var skipping = EmptySpaceSkipping.training
     /// Steps of linear learning-rate ramp from 0 (for a fine-tune; see LearningRateSchedule).
     public var warmupSteps = 0
+    /// Gaussian noise added to each batch's codes, as a fraction of the code table's RMS: the decoder
+    /// learns to render a neighbourhood of each code, not a point, so codes between and around the
+    /// training codes (where inversion and interpolation go) still decode to plausible objects.
+    public var codeNoise: Float = 0
+    /// Fraction of rays drawn inside the object's box of their view instead of anywhere: at
+    /// 128x128 three quarters of the pixels are white background, which teaches little after the
+    /// first steps (as pixelNeRF samples SRN rays in the box).
+    public var boxRayFraction: Float = 0
+    /// Weight of the distortion loss on ray weights (`DistortionLoss`): against floaters and fog.
+    public var distortionWeight: Float = 0
     /// The model a fine-tune started from (`train --init-model`), nil for a run from scratch.
     public var initialModel: String?
     public init() {}
@@ -27,7 +37,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case steps, objectsPerBatch, raysPerObject, lrDecoder, lrCodes, codePrior, codeInitStd, decayFraction,
             finalLRScale, seed
-        case skipping, warmupSteps, initialModel
+        case skipping, warmupSteps, initialModel, codeNoise, distortionWeight, boxRayFraction
         /// Before `skipping` grouped them, model files kept these four at the top level.
         case skipEmptySpace, skipWarmupSteps, gridRefreshSteps, probeRayFraction
     }
@@ -53,6 +63,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         skipping.probeRayFraction = Float(probe)
         try c.read(&skipping, .skipping)
         try c.read(&warmupSteps, .warmupSteps)
+        try c.read(&codeNoise, .codeNoise)
+        try c.read(&distortionWeight, .distortionWeight)
+        try c.read(&boxRayFraction, .boxRayFraction)
         initialModel = try c.decodeIfPresent(String.self, forKey: .initialModel)
     }
 
@@ -70,6 +83,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try c.encode(seed, forKey: .seed)
         try c.encode(skipping, forKey: .skipping)
         try c.encode(warmupSteps, forKey: .warmupSteps)
+        // Written only when used, so first-generation model files keep their exact config text.
+        if codeNoise != 0 { try c.encode(codeNoise, forKey: .codeNoise) }
+        if distortionWeight != 0 { try c.encode(distortionWeight, forKey: .distortionWeight) }
+        if boxRayFraction != 0 { try c.encode(boxRayFraction, forKey: .boxRayFraction) }
         try c.encodeIfPresent(initialModel, forKey: .initialModel)
     }
 }

@@ -63,7 +63,11 @@ public final class Trainer {
         }
         var rays = RayBatch(rays: B * Q, samples: S)
         for (b, o) in objects.enumerated() {
-            for q in 0..<Q { data.drawRay(object: o, rng: &rng, slot: b * Q + q, into: &rays) }
+            for q in 0..<Q {
+                // No extra draw when the fraction is 0: first-generation runs keep their random stream.
+                let inBox = config.boxRayFraction > 0 && rng.nextFloat() < config.boxRayFraction
+                data.drawRay(object: o, inBox: inBox, rng: &rng, slot: b * Q + q, into: &rays)
+            }
         }
         rays.drawSampling(rng: &rng, probeFraction: config.skipping.probeRayFraction)
         return (objects, rays)
@@ -80,8 +84,17 @@ public final class Trainer {
         let render = renderStep!
         let batchCodes = Tensor([B, D])
         for (b, o) in objects.enumerated() { (batchCodes.data + b * D).update(from: codes.data + o * D, count: D) }
+        if config.codeNoise > 0 {
+            // The gradient w.r.t. a noisy code is the code's own (the noise is additive), as in a
+            // variational code table's reparameterisation with a fixed variance.
+            var sum: Double = 0
+            for k in 0..<codes.count { sum += Double(codes[k] * codes[k]) }
+            let std = config.codeNoise * Float((sum / Double(codes.count)).squareRoot())
+            for k in 0..<(B * D) { batchCodes[k] += std * rng.nextNormal() }
+        }
         Profiler.measure("zero grads") { grads.zero() }
-        let losses: [any LossTerm] = [PhotometricMSE(), CodePrior(weight: config.codePrior)]
+        var losses: [any LossTerm] = [PhotometricMSE(), CodePrior(weight: config.codePrior)]
+        if config.distortionWeight > 0 { losses.append(DistortionLoss(weight: config.distortionWeight)) }
         let values = render.run(rays: rays, codes: batchCodes.data, losses: losses, grads: grads) { states in
             occupancy.grids(for: objects, step: step, field: field, states: states)
         }

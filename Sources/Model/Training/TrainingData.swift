@@ -14,9 +14,11 @@ public final class TrainingData {
     public struct View {
         public var pixels: [UInt8]  // (H, W, 3) sRGB over white
         public var camera: Camera
-        public init(pixels: [UInt8], camera: Camera) {
+        public var light: ViewLight
+        public init(pixels: [UInt8], camera: Camera, light: ViewLight = .canonical) {
             self.pixels = pixels
             self.camera = camera
+            self.light = light
         }
         /// From a float image (alpha dropped; composite first if it matters).
         public init(image: RGBAImage, camera: Camera) {
@@ -29,6 +31,16 @@ public final class TrainingData {
     public let height: Int
     /// Each object's cameras.
     public let cameras: [[Camera]]  // (O, V_o)
+    /// Each view's light (lighting.json beside the views; the canonical light where there is none).
+    public let lights: [[ViewLight]]  // (O, V_o)
+    /// Each view's object box: the pixels that differ from the white background, as
+    /// (x0, y0, x1, y1) inclusive, grown by `boxMargin`; the whole view when it is all background.
+    public let boxes: [[SIMD4<Int32>]]  // (O, V_o)
+    /// Pixels added around a view's object box: the silhouette's edge and what lies just outside it
+    /// belong to the object's rays.
+    static let boxMargin = 2
+    /// A channel below this (of 255) is not background.
+    static let backgroundThreshold: UInt8 = 250
     let store: ViewStore
     let offsets: [Int]  // (O) first byte of each object's views in the store
 
@@ -56,17 +68,46 @@ public final class TrainingData {
             }
         }
         self.init(
-            ids: ids, cameras: objects.map { $0.map(\.camera) }, store: store, offsets: offsets, width: width,
-            height: height)
+            ids: ids, cameras: objects.map { $0.map(\.camera) }, lights: objects.map { $0.map(\.light) }, store: store,
+            offsets: offsets, width: width, height: height)
     }
 
-    init(ids: [String], cameras: [[Camera]], store: ViewStore, offsets: [Int], width: Int, height: Int) {
+    init(
+        ids: [String], cameras: [[Camera]], lights: [[ViewLight]], store: ViewStore, offsets: [Int], width: Int,
+        height: Int
+    ) {
         self.ids = ids
         self.cameras = cameras
+        self.lights = lights
+        boxes = offsets.indices.map { o in
+            (0..<cameras[o].count).map { v in
+                Self.objectBox(
+                    UnsafePointer(store.base + offsets[o] + v * width * height * 3), width: width, height: height)
+            }
+        }
         self.store = store
         self.offsets = offsets
         self.width = width
         self.height = height
+    }
+
+    /// The box of pixels (H, W, 3) that differ from white, grown by `boxMargin` and clipped.
+    static func objectBox(_ px: UnsafePointer<UInt8>, width W: Int, height H: Int) -> SIMD4<Int32> {
+        var x0 = W, y0 = H, x1 = -1, y1 = -1
+        for y in 0..<H {
+            for x in 0..<W {
+                let p = px + (y * W + x) * 3
+                if p[0] < backgroundThreshold || p[1] < backgroundThreshold || p[2] < backgroundThreshold {
+                    x0 = min(x0, x)
+                    x1 = max(x1, x)
+                    y0 = min(y0, y)
+                    y1 = max(y1, y)
+                }
+            }
+        }
+        guard x1 >= 0 else { return SIMD4(0, 0, Int32(W - 1), Int32(H - 1)) }
+        let m = boxMargin
+        return SIMD4(Int32(max(0, x0 - m)), Int32(max(0, y0 - m)), Int32(min(W - 1, x1 + m)), Int32(min(H - 1, y1 + m)))
     }
 
     /// 8-bit sRGB (H, W, 3) of a float image, rounded.
@@ -79,10 +120,11 @@ public final class TrainingData {
     }
 
     /// Draws a uniformly random pixel of a random view of object o (view, then column, then row
-    /// from `rng`), skipping view `excluding` when the object has others, and writes its ray and
-    /// colour at slot r of `rays`.
+    /// from `rng`; with `inBox`, of the view's object box), skipping view `excluding` when the object
+    /// has others, and writes its ray, colour and light at slot r of `rays`.
     public func drawRay(
-        object o: Int, excluding: Int? = nil, rng: inout SplitMix64, slot r: Int, into rays: inout RayBatch
+        object o: Int, excluding: Int? = nil, inBox: Bool = false, rng: inout SplitMix64, slot r: Int,
+        into rays: inout RayBatch
     ) {
         let n = viewCount(o)
         var v: Int
@@ -92,9 +134,18 @@ public final class TrainingData {
         } else {
             v = rng.nextInt(n)
         }
-        let i = rng.nextInt(width), j = rng.nextInt(height)
+        let i: Int, j: Int
+        if inBox {
+            let b = boxes[o][v]
+            i = Int(b[0]) + rng.nextInt(Int(b[2] - b[0]) + 1)
+            j = Int(b[1]) + rng.nextInt(Int(b[3] - b[1]) + 1)
+        } else {
+            i = rng.nextInt(width)
+            j = rng.nextInt(height)
+        }
         let ray = cameras[o][v].ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
         let px = pixels(object: o, view: v)
+        rays.setLight(lights[o][v], ray: r)
         for k in 0..<3 {
             rays.origins[3 * r + k] = Float(ray.origin[k])
             rays.directions[3 * r + k] = Float(ray.direction[k])
@@ -127,6 +178,7 @@ public final class TrainingData {
         }
         let writer = try ViewStore.Writer(directory: scratch ?? FileManager.default.temporaryDirectory.path)
         var cameras = [[Camera]](repeating: [], count: ids.count)
+        var lights = [[ViewLight]](repeating: [], count: ids.count)
         var offsets = [Int](repeating: 0, count: ids.count)
         var failure: Error? = nil
         let lock = NSLock()
@@ -144,10 +196,14 @@ public final class TrainingData {
                             "views of different sizes (\(view.camera.intrinsics.width)x\(view.camera.intrinsics.height) vs \(k.width)x\(k.height))"
                     )
                 }
+                let viewLights =
+                    try ViewLight.load(objectFolder: "\(root)/\(ids[i])", views: object.views.count)
+                    ?? Array(repeating: .canonical, count: object.views.count)
                 let px = object.views.flatMap { bytes(of: $0.image) }
                 let offset = try px.withUnsafeBytes { try writer.append($0) }
                 lock.lock()
                 cameras[i] = object.views.map(\.camera)
+                lights[i] = viewLights
                 offsets[i] = offset
                 done += 1
                 let d = done
@@ -167,6 +223,7 @@ public final class TrainingData {
                 reason: "views of different sizes (\(c[0].intrinsics.width)x\(c[0].intrinsics.height) vs \(W)x\(H))")
         }
         let store = try writer.finish()
-        return TrainingData(ids: ids, cameras: cameras, store: store, offsets: offsets, width: W, height: H)
+        return TrainingData(
+            ids: ids, cameras: cameras, lights: lights, store: store, offsets: offsets, width: W, height: H)
     }
 }

@@ -1,0 +1,86 @@
+import FileIO
+import NeuralCore
+
+/// How a lit triplane field is built (the second generation's decoder); saved in every model file.
+public struct LitTriplaneConfig: FieldConfig, Equatable {
+    public static let kind = "lit-triplane"
+    /// Length of the identity code z.
+    public var codeDim: Int = 128
+    /// Mapping MLP: z -> width -> width, LeakyReLU (a learned, nonlinear latent space before any plane).
+    public var mappingWidth: Int = 256
+    /// The first feature image: a linear layer from the mapping's output to (baseChannels, side, side).
+    public var baseResolution: Int = 8
+    public var baseChannels: Int = 128
+    /// Output channels of the upsampling stages before the last (each: nearest x2, 3x3 conv,
+    /// LeakyReLU); the last stage outputs 3 x planeChannels, split into the xy, xz and yz planes.
+    public var stageChannels: [Int] = [128, 64]
+    /// Channels per plane.
+    public var planeChannels: Int = 16
+    /// Width of the two hidden layers of the point MLP (channels -> hidden -> hidden -> 17).
+    public var hidden: Int = 64
+    /// Negative slope of the generator's LeakyReLUs.
+    public var leakySlope: Float = 0.2
+    /// Samples per ray inside the [-box, box]^3 cube: at 128x128 a ray's samples lie ~1.5 pixels apart.
+    public var samplesPerRay: Int = 64
+    /// Half side of the cube the field lives in (RIG.md: objects lie inside [-1, 1]^3).
+    public var box: Double = 1.0
+    /// Added to the density pre-activation: a negative start makes the initial field thin fog.
+    public var densityBias: Float = -2
+    /// Background colour composited behind every ray (RIG.md: white).
+    public var background: [Float] = [1, 1, 1]
+    /// Occupancy grid cells per side: at 48 a cell is 1/24 of the box, as fine as a 64x64 plane's texels allow.
+    public var occupancyResolution: Int = 48
+
+    public init() {}
+
+    /// Side of the planes: baseResolution doubled once per stage (stageChannels + the last).
+    public var planeResolution: Int { baseResolution << (stageChannels.count + 1) }
+    /// Floats of per-object state: 3 x side x side x channels.
+    public var planeCount: Int { 3 * planeResolution * planeResolution * planeChannels }
+
+    public func makeField(rng: inout SplitMix64) -> any RadianceField { LitTriplaneDecoder(config: self, rng: &rng) }
+
+    /// The largest plane side and state a model file may ask for (a corrupt config must not
+    /// allocate gigabytes before any check).
+    static let maxPlaneResolution = 512
+    static let maxStateFloats = 1 << 24
+
+    /// Why these settings cannot make a field, or nil.
+    public var problem: String? {
+        guard (1...4096).contains(codeDim), (1...4096).contains(mappingWidth), (1...64).contains(baseResolution),
+            (1...1024).contains(baseChannels), stageChannels.count <= 6,
+            stageChannels.allSatisfy({ (1...1024).contains($0) }),
+            (1...256).contains(planeChannels), (8...256).contains(hidden), hidden % 8 == 0
+        else { return "lit-triplane config has a width outside its limits" }
+        guard planeResolution <= Self.maxPlaneResolution, planeCount <= Self.maxStateFloats else {
+            return "lit-triplane planes of \(planeResolution)² x \(planeChannels) exceed the limit"
+        }
+        return nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case codeDim, mappingWidth, baseResolution, baseChannels, stageChannels, planeChannels, hidden, leakySlope
+        case samplesPerRay, box, densityBias, background, occupancyResolution
+    }
+
+    /// Missing keys keep their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(&codeDim, .codeDim)
+        try c.read(&mappingWidth, .mappingWidth)
+        try c.read(&baseResolution, .baseResolution)
+        try c.read(&baseChannels, .baseChannels)
+        try c.read(&stageChannels, .stageChannels)
+        try c.read(&planeChannels, .planeChannels)
+        try c.read(&hidden, .hidden)
+        try c.read(&leakySlope, .leakySlope)
+        try c.read(&samplesPerRay, .samplesPerRay)
+        try c.read(&box, .box)
+        try c.read(&densityBias, .densityBias)
+        try c.read(&background, .background)
+        try c.read(&occupancyResolution, .occupancyResolution)
+        if let problem {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: problem))
+        }
+    }
+}

@@ -1,0 +1,305 @@
+import Foundation
+import NeuralCore
+
+// Identity code -> mapping MLP -> convolutional upsampler -> triplane -> point MLP -> lit colour.
+// B objects, N points, D code length, W mapping width, C0 base channels, R0 base side, T stages
+// (the last included), Ci Co a stage's channels and Rt its output side, R plane side, C plane
+// channels, G = 3 R R C plane floats, H hidden width, K = 17 raw outputs, V = 12 viewing conditions.
+
+/// The second-generation field: z (D) -> mapping MLP (W, W) -> linear to a feature image
+/// (C0, R0, R0) -> T stages of nearest x2 upsampling + 3x3 convolution (LeakyReLU between) -> an
+/// image (3C, R, R) split into the xy, xz and yz planes. A point sums its three bilinear plane
+/// samples; an MLP C -> H -> H -> 17 gives density and the shading terms of `LitColourHead`, which
+/// lights them with the sample's view direction and the view's light.
+public final class LitTriplaneDecoder: RadianceField {
+    public let config: LitTriplaneConfig
+    public let map1W: Tensor  // (W, D)
+    public let map1B: Tensor  // (W)
+    public let map2W: Tensor  // (W, W)
+    public let map2B: Tensor  // (W)
+    public let baseW: Tensor  // (C0 R0 R0, W)
+    public let baseB: Tensor  // (C0 R0 R0)
+    public let convW: [Tensor]  // T x (Co, Ci, 3, 3)
+    public let convB: [Tensor]  // T x (Co)
+    public let w1: Tensor  // (H, C)
+    public let b1: Tensor  // (H)
+    public let w2: Tensor  // (H, H)
+    public let b2: Tensor  // (H)
+    public let w3: Tensor  // (K, H)
+    public let b3: Tensor  // (K)
+    /// Dense-layer kernel of the point MLP (the fused one where the CPU has it).
+    public var kernel: Linear.Kernel = Linear.preferred
+
+    public var spec: FieldSpec { FieldSpec(config) }
+    public var stateSize: Int { config.planeCount }
+    public var conditionSize: Int { ViewingConditions.count }
+
+    /// (input channels, output channels, output side) of each upsampling stage.
+    var stages: [(ci: Int, co: Int, side: Int)] {
+        let outs = config.stageChannels + [3 * config.planeChannels]
+        var ci = config.baseChannels, side = config.baseResolution
+        return outs.map { co in
+            defer { ci = co }
+            side *= 2
+            return (ci, co, side)
+        }
+    }
+    var baseCount: Int { config.baseChannels * config.baseResolution * config.baseResolution }
+
+    /// The plane read and point MLP, on this decoder's weights.
+    var pointMLP: PlanePointMLP {
+        PlanePointMLP(
+            side: config.planeResolution, channels: config.planeChannels, hidden: config.hidden,
+            outputs: LitColourHead.rawCount, box: config.box, w1: w1, b1: b1, w2: w2, b2: b2, w3: w3, b3: b3,
+            kernel: kernel)
+    }
+
+    public var parameters: [(name: String, tensor: Tensor)] {
+        var p: [(String, Tensor)] = [
+            ("decoder.map1.w", map1W), ("decoder.map1.b", map1B), ("decoder.map2.w", map2W), ("decoder.map2.b", map2B),
+            ("decoder.base.w", baseW), ("decoder.base.b", baseB),
+        ]
+        for (t, (w, b)) in zip(convW, convB).enumerated() {
+            p.append(("decoder.conv\(t + 1).w", w))
+            p.append(("decoder.conv\(t + 1).b", b))
+        }
+        p += [
+            ("decoder.mlp1.w", w1), ("decoder.mlp1.b", b1), ("decoder.mlp2.w", w2), ("decoder.mlp2.b", b2),
+            ("decoder.mlp3.w", w3), ("decoder.mlp3.b", b3),
+        ]
+        return p
+    }
+
+    /// Fresh weights: He-uniform for the LeakyReLU layers (so the signal keeps its scale through the
+    /// generator), PyTorch's default uniform(±1/sqrt(fan_in)) for the point MLP and biases.
+    public init(config: LitTriplaneConfig, rng: inout SplitMix64) {
+        self.config = config
+        let D = config.codeDim, Wm = config.mappingWidth, C = config.planeChannels, H = config.hidden
+        let K = LitColourHead.rawCount
+        map1W = Tensor([Wm, D])
+        map1B = Tensor([Wm])
+        map2W = Tensor([Wm, Wm])
+        map2B = Tensor([Wm])
+        let base = config.baseChannels * config.baseResolution * config.baseResolution
+        baseW = Tensor([base, Wm])
+        baseB = Tensor([base])
+        var cw: [Tensor] = [], cb: [Tensor] = []
+        let outs = config.stageChannels + [3 * config.planeChannels]
+        var ci = config.baseChannels
+        for co in outs {
+            cw.append(Tensor([co, ci, 3, 3]))
+            cb.append(Tensor([co]))
+            ci = co
+        }
+        convW = cw
+        convB = cb
+        w1 = Tensor([H, C])
+        b1 = Tensor([H])
+        w2 = Tensor([H, H])
+        b2 = Tensor([H])
+        w3 = Tensor([K, H])
+        b3 = Tensor([K])
+        let gain = (6 / (1 + config.leakySlope * config.leakySlope)).squareRoot()
+        var he: [(Tensor, Int)] = [(map1W, D), (map2W, Wm), (baseW, Wm)]
+        for w in convW { he.append((w, w.shape[1] * 9)) }
+        for (t, fanIn) in he {
+            let a = gain / Float(fanIn).squareRoot()
+            t.fillUniform(-a, a, rng: &rng)
+        }
+        var plain: [(Tensor, Int)] = [(map1B, D), (map2B, Wm), (baseB, Wm)]
+        for (b, w) in zip(convB, convW) { plain.append((b, w.shape[1] * 9)) }
+        plain += [(w1, C), (b1, C), (w2, H), (b2, H), (w3, H), (b3, H)]
+        for (t, fanIn) in plain {
+            let a = 1 / Float(fanIn).squareRoot()
+            t.fillUniform(-a, a, rng: &rng)
+        }
+    }
+
+    public var queryFlopsPerPoint: Double {
+        let C = Double(config.planeChannels), H = Double(config.hidden), K = Double(LitColourHead.rawCount)
+        return 2 * (C * H + H * H + H * K)
+    }
+    public var setupFlopsPerObject: Double {
+        let D = Double(config.codeDim), Wm = Double(config.mappingWidth)
+        var f = 2 * (D * Wm + Wm * Wm + Wm * Double(baseCount))
+        for s in stages { f += 2 * Double(s.co * s.ci * 9 * s.side * s.side) }
+        return f
+    }
+
+    /// The generator's activations for one batch of codes (kept for its backward).
+    final class Activations {
+        let m1, m2, x0: Tensor  // (B, W), (B, W), (B, C0 R0 R0): post-activation
+        let up: [Tensor]  // T x (B, Ci, Rt, Rt): the upsampled input of each stage's convolution
+        let pre: [Tensor]  // T x (B, Co, Rt, Rt): the convolution's output before its LeakyReLU
+        let image: Tensor  // (B, 3C, R, R): the last stage's output (no activation)
+        init(_ f: LitTriplaneDecoder, objects B: Int) {
+            m1 = Tensor([B, f.config.mappingWidth])
+            m2 = Tensor([B, f.config.mappingWidth])
+            x0 = Tensor([B, f.baseCount])
+            up = f.stages.map { Tensor([B, $0.ci, $0.side, $0.side]) }
+            pre = f.stages.map { Tensor([B, $0.co, $0.side, $0.side]) }
+            image = pre.last!
+        }
+    }
+
+    /// The plane query buffers, the viewing conditions, and the generator's activations for the backward.
+    public final class Batch: PlaneBatch {
+        var generator: Activations?
+        /// The codes `generator` holds the activations of (nil: none kept).
+        var generatorCodes: [Float]?
+
+        init(config: LitTriplaneConfig, objects: Int, capacity: Int) {
+            super.init(
+                objects: objects, capacity: capacity, planeCount: config.planeCount, channels: config.planeChannels,
+                hidden: config.hidden, outputs: LitColourHead.rawCount, conditionSize: ViewingConditions.count)
+        }
+    }
+
+    public func makeBatch(objects: Int, capacity: Int) -> FieldBatch {
+        Batch(config: config, objects: objects, capacity: capacity)
+    }
+
+    /// The generator forward into `act`, planes (B, G) at the end.
+    func generate(planes: UnsafeMutablePointer<Float>, codes: UnsafePointer<Float>, B: Int, act: Activations) {
+        let D = config.codeDim, Wm = config.mappingWidth, slope = config.leakySlope
+        // The mapping and base layers keep their pre-activations in m1/m2/x0 and apply LeakyReLU in
+        // place afterwards; their backward re-derives the sign from the output (LeakyReLU keeps it).
+        Linear.forward(out: act.m1.data, inp: codes, weight: map1W.data, bias: map1B.data, N: B, I: D, O: Wm)
+        LeakyReLU.forward(out: act.m1.data, inp: act.m1.data, slope: slope, N: B * Wm)
+        Linear.forward(out: act.m2.data, inp: act.m1.data, weight: map2W.data, bias: map2B.data, N: B, I: Wm, O: Wm)
+        LeakyReLU.forward(out: act.m2.data, inp: act.m2.data, slope: slope, N: B * Wm)
+        Linear.forward(
+            out: act.x0.data, inp: act.m2.data, weight: baseW.data, bias: baseB.data, N: B, I: Wm, O: baseCount)
+        LeakyReLU.forward(out: act.x0.data, inp: act.x0.data, slope: slope, N: B * baseCount)
+        var x = act.x0
+        for (t, s) in stages.enumerated() {
+            Upsample2x.forward(out: act.up[t].data, inp: x.data, B: B, C: s.ci, H: s.side / 2, W: s.side / 2)
+            Conv2d.forward(
+                out: act.pre[t].data, inp: act.up[t].data, weight: convW[t].data, bias: convB[t].data,
+                Conv2dShape(B: B, Ci: s.ci, H: s.side, W: s.side, Co: s.co, K: 3, S: 1, P: 1))
+            x = act.pre[t]
+            if t < stages.count - 1 {
+                // The next stage's upsampling reads the activated copy; `pre` keeps the pre-activation.
+                let activated = Tensor(x.shape)
+                LeakyReLU.forward(out: activated.data, inp: x.data, slope: slope, N: x.count)
+                x = activated
+            }
+        }
+        let R = config.planeResolution
+        PlaneSplit.forward(planes: planes, image: act.image.data, B: B, P: 3, C: config.planeChannels, H: R, W: R)
+    }
+
+    /// planes (B, G) from codes (B, D).
+    public func setup(state planes: UnsafeMutablePointer<Float>, codes: UnsafePointer<Float>, objects B: Int) {
+        generate(planes: planes, codes: codes, B: B, act: Activations(self, objects: B))
+    }
+
+    /// The planes into `batch.state`, the generator's activations kept in the batch for `backward`.
+    public func setup(batch: FieldBatch, codes: UnsafePointer<Float>) {
+        let a = batch as! Batch
+        let act = a.generator ?? Activations(self, objects: a.B)
+        a.generator = act
+        generate(planes: a.state.data, codes: codes, B: a.B, act: act)
+        a.generatorCodes = Array(UnsafeBufferPointer(start: codes, count: a.B * config.codeDim))
+    }
+
+    /// Density and lit colour at points (N, 3) from the planes in `batch.state` and the viewing
+    /// conditions in `batch.conditions`.
+    public func query(points: UnsafePointer<Float>, batch: FieldBatch) {
+        let a = batch as! Batch
+        pointMLP.forward(points: points, batch: a)
+        Profiler.measure("field: head") {
+            LitColourHead.forward(
+                sigma: a.sigma.data, rgb: a.rgb.data, raw: a.raw.data, conditions: a.conditions!.data,
+                densityBias: config.densityBias, N: a.N)
+        }
+    }
+
+    public func backward(
+        dSigma: UnsafePointer<Float>, dRGB: UnsafePointer<Float>, batch: FieldBatch, codes: UnsafePointer<Float>,
+        points: UnsafePointer<Float>, grads: ParameterGradients?, dCodes: UnsafeMutablePointer<Float>?,
+        dPoints: UnsafeMutablePointer<Float>?
+    ) {
+        let a = batch as! Batch
+        let N = a.N, B = a.B, K = LitColourHead.rawCount
+        let params = parameters
+        // Without weight gradients (inversion) the point MLP's partials go to scratch and the
+        // generator's weight gradients are skipped.
+        let scratch = grads == nil ? params.map { Tensor($0.tensor.shape) } : []
+        func g(_ name: String) -> UnsafeMutablePointer<Float> {
+            let i = params.firstIndex { $0.name == name }!
+            return grads?[i].data ?? scratch[i].data
+        }
+        func gw(_ name: String) -> UnsafeMutablePointer<Float>? { grads == nil ? nil : g(name) }
+        let mlpGrads = ["mlp1.w", "mlp1.b", "mlp2.w", "mlp2.b", "mlp3.w", "mlp3.b"].map { g("decoder." + $0) }
+        Scratch.with(N * K) { dRaw in  // (N, K)
+            Scratch.with(B * config.planeCount) { dPlanes in  // (B, G)
+                dRaw.initialize(repeating: 0, count: N * K)
+                LitColourHead.backward(
+                    dRaw: dRaw, dConditions: nil, dSigma: dSigma, dRGB: dRGB, raw: a.raw.data,
+                    conditions: a.conditions!.data, sigma: a.sigma.data, densityBias: config.densityBias, N: N)
+                pointMLP.backward(
+                    dRaw: dRaw, batch: a, mlpGrads: mlpGrads, weightGradients: grads != nil, dPlanes: dPlanes,
+                    dPoints: dPoints)
+                Profiler.measure("backward: generator") {
+                    generatorBackward(dPlanes: dPlanes, codes: codes, B: B, batch: a, dCodes: dCodes, gw: gw)
+                }
+            }
+        }
+    }
+
+    /// Backward of `generate` from dPlanes (B, G), with the activations `setup(batch:codes:)` kept
+    /// for these codes, or, after a `setup(state:...)` that had no batch to keep them in, with the
+    /// forward run again here.
+    func generatorBackward(
+        dPlanes: UnsafePointer<Float>, codes: UnsafePointer<Float>, B: Int, batch: Batch,
+        dCodes: UnsafeMutablePointer<Float>?, gw: (String) -> UnsafeMutablePointer<Float>?
+    ) {
+        let act = batch.generator ?? Activations(self, objects: B)
+        batch.generator = act
+        let D = config.codeDim, Wm = config.mappingWidth, slope = config.leakySlope, R = config.planeResolution
+        let kept =
+            batch.generatorCodes.map { $0.elementsEqual(UnsafeBufferPointer(start: codes, count: B * D)) } ?? false
+        if !kept {
+            Scratch.with(B * config.planeCount) { planes in generate(planes: planes, codes: codes, B: B, act: act) }
+        }
+        var dX = Tensor([B, 3 * config.planeChannels, R, R])  // gradient w.r.t. the current stage's output
+        PlaneSplit.backward(dImage: dX.data, dPlanes: dPlanes, B: B, P: 3, C: config.planeChannels, H: R, W: R)
+        for (t, s) in stages.enumerated().reversed() {
+            if t < stages.count - 1 {
+                // dX is w.r.t. the activated output; through the LeakyReLU to the pre-activation.
+                let dPre = Tensor(dX.shape)
+                LeakyReLU.backward(dInp: dPre.data, dOut: dX.data, inp: act.pre[t].data, slope: slope, N: dX.count)
+                dX = dPre
+            }
+            let dUp = Tensor(act.up[t].shape)
+            Conv2d.backward(
+                dInp: dUp.data, dWeight: gw("decoder.conv\(t + 1).w"), dBias: gw("decoder.conv\(t + 1).b"),
+                dOut: dX.data, inp: act.up[t].data, weight: convW[t].data,
+                Conv2dShape(B: B, Ci: s.ci, H: s.side, W: s.side, Co: s.co, K: 3, S: 1, P: 1))
+            let dIn = Tensor([B, s.ci, s.side / 2, s.side / 2])
+            Upsample2x.backward(dInp: dIn.data, dOut: dUp.data, B: B, C: s.ci, H: s.side / 2, W: s.side / 2)
+            dX = dIn
+        }
+        // dX: w.r.t. x0 (activated). LeakyReLU keeps the sign, so the output gives the mask.
+        func leakyBackward(_ dOut: Tensor, out: Tensor) -> Tensor {
+            let d = Tensor(dOut.shape)
+            LeakyReLU.backward(dInp: d.data, dOut: dOut.data, inp: out.data, slope: slope, N: d.count)
+            return d
+        }
+        let dBasePre = leakyBackward(dX, out: act.x0)
+        let dM2 = Tensor([B, Wm])
+        Linear.backward(
+            dInp: dM2.data, dWeight: gw("decoder.base.w"), dBias: gw("decoder.base.b"), dOut: dBasePre.data,
+            inp: act.m2.data, weight: baseW.data, N: B, I: Wm, O: baseCount)
+        let dM2Pre = leakyBackward(dM2, out: act.m2)
+        let dM1 = Tensor([B, Wm])
+        Linear.backward(
+            dInp: dM1.data, dWeight: gw("decoder.map2.w"), dBias: gw("decoder.map2.b"), dOut: dM2Pre.data,
+            inp: act.m1.data, weight: map2W.data, N: B, I: Wm, O: Wm)
+        let dM1Pre = leakyBackward(dM1, out: act.m1)
+        Linear.backward(
+            dInp: dCodes, dWeight: gw("decoder.map1.w"), dBias: gw("decoder.map1.b"), dOut: dM1Pre.data, inp: codes,
+            weight: map1W.data, N: B, I: D, O: Wm)
+    }
+}
