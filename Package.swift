@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "FileIO", "NeuralCore", "TestSupport"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
         .testTarget(name: "CLITests", dependencies: ["nerfinv", "ImageIO", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "Geometry", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "Geometry", "Datasets", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "NeuralCore", "ImageIO", "FileIO", "Scenes", "Datasets"]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes", "FileIO", "Geometry", "ImageIO", "NeuralCore", "Datasets"]),
     ],

@@ -118,6 +118,11 @@ public enum Evaluation {
             guard object.views.count >= 2 else {
                 throw FileError(path: "\(data)/\(id)", reason: "needs view 0 plus novel views")
             }
+            // Each view's recorded light: a lit field renders the scored views under it, as it renders
+            // them from their cameras (the input's light stays unknown to the inversion).
+            let lights =
+                try ViewLight.load(objectFolder: "\(data)/\(id)", views: object.views.count)
+                ?? Array(repeating: .canonical, count: object.views.count)
             let secondView = min(EvaluationSettings.consistencyView, object.views.count - 1)
             let W = object.views[0].image.width, H = object.views[0].image.height
             let t0 = Date()
@@ -151,7 +156,9 @@ public enum Evaluation {
             } else {
                 let fitter = CodeFitter(
                     field: model.field, start: meanCode,
-                    views: object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) },
+                    views: zip(object.views, lights).map {
+                        TrainingData.View(image: $0.image, camera: $0.camera, light: $1)
+                    },
                     width: W, height: H)
                 fitter.fit(steps: settings.fitSteps)
                 code = fitter.code.array
@@ -160,6 +167,7 @@ public enum Evaluation {
             let renderer = FieldRenderer(field: model.field, code: code)
             var objPSNR: [Double] = []
             for (v, view) in object.views.enumerated() {
+                renderer.light = lights[v]
                 let out = renderer.render(camera: view.camera)
                 let pred = out.image.clamped()
                 let p = Metrics.psnr(pred, view.image)

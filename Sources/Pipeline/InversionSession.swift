@@ -126,7 +126,10 @@ public final class InversionSession {
                 method: request.method, source: photo, steps: request.mode == .encoder ? 0 : request.settings.steps,
                 views: 1,
                 seconds: result.seconds),
-            losses: ["input_psnr_db": psnr, "final_batch_mse": result.finalMSE.isFinite ? Double(result.finalMSE) : -1])
+            losses: [
+                "input_psnr_db": psnr, "final_batch_mse": result.finalMSE.isFinite ? Double(result.finalMSE) : -1,
+            ],
+            light: model.field.conditionSize > 0 ? result.light.packed : nil)
         try latent.write(to: latentPath)
         try PNG.write(input, to: stem + "_input.png")
         let comparison = stem + "_input_reconstruction.png"
@@ -159,7 +162,9 @@ public final class InversionSession {
     public func reconstruct(_ result: InversionResult, side P: Int) -> RGBAImage {
         let cam = result.view.camera(
             width: P, height: P, distance: model.config.cameraDistance, fovDegrees: model.config.fovDegrees)
-        var recon = FieldRenderer(field: model.field, code: result.code).render(camera: cam).image.clamped()
+        let renderer = FieldRenderer(field: model.field, code: result.code)
+        renderer.light = result.light
+        var recon = renderer.render(camera: cam).image.clamped()
         for k in 0..<(P * P) {
             for c in 0..<3 {
                 recon.pixels[4 * k + c] = min(

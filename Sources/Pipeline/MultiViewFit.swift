@@ -29,16 +29,23 @@ public enum MultiViewFit {
         let object = try MultiViewDataset.loadObject(views)
         guard let first = object.views.first else { throw FileError(path: views, reason: "no views") }
         let W = first.image.width, H = first.image.height
+        // The recorded light of each view (lighting.json), which a lit field fits under.
+        let lights =
+            try ViewLight.load(objectFolder: views, views: object.views.count)
+            ?? Array(repeating: .canonical, count: object.views.count)
         let t0 = Date()
         let fitter = CodeFitter(
             field: model.field, start: model.meanCode,
-            views: object.views.map { TrainingData.View(image: $0.image, camera: $0.camera) },
+            views: zip(object.views, lights).map { TrainingData.View(image: $0.image, camera: $0.camera, light: $1) },
             width: W, height: H, seed: seed)
         fitter.raysPerStep = rays
         let loss = fitter.fit(steps: steps, progress: progress)
         let code = fitter.code.array
         let renderer = FieldRenderer(field: model.field, code: code)
-        let psnr = object.views.map { Metrics.psnr(renderer.render(camera: $0.camera).image, $0.image) }
+        let psnr = zip(object.views, lights).map { view, light in
+            renderer.light = light
+            return Metrics.psnr(renderer.render(camera: view.camera).image, view.image)
+        }
         let seconds = Date().timeIntervalSince(t0)
         let angles = Rig.angles(of: first.camera.position)
         let k = first.camera.intrinsics

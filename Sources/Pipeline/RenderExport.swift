@@ -1,3 +1,4 @@
+import Datasets
 import FileIO
 import Foundation
 import Geometry
@@ -31,10 +32,11 @@ public enum RenderExport {
     public static func view(
         field: any RadianceField, code: [Float], azimuth: Double, elevation: Double, camera: RenderCamera,
         to out: String,
-        depth: String? = nil
+        depth: String? = nil, light: ViewLight = .canonical
     ) throws {
-        let frame = FieldRenderer(field: field, code: code).render(
-            camera: camera.camera(azimuth: azimuth, elevation: elevation))
+        let renderer = FieldRenderer(field: field, code: code)
+        renderer.light = light
+        let frame = renderer.render(camera: camera.camera(azimuth: azimuth, elevation: elevation))
         try PNG.write(frame.image.clamped(), to: out)
         if let depth {
             try PNG.writeGray16(
@@ -48,11 +50,12 @@ public enum RenderExport {
     /// evenly spaced in azimuth; `progress(done)` after each frame.
     public static func turntable(
         field: any RadianceField, code: [Float], frames: Int, elevation: Double, camera: RenderCamera,
-        to folder: String,
+        to folder: String, light: ViewLight = .canonical,
         progress: ((Int) -> Void)? = nil
     ) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let renderer = FieldRenderer(field: field, code: code)
+        renderer.light = light
         var images: [RGBAImage] = []
         for f in 0..<frames {
             let cam = camera.camera(azimuth: 360 * Double(f) / Double(frames), elevation: elevation)

@@ -31,6 +31,7 @@ struct Render: ParsableCommand {
     @Option(help: "Also write a 16-bit depth PNG (camera-z x 10000, 0 = background).")
     var depth: String?
 
+    @OptionGroup var lightOptions: LightOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -40,10 +41,11 @@ struct Render: ParsableCommand {
 
     func run() throws {
         let (model, sha) = try modelOptions.load()
-        let code = try LatentFile.read(latent, for: model, modelSHA256: sha).identity
+        let file = try LatentFile.read(latent, for: model, modelSHA256: sha)
+        let code = file.identity, light = try lightOptions.resolve(file, path: latent)
         try RenderExport.view(
             field: model.field, code: code, azimuth: azimuth, elevation: elevation, camera: camera.renderCamera,
-            to: out, depth: depth)
+            to: out, depth: depth, light: light)
         var fields: [String: Any] = ["out": out, "azimuth": azimuth, "elevation": elevation, "size": camera.size]
         if let depth { fields["depth"] = depth }
         output.report(fields, "wrote \(out)" + (depth.map { " and \($0)" } ?? ""))

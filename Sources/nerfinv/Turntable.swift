@@ -29,6 +29,7 @@ struct Turntable: ParsableCommand {
     @Option(help: "Output folder (created if missing).")
     var out: String
 
+    @OptionGroup var lightOptions: LightOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -39,11 +40,12 @@ struct Turntable: ParsableCommand {
 
     func run() throws {
         let (model, sha) = try modelOptions.load()
-        let code = try LatentFile.read(latent, for: model, modelSHA256: sha).identity
+        let file = try LatentFile.read(latent, for: model, modelSHA256: sha)
+        let code = file.identity, light = try lightOptions.resolve(file, path: latent)
         let bar = ProgressBar(total: frames, label: "turntable", unit: "frames", quiet: output.silent)
         try RenderExport.turntable(
             field: model.field, code: code, frames: frames, elevation: elevation, camera: camera.renderCamera, to: out,
-            progress: { bar.update($0) })
+            light: light, progress: { bar.update($0) })
         output.report(
             ["out": out, "frames": frames, "contact_sheet": out + "/contact_sheet.png"],
             "wrote \(frames) frames and contact_sheet.png to \(out)")

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Geometry
 import ImageIO
@@ -110,5 +111,74 @@ final class FieldProtocolTests: XCTestCase {
                     for (k, grad) in g.enumerated() { for i in 0..<grad.count { grad[i] += d[0] * own[k][i] } }
                 })
         }
+    }
+
+    func testDistortionTermBackward() {
+        var rng = SplitMix64(seed: 10)
+        let R = 3, S = 6
+        let w = Tensor([R, S]), t = Tensor([R, S]), delta = Tensor([R, S]), out = Tensor([1])
+        w.fillUniform(0, 0.3, rng: &rng)
+        delta.fillUniform(0.1, 0.2, rng: &rng)
+        for r in 0..<R { for i in 0..<S { t[r * S + i] = 1 + 0.2 * Float(i) } }
+        let scratch = Tensor([R, 3]), codes = Tensor([1, 1])
+        let term = DistortionLoss(weight: 0.5)
+        let x = {
+            LossInputs(
+                rgb: scratch.data, targets: scratch.data, R: R, codes: codes.data, B: 1, D: 1, weights: w.data,
+                t: t.data, delta: delta.data, S: S)
+        }
+        checkGradients(
+            "distortion term", inputs: [w],
+            forward: {
+                out[0] = term.forward(x())
+                return out
+            },
+            backward: { d, g in
+                let dW = Tensor([R, S]), dRGB = Tensor([R, 3]), dCodes = Tensor([1, 1])
+                term.backward(x(), LossGradients(dRGB: dRGB.data, dCodes: dCodes.data, dWeights: dW.data))
+                for i in 0..<dW.count { g[0][i] += d[0] * dW[i] }
+            })
+    }
+
+    /// d render / d each ray's light, as the inversion reads it from a render step, against finite
+    /// differences of the rendered colours.
+    func testRenderStepLightGradients() {
+        let config = tinyLitTriplane(codeDim: 4, stages: [], samples: 6, densityBias: 1)
+        var rng = SplitMix64(seed: 12)
+        let field = LitTriplaneDecoder(config: config, rng: &rng)
+        let R = 4
+        let codes = random([1, config.codeDim], &rng)
+        var rays = RayBatch(rays: R, samples: config.samplesPerRay)
+        for r in 0..<R {
+            let o = SIMD3<Float>(3, 0.3 * Float(r) - 0.4, 0.2)
+            let d =
+                SIMD3<Float>(-1, 0.05, -0.05)
+                / (SIMD3<Float>(-1, 0.05, -0.05) * SIMD3<Float>(-1, 0.05, -0.05)).sum().squareRoot()
+            for k in 0..<3 {
+                rays.origins[3 * r + k] = o[k]
+                rays.directions[3 * r + k] = d[k]
+            }
+        }
+        rays.drawSampling(rng: &rng, probeFraction: 0)
+        let step = RenderStep(field: field, objects: 1, rays: R)
+        let lights = Tensor([R, ViewLight.count], values: rays.lights)
+        struct Probe: LossTerm {
+            let name = "probe", weight: Float = 1
+            let dOut: Tensor  // (R, 3)
+            func forward(_ x: LossInputs) -> Float { 0 }
+            func backward(_ x: LossInputs, _ g: LossGradients) { for i in 0..<(x.R * 3) { g.dRGB[i] += dOut[i] } }
+        }
+        checkGradients(
+            "render step light", inputs: [lights], eps: 1e-3,
+            forward: {
+                rays.lights = lights.array
+                step.run(rays: rays, codes: codes.data, losses: [], backward: false) { _ in [nil] }
+                return Tensor([R, 3], values: step.rgb.array)
+            },
+            backward: { d, g in
+                rays.lights = lights.array
+                step.run(rays: rays, codes: codes.data, losses: [Probe(dOut: d)], lightGradients: true) { _ in [nil] }
+                for i in 0..<g[0].count { g[0][i] += step.dLights[i] }
+            })
     }
 }

@@ -80,6 +80,14 @@ final class InversionTests: XCTestCase {
         XCTAssertEqual(ViewCode.azimuthError(10, 190), 180, accuracy: 1e-9)
     }
 
+    /// The encoder sized to its data: the first generation's at 64, one stride-2 stage more at 128.
+    func testEncoderForResolution() {
+        XCTAssertEqual(EncoderConfig.forResolution(64), EncoderConfig())
+        let c = EncoderConfig.forResolution(128)
+        XCTAssertEqual(c.channels, [32, 64, 128, 256, 256])
+        XCTAssertEqual(c.inputSize >> c.channels.count, 4)
+    }
+
     /// Augmentation: photometric labels describe what was done, and "none" leaves the view alone.
     func testAugmentationLabelsAndIdentity() {
         var rng = SplitMix64(seed: 5)

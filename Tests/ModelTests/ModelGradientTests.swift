@@ -159,14 +159,7 @@ final class ModelGradientTests: XCTestCase {
     }
 
     func testLitTriplaneBackwardCodesWeightsAndPoints() {
-        var config = LitTriplaneConfig()
-        config.codeDim = 6
-        config.mappingWidth = 8
-        config.baseResolution = 2
-        config.baseChannels = 4
-        config.stageChannels = [5]
-        config.planeChannels = 8
-        config.hidden = 16
+        let config = tinyLitTriplane()
         var rng = SplitMix64(seed: 68)
         for kernel in [Linear.Kernel.fused, .blas] {
             let dec = LitTriplaneDecoder(config: config, rng: &rng)
@@ -184,14 +177,7 @@ final class ModelGradientTests: XCTestCase {
     /// The backward that reuses the activations `setup(batch:codes:)` kept gives the gradients of
     /// the one that recomputes them, and a later setup with other codes is not mistaken for them.
     func testLitTriplaneKeptActivationsMatchRecomputed() {
-        var config = LitTriplaneConfig()
-        config.codeDim = 6
-        config.mappingWidth = 8
-        config.baseResolution = 2
-        config.baseChannels = 4
-        config.stageChannels = [5]
-        config.planeChannels = 8
-        config.hidden = 16
+        let config = tinyLitTriplane()
         var rng = SplitMix64(seed: 69)
         let dec = LitTriplaneDecoder(config: config, rng: &rng)
         let B = 2, N = 10

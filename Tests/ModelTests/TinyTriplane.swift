@@ -12,3 +12,21 @@ func tinyTriplane(side: Int = 8, hidden: Int = 16, samples: Int = 48, densityBia
     c.densityBias = densityBias
     return c
 }
+
+/// A small lit triplane for tests: 2x2 base image, 8 plane channels, hidden width 16, and the
+/// given code length, upsampling stages before the last, samples per ray and density bias.
+func tinyLitTriplane(codeDim: Int = 6, stages: [Int] = [5], samples: Int = 64, densityBias: Float = -2)
+    -> LitTriplaneConfig
+{
+    var c = LitTriplaneConfig()
+    c.codeDim = codeDim
+    c.mappingWidth = 8
+    c.baseResolution = 2
+    c.baseChannels = 4
+    c.stageChannels = stages
+    c.planeChannels = 8
+    c.hidden = 16
+    c.samplesPerRay = samples
+    c.densityBias = densityBias
+    return c
+}

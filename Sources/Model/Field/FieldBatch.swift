@@ -15,6 +15,10 @@ open class FieldBatch {
     public let rgb: Tensor  // (N, 3)
     /// Each point's viewing conditions (N, V) for fields whose colour depends on them (nil: V = 0).
     public let conditions: Tensor?
+    /// Set by a caller that wants d objective / d conditions (a photo's light in inversion): a field
+    /// that reads conditions then adds them into `dConditions` during backward.
+    public var wantsConditionGradients = false
+    public private(set) lazy var dConditions: Tensor? = conditions.map { Tensor($0.shape) }  // (N, V)
 
     /// An even split of `capacity` points over `objects` objects, all in use.
     public init(objects: Int, capacity: Int, stateSize: Int, conditionSize: Int = 0) {

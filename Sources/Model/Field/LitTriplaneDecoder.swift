@@ -235,8 +235,10 @@ public final class LitTriplaneDecoder: RadianceField {
         Scratch.with(N * K) { dRaw in  // (N, K)
             Scratch.with(B * config.planeCount) { dPlanes in  // (B, G)
                 dRaw.initialize(repeating: 0, count: N * K)
+                let dConditions = a.wantsConditionGradients ? a.dConditions : nil
+                dConditions?.data.initialize(repeating: 0, count: N * ViewingConditions.count)
                 LitColourHead.backward(
-                    dRaw: dRaw, dConditions: nil, dSigma: dSigma, dRGB: dRGB, raw: a.raw.data,
+                    dRaw: dRaw, dConditions: dConditions?.data, dSigma: dSigma, dRGB: dRGB, raw: a.raw.data,
                     conditions: a.conditions!.data, sigma: a.sigma.data, densityBias: config.densityBias, N: N)
                 pointMLP.backward(
                     dRaw: dRaw, batch: a, mlpGrads: mlpGrads, weightGradients: grads != nil, dPlanes: dPlanes,

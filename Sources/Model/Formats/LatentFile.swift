@@ -56,8 +56,15 @@ public struct LatentFile: Codable, Sendable, Equatable {
     public var view: ViewCode
     public var obtained: Provenance
     public var losses: [String: Double]
+    /// The photo's light as a lit field found it (`ViewLight.packed`: direction, key, sky); absent
+    /// for fields whose colour ignores light.
+    public var light: [Float]?
 
-    public init(model: ModelRef, identity: [Float], view: ViewCode, obtained: Provenance, losses: [String: Double]) {
+    public init(
+        model: ModelRef, identity: [Float], view: ViewCode, obtained: Provenance, losses: [String: Double],
+        light: [Float]? = nil
+    ) {
+        self.light = light
         self.model = model
         self.identity = identity
         self.view = view
@@ -101,6 +108,14 @@ public struct LatentFile: Codable, Sendable, Equatable {
         else {
             throw FileError(
                 path: path, reason: "view code is not a valid camera (distance > 0, 0 < fov < 180, finite angles)")
+        }
+        if let light = latent.light {
+            guard light.count == 9, light.allSatisfy(\.isFinite), light[3...].allSatisfy({ $0 >= 0 }),
+                light[0..<3].contains(where: { $0 != 0 })
+            else {
+                throw FileError(
+                    path: path, reason: "light is not 9 finite values (a direction, then key and sky colours >= 0)")
+            }
         }
         guard latent.model.sha256 == modelSHA256 else {
             throw FileError(

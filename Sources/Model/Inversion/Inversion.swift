@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Geometry
 import ImageIO
@@ -21,6 +22,8 @@ public struct InversionResult: Sendable {
     public var view: ViewCode
     public var startCode: [Float]  // (D) where refinement began
     public var startView: ViewCode
+    /// The photo's light as found (canonical for encoder-only results and fields that ignore light).
+    public var light: ViewLight = .canonical
     /// Photometric MSE of the last refinement batch (NaN for encoder only).
     public var finalMSE: Float
     public var encoderSeconds: Double
@@ -139,7 +142,8 @@ public enum Inversion {
             fov: model.config.fovDegrees)
         let mse = inverter.run(progress: progress)
         return InversionResult(
-            code: inverter.code.array, view: inverter.view, startCode: start.code, startView: start.view, finalMSE: mse,
-            encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
+            code: inverter.code.array, view: inverter.view, startCode: start.code, startView: start.view,
+            light: inverter.light, finalMSE: mse, encoderSeconds: encoderSeconds,
+            seconds: Date().timeIntervalSince(t0))
     }
 }

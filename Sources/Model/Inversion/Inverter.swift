@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Geometry
 import ImageIO
@@ -23,6 +24,13 @@ public final class Inverter {
     let adam = Adam()
     let pose = Tensor([2])  // azimuth, elevation in radians
     let photometric = Tensor([6])  // gain - 1 (3), bias (3)
+    /// The photo's light as the field takes it (`ViewLight.packed`), when the field is lit.
+    let lightCode: Tensor  // (9)
+    /// The light found so far (canonical for fields that ignore light).
+    public var light: ViewLight { ViewLight(packed: lightCode.array) }
+    var estimatesLight: Bool { settings.refineLight && field.conditionSize > 0 }
+    /// Key and sky colours stay in a physical range while the light moves.
+    static let lightColourRange: ClosedRange<Float> = 0...4
     let occupancy: OccupancyCache
     var steps = 0
     /// Half-step of the central differences of rays w.r.t. the angles (radians): well above float
@@ -39,7 +47,7 @@ public final class Inverter {
     public init(
         field: any RadianceField, photo: [Float], width: Int, height: Int, startCode: [Float], startView: ViewCode,
         codeVariance: Float, settings: RefineSettings = RefineSettings(), distance: Double = Rig.distance,
-        fov: Double = Rig.fovDegrees
+        fov: Double = Rig.fovDegrees, startLight: ViewLight = .canonical
     ) {
         precondition(photo.count == width * height * 3, "photo must be (H, W, 3)")
         self.field = field
@@ -60,6 +68,7 @@ public final class Inverter {
             photometric[c] = startView.gain[c] - 1
             photometric[3 + c] = startView.bias[c]
         }
+        lightCode = Tensor([ViewLight.count], values: startLight.packed)
         occupancy = OccupancyCache(objects: 1, settings: settings.skipping)
         renderStep = RenderStep(field: field, objects: 1, rays: settings.raysPerStep)
         // The object as `invert`'s framing finds it: pixels unlike the border colour.
@@ -131,6 +140,8 @@ public final class Inverter {
             }
         }
         rays.drawSampling(rng: &rng, probeFraction: settings.skipping.probeRayFraction)
+        let current = light
+        for q in 0..<Q { rays.setLight(current, ray: q) }
         return (rays, jacobian)
     }
 
@@ -147,8 +158,10 @@ public final class Inverter {
             CodePrior(weight: settings.prior),
         ]
         let cache = occupancy, step = steps
-        let values = renderStep.run(rays: rays, codes: code.data, losses: losses, rayGradients: settings.refinePose) {
-            states in
+        let values = renderStep.run(
+            rays: rays, codes: code.data, losses: losses, rayGradients: settings.refinePose,
+            lightGradients: estimatesLight
+        ) { states in
             cache.grids(for: [0], step: step, field: field, states: states)
         }
         steps += 1
@@ -171,6 +184,22 @@ public final class Inverter {
         }
         if settings.refinePhotometric {
             adam.update("photometric", param: photometric, grad: dPhotometric, lr: settings.lrPhotometric * lrScale)
+        }
+        if estimatesLight {
+            let L = ViewLight.count, dLight = Tensor([L])
+            for q in 0..<Q { for j in 0..<L { dLight[j] += renderStep.dLights[q * L + j] } }
+            adam.update("light", param: lightCode, grad: dLight, lr: settings.lrLight * lrScale)
+            // Back onto the sphere of directions; key and sky stay grey (one intensity each, in range):
+            // the photometric gain already models the photo's colour cast, and a free light colour
+            // would take over the object's colour instead.
+            let d = SIMD3(lightCode[0], lightCode[1], lightCode[2])
+            let norm = max((d * d).sum().squareRoot(), 1e-6)
+            for k in 0..<3 { lightCode[k] = d[k] / norm }
+            for first in [3, 6] {
+                let grey = (lightCode[first] + lightCode[first + 1] + lightCode[first + 2]) / 3
+                let clamped = min(max(grey, Self.lightColourRange.lowerBound), Self.lightColourRange.upperBound)
+                for k in first..<(first + 3) { lightCode[k] = clamped }
+            }
         }
         var degrees = Double(pose[0]) * 180 / .pi
         degrees = degrees.truncatingRemainder(dividingBy: 360)

@@ -20,13 +20,18 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     public var skipping = EmptySpaceSkipping.inversion
     public var refinePose = true
     public var refinePhotometric = true
+    /// Estimate the photo's light (a lit field's key direction, key and sky intensities), starting
+    /// from the canonical light: a code fitted under the wrong light bakes that light into the object.
+    public var refineLight = true
+    /// Adam step on the light's direction and its key and sky colours.
+    public var lrLight: Float = 1e-2
     public var seed: UInt64 = 11
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case steps, raysPerStep, lrCode, lrPose, lrPhotometric, anchorWeight, prior, objectRayFraction, skipping,
             refinePose
-        case refinePhotometric, seed
+        case refinePhotometric, seed, refineLight, lrLight
     }
 
     /// Missing keys keep their defaults (presets name only what they change).
@@ -44,5 +49,7 @@ public struct RefineSettings: Codable, Sendable, Equatable {
         try c.read(&refinePose, .refinePose)
         try c.read(&refinePhotometric, .refinePhotometric)
         try c.read(&seed, .seed)
+        try c.read(&refineLight, .refineLight)
+        try c.read(&lrLight, .lrLight)
     }
 }

@@ -1,3 +1,4 @@
+import Datasets
 import NeuralCore
 
 // One differentiable render of a ray batch. B objects (object b owns rays [b Q, (b+1) Q)), Q rays
@@ -39,6 +40,8 @@ public final class RenderStep {
     /// d objective / d ray origins and directions after a `run` with `rayGradients`.
     public let dOrigins: Tensor  // (R, 3)
     public let dDirections: Tensor  // (R, 3)
+    /// d objective / d each ray's light after a `run` with `lightGradients` (a lit field only).
+    public private(set) lazy var dLights = Tensor([R, ViewLight.count])  // (R, 9)
     lazy var dPointsKept = Tensor([R * S, 3])  // (M, 3)
     lazy var dPoints = Tensor([R * S, 3])  // (N, 3)
     let selection = SampleSelection()
@@ -85,7 +88,8 @@ public final class RenderStep {
     @discardableResult
     public func run(
         rays: RayBatch, codes: UnsafePointer<Float>, losses: [any LossTerm], grads: ParameterGradients? = nil,
-        backward: Bool = true, rayGradients: Bool = false, grids: (UnsafePointer<Float>) -> [OccupancyGrid?]
+        backward: Bool = true, rayGradients: Bool = false, lightGradients: Bool = false,
+        grids: (UnsafePointer<Float>) -> [OccupancyGrid?]
     ) -> [Float] {
         precondition(rays.R == R && rays.S == S, "ray batch of \(rays.R)x\(rays.S), the step takes \(R)x\(S)")
         Profiler.measure("sample") {
@@ -146,10 +150,21 @@ public final class RenderStep {
         }
         dCodes.zero()
         if rayGradients { dPointsKept.zero() }
+        batch.wantsConditionGradients = lightGradients && batch.conditions != nil
         Profiler.measure("decoder backward") {
             field.backward(
                 dSigma: dSigmaKept.data, dRGB: dColorKept.data, batch: batch, codes: codes, points: keptPoints.data,
                 grads: grads, dCodes: dCodes.data, dPoints: rayGradients ? dPointsKept.data : nil)
+        }
+        if lightGradients {
+            dLights.zero()
+            if let dConditions = batch.dConditions, batch.wantsConditionGradients {
+                let V = ViewingConditions.count, L = ViewLight.count
+                for (m, n) in selection.kept.enumerated() {
+                    let r = Int(n) / S
+                    for j in 0..<L { dLights[r * L + j] += dConditions[m * V + 3 + j] }
+                }
+            }
         }
         // The code terms were summed apart, then added once: rendering + (term 1 + term 2 + ...).
         for k in 0..<(B * D) { dCodes[k] += dCodeTerms[k] }

@@ -21,8 +21,8 @@ public final class TrainingData {
             self.light = light
         }
         /// From a float image (alpha dropped; composite first if it matters).
-        public init(image: RGBAImage, camera: Camera) {
-            self.init(pixels: TrainingData.bytes(of: image), camera: camera)
+        public init(image: RGBAImage, camera: Camera, light: ViewLight = .canonical) {
+            self.init(pixels: TrainingData.bytes(of: image), camera: camera, light: light)
         }
     }
 
