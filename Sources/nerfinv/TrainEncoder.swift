@@ -102,7 +102,8 @@ struct TrainEncoder: ParsableCommand {
         do {
             trainer = try EncoderTrainer(
                 data: dataset, model: decoderModel, config: config,
-                encoderConfig: .forResolution(dataset.width), initial: initial)
+                encoderConfig: .forResolution(dataset.width, lit: decoderModel.field.conditionSize > 0),
+                initial: initial)
         } catch {
             throw ValidationError("\(model) and \(data): \(error)")
         }

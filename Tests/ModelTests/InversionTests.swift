@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Geometry
 import ImageIO
@@ -86,6 +87,15 @@ final class InversionTests: XCTestCase {
         let c = EncoderConfig.forResolution(128)
         XCTAssertEqual(c.channels, [32, 64, 128, 256, 256])
         XCTAssertEqual(c.inputSize >> c.channels.count, 4)
+        XCTAssertEqual(EncoderConfig.forResolution(128, lit: true).viewDim, ViewCode.size + ViewLight.encodedSize)
+        // The light's encoder layout and its mirror image.
+        let light = ViewLight(direction: SIMD3(0.6, 0.48, 0.64), key: SIMD3(repeating: 0.7), sky: SIMD3(repeating: 0.3))
+        var v = [Float](repeating: 0, count: ViewLight.encodedSize)
+        v.withUnsafeMutableBufferPointer { light.encode(into: $0.baseAddress!) }
+        let back = v.withUnsafeBufferPointer { ViewLight(encoded: $0.baseAddress!) }
+        XCTAssertEqual(back.direction.y, 0.48, accuracy: 1e-6)
+        XCTAssertEqual(back.key.x, 0.7, accuracy: 1e-6)
+        XCTAssertEqual(light.mirrored.direction.y, -0.48)
     }
 
     /// Augmentation: photometric labels describe what was done, and "none" leaves the view alone.

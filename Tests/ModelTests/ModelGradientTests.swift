@@ -382,6 +382,7 @@ final class EncoderTests: XCTestCase {
         config.channels = [4, 6]
         config.features = 8
         config.codeDim = 5
+        config.lightDim = 5  // the lit field's encoder: its view head is 5 wider
         var rng = SplitMix64(seed: 80)
         let enc = Encoder(config: config, rng: &rng)
         let B = 2

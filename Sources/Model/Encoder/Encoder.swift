@@ -1,3 +1,5 @@
+import Datasets
+import FileIO
 import Foundation
 import NeuralCore
 
@@ -13,12 +15,41 @@ public struct EncoderConfig: Codable, Sendable, Equatable {
     public var features = 256
     public var codeDim = 128
     public var leak: Float = 0.2
+    /// Outputs of the photo's light after the view code (`ViewLight.encodedSize` for a lit field's
+    /// encoder, 0 for a field whose colour ignores light).
+    public var lightDim = 0
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case inputSize, channels, features, codeDim, leak, lightDim }
+
+    /// Missing keys keep their defaults (first-generation model files have no light head).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(&inputSize, .inputSize)
+        try c.read(&channels, .channels)
+        try c.read(&features, .features)
+        try c.read(&codeDim, .codeDim)
+        try c.read(&leak, .leak)
+        try c.read(&lightDim, .lightDim)
+    }
+
+    public func encode(to encoder: Swift.Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inputSize, forKey: .inputSize)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(features, forKey: .features)
+        try c.encode(codeDim, forKey: .codeDim)
+        try c.encode(leak, forKey: .leak)
+        // Written only when there is a head, so first-generation files keep their exact config text.
+        if lightDim != 0 { try c.encode(lightDim, forKey: .lightDim) }
+    }
     /// The encoder for views of side `resolution`: stride-2 stages down to 4x4, channels doubling
     /// from 32 and capped at 256 (at 64 the first generation's [32, 64, 128, 256]; at 128 one stage more).
-    public static func forResolution(_ resolution: Int) -> EncoderConfig {
+    /// `lit`: with a light head (for a field whose colour takes the light).
+    public static func forResolution(_ resolution: Int, lit: Bool = false) -> EncoderConfig {
         var c = EncoderConfig()
         c.inputSize = resolution
+        c.lightDim = lit ? ViewLight.encodedSize : 0
         var channels: [Int] = [], side = resolution, width = 32
         while side > 4 {
             channels.append(min(width, 256))
@@ -30,7 +61,7 @@ public struct EncoderConfig: Codable, Sendable, Equatable {
     }
 
     /// Pose (4) plus photometric gain and bias (6).
-    public var viewDim: Int { 10 }
+    public var viewDim: Int { ViewCode.size + lightDim }
     var finalSize: Int { inputSize >> channels.count }
 }
 

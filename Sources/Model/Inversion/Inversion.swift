@@ -34,7 +34,7 @@ public enum Inversion {
     /// The encoder's codes for a photo (H, W, 3) in [0, 1], resampled to the encoder's input size
     /// (I, I) when it has another.
     public static func encode(_ encoder: Encoder, photo: [Float], width W: Int, height H: Int) -> (
-        code: [Float], view: ViewCode
+        code: [Float], view: ViewCode, light: ViewLight
     ) {
         let I = encoder.config.inputSize
         guard W == I && H == I else {
@@ -60,14 +60,29 @@ public enum Inversion {
         // The mirror was taken from azimuth -a: its pose estimate, mirrored back, is a second
         // estimate of the photo's, with its own error; the circular mean of the two halves much of it.
         // (Shading, gain and bias are not mirror-symmetric: those come from the photo alone.)
+        let Vo = encoder.config.viewDim
         var view = ViewCode(encoded: a.view.data)
-        let mirrored = ViewCode(encoded: a.view.data + ViewCode.size)
+        let mirrored = ViewCode(encoded: a.view.data + Vo)
         let (a1, a2) = (view.azimuth * .pi / 180, -mirrored.azimuth * .pi / 180)
         var azimuth = atan2(sin(a1) + sin(a2), cos(a1) + cos(a2)) * 180 / .pi
         if azimuth < 0 { azimuth += 360 }
         view.azimuth = azimuth
         view.elevation = 0.5 * (view.elevation + mirrored.elevation)
-        return (code, view)
+        var light = ViewLight.canonical
+        if encoder.config.lightDim == ViewLight.encodedSize {
+            // The mirror's light, mirrored back, is a second estimate of the photo's, as its pose is.
+            let own = ViewLight(encoded: a.view.data + ViewCode.size)
+            let other = ViewLight(encoded: a.view.data + Vo + ViewCode.size).mirrored
+            var packed = [Float](repeating: 0, count: ViewLight.encodedSize)
+            packed.withUnsafeMutableBufferPointer { p in
+                var x = [Float](repeating: 0, count: ViewLight.encodedSize)
+                own.encode(into: p.baseAddress!)
+                x.withUnsafeMutableBufferPointer { other.encode(into: $0.baseAddress!) }
+                for k in 0..<ViewLight.encodedSize { p[k] = 0.5 * (p[k] + x[k]) }
+                light = ViewLight(encoded: p.baseAddress!)
+            }
+        }
+        return (code, view, light)
     }
 
     /// Candidate poses of the coarse search: every 15° of azimuth at three elevations of the rig band.
@@ -116,7 +131,7 @@ public enum Inversion {
         progress: ((Int, Float) -> Void)? = nil
     ) throws -> InversionResult {
         let t0 = Date()
-        var start: (code: [Float], view: ViewCode)
+        var start: (code: [Float], view: ViewCode, light: ViewLight)
         var encoderSeconds = 0.0
         switch mode {
         case .encoder, .refine:
@@ -127,19 +142,20 @@ public enum Inversion {
             encoderSeconds = Date().timeIntervalSince(t0)
         case .meanRefine:
             let mean = model.meanCode
-            start = (mean, searchPose(field: model.field, code: mean, photo: photo, width: W, height: H))
+            start = (mean, searchPose(field: model.field, code: mean, photo: photo, width: W, height: H), .canonical)
         }
         // A known camera (a diagnostic: how much of the error is the pose's) replaces the estimated one.
         if let givenView { start.view = givenView }
         guard mode != .encoder else {
             return InversionResult(
-                code: start.code, view: start.view, startCode: start.code, startView: start.view, finalMSE: .nan,
+                code: start.code, view: start.view, startCode: start.code, startView: start.view, light: start.light,
+                finalMSE: .nan,
                 encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
         }
         let inverter = Inverter(
             field: model.field, photo: photo, width: W, height: H, startCode: start.code, startView: start.view,
             codeVariance: model.codeVariance, settings: settings, distance: model.config.cameraDistance,
-            fov: model.config.fovDegrees)
+            fov: model.config.fovDegrees, startLight: start.light)
         let mse = inverter.run(progress: progress)
         return InversionResult(
             code: inverter.code.array, view: inverter.view, startCode: start.code, startView: start.view,

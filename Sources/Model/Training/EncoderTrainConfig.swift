@@ -14,6 +14,8 @@ public struct EncoderTrainConfig: Codable, Sendable, Equatable {
     public var codeWeight: Float = 1
     public var poseWeight: Float = 1
     public var photometricWeight: Float = 1
+    /// Weight of the light regression (an encoder with a light head: a lit field's).
+    public var lightWeight: Float = 1
     /// Pulls the codes of two views of one object together (same normalisation as the code term).
     public var consistencyWeight: Float = 0.1
     /// From this step on, the predicted code is also rendered at other views of the object and
@@ -45,7 +47,7 @@ public struct EncoderTrainConfig: Codable, Sendable, Equatable {
         case steps, objectsPerBatch, viewsPerObject, lr, decayFraction, finalLRScale, codeWeight, poseWeight,
             photometricWeight
         case consistencyWeight, renderFromStep, renderWeight, codeWeightWhileRendering, raysPerImage, augmentation, seed
-        case warmupSteps, initialEncoder, decoderLR, skipping
+        case warmupSteps, initialEncoder, decoderLR, skipping, lightWeight
     }
 
     /// Missing keys keep their defaults (model files written before a field existed, and presets).
@@ -71,5 +73,6 @@ public struct EncoderTrainConfig: Codable, Sendable, Equatable {
         initialEncoder = try c.decodeIfPresent(String.self, forKey: .initialEncoder)
         decoderLR = try c.decodeIfPresent(Float.self, forKey: .decoderLR)
         try c.read(&skipping, .skipping)
+        try c.read(&lightWeight, .lightWeight)
     }
 }

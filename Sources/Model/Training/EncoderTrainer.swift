@@ -32,7 +32,7 @@ public final class EncoderTrainer {
     let decoderGrads: ParameterGradients?
 
     public struct Losses {
-        public var code: Float = 0, pose: Float = 0, photometric: Float = 0, consistency: Float = 0
+        public var code: Float = 0, pose: Float = 0, photometric: Float = 0, consistency: Float = 0, light: Float = 0
         /// Mean azimuth error of the batch, degrees.
         public var azimuthError: Double = 0
         /// MSE of renders of the predicted codes at other views (NaN when not rendered this step).
@@ -94,6 +94,7 @@ public final class EncoderTrainer {
     public func trainStep() -> Losses {
         let K = min(config.objectsPerBatch, data.count), V = config.viewsPerObject, B = K * V
         let D = encoder.config.codeDim, Vd = ViewCode.size, I = encoder.config.inputSize
+        let Vo = encoder.config.viewDim, L = encoder.config.lightDim  // Vo = Vd + L outputs per image
         var objects: [Int] = [], views: [Int] = []
         while objects.count < K {
             let o = rng.nextInt(data.count)
@@ -110,7 +111,7 @@ public final class EncoderTrainer {
             views += picked
         }
         let images = Tensor([B, 3, I, I])
-        var targetsView = [Float](repeating: 0, count: B * Vd)
+        var targetsView = [Float](repeating: 0, count: B * Vo)
         var poses: [ViewCode] = []
         for b in 0..<B {
             let (o, v) = (objects[b / V], views[b])
@@ -123,12 +124,15 @@ public final class EncoderTrainer {
             let a = Rig.angles(of: data.cameras[o][v].position)
             let truth = ViewCode(
                 azimuth: a.azimuth, elevation: a.elevation, gain: photometric.gain, bias: photometric.bias)
-            targetsView.withUnsafeMutableBufferPointer { truth.encode(into: $0.baseAddress! + b * Vd) }
+            targetsView.withUnsafeMutableBufferPointer {
+                truth.encode(into: $0.baseAddress! + b * Vo)
+                if L > 0 { data.lights[o][v].encode(into: $0.baseAddress! + b * Vo + Vd) }
+            }
             poses.append(truth)
         }
         let acts = Profiler.measure("encoder forward") { encoder.forward(images: images.data, B: B) }
         var losses = Losses()
-        let dIdentity = Tensor([B, D]), dView = Tensor([B, Vd])
+        let dIdentity = Tensor([B, D]), dView = Tensor([B, Vo])
         // Identity code regression and consistency, relative to the code table's variance.
         let codeWeight = rendering ? config.codeWeightWhileRendering : config.codeWeight
         for b in 0..<B {
@@ -154,13 +158,20 @@ public final class EncoderTrainer {
             }
         }
         for b in 0..<B {
-            for k in 0..<Vd {
-                let e = acts.view[b * Vd + k] - targetsView[b * Vd + k]
-                let pose = k < 4
-                if pose { losses.pose += e * e / Float(B) } else { losses.photometric += e * e / Float(B) }
-                dView[b * Vd + k] = (pose ? config.poseWeight : config.photometricWeight) * 2 * e / Float(B)
+            for k in 0..<Vo {
+                let e = acts.view[b * Vo + k] - targetsView[b * Vo + k]
+                let pose = k < 4, light = k >= Vd
+                if light {
+                    losses.light += e * e / Float(B)
+                } else if pose {
+                    losses.pose += e * e / Float(B)
+                } else {
+                    losses.photometric += e * e / Float(B)
+                }
+                let weight = light ? config.lightWeight : pose ? config.poseWeight : config.photometricWeight
+                dView[b * Vo + k] = weight * 2 * e / Float(B)
             }
-            let predicted = ViewCode(encoded: acts.view.data + b * Vd)
+            let predicted = ViewCode(encoded: acts.view.data + b * Vo)
             losses.azimuthError += ViewCode.azimuthError(predicted.azimuth, poses[b].azimuth) / Double(B)
         }
         adam.beginStep()
