@@ -2,6 +2,7 @@
 #include "CShims.h"
 #include <png.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,15 @@ void nv_free(void *p) { free(p); }
 
 // Opens the file and checks the signature; returns NULL with a message on failure.
 static FILE *open_png(const char *path, char *err, int errlen) {
+    // A FIFO would block fopen or fread forever, a folder reads as empty: refuse anything that is
+    // not a regular file before opening it.
+    struct stat st;
+    if (stat(path, &st) != 0) { set_err(err, errlen, strerror(errno)); return NULL; }
+    if (S_ISDIR(st.st_mode)) { set_err(err, errlen, "is a folder, not a PNG file"); return NULL; }
+    if (!S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "is not a regular file (a FIFO, socket or device), not a PNG file");
+        return NULL;
+    }
     FILE *fp = fopen(path, "rb");
     if (!fp) { set_err(err, errlen, strerror(errno)); return NULL; }
     unsigned char sig[8];
@@ -62,8 +72,21 @@ static void fill_info(png_structp png, png_infop info, nv_png_info *out) {
     out->has_alpha = (out->color_type & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS);
 }
 
-// Decodes the file, or with rgba == NULL only its header.
-static int read_png(const char *path, long long max_pixels, float **rgba, nv_png_info *out, char *err, int errlen) {
+// count samples (8- or 16-bit, as decoded) to floats in [0, 1].
+static void convert_row(const unsigned char *src, float *dst, size_t count, int sixteen) {
+    if (sixteen) {
+        const uint16_t *s16 = (const uint16_t *)src;
+        for (size_t i = 0; i < count; i++) dst[i] = (float)s16[i] / 65535.0f;
+    } else {
+        for (size_t i = 0; i < count; i++) dst[i] = (float)src[i] / 255.0f;
+    }
+}
+
+// Decodes the file into `into` (capacity floats, the caller's) or a buffer it allocates into *rgba,
+// or with neither only its header. Non-interlaced images are converted a row at a time, so the
+// decode needs the float image plus one row, not a second full-size copy.
+static int read_png(const char *path, long long max_pixels, float **rgba, float *into, long long capacity,
+                    nv_png_info *out, char *err, int errlen) {
     if (rgba) *rgba = NULL;
     FILE *fp = open_png(path, err, errlen);
     if (!fp) return 1;
@@ -90,7 +113,7 @@ static int read_png(const char *path, long long max_pixels, float **rgba, nv_png
     png_set_sig_bytes(png, 8);
     png_read_info(png, info);
     fill_info(png, info, out);
-    if (!rgba) {
+    if (!rgba && !into) {
         png_destroy_read_struct(&png, &info, NULL);
         fclose(fp);
         return 0;
@@ -120,33 +143,51 @@ static int read_png(const char *path, long long max_pixels, float **rgba, nv_png
     size_t bytesPerSample = sixteen ? 2 : 1;
     size_t rowbytes = png_get_rowbytes(png, info);
     if (rowbytes != (size_t)w * 4 * bytesPerSample) png_error(png, "unexpected row layout after transforms");
-    pixels = (unsigned char *)malloc(rowbytes * (size_t)h);
-    rows = (png_bytep *)malloc(sizeof(png_bytep) * (size_t)h);
-    result = (float *)malloc(sizeof(float) * 4 * (size_t)w * (size_t)h);
-    if (!pixels || !rows || !result) png_error(png, "out of memory");
-    for (long long y = 0; y < h; y++) rows[y] = pixels + (size_t)y * rowbytes;
-    png_read_image(png, rows);
-    png_read_end(png, NULL);
     size_t n = (size_t)w * (size_t)h * 4;
-    if (sixteen) {
-        const uint16_t *src = (const uint16_t *)pixels;
-        for (size_t i = 0; i < n; i++) result[i] = (float)src[i] / 65535.0f;
+    float *dst;
+    if (into) {
+        if ((long long)n > capacity) png_error(png, "the image changed while it was read");
+        dst = into;
     } else {
-        for (size_t i = 0; i < n; i++) result[i] = (float)pixels[i] / 255.0f;
+        result = (float *)malloc(sizeof(float) * n);
+        if (!result) png_error(png, "out of memory");
+        dst = result;
     }
+    if (out->interlaced) {
+        // Adam7 passes revisit every row: the whole image is decoded first.
+        pixels = (unsigned char *)malloc(rowbytes * (size_t)h);
+        rows = (png_bytep *)malloc(sizeof(png_bytep) * (size_t)h);
+        if (!pixels || !rows) png_error(png, "out of memory");
+        for (long long y = 0; y < h; y++) rows[y] = pixels + (size_t)y * rowbytes;
+        png_read_image(png, rows);
+        convert_row(pixels, dst, n, sixteen);
+    } else {
+        pixels = (unsigned char *)malloc(rowbytes);
+        if (!pixels) png_error(png, "out of memory");
+        for (long long y = 0; y < h; y++) {
+            png_read_row(png, pixels, NULL);
+            convert_row(pixels, dst + (size_t)y * (size_t)w * 4, (size_t)w * 4, sixteen);
+        }
+    }
+    png_read_end(png, NULL);
     free(pixels); free(rows);
     png_destroy_read_struct(&png, &info, NULL);
     fclose(fp);
-    *rgba = result;
+    if (rgba) *rgba = result;
     return 0;
 }
 
 int nv_png_read(const char *path, long long max_pixels, float **rgba, nv_png_info *out, char *err, int errlen) {
-    return read_png(path, max_pixels, rgba, out, err, errlen);
+    return read_png(path, max_pixels, rgba, NULL, 0, out, err, errlen);
+}
+
+int nv_png_read_into(const char *path, long long max_pixels, float *rgba, long long capacity, nv_png_info *out,
+                     char *err, int errlen) {
+    return read_png(path, max_pixels, NULL, rgba, capacity, out, err, errlen);
 }
 
 int nv_png_read_info(const char *path, nv_png_info *out, char *err, int errlen) {
-    return read_png(path, 0, NULL, out, err, errlen);
+    return read_png(path, 0, NULL, NULL, 0, out, err, errlen);
 }
 
 int nv_png_write(const char *path, const void *data, int width, int height, int channels,

@@ -69,6 +69,10 @@ typedef struct {
 /// *rgba (free with nv_free); on failure returns nonzero and writes a message into err.
 int nv_png_read(const char *path, long long max_pixels, float **rgba, nv_png_info *info,
                 char *err, int errlen);
+/// Decodes like nv_png_read into the caller's buffer of `capacity` floats (at least 4 w h, from the
+/// header), so no second full-size copy is made.
+int nv_png_read_into(const char *path, long long max_pixels, float *rgba, long long capacity,
+                     nv_png_info *info, char *err, int errlen);
 /// Reads only the header (IHDR) of a PNG.
 int nv_png_read_info(const char *path, nv_png_info *info, char *err, int errlen);
 /// Writes 8-bit (gray 1, RGB 3, RGBA 4 channels; pixels are uint8) or 16-bit gray

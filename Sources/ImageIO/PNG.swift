@@ -30,17 +30,31 @@ public enum PNG {
     /// interlaced) into float RGBA. Images above `maxPixels` are refused before decoding.
     public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> (image: RGBAImage, info: Info)
     {
+        // The header first: the float image is allocated here, once, at the size it states (the
+        // decoder writes straight into it, a row at a time).
+        let header = try info(path)
+        guard header.width > 0, header.height > 0, header.width * header.height <= maxPixels else {
+            throw FileError(
+                path: path,
+                reason: String(
+                    format: "image is %dx%d (%.1f megapixels), above the limit of %.1f megapixels", header.width,
+                    header.height, Double(header.width * header.height) / 1e6, Double(maxPixels) / 1e6))
+        }
+        let n = header.width * header.height * 4
         var err = [CChar](repeating: 0, count: 512)
-        var info = nv_png_info()
-        var out: UnsafeMutablePointer<Float>? = nil
-        let rc = nv_png_read(path, Int64(maxPixels), &out, &info, &err, Int32(err.count))
-        guard rc == 0, let out else { throw FileError(path: path, reason: message(err)) }
-        defer { nv_free(out) }
-        let n = Int(info.width) * Int(info.height) * 4
-        let image = RGBAImage(
-            width: Int(info.width), height: Int(info.height),
-            pixels: Array(UnsafeBufferPointer(start: out, count: n)))
-        return (image, Info(info))
+        var raw = nv_png_info()
+        var rc: Int32 = 0
+        let pixels = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+            rc = nv_png_read_into(path, Int64(maxPixels), buffer.baseAddress, Int64(n), &raw, &err, Int32(err.count))
+            // On failure the buffer's contents do not matter: it is dropped below.
+            if rc != 0 { buffer.baseAddress!.initialize(repeating: 0, count: n) }
+            count = n
+        }
+        guard rc == 0 else { throw FileError(path: path, reason: message(err)) }
+        guard Int(raw.width) == header.width, Int(raw.height) == header.height else {
+            throw FileError(path: path, reason: "the image changed while it was read")
+        }
+        return (RGBAImage(width: header.width, height: header.height, pixels: pixels), Info(raw))
     }
 
     /// Reads only the header.

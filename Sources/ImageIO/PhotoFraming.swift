@@ -38,10 +38,22 @@ public enum PhotoFraming {
 
     /// Per-channel median of the outermost ring of pixels of rgb (H, W, 3): the background colour.
     public static func borderColour(_ rgb: [Float], width W: Int, height H: Int) -> SIMD3<Float> {
+        borderColour(width: W, height: H) { SIMD3(rgb[3 * $0], rgb[3 * $0 + 1], rgb[3 * $0 + 2]) }
+    }
+
+    /// The same of an image read through `pixel(y W + x)`, visiting only its ring.
+    static func borderColour(width W: Int, height H: Int, pixel: (Int) -> SIMD3<Float>) -> SIMD3<Float> {
         var ring: [[Float]] = [[], [], []]
+        func add(_ k: Int) {
+            let p = pixel(k)
+            for c in 0..<3 { ring[c].append(p[c]) }
+        }
         for y in 0..<H {
-            for x in 0..<W where x == 0 || y == 0 || x == W - 1 || y == H - 1 {
-                for c in 0..<3 { ring[c].append(rgb[3 * (y * W + x) + c]) }
+            if y == 0 || y == H - 1 {
+                for x in 0..<W { add(y * W + x) }
+            } else {
+                add(y * W)
+                if W > 1 { add(y * W + W - 1) }
             }
         }
         return SIMD3<Float>(
@@ -54,7 +66,11 @@ public enum PhotoFraming {
     /// Whether pixel k of rgb (H, W, 3) differs from the background by more than `foregroundThreshold`.
     @inline(__always)
     public static func isForeground(_ rgb: [Float], _ k: Int, background bg: SIMD3<Float>) -> Bool {
-        max(abs(rgb[3 * k] - bg.x), abs(rgb[3 * k + 1] - bg.y), abs(rgb[3 * k + 2] - bg.z)) > foregroundThreshold
+        maxDifference(SIMD3(rgb[3 * k], rgb[3 * k + 1], rgb[3 * k + 2]), bg) > foregroundThreshold
+    }
+
+    @inline(__always) static func maxDifference(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float {
+        max(Swift.abs(a.x - b.x), Swift.abs(a.y - b.y), Swift.abs(a.z - b.z))
     }
 
     public struct NoObject: Error, CustomStringConvertible {
@@ -69,15 +85,16 @@ public enum PhotoFraming {
         -> FramedPhoto
     {
         let W = photo.width, H = photo.height
-        var rgb = [Float](repeating: 1, count: W * H * 3)  // (H, W, 3)
-        for k in 0..<(W * H) {
-            let a = photo.pixels[4 * k + 3]
-            for c in 0..<3 { rgb[3 * k + c] = a * photo.pixels[4 * k + c] + (1 - a) }
+        // The photo over white, read a pixel at a time: no full-resolution copy is made.
+        let src = photo.pixels
+        func over(_ k: Int) -> SIMD3<Float> {
+            let a = src[4 * k + 3]
+            return SIMD3(a * src[4 * k] + (1 - a), a * src[4 * k + 1] + (1 - a), a * src[4 * k + 2] + (1 - a))
         }
-        let bg = borderColour(rgb, width: W, height: H)
+        let bg = borderColour(width: W, height: H, pixel: over)
         var x0 = W, y0 = H, x1 = 0, y1 = 0, count = 0
         for y in 0..<H {
-            for x in 0..<W where isForeground(rgb, y * W + x, background: bg) {
+            for x in 0..<W where maxDifference(over(y * W + x), bg) > foregroundThreshold {
                 count += 1
                 x0 = min(x0, x)
                 y0 = min(y0, y)
@@ -120,22 +137,30 @@ public enum PhotoFraming {
                 what = touches ? "object touches the border: cropped around it" : "object off-centre: cropped around it"
             }
         }
-        // Cut the square at the photo's resolution, padding with the background, then resize.
+        // Sample the square (padded with the background where it leaves the photo) straight into
+        // side x side: never built at the photo's resolution, which for a 1 x 100000 strip would be
+        // a 125000² square.
         let n = max(1, Int(square.side.rounded()))
-        var cut = RGBAImage(width: n, height: n, fill: (bg.x, bg.y, bg.z, 1))
         let ox = Int(square.x.rounded()), oy = Int(square.y.rounded())
-        for j in 0..<n {
-            let y = oy + j
-            guard y >= 0, y < H else { continue }
-            for i in 0..<n {
-                let x = ox + i
-                guard x >= 0, x < W else { continue }
-                for c in 0..<3 { cut.pixels[4 * (j * n + i) + c] = rgb[3 * (y * W + x) + c] }
-            }
+        func cut(_ i: Int, _ j: Int) -> SIMD4<Float> {
+            let x = ox + i, y = oy + j
+            guard x >= 0, x < W, y >= 0, y < H else { return SIMD4(bg, 1) }
+            return SIMD4(over(y * W + x), 1)
         }
         // shrinkOnly: a square smaller than `side` keeps its own resolution (no detail is invented).
         let side = shrinkOnly ? max(minimumShrinkOnlySide, min(side, n)) : side
-        let image = n == side ? cut : Resample.resize(cut, width: side, height: side)
+        var image: RGBAImage
+        if n == side {
+            image = RGBAImage(width: n, height: n)
+            for j in 0..<n {
+                for i in 0..<n {
+                    let p = cut(i, j)
+                    for c in 0..<4 { image.pixels[4 * (j * n + i) + c] = p[c] }
+                }
+            }
+        } else {
+            image = Resample.resize(sourceWidth: n, sourceHeight: n, width: side, height: side, pixel: cut)
+        }
         return FramedPhoto(
             image: image, background: bg, objectBox: (x0, y0, x1, y1),
             description: "\(W)x\(H) photo, \(what) to \(side)x\(side)")

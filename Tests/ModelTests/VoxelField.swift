@@ -18,6 +18,8 @@ struct VoxelConfig: FieldConfig, Equatable {
     var densityBias: Float = 0
 
     func makeField(rng: inout SplitMix64) -> any RadianceField { VoxelField(config: self, rng: &rng) }
+    var problem: String? { commonProblem ?? ((2...64).contains(side) ? nil : "side outside 2...64") }
+    var parameterCount: Int { side * side * side * 4 * (codeDim + 1) }
 }
 
 final class VoxelField: RadianceField {
@@ -26,7 +28,7 @@ final class VoxelField: RadianceField {
     let b: Tensor  // (E)
     var spec: FieldSpec { FieldSpec(config) }
     var stateSize: Int { config.side * config.side * config.side * 4 }
-    var parameters: [(name: String, tensor: Tensor)] { [("voxel.w", w), ("voxel.b", b)] }
+    var parameters: [(name: String, tensor: Tensor)] { [("decoder.voxel.w", w), ("decoder.voxel.b", b)] }
     var queryFlopsPerPoint: Double { 8 * 4 * 2 }
     var setupFlopsPerObject: Double { 2 * Double(stateSize * config.codeDim) }
 

@@ -60,6 +60,31 @@ public struct EncoderConfig: Codable, Sendable, Equatable {
         return c
     }
 
+    /// Why this encoder cannot be built for codes of `codeDim`, or nil.
+    func problem(codeDim decoderCodeDim: Int) -> String? {
+        guard (8...1024).contains(inputSize), (1...8).contains(channels.count),
+            channels.allSatisfy({ (1...1024).contains($0) }), (1...4096).contains(features)
+        else { return "inputSize, channels or features outside 8...1024, 1-8 stages of 1...1024, 1...4096" }
+        guard finalSize >= 1 else { return "input \(inputSize) is too small for \(channels.count) stride-2 stages" }
+        guard codeDim == decoderCodeDim else { return "makes \(codeDim)-float codes, the decoder takes \(decoderCodeDim)" }
+        guard lightDim == 0 || lightDim == ViewLight.encodedSize else {
+            return "lightDim must be 0 or \(ViewLight.encodedSize)"
+        }
+        guard leak.isFinite else { return "leak is not finite" }
+        return nil
+    }
+
+    /// Floats of all the encoder's weights.
+    public var parameterCount: Int {
+        var n = 0, cin = 3
+        for cout in channels {
+            n += cout * cin * 16 + cout
+            cin = cout
+        }
+        let flat = cin * finalSize * finalSize
+        return n + features * flat + features + codeDim * features + codeDim + viewDim * features + viewDim
+    }
+
     /// Pose (4) plus photometric gain and bias (6).
     public var viewDim: Int { ViewCode.size + lightDim }
     var finalSize: Int { inputSize >> channels.count }

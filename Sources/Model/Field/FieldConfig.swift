@@ -17,6 +17,28 @@ public protocol FieldConfig: Codable, Sendable {
     var occupancyResolution: Int { get }
     /// A field with fresh weights from `rng`.
     func makeField(rng: inout SplitMix64) -> any RadianceField
+    /// Why these settings cannot make a field (a width out of its range), or nil. Checked before a
+    /// model file's field is built, so a corrupt config cannot ask for gigabytes.
+    var problem: String? { get }
+    /// Floats of all the field's weights (whose names all start with "decoder."): compared with a
+    /// model file's tensors before allocating.
+    var parameterCount: Int { get }
+}
+
+extension FieldConfig {
+    /// The checks every kind shares: code length, samples, box, grid and background in range.
+    public var commonProblem: String? {
+        guard (1...4096).contains(codeDim) else { return "codeDim \(codeDim) is outside 1...4096" }
+        guard (1...1024).contains(samplesPerRay) else { return "samplesPerRay \(samplesPerRay) is outside 1...1024" }
+        guard box.isFinite, box > 0, box <= 100 else { return "box \(box) is outside (0, 100]" }
+        guard (2...256).contains(occupancyResolution) else {
+            return "occupancyResolution \(occupancyResolution) is outside 2...256"
+        }
+        guard background.count == 3, background.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 }) else {
+            return "background must be three values in [0, 1]"
+        }
+        return nil
+    }
 }
 
 /// A field config of any registered kind: what a model file's "decoder" entry holds. Files written

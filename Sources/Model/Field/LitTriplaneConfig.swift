@@ -45,8 +45,28 @@ public struct LitTriplaneConfig: FieldConfig, Equatable {
     static let maxPlaneResolution = 512
     static let maxStateFloats = 1 << 24
 
+    /// Weights any field kind may have (40 MB at fp16 is 20 M; this leaves room, and refuses 10^9).
+    static let maxParameters = 1 << 27
+
+    public var parameterCount: Int {
+        let D = codeDim, Wm = mappingWidth, base = baseChannels * baseResolution * baseResolution
+        var n = D * Wm + Wm + Wm * Wm + Wm + Wm * base + base
+        var ci = baseChannels
+        for co in stageChannels + [3 * planeChannels] {
+            n += co * ci * 9 + co
+            ci = co
+        }
+        let C = planeChannels, H = hidden, K = LitColourHead.rawCount
+        return n + H * C + H + H * H + H + K * H + K
+    }
+
     /// Why these settings cannot make a field, or nil.
     public var problem: String? {
+        if let p = commonProblem { return p }
+        guard leakySlope.isFinite, densityBias.isFinite else { return "leakySlope and densityBias must be finite" }
+        guard parameterCount <= Self.maxParameters else {
+            return "\(parameterCount) weights exceed the limit of \(Self.maxParameters)"
+        }
         guard (1...4096).contains(codeDim), (1...4096).contains(mappingWidth), (1...64).contains(baseResolution),
             (1...1024).contains(baseChannels), stageChannels.count <= 6,
             stageChannels.allSatisfy({ (1...1024).contains($0) }),

@@ -30,6 +30,21 @@ public struct TriplaneConfig: FieldConfig, Equatable {
 
     public func makeField(rng: inout SplitMix64) -> any RadianceField { TriplaneDecoder(config: self, rng: &rng) }
 
+    public var problem: String? {
+        if let p = commonProblem { return p }
+        guard (1...512).contains(planeResolution), (1...256).contains(planeChannels), (1...1024).contains(hidden) else {
+            return "planeResolution, planeChannels or hidden is outside 1...512, 1...256, 1...1024"
+        }
+        guard densityBias.isFinite else { return "densityBias is not finite" }
+        return parameterCount <= LitTriplaneConfig.maxParameters
+            ? nil : "\(parameterCount) weights exceed the limit of \(LitTriplaneConfig.maxParameters)"
+    }
+
+    public var parameterCount: Int {
+        let G = planeCount, D = codeDim, C = planeChannels, H = hidden
+        return G * D + G + H * C + H + H * H + H + 4 * H + 4
+    }
+
     enum CodingKeys: String, CodingKey {
         case codeDim, planeResolution, planeChannels, hidden, samplesPerRay, box, densityBias, background,
             occupancyResolution

@@ -37,6 +37,26 @@ public struct ModelConfig: Codable, Sendable {
     }
 }
 
+extension ModelConfig {
+    /// Why this config cannot be a usable model (checked before any weights are built), or nil.
+    func problem(codeRows: Int?) -> String? {
+        if let p = decoder.config.problem { return "decoder: \(p)" }
+        guard cameraDistance.isFinite, cameraDistance > 0, cameraDistance <= 1e4 else {
+            return "cameraDistance \(cameraDistance) is outside (0, 10000]"
+        }
+        guard fovDegrees.isFinite, fovDegrees > 0, fovDegrees < 180 else {
+            return "fovDegrees \(fovDegrees) is outside (0, 180)"
+        }
+        guard (1...4096).contains(resolution) else { return "resolution \(resolution) is outside 1...4096" }
+        guard let codeRows, codeRows >= 1 else { return "the code table is missing or empty" }
+        guard codeRows == objects.count else {
+            return "the code table has \(codeRows) rows for \(objects.count) training objects"
+        }
+        if let ec = encoder, let p = ec.problem(codeDim: decoder.codeDim) { return "encoder: \(p)" }
+        return nil
+    }
+}
+
 /// A trained model: field weights, one identity code per training object, and their mean (the
 /// start of optimisation-only inversion). Nothing changes a model once made: whatever tunes
 /// weights (encoder training with `decoderLR`, per-photo tuning) works on `field.copy()`.
@@ -91,6 +111,25 @@ public final class NeRFModel {
         let contents = try ParameterFile.read(from: path, config: ModelConfig.self)
         guard let config = contents.config, config.format == "nerfinv-model" else {
             throw FileError(path: path, reason: "not a nerfinv model (its header has no nerfinv-model config)")
+        }
+        if let problem = config.problem(codeRows: contents.named["codes"]?.shape.first) {
+            throw FileError(path: path, reason: problem)
+        }
+        // The config's sizes against the tensors the file holds, before anything is allocated.
+        let floats = { (prefix: String) in
+            contents.named.filter { $0.key.hasPrefix(prefix) }.reduce(0) { $0 + $1.value.count }
+        }
+        guard floats("decoder.") == config.decoder.config.parameterCount else {
+            throw FileError(
+                path: path,
+                reason:
+                    "its decoder config needs \(config.decoder.config.parameterCount) weights, the file holds \(floats("decoder."))"
+            )
+        }
+        if let ec = config.encoder, floats("encoder.") != ec.parameterCount {
+            throw FileError(
+                path: path,
+                reason: "its encoder config needs \(ec.parameterCount) weights, the file holds \(floats("encoder."))")
         }
         let named = contents.named
         let field: any RadianceField

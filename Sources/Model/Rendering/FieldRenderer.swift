@@ -134,30 +134,43 @@ public final class FieldRenderer {
         return (out, transmittance.map { 1 - $0 }, depth, evaluated)
     }
 
-    /// Renders a full image from a camera.
+    /// Rays rendered together: memory stays bounded (about 2 KB per ray in flight, ~40 MB) whatever
+    /// the image size, and a tile is still large enough to keep both cores busy.
+    public static let tileRays = 16384
+
+    /// Renders a full image from a camera, a tile of rows at a time.
     public func render(camera: Camera) -> Output {
         let W = camera.intrinsics.width, H = camera.intrinsics.height
-        var origins = [SIMD3<Float>](), dirs = [SIMD3<Float>]()
-        origins.reserveCapacity(W * H)
-        dirs.reserveCapacity(W * H)
-        for j in 0..<H {
-            for i in 0..<W {
-                let r = camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
-                origins.append(SIMD3<Float>(r.origin))
-                dirs.append(SIMD3<Float>(r.direction))
-            }
-        }
-        let res = renderRays(origins: origins, directions: dirs)
         var img = RGBAImage(width: W, height: H)
         var depth = [Float](repeating: 0, count: W * H)
+        var evaluated = 0
         let fwd = SIMD3<Float>(camera.rotation[2])
-        for k in 0..<(W * H) {
-            img.pixels[4 * k] = res.rgb[k].x
-            img.pixels[4 * k + 1] = res.rgb[k].y
-            img.pixels[4 * k + 2] = res.rgb[k].z
-            img.pixels[4 * k + 3] = res.opacity[k]
-            if res.opacity[k] > 0.5 { depth[k] = res.t[k] / res.opacity[k] * (dirs[k] * fwd).sum() }
+        let rowsPerTile = max(1, Self.tileRays / max(1, W))
+        var row = 0
+        while row < H {
+            let rows = min(rowsPerTile, H - row)
+            var origins = [SIMD3<Float>](), dirs = [SIMD3<Float>]()
+            origins.reserveCapacity(W * rows)
+            dirs.reserveCapacity(W * rows)
+            for j in row..<(row + rows) {
+                for i in 0..<W {
+                    let r = camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
+                    origins.append(SIMD3<Float>(r.origin))
+                    dirs.append(SIMD3<Float>(r.direction))
+                }
+            }
+            let res = renderRays(origins: origins, directions: dirs)
+            evaluated += res.evaluated
+            for t in 0..<(W * rows) {
+                let k = row * W + t
+                img.pixels[4 * k] = res.rgb[t].x
+                img.pixels[4 * k + 1] = res.rgb[t].y
+                img.pixels[4 * k + 2] = res.rgb[t].z
+                img.pixels[4 * k + 3] = res.opacity[t]
+                if res.opacity[t] > 0.5 { depth[k] = res.t[t] / res.opacity[t] * (dirs[t] * fwd).sum() }
+            }
+            row += rows
         }
-        return Output(image: img, depth: depth, evaluatedSamples: res.evaluated)
+        return Output(image: img, depth: depth, evaluatedSamples: evaluated)
     }
 }
