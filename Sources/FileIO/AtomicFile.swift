@@ -1,7 +1,10 @@
 import Foundation
 
 /// Writes that never leave a half-written file under the final name: data goes to a temporary
-/// file beside the target, which is renamed over it only once complete.
+/// file beside the target, which is renamed over it only once complete. Inside `transaction`,
+/// the renames of every file written wait until all of them succeeded, so a command that writes
+/// several files (a latent and its pictures, an image and its depth) changes none when one fails.
+/// A rewritten file keeps its permissions, and a symlinked output is written through to its target.
 public enum AtomicFile {
     /// A temporary path in the same directory (so the rename stays on one file system).
     public static func temporaryPath(for path: String) -> String {
@@ -9,22 +12,73 @@ public enum AtomicFile {
         return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
     }
 
-    /// Runs `write` on a temporary path, then renames it to `path`. On any error the temporary file
-    /// is removed and the existing file at `path`, if any, is untouched.
+    /// Files written inside the current transaction, waiting to be renamed into place.
+    final class Staging: @unchecked Sendable {
+        var files: [(temporary: String, final: String)] = []
+    }
+    @TaskLocal static var staging: Staging?
+
+    /// Runs `body`; every atomic write inside it is renamed into place only after `body` returned
+    /// without error. On error the temporary files are removed and nothing on disk has changed.
+    public static func transaction<T>(_ body: () throws -> T) throws -> T {
+        let staging = Staging()
+        let result: T
+        do {
+            result = try $staging.withValue(staging) { try body() }
+        } catch {
+            for f in staging.files { unlink(f.temporary) }
+            throw error
+        }
+        for (k, f) in staging.files.enumerated() where rename(f.temporary, f.final) != 0 {
+            let reason = String(cString: strerror(errno))
+            for g in staging.files[k...] { unlink(g.temporary) }
+            throw FileError(path: f.final, reason: "cannot move the finished file into place: \(reason)")
+        }
+        return result
+    }
+
+    /// Where a write to `path` lands: the final target when `path` is a symlink (written through, so
+    /// the link stays a link), else `path`.
+    static func destination(_ path: String) -> String {
+        var isLink = false
+        if let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+            attrs[.type] as? FileAttributeType == .typeSymbolicLink
+        {
+            isLink = true
+        }
+        guard isLink, let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Runs `write` on a temporary path, then renames it to `path` (or, in a transaction, leaves
+    /// that to the transaction's end). On any error the temporary file is removed and the existing
+    /// file at `path`, if any, is untouched.
     public static func write(to path: String, _ write: (String) throws -> Void) throws {
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let target = destination(path)
+        let dir = URL(fileURLWithPath: target).deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
             throw FileError(path: path, reason: "the folder \(dir) does not exist")
         }
-        let tmp = temporaryPath(for: path)
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isDir), isDir.boolValue {
+            throw FileError(path: path, reason: "is a folder; give a file name")
+        }
+        let tmp = temporaryPath(for: target)
         do {
             try write(tmp)
+            // An existing file keeps its permissions (a 0600 output stays private).
+            var st = stat()
+            if stat(target, &st) == 0 { chmod(tmp, st.st_mode & 0o7777) }
         } catch {
             unlink(tmp)
-            throw error
+            throw FileErrors.described(error, path: path)
         }
-        if rename(tmp, path) != 0 {
+        if let staging {
+            staging.files.append((tmp, target))
+            return
+        }
+        if rename(tmp, target) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(tmp)
             throw FileError(path: path, reason: "cannot move the finished file into place: \(reason)")
@@ -35,7 +89,7 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         try write(to: path) { tmp in
             guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-                throw FileError(path: path, reason: "cannot write (\(String(cString: strerror(errno))))")
+                throw FileError(path: path, reason: "cannot write (\(FileErrors.systemReason(errno)))")
             }
         }
     }

@@ -83,6 +83,13 @@ public final class InversionSession {
         self.modelSHA256 = modelSHA256
     }
 
+    /// The files `invert` writes for one photo (the latent, <stem>_input.png and
+    /// <stem>_input_reconstruction.png) and the turntable folder, for an `OutputPlan`.
+    public static func outputs(latentPath: String, request: InversionRequest) -> (files: [String], folder: String?) {
+        let stem = latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath
+        return ([latentPath, stem + "_input.png", stem + "_input_reconstruction.png"], request.turntable)
+    }
+
     /// Reads and frames a photo, inverts it, and writes `latentPath`, <stem>_input.png,
     /// <stem>_input_reconstruction.png and the turntable if asked; `progress(step, mse)` during
     /// refinement. Errors about the photo name it.
@@ -112,7 +119,7 @@ public final class InversionSession {
         let reconstruction = reconstruct(result, side: P)
         let input = framed.image
         let psnr = Metrics.psnr(reconstruction, input)
-        let stem = latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath
+        let files = Self.outputs(latentPath: latentPath, request: request).files
         let dir = URL(fileURLWithPath: latentPath).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true)
         let view = result.view
@@ -130,15 +137,18 @@ public final class InversionSession {
                 "input_psnr_db": psnr, "final_batch_mse": result.finalMSE.isFinite ? Double(result.finalMSE) : -1,
             ],
             light: model.field.conditionSize > 0 ? result.light.packed : nil)
-        try latent.write(to: latentPath)
-        try PNG.write(input, to: stem + "_input.png")
-        let comparison = stem + "_input_reconstruction.png"
-        try PNG.write(ContactSheet.make([input, reconstruction], columns: 2), to: comparison)
-        if let folder = request.turntable {
-            try RenderExport.turntable(
-                field: model.field, code: result.code, frames: request.turntableFrames,
-                elevation: request.turntableElevation,
-                camera: request.turntableCamera, to: folder)
+        // All of them or none: a failure in any (a full disk, a turntable folder that is a file)
+        // leaves the previous latent and pictures as they were.
+        let comparison = files[2]
+        try AtomicFile.transaction {
+            try latent.write(to: latentPath)
+            try PNG.write(input, to: files[1])
+            try PNG.write(ContactSheet.make([input, reconstruction], columns: 2), to: comparison)
+            if let folder = request.turntable {
+                try RenderExport.turntable(
+                    field: model.field, code: result.code, frames: request.turntableFrames,
+                    elevation: request.turntableElevation, camera: request.turntableCamera, to: folder)
+            }
         }
         return InversionOutcome(
             photo: photo, latentPath: latentPath, result: result, input: input, reconstruction: reconstruction,

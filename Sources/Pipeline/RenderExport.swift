@@ -27,6 +27,22 @@ public struct RenderCamera: Sendable {
 
 /// Pictures of a code written to disk: one view with its depth map, or a turntable.
 public enum RenderExport {
+    /// Camera z of a depth PNG is stored x 10000 in 16 bits: at most 6.5535 units.
+    public static let maxDepth = 65535.0 / 10000
+
+    /// Refuses a camera whose depths of the [-1, 1]³ box cannot be stored (they would all read 6.55).
+    public static func checkDepthRange(camera: RenderCamera, box: Double = 1) throws {
+        let far = camera.distance + box * 3.0.squareRoot()
+        guard far <= maxDepth else {
+            throw FileError(
+                path: "--depth",
+                reason: String(
+                    format:
+                        "depth PNGs store camera z x 10000 in 16 bits (up to %.2f units); at --distance %g the object lies up to %.2f units away: use --distance %.2f or less",
+                    maxDepth, camera.distance, far, maxDepth - box * 3.0.squareRoot()))
+        }
+    }
+
     /// Renders one view to `out` (PNG) and, when given, its depth to `depth` (16-bit PNG, camera z
     /// x 10000, 0 = background).
     public static func view(
@@ -37,14 +53,19 @@ public enum RenderExport {
         let renderer = FieldRenderer(field: field, code: code)
         renderer.light = light
         let frame = renderer.render(camera: camera.camera(azimuth: azimuth, elevation: elevation))
-        try PNG.write(frame.image.clamped(), to: out)
-        if let depth {
-            try PNG.writeGray16(
-                frame.depth.map { UInt16(min(65535, max(0, ($0 * 10000).rounded()))) }, width: camera.size,
-                height: camera.size,
-                to: depth)
+        // Both files or neither.
+        try AtomicFile.transaction {
+            try PNG.write(frame.image.clamped(), to: out)
+            if let depth {
+                try PNG.writeGray16(
+                    frame.depth.map { UInt16(min(65535, max(0, ($0 * 10000).rounded()))) }, width: camera.size,
+                    height: camera.size, to: depth)
+            }
         }
     }
+
+    /// Side of a turntable contact sheet's tiles (frames larger than this are shrunk for the sheet).
+    public static let thumbnailSide = 128
 
     /// frame_000.png ... and contact_sheet.png in `folder` (created if missing; other files kept),
     /// evenly spaced in azimuth; `progress(done)` after each frame.
@@ -56,14 +77,19 @@ public enum RenderExport {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let renderer = FieldRenderer(field: field, code: code)
         renderer.light = light
-        var images: [RGBAImage] = []
-        for f in 0..<frames {
-            let cam = camera.camera(azimuth: 360 * Double(f) / Double(frames), elevation: elevation)
-            let img = renderer.render(camera: cam).image.clamped()
-            try PNG.write(img, to: "\(folder)/" + String(format: "frame_%03d.png", f))
-            images.append(img)
-            progress?(f + 1)
+        // The sheet is made of thumbnails kept as frames are written: 200 frames at 512² would
+        // otherwise hold 800 MB of full frames.
+        var thumbnails: [RGBAImage] = []
+        try AtomicFile.transaction {
+            for f in 0..<frames {
+                let cam = camera.camera(azimuth: 360 * Double(f) / Double(frames), elevation: elevation)
+                let img = renderer.render(camera: cam).image.clamped()
+                try PNG.write(img, to: "\(folder)/" + String(format: "frame_%03d.png", f))
+                let side = min(img.width, thumbnailSide)
+                thumbnails.append(img.width == side ? img : Resample.resize(img, width: side, height: side))
+                progress?(f + 1)
+            }
+            try PNG.write(ContactSheet.make(thumbnails, columns: min(frames, 9)), to: "\(folder)/contact_sheet.png")
         }
-        try PNG.write(ContactSheet.make(images, columns: min(frames, 9)), to: "\(folder)/contact_sheet.png")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Model
 import Pipeline
@@ -82,6 +83,10 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        // The report and renders folder are checked before the evaluation (which can take minutes).
+        var plan = OutputPlan(inputs: [data, modelOptions.model])
+        if let report { try plan.add(file: report) }
+        if let saveRenders { try plan.add(folder: saveRenders) }
         let (model, _) = try modelOptions.load()
         var settings = EvaluationSettings()
         settings.modes = parsedModes

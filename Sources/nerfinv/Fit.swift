@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Model
 import Pipeline
@@ -39,6 +40,8 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
+        var plan = OutputPlan(inputs: [views, modelOptions.model])
+        try plan.add(file: out)
         let (model, sha) = try modelOptions.load()
         let bar = ProgressBar(total: steps, label: "fit", unit: "steps", quiet: output.silent)
         let r = try MultiViewFit.run(

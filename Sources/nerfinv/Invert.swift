@@ -54,9 +54,16 @@ struct Invert: ParsableCommand {
         var request = try inversion.request(refine: refine)
         request.turntableFrames = outputs.frames
         request.turntableCamera = camera.renderCamera
-        if let outDir = outputs.outDir {
-            try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        // Every output checked before any work: none is an input, all can be written.
+        var plan = OutputPlan(inputs: photos + [modelOptions.model])
+        if let outDir = outputs.outDir { try plan.add(folder: outDir) }
+        for photo in photos {
+            request.turntable = outputs.turntableFolder(for: photo)
+            let planned = InversionSession.outputs(latentPath: outputs.latentPath(for: photo), request: request)
+            for file in planned.files { try plan.add(file: file) }
+            if let folder = planned.folder { try plan.add(folder: folder) }
         }
+        if let overview = outputs.overview { try plan.add(file: overview) }
         var outcomes: [InversionOutcome] = [], failures: [String] = []
         for photo in photos {
             request.turntable = outputs.turntableFolder(for: photo)

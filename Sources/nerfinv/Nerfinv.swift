@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NeuralCore
 
 /// The nerfinv command line: one photo of an object in, a 3D latent out.
@@ -28,6 +29,17 @@ struct Nerfinv: ParsableCommand {
     static func main() {
         // Must run before any BLAS work: may re-execute the process with a faster OpenBLAS kernel.
         BLASKernel.ensureBestKernel()
+        // For tests and users sizing a machine: the peak resident memory, on stderr at exit.
+        if ProcessInfo.processInfo.environment["NERFINV_REPORT_PEAK_MEMORY"] != nil {
+            atexit {
+                // VmHWM is this program's own high-water mark (getrusage's maxrss also counts the
+                // parent's memory at fork time, carried over exec).
+                let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+                let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? "VmHWM: 0 kB"
+                let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+                FileHandle.standardError.write(Data("nerfinv: peak resident memory \(kb / 1024) MB\n".utf8))
+            }
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Model
 import Pipeline
@@ -40,6 +41,15 @@ struct Render: ParsableCommand {
     }
 
     func run() throws {
+        var plan = OutputPlan(inputs: [latent, modelOptions.model])
+        try plan.add(file: out)
+        if let depth {
+            guard OutputPlan.resolve(depth) != OutputPlan.resolve(out) else {
+                throw ValidationError("--depth and --out name the same file")
+            }
+            try plan.add(file: depth)
+            try RenderExport.checkDepthRange(camera: camera.renderCamera)
+        }
         let (model, sha) = try modelOptions.load()
         let file = try LatentFile.read(latent, for: model, modelSHA256: sha)
         let code = file.identity, light = try lightOptions.resolve(file, path: latent)

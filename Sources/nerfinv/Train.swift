@@ -106,10 +106,12 @@ struct Train: ParsableCommand {
     func run() throws {
         var config = try config()
         training.prepare()
-        let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(
-            atPath: outDir.isEmpty ? "." : outDir, withIntermediateDirectories: true)
         let stem = String(out.dropLast(4))
+        // Checked before hours of training: the model, checkpoint, log and curve can all be written.
+        var plan = OutputPlan(inputs: [data] + [initModel, training.config, field].compactMap { $0 })
+        for file in [out, out + ".ckpt", stem + ".train_log.csv", stem + ".train_curve.png"] {
+            try plan.add(file: file)
+        }
         output.note("loading \(data)...")
         let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
         var initial: NeRFModel?

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Model
 import Pipeline
@@ -39,6 +40,8 @@ struct Turntable: ParsableCommand {
     }
 
     func run() throws {
+        var plan = OutputPlan(inputs: [latent, modelOptions.model])
+        try plan.add(folder: out)
         let (model, sha) = try modelOptions.load()
         let file = try LatentFile.read(latent, for: model, modelSHA256: sha)
         let code = file.identity, light = try lightOptions.resolve(file, path: latent)

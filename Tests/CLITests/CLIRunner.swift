@@ -18,10 +18,15 @@ enum CLI {
         return dir.appendingPathComponent("nerfinv")
     }
 
-    static func run(_ args: [String], cwd: String? = nil, timeout: TimeInterval = 120) throws -> CLIResult {
+    static func run(
+        _ args: [String], cwd: String? = nil, timeout: TimeInterval = 120, environment: [String: String] = [:]
+    ) throws -> CLIResult {
         let p = Process()
         p.executableURL = executable
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

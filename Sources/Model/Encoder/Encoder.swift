@@ -66,7 +66,9 @@ public struct EncoderConfig: Codable, Sendable, Equatable {
             channels.allSatisfy({ (1...1024).contains($0) }), (1...4096).contains(features)
         else { return "inputSize, channels or features outside 8...1024, 1-8 stages of 1...1024, 1...4096" }
         guard finalSize >= 1 else { return "input \(inputSize) is too small for \(channels.count) stride-2 stages" }
-        guard codeDim == decoderCodeDim else { return "makes \(codeDim)-float codes, the decoder takes \(decoderCodeDim)" }
+        guard codeDim == decoderCodeDim else {
+            return "makes \(codeDim)-float codes, the decoder takes \(decoderCodeDim)"
+        }
         guard lightDim == 0 || lightDim == ViewLight.encodedSize else {
             return "lightDim must be 0 or \(ViewLight.encodedSize)"
         }
