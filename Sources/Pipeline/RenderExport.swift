@@ -19,8 +19,10 @@ public struct RenderCamera: Sendable {
     }
 
     public func camera(azimuth: Double, elevation: Double) -> Camera {
+        // Reduced first: the rig's trigonometry in radians loses all precision far from 0 (an
+        // azimuth of 1e308 degrees rendered white); any finite azimuth means itself mod 360.
         Rig.camera(
-            azimuth: azimuth, elevation: elevation, distance: distance, fovDegrees: fovDegrees, width: size,
+            azimuth: azimuth.truncatingRemainder(dividingBy: 360), elevation: elevation, distance: distance, fovDegrees: fovDegrees, width: size,
             height: size)
     }
 }

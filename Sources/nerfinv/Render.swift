@@ -20,10 +20,10 @@ struct Render: ParsableCommand {
     @Option(help: "Latent file (JSON) from fit or invert.")
     var latent: String
 
-    @Option(help: "Camera azimuth in degrees (0 = in front of the object, counter-clockwise from above).")
+    @Option(parsing: .unconditional, help: "Camera azimuth in degrees (0 = in front of the object, counter-clockwise from above).")
     var azimuth: Double
 
-    @Option(help: "Camera elevation in degrees above the ground plane.")
+    @Option(parsing: .unconditional, help: "Camera elevation in degrees above the ground plane.")
     var elevation: Double
 
     @Option(help: "Output PNG.")

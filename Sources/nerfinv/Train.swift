@@ -3,6 +3,7 @@ import Datasets
 import FileIO
 import Foundation
 import Model
+import NeuralCore
 import Pipeline
 
 /// `nerfinv train`: auto-decoder training of the field and a code per object.
@@ -106,6 +107,16 @@ struct Train: ParsableCommand {
     func run() throws {
         var config = try config()
         training.prepare()
+        // The step's buffers against the budget, before any data is loaded.
+        let initial = try initModel.map { try NeRFModel.load($0).model }
+        let spec = try initial?.config.decoder ?? fieldSpec()
+        try MemoryBudget.check(
+            RenderStep.plannedBytes(
+                spec: spec, objects: config.objectsPerBatch, rays: config.objectsPerBatch * config.raysPerObject,
+                stateFloats: spec.config.stateFloats),
+            for:
+                "a training step of \(config.objectsPerBatch) objects x \(config.raysPerObject) rays x \(spec.samplesPerRay) samples"
+        )
         let stem = String(out.dropLast(4))
         // Checked before hours of training: the model, checkpoint, log and curve can all be written.
         var plan = OutputPlan(inputs: [data] + [initModel, training.config, field].compactMap { $0 })
@@ -114,9 +125,7 @@ struct Train: ParsableCommand {
         }
         output.note("loading \(data)...")
         let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
-        var initial: NeRFModel?
-        if let initModel {
-            let (model, _) = try NeRFModel.load(initModel)
+        if let initModel, let model = initial {
             guard model.config.objects == dataset.ids else {
                 throw FileError(
                     path: initModel,
@@ -126,10 +135,8 @@ struct Train: ParsableCommand {
             config.initialModel = initModel
             // A trained density field is meaningful from the first step: skip empty space at once.
             config.skipping.warmupSteps = 0
-            initial = model
         }
-        let trainer = Trainer(
-            data: dataset, config: config, field: try initial?.config.decoder ?? fieldSpec())
+        let trainer = Trainer(data: dataset, config: config, field: spec)
         if let initial { trainer.warmStart(from: initial, step: 0) }
         let manifest = DatasetManifest.read(data)
         let run = DecoderTrainingRun(trainer: trainer) { notes in

@@ -25,6 +25,9 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Use only the first N objects of the dataset.")
     var limitObjects: Int?
 
+    @Option(help: "Memory the run may plan for its step buffers, in GB (batch flags that need more are refused).")
+    var maxMemory: Double = MemoryBudget.defaultLimitGB
+
     @Option(help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
 
@@ -40,6 +43,7 @@ struct TrainingRunOptions: ParsableArguments {
             throw ValidationError("--checkpoint-minutes must be positive")
         }
         if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
+        guard maxMemory.isFinite, maxMemory > 0 else { throw ValidationError("--max-memory must be a positive number of GB") }
     }
 
     /// The preset named by --config, or the defaults.
@@ -56,6 +60,7 @@ struct TrainingRunOptions: ParsableArguments {
     func prepare() {
         Parallel.threads = threads
         BLAS.threads = threads
+        MemoryBudget.limitBytes = maxMemory * 1e9
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
     }

@@ -24,7 +24,7 @@ struct Turntable: ParsableCommand {
     @Option(help: "Number of frames, evenly spaced in azimuth.")
     var frames: Int = 36
 
-    @Option(help: "Camera elevation in degrees.")
+    @Option(parsing: .unconditional, help: "Camera elevation in degrees.")
     var elevation: Double = 20
 
     @Option(help: "Output folder (created if missing).")

@@ -19,6 +19,7 @@ struct VoxelConfig: FieldConfig, Equatable {
 
     func makeField(rng: inout SplitMix64) -> any RadianceField { VoxelField(config: self, rng: &rng) }
     var problem: String? { commonProblem ?? ((2...64).contains(side) ? nil : "side outside 2...64") }
+    var stateFloats: Int { side * side * side * 4 }
     var parameterCount: Int { side * side * side * 4 * (codeDim + 1) }
 }
 

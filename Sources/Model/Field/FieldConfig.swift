@@ -20,6 +20,8 @@ public protocol FieldConfig: Codable, Sendable {
     /// Why these settings cannot make a field (a width out of its range), or nil. Checked before a
     /// model file's field is built, so a corrupt config cannot ask for gigabytes.
     var problem: String? { get }
+    /// Floats of one object's state (the planes of a triplane), which `setup` writes.
+    var stateFloats: Int { get }
     /// Floats of all the field's weights (whose names all start with "decoder."): compared with a
     /// model file's tensors before allocating.
     var parameterCount: Int { get }

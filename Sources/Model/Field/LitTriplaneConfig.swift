@@ -48,6 +48,8 @@ public struct LitTriplaneConfig: FieldConfig, Equatable {
     /// Weights any field kind may have (40 MB at fp16 is 20 M; this leaves room, and refuses 10^9).
     static let maxParameters = 1 << 27
 
+    public var stateFloats: Int { planeCount }
+
     public var parameterCount: Int {
         let D = codeDim, Wm = mappingWidth, base = baseChannels * baseResolution * baseResolution
         var n = D * Wm + Wm + Wm * Wm + Wm + Wm * base + base

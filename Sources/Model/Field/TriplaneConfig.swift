@@ -40,6 +40,8 @@ public struct TriplaneConfig: FieldConfig, Equatable {
             ? nil : "\(parameterCount) weights exceed the limit of \(LitTriplaneConfig.maxParameters)"
     }
 
+    public var stateFloats: Int { planeCount }
+
     public var parameterCount: Int {
         let G = planeCount, D = codeDim, C = planeChannels, H = hidden
         return G * D + G + H * C + H + H * H + H + 4 * H + 4

@@ -49,6 +49,14 @@ public final class RenderStep {
     /// Samples the field evaluated in the last run (the rest were skipped as empty).
     public var evaluatedSamples: Int { selection.M }
 
+    /// Bytes of the buffers a step of `objects` x `rays` allocates for a field of `spec`: about 70
+    /// floats per sample (ray samples, gradients, the field's query and backward buffers, viewing
+    /// conditions) plus each object's state twice.
+    public static func plannedBytes(spec: FieldSpec, objects: Int, rays: Int, stateFloats: Int) -> Double {
+        let perSample = 70.0 + 2 * Double(ViewingConditions.count)
+        return 4 * (Double(rays) * Double(spec.samplesPerRay) * perSample + 2 * Double(objects * stateFloats))
+    }
+
     public init(field: any RadianceField, objects B: Int, rays R: Int) {
         self.field = field
         self.B = B
