@@ -47,6 +47,14 @@ public enum NerfSyntheticDataset {
             guard rows.count == 4, rows.allSatisfy({ $0.count == 4 && $0.allSatisfy(\.isFinite) }) else {
                 throw FileError(path: path, reason: "frame \(i): transform_matrix must be 4x4 finite numbers")
             }
+            let distance = (rows[0][3] * rows[0][3] + rows[1][3] * rows[1][3] + rows[2][3] * rows[2][3]).squareRoot()
+            guard distance >= SRNDataset.minCameraDistance, distance <= SRNDataset.maxCameraDistance else {
+                throw FileError(
+                    path: path,
+                    reason:
+                        "frame \(i): the camera is \(distance) units from the origin; expected \(SRNDataset.minCameraDistance) to \(SRNDataset.maxCameraDistance)"
+                )
+            }
             var file = frame.filePath
             if file.hasPrefix("./") { file.removeFirst(2) }
             if !file.lowercased().hasSuffix(".png") { file += ".png" }

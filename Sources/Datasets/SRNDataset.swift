@@ -76,6 +76,15 @@ public enum SRNDataset {
             throw FileError(path: path, reason: "expected 16 numbers (a 4x4 matrix), found \(values.count)")
         }
         let m = values.map(\.value)
+        // A camera must stand somewhere outside the object and within reach of it.
+        let distance = (m[3] * m[3] + m[7] * m[7] + m[11] * m[11]).squareRoot()
+        guard distance >= minCameraDistance, distance <= maxCameraDistance else {
+            throw FileError(
+                path: path,
+                reason: String(
+                    format: "the camera is %g units from the origin; expected %g to %g (is this a pose?)", distance,
+                    minCameraDistance, maxCameraDistance))
+        }
         // The rotation block must be orthonormal (within text precision) for rays to make sense.
         for c in 0..<3 {
             let n = (0..<3).reduce(0.0) { $0 + m[$1 * 4 + c] * m[$1 * 4 + c] }
@@ -89,6 +98,13 @@ public enum SRNDataset {
         }
         return m
     }
+
+    /// Plausible distances of a camera from the origin, in the world units where objects fill
+    /// [-1, 1]³ (SRN stores ~1.3 for srn_cars, nerfinv's rig 3): a camera at the origin or light
+    /// years away is a broken file.
+    public static let minCameraDistance = 0.05, maxCameraDistance = 1e4
+    /// The largest image size an intrinsics file may state.
+    public static let maxStatedSide = 16384.0
 
     /// Reads intrinsics.txt; focal and principal point are rescaled to the actual image size (as
     /// pixelNeRF does for srn_cars, whose intrinsics are stated for 512x512 images).
@@ -104,6 +120,23 @@ public enum SRNDataset {
         if lastLine != first[0].line, last.count == 2, last[0].value >= 1, last[1].value >= 1 {
             h = last[0].value
             w = last[1].value
+        }
+        guard w <= maxStatedSide, h <= maxStatedSide else {
+            throw FileError(
+                path: path,
+                reason: "line \(lastLine): an image of \(w)x\(h) pixels; at most \(Int(maxStatedSide)) a side")
+        }
+        // Field of view between ~0.6° and ~170° of the stated width; principal point near the image.
+        guard f >= 0.01 * w, f <= 100 * w else {
+            throw FileError(
+                path: path,
+                reason:
+                    "line \(first[0].line): focal length \(f) for a \(Int(w))-pixel-wide image (expected \(0.01 * w)...\(100 * w))"
+            )
+        }
+        guard abs(cx) <= 2 * w, abs(cy) <= 2 * h else {
+            throw FileError(
+                path: path, reason: "line \(first[0].line): principal point (\(cx), \(cy)) lies far outside the image")
         }
         let k = Intrinsics(focal: f, cx: cx, cy: cy, width: Int(w.rounded()), height: Int(h.rounded()))
         return k.width == imageWidth && k.height == imageHeight ? k : k.resized(width: imageWidth, height: imageHeight)

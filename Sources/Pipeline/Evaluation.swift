@@ -75,6 +75,7 @@ public enum Evaluation {
         var ids = try SRNDataset.objectIDs(root: data)
         if let limit = settings.limit { ids = Array(ids.prefix(limit)) }
         guard !ids.isEmpty else { throw FileError(path: data, reason: "no objects") }
+        try checkTestProtocol(data: data, ids: ids)
         if settings.modes.contains(where: { $0 == .encoder || $0 == .refine }) && model.encoder == nil {
             throw ModelError(
                 "the model has no encoder: run `nerfinv train-encoder`, or evaluate mean-refine and fit only")
@@ -86,6 +87,42 @@ public enum Evaluation {
             try evaluate(mode, model: model, data: data, ids: ids, settings: settings) { done, psnr in
                 progress?(mode, done, ids.count, psnr)
             }
+        }
+    }
+
+    /// Refuses, before any inversion, a set that is not in the test protocol (its dataset.json says
+    /// another) or an object with views missing: the scores would mean something else.
+    static func checkTestProtocol(data: String, ids: [String]) throws {
+        if let manifest = DatasetManifest.read(data), manifest.protocol != "test" {
+            throw FileError(
+                path: data + "/dataset.json",
+                reason:
+                    "is a \(manifest.protocol)-protocol set; eval scores test-protocol sets (view 0 the input at 35°/20°, views 1-24 around the object): make one with `nerfinv generate --protocol test`"
+            )
+        }
+        let expected = Rig.testViews.count
+        for id in ids {
+            let rgb = "\(data)/\(id)/rgb"
+            let count = ((try? FileManager.default.contentsOfDirectory(atPath: rgb)) ?? []).filter {
+                $0.lowercased().hasSuffix(".png")
+            }.count
+            guard count == expected else {
+                throw FileError(
+                    path: "\(data)/\(id)",
+                    reason: "has \(count) views; the test protocol has \(expected) (views missing?)")
+            }
+        }
+    }
+
+    /// Whether view 0 of an object is the protocol's input view (35°, 20°), within half a degree.
+    static func checkInputView(_ camera: Camera, object: String) throws {
+        let a = Rig.angles(of: camera.position), want = Rig.testViews[0]
+        guard ViewCode.azimuthError(a.azimuth, want.azimuth) < 0.5, abs(a.elevation - want.elevation) < 0.5 else {
+            throw FileError(
+                path: object,
+                reason: String(
+                    format: "view 0 is at azimuth %.1f°, elevation %.1f°; the test protocol's input is at 35°, 20°",
+                    a.azimuth, a.elevation))
         }
     }
 
@@ -118,6 +155,7 @@ public enum Evaluation {
             guard object.views.count >= 2 else {
                 throw FileError(path: "\(data)/\(id)", reason: "needs view 0 plus novel views")
             }
+            try checkInputView(object.views[0].camera, object: "\(data)/\(id)")
             // Each view's recorded light: a lit field renders the scored views under it, as it renders
             // them from their cameras (the input's light stays unknown to the inversion).
             let lights =

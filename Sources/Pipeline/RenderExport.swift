@@ -22,7 +22,8 @@ public struct RenderCamera: Sendable {
         // Reduced first: the rig's trigonometry in radians loses all precision far from 0 (an
         // azimuth of 1e308 degrees rendered white); any finite azimuth means itself mod 360.
         Rig.camera(
-            azimuth: azimuth.truncatingRemainder(dividingBy: 360), elevation: elevation, distance: distance, fovDegrees: fovDegrees, width: size,
+            azimuth: azimuth.truncatingRemainder(dividingBy: 360), elevation: elevation, distance: distance,
+            fovDegrees: fovDegrees, width: size,
             height: size)
     }
 }

@@ -252,8 +252,15 @@ public struct SceneSpec: Codable, Sendable, Equatable {
             return "unknown generator '\(generator)' (known: \(Self.generators.joined(separator: ", ")))"
         }
         guard unitsPerMeter > 0, unitsPerMeter.isFinite else { return "units_per_meter must be positive" }
-        guard rig.distance > 1.5, rig.fovDegrees > 1, rig.fovDegrees < 170 else {
-            return "rig distance must exceed 1.5 and fov lie in (1, 170) degrees"
+        guard rig.distance > 1.5, rig.distance <= 1000, rig.fovDegrees > 1, rig.fovDegrees < 170 else {
+            return "rig.distance must lie in (1.5, 1000] and rig.fov_degrees in (1, 170)"
+        }
+        guard [rig.ambient, rig.diffuse].allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 10 }),
+            (rig.lightDirection + rig.background).allSatisfy(\.isFinite)
+        else { return "rig.ambient and rig.diffuse must lie in 0...10, the light and background be finite" }
+        let e = rig.elevationRange, a = rig.azimuthRange
+        guard [e.lo, e.hi, a.lo, a.hi].allSatisfy(\.isFinite), abs(e.lo) < 90, abs(e.hi) < 90 else {
+            return "rig.elevation_range must lie strictly inside (-90, 90) and both ranges be finite"
         }
         guard rig.lightDirection.count == 3, rig.background.count == 3 else {
             return "light_direction and background need 3 numbers"

@@ -68,6 +68,11 @@ struct Eval: ParsableCommand {
     }
 
     func validate() throws {
+        guard !parsedModes.isEmpty else {
+            throw ValidationError(
+                "--modes names no mode; available: \(EvaluationSettings.Mode.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
         for n in modes.flatMap({ $0.split(separator: ",") }).map(String.init)
         where EvaluationSettings.Mode(rawValue: n) == nil {
             throw ValidationError(

@@ -20,7 +20,9 @@ struct Render: ParsableCommand {
     @Option(help: "Latent file (JSON) from fit or invert.")
     var latent: String
 
-    @Option(parsing: .unconditional, help: "Camera azimuth in degrees (0 = in front of the object, counter-clockwise from above).")
+    @Option(
+        parsing: .unconditional,
+        help: "Camera azimuth in degrees (0 = in front of the object, counter-clockwise from above).")
     var azimuth: Double
 
     @Option(parsing: .unconditional, help: "Camera elevation in degrees above the ground plane.")

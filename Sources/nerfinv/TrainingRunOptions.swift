@@ -43,7 +43,9 @@ struct TrainingRunOptions: ParsableArguments {
             throw ValidationError("--checkpoint-minutes must be positive")
         }
         if let limitObjects, limitObjects < 1 { throw ValidationError("--limit-objects must be at least 1") }
-        guard maxMemory.isFinite, maxMemory > 0 else { throw ValidationError("--max-memory must be a positive number of GB") }
+        guard maxMemory.isFinite, maxMemory > 0 else {
+            throw ValidationError("--max-memory must be a positive number of GB")
+        }
     }
 
     /// The preset named by --config, or the defaults.

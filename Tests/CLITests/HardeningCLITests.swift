@@ -174,4 +174,68 @@ final class HardeningCLITests: CLITestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.latent"))
     }
+
+    /// Silent nonsense turned into answers: geometry out of range in files, absurd numbers in flags
+    /// and latents, batch flags beyond the memory budget, negative angles.
+    func testOutOfRangeGeometryAndNumbersAreNamed() throws {
+        _ = try ok([
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/data", "--objects", "1", "--views",
+            "2", "--resolution", "16", "--supersample", "1", "--seed", "4", "--quiet",
+        ])
+        let object = dir + "/data/cars-s4-00000"
+        let intrinsics = try String(contentsOfFile: object + "/intrinsics.txt", encoding: .utf8)
+        let pose = try String(contentsOfFile: object + "/pose/000000.txt", encoding: .utf8)
+        let train = ["train", "--data", dir + "/data", "--out", dir + "/m.nvm", "--steps", "1", "--quiet"]
+        let firstLine = intrinsics.split(separator: "\n")[0].split(separator: " ")
+        for (file, contents, says) in [
+            ("intrinsics.txt", "1e30 " + firstLine[1...].joined(separator: " ") + "\n", "focal length"),
+            ("intrinsics.txt", intrinsics + "1000000000 1000000000\n", "pixels"),
+            ("pose/000000.txt", "1 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n", "from the origin"),
+        ] {
+            try contents.write(toFile: object + "/" + file, atomically: true, encoding: .utf8)
+            try refused(train, [file, says])
+            try intrinsics.write(toFile: object + "/intrinsics.txt", atomically: true, encoding: .utf8)
+            try pose.write(toFile: object + "/pose/000000.txt", atomically: true, encoding: .utf8)
+        }
+        // Batch flags within their ranges but beyond the memory budget: refused before loading data.
+        try refused(
+            [
+                "train", "--data", dir + "/data", "--out", dir + "/m.nvm", "--objects-per-batch", "40",
+                "--rays-per-object",
+                "65536",
+            ], ["needs", "GB", "--max-memory"])
+        // A scene whose rig stands at 1e308 is refused up front; nothing is generated.
+        var scene = try String(contentsOfFile: repoRoot + "/scenes/cars.json", encoding: .utf8)
+        scene = scene.replacingOccurrences(of: #""distance": 3.0"#, with: #""distance": 1e308"#)
+        try scene.write(toFile: dir + "/far.json", atomically: true, encoding: .utf8)
+        try refused(
+            ["generate", "--scene", dir + "/far.json", "--out", dir + "/far", "--objects", "1", "--quiet"],
+            ["far.json", "rig.distance"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/far/cars-s1-00000"))
+
+        // Latents: a code of 3.4e38 is out of range for the model; negative angles parse.
+        let latent = dir + "/car.latent"
+        _ = try ok(["invert", photo, "--model", shippedModel, "--out", latent, "--no-refine", "--quiet"])
+        let text = try String(contentsOfFile: latent, encoding: .utf8)
+        let first = try XCTUnwrap(text.range(of: #"-?[0-9]+\.[0-9]+(e-?[0-9]+)?"#, options: .regularExpression))
+        try text.replacingCharacters(in: first, with: "3.4e38").write(
+            toFile: dir + "/huge.latent", atomically: true, encoding: .utf8)
+        let render = ["render", "--model", shippedModel, "--size", "16", "--out", dir + "/r.png"]
+        try refused(
+            render + ["--latent", dir + "/huge.latent", "--azimuth", "0", "--elevation", "20"],
+            ["huge.latent", "out of range"])
+        _ = try ok(render + ["--latent", latent, "--azimuth", "-30", "--elevation", "-20", "--quiet"])
+        // A huge but finite azimuth means itself mod 360: the same picture as its remainder.
+        _ = try ok(render + ["--latent", latent, "--azimuth", "1e308", "--elevation", "20", "--quiet"])
+        let huge = try PNG.read(dir + "/r.png").image
+        let reduced = 1e308.truncatingRemainder(dividingBy: 360)
+        _ = try ok(render + ["--latent", latent, "--azimuth", "\(reduced)", "--elevation", "20", "--quiet"])
+        XCTAssertEqual(huge.pixels, try PNG.read(dir + "/r.png").image.pixels)
+        XCTAssertLessThan(huge.pixels.reduce(0, +) / Float(huge.pixels.count), 0.99, "not a white image")
+        // eval with no mode, and on a training set, says so.
+        try refused(
+            ["eval", "--model", shippedModel, "--data", dir + "/data", "--modes", ""], ["--modes names no mode"])
+        try refused(
+            ["eval", "--model", shippedModel, "--data", dir + "/data", "--modes", "encoder"], ["train-protocol"])
+    }
 }

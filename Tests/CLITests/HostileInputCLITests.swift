@@ -318,6 +318,16 @@ final class HostileInputCLITests: CLITestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: model + ".ckpt"))
             lastStep = step
         }
+        // Resuming with other settings, or with --steps below the step reached, is refused by name.
+        let checkpoint = try Data(contentsOf: URL(fileURLWithPath: model + ".ckpt"))
+        let otherSeed = try CLI.run(common + ["--steps", "\(lastStep + 2)", "--resume", "--seed", "9"])
+        XCTAssertTrue(otherSeed.status != 0 && otherSeed.stderr.contains("differ in seed"), otherSeed.stderr)
+        let otherBatch = try CLI.run(
+            common.map { $0 == "32" ? "16" : $0 } + ["--steps", "\(lastStep + 2)", "--resume"])
+        XCTAssertTrue(otherBatch.status != 0 && otherBatch.stderr.contains("raysPerObject"), otherBatch.stderr)
+        let shorter = try CLI.run(common + ["--steps", "\(max(1, lastStep - 1))", "--resume"])
+        XCTAssertTrue(shorter.status != 0 && shorter.stderr.contains("past --steps"), shorter.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: model + ".ckpt")), checkpoint)
         // The run finishes from the checkpoint and writes a model the other commands load.
         let done = try ok(common + ["--steps", "\(lastStep + 2)", "--resume"])
         XCTAssertTrue(done.stderr.contains("resumed at step \(lastStep)"), done.stderr)

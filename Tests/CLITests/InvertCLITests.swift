@@ -86,8 +86,16 @@ final class InvertCLITests: CLITestCase {
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/enc.latent")), keep)
 
+        // eval scores test-protocol sets only: the training set is refused, a test set scored.
+        let refusedSet = try CLI.run(["eval", "--model", model, "--data", dir + "/data", "--modes", "encoder"])
+        XCTAssertTrue(refusedSet.status != 0 && refusedSet.stderr.contains("train-protocol"), refusedSet.stderr)
+        _ = try ok([
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/test", "--objects", "1",
+            "--protocol",
+            "test", "--resolution", "32", "--supersample", "1", "--seed", "6", "--quiet",
+        ])
         let eval = try ok([
-            "eval", "--model", model, "--data", dir + "/data", "--modes", "encoder,refine,mean-refine", "--limit", "1",
+            "eval", "--model", model, "--data", dir + "/test", "--modes", "encoder,refine,mean-refine", "--limit", "1",
             "--refine-steps", "2", "--consistency-objects", "1", "--json", "--report", dir + "/eval.json",
         ])
         let rows = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [[String: Any]]

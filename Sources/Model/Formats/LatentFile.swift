@@ -72,6 +72,9 @@ public struct LatentFile: Codable, Sendable, Equatable {
         self.losses = losses
     }
 
+    /// How far (in RMS, relative to the model's code table) a latent's identity code may be.
+    public static let maxCodeScale = 100.0
+
     public func write(to path: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -102,6 +105,20 @@ public struct LatentFile: Codable, Sendable, Equatable {
         }
         guard latent.identity.allSatisfy(\.isFinite) else {
             throw FileError(path: path, reason: "identity code holds NaN or Inf")
+        }
+        // Codes far outside the training codes decode to noise: 100x the table's RMS is no edit or
+        // extrapolation, it is a different file's numbers (or 3.4e38).
+        let rms = { (v: [Float]) in
+            (v.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, v.count))).squareRoot()
+        }
+        let tableRMS = rms(model.codes.array), own = rms(latent.identity)
+        guard own <= maxCodeScale * tableRMS + 1e-3 else {
+            throw FileError(
+                path: path,
+                reason: String(
+                    format:
+                        "identity code has RMS %.3g, %.0f times the model's training codes (%.3g): out of range for this model",
+                    own, own / max(tableRMS, 1e-12), tableRMS))
         }
         let v = latent.view
         guard [v.azimuth, v.elevation, v.distance, v.fov].allSatisfy(\.isFinite), v.distance > 0, v.fov > 0, v.fov < 180
