@@ -17,6 +17,10 @@ public struct DatasetManifest: Codable, Sendable {
     public var supersample: Int
     public var depth: Bool
     public var styles: [String: Int]
+    /// Fingerprint of every setting that decides the objects' files (scene, seed, protocol, sizes,
+    /// light, styles): a rerun into the same folder with the same fingerprint resumes, skipping
+    /// objects already complete; nil in files from before resuming existed.
+    public var generation: String?
 
     public init(
         scene: String, sceneFile: String, seed: UInt64, protocol: String, objects: Int, views: Int, resolution: Int,

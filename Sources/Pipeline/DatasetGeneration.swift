@@ -89,14 +89,40 @@ public enum DatasetGeneration {
         }
         try FileManager.default.createDirectory(atPath: settings.out, withIntermediateDirectories: true)
         let viewCount = settings.viewProtocol == .test ? Rig.testViews.count : (settings.views ?? spec.views.train)
+        let generation = try fingerprint(settings, spec: spec, lighting: lightingMode, views: viewCount)
+        try checkResumable(settings.out, generation: generation)
         var sheetImages: [RGBAImage] = []
         var styles: [String] = []
         let t0 = Date()
+        func manifest(objects: Int) -> DatasetManifest {
+            var m = DatasetManifest(
+                scene: spec.name, sceneFile: settings.scene, seed: settings.seed,
+                protocol: settings.viewProtocol.rawValue, objects: objects, views: viewCount, resolution: height,
+                supersample: settings.supersample ?? spec.views.supersample, depth: settings.depth,
+                styles: Dictionary(styles.map { ($0, 1) }, uniquingKeysWith: +))
+            if width != height { m.width = width }
+            m.generation = generation
+            return m
+        }
         for (done, index) in (settings.start..<(settings.start + settings.objects)).enumerated() {
             let id = String(format: "%@-s%llu-%05d", spec.name, settings.seed, index)
             let (object, style) = spec.makeObject(seed: settings.seed, index: index, styles: allowedStyles)
             styles.append(style)
-            let dir = "\(settings.out)/\(id)"
+            let final = "\(settings.out)/\(id)"
+            // An object is rendered into a hidden folder and renamed when complete: an interrupted run
+            // leaves no half object, and a rerun with the same settings skips the finished ones.
+            if FileManager.default.fileExists(atPath: final + "/intrinsics.txt") {
+                if settings.contactSheet != nil, sheetImages.count < (settings.objects == 1 ? viewCount : sheetObjects)
+                {
+                    for v in 0..<(settings.objects == 1 ? viewCount : 1) {
+                        sheetImages.append(try PNG.read("\(final)/rgb/\(SRNDataset.viewName(v)).png").image)
+                    }
+                }
+                progress?(done + 1, settings.objects)
+                continue
+            }
+            let dir = "\(settings.out)/.\(id).partial"
+            try? FileManager.default.removeItem(atPath: dir)
             for sub in ["rgb", "pose"] + (settings.depth ? ["depth"] : []) {
                 try FileManager.default.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
             }
@@ -126,7 +152,26 @@ public enum DatasetGeneration {
                 rendered[v] = view.image
                 lock.unlock()
             }
-            if let failure { throw failure }
+            if let failure {
+                try? FileManager.default.removeItem(atPath: dir)
+                throw failure
+            }
+            if rendered.allSatisfy({ $0.map(isBlank) ?? true }) {
+                try? FileManager.default.removeItem(atPath: dir)
+                throw FileError(
+                    path: settings.scene,
+                    reason:
+                        "object \(id) renders as plain background in all \(cameras.count) views (is the object outside the camera's view, or the rig's distance or fov off?)"
+                )
+            }
+            guard rename(dir, final) == 0 else {
+                throw FileError(
+                    path: final, reason: "cannot move the finished object into place: \(FileErrors.systemReason(errno))"
+                )
+            }
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try enc.encode(manifest(objects: done + 1)), to: "\(settings.out)/dataset.json")
             if settings.contactSheet != nil {
                 if settings.objects == 1 {
                     sheetImages = rendered.compactMap { $0 }
@@ -137,20 +182,61 @@ public enum DatasetGeneration {
             progress?(done + 1, settings.objects)
         }
         let seconds = Date().timeIntervalSince(t0)
-        let counts = Dictionary(styles.map { ($0, 1) }, uniquingKeysWith: +)
-        var m = DatasetManifest(
-            scene: spec.name, sceneFile: settings.scene, seed: settings.seed, protocol: settings.viewProtocol.rawValue,
-            objects: settings.objects, views: viewCount, resolution: height,
-            supersample: settings.supersample ?? spec.views.supersample,
-            depth: settings.depth, styles: counts)
-        if width != height { m.width = width }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try enc.encode(m), to: "\(settings.out)/dataset.json")
+        try AtomicFile.write(try enc.encode(manifest(objects: settings.objects)), to: "\(settings.out)/dataset.json")
         if let sheet = settings.contactSheet {
             try PNG.write(ContactSheet.make(sheetImages, columns: settings.objects == 1 ? 5 : 8), to: sheet)
         }
         return Summary(views: viewCount, width: width, height: height, seconds: seconds)
+    }
+
+    /// Whether an image is the plain white background everywhere (no object in view).
+    static func isBlank(_ image: RGBAImage) -> Bool {
+        for k in 0..<(image.width * image.height) {
+            for c in 0..<3 where image.pixels[4 * k + c] < 0.98 { return false }
+        }
+        return true
+    }
+
+    /// The settings that decide the objects' files, as a SHA-256 (the scene file by its contents).
+    static func fingerprint(
+        _ settings: GenerationSettings, spec: SceneSpec, lighting: GenerationSettings.LightingMode, views: Int
+    ) throws -> String {
+        struct Key: Encodable {
+            var scene: Data, seed: UInt64, protocolName: String, views: Int, width: Int?, height: Int?
+            var supersample: Int?, depth: Bool, alpha: Bool, lighting: String, ranges: LightingRanges?
+            var exclude: [String], only: [String]
+        }
+        let key = Key(
+            scene: (try? Data(contentsOf: URL(fileURLWithPath: settings.scene))) ?? Data(), seed: settings.seed,
+            protocolName: settings.viewProtocol.rawValue, views: views, width: settings.width,
+            height: settings.resolution, supersample: settings.supersample, depth: settings.depth,
+            alpha: settings.alpha, lighting: lighting.rawValue, ranges: spec.lighting,
+            exclude: settings.excludeStyles, only: settings.onlyStyles)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return Fingerprint.sha256Hex(try enc.encode(key))
+    }
+
+    /// A folder that already holds objects must be this run's (same fingerprint) to be resumed.
+    static func checkResumable(_ out: String, generation: String) throws {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        let objects = entries.filter { FileManager.default.fileExists(atPath: "\(out)/\($0)/intrinsics.txt") }
+        guard !objects.isEmpty else { return }
+        guard let m = DatasetManifest.read(out) else {
+            throw FileError(
+                path: out,
+                reason:
+                    "holds \(objects.count) object folders but no dataset.json; remove them or choose another --out")
+        }
+        guard m.generation == generation else {
+            throw FileError(
+                path: out,
+                reason:
+                    "holds a dataset made with other settings (\(m.objects) objects, \(m.protocol) protocol, \(m.resolution) px); choose another --out or remove it"
+            )
+        }
     }
 
     /// The light of each view of object `index`, from a stream of its own (independent of the

@@ -238,4 +238,38 @@ final class HardeningCLITests: CLITestCase {
         try refused(
             ["eval", "--model", shippedModel, "--data", dir + "/data", "--modes", "encoder"], ["train-protocol"])
     }
+
+    /// generate writes each object under a hidden name and renames it when complete, updates
+    /// dataset.json as objects finish, resumes a rerun with the same settings, refuses a folder
+    /// holding another dataset, and refuses a scene whose objects are never in view.
+    func testGenerateResumesAndRefusesDebris() throws {
+        let out = dir + "/set"
+        let args = [
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", out, "--views", "2", "--resolution", "16",
+            "--supersample", "1", "--seed", "3", "--quiet",
+        ]
+        _ = try ok(args + ["--objects", "2"])
+        let first = try bytes(out + "/cars-s3-00001/rgb/000001.png")
+        // What an interrupted run leaves: a half-written hidden object. The rerun removes it and resumes.
+        try FileManager.default.createDirectory(
+            atPath: out + "/.cars-s3-00002.partial/rgb", withIntermediateDirectories: true)
+        _ = try ok(args + ["--objects", "3"])
+        XCTAssertEqual(try bytes(out + "/cars-s3-00001/rgb/000001.png"), first)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/cars-s3-00002/rgb/000001.png"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/.cars-s3-00002.partial"))
+        let manifest = try JSONSerialization.jsonObject(with: bytes(out + "/dataset.json")) as! [String: Any]
+        XCTAssertEqual(manifest["objects"] as? Int, 3)
+        try refused(args.map { $0 == "16" ? "32" : $0 } + ["--objects", "3"], [out, "other settings"])
+        XCTAssertEqual(try bytes(out + "/cars-s3-00001/rgb/000001.png"), first)
+        // A rig so far away that no car is ever in view.
+        var scene = try String(contentsOfFile: repoRoot + "/scenes/cars.json", encoding: .utf8)
+        scene = scene.replacingOccurrences(of: #""distance": 3.0"#, with: #""distance": 900"#)
+        try scene.write(toFile: dir + "/far.json", atomically: true, encoding: .utf8)
+        try refused(
+            [
+                "generate", "--scene", dir + "/far.json", "--out", dir + "/far", "--objects", "1", "--resolution", "16",
+                "--quiet",
+            ],
+            ["far.json", "plain background"])
+    }
 }
