@@ -101,12 +101,18 @@ public enum PNG {
     ) throws {
         try AtomicFile.write(to: path) { tmp in
             var err = [CChar](repeating: 0, count: 512)
+            errno = 0
             let rc = buffer.withUnsafeBytes { raw in
                 nv_png_write(
                     tmp, raw.baseAddress, Int32(width), Int32(height), Int32(channels), Int32(bitDepth), &err,
                     Int32(err.count))
             }
-            guard rc == 0 else { throw FileError(path: path, reason: message(err)) }
+            // libpng says only "Write Error"; the system's errno says why (a full disk, a quota).
+            let code = errno
+            guard rc == 0 else {
+                let reason = [ENOSPC, EDQUOT, EIO, EROFS].contains(code) ? FileErrors.systemReason(code) : message(err)
+                throw FileError(path: path, reason: reason)
+            }
         }
     }
 }

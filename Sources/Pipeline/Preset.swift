@@ -36,13 +36,5 @@ public enum Preset {
         }
     }
 
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c),
-            DecodingError.dataCorrupted(let c):
-            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? c.debugDescription : "\(path): \(c.debugDescription)"
-        default: return "\(error)"
-        }
-    }
+    static func describe(_ error: Error) -> String { DecodingErrors.describe(error) }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import NeuralCore
 
@@ -44,7 +45,36 @@ struct Nerfinv: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            exit(withError: error)
+            exit(withError: plain(error))
+        }
+    }
+
+    /// Errors as a user reads them: Foundation's domains and codes and Swift's coding errors become
+    /// sentences naming the file where one is known; the command's own errors pass through.
+    static func plain(_ error: Error) -> Error {
+        switch error {
+        case is FileError, is ValidationError, is ExitCode, is CleanExit: return error
+        case let e as EncodingError:
+            if case .invalidValue(let value, _) = e {
+                return ValidationError("a value to be written is not a finite number (\(value)); nothing was written")
+            }
+            return ValidationError("a result could not be encoded")
+        case let e as DecodingError:
+            switch e {
+            case .dataCorrupted(let c): return ValidationError("unreadable settings: \(c.debugDescription)")
+            case .keyNotFound(let k, _): return ValidationError("missing setting '\(k.stringValue)'")
+            case .typeMismatch(_, let c), .valueNotFound(_, let c):
+                return ValidationError(
+                    "setting '\(c.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type or is out of range"
+                )
+            @unknown default: return ValidationError("unreadable settings")
+            }
+        default:
+            let ns = error as NSError
+            guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return error }
+            let path =
+                ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path ?? "a file"
+            return FileErrors.described(error, path: path)
         }
     }
 }

@@ -89,7 +89,8 @@ public struct LatentFile: Codable, Sendable, Equatable {
         guard data.count < 4 << 20 else { throw FileError(path: path, reason: "file is too large to be a latent") }
         let latent: LatentFile
         do { latent = try JSONDecoder().decode(LatentFile.self, from: data) } catch {
-            throw FileError(path: path, reason: "not a nerfinv latent file (\(error))")
+            throw FileError(
+                path: path, reason: "not a nerfinv latent file (\(DecodingErrors.describe(error, data: data)))")
         }
         guard latent.format == "nerfinv-latent" else {
             throw FileError(path: path, reason: "format is '\(latent.format)', not nerfinv-latent")
