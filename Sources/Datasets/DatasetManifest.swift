@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// dataset.json, written by `nerfinv generate` beside the objects: how the set was made.
@@ -40,7 +41,9 @@ public struct DatasetManifest: Codable, Sendable {
 
     /// The manifest of a dataset folder, or nil for data made elsewhere.
     public static func read(_ root: String) -> DatasetManifest? {
-        guard let data = FileManager.default.contents(atPath: root + "/dataset.json") else { return nil }
+        guard let data = try? ReadFile.data(root + "/dataset.json", limit: 1 << 20, what: "dataset manifest") else {
+            return nil
+        }
         return try? JSONDecoder().decode(DatasetManifest.self, from: data)
     }
 }

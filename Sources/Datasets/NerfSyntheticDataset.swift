@@ -29,9 +29,7 @@ public enum NerfSyntheticDataset {
     /// Loads the views of one split ("train", "val", "test") of a scene folder.
     public static func load(_ dir: String, split: String = "train", maxViews: Int? = nil) throws -> MultiViewObject {
         let path = "\(dir)/transforms_\(split).json"
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path: path, reason: "cannot read the file")
-        }
+        let data = try ReadFile.data(path, limit: 64 << 20, what: "transforms file")
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let t: Transforms

@@ -48,12 +48,7 @@ public enum SRNDataset {
 
     /// Numbers in a text file, with the line each came from; non-numbers are errors naming the line.
     static func numbers(in path: String) throws -> [(value: Double, line: Int)] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path: path, reason: "cannot read the file")
-        }
-        guard data.count < 1 << 20 else {
-            throw FileError(path: path, reason: "file is too large for a pose or intrinsics file")
-        }
+        let data = try ReadFile.data(path, limit: 1 << 20, what: "pose or intrinsics file")
         guard let text = String(data: data, encoding: .utf8) else {
             throw FileError(path: path, reason: "not UTF-8 text")
         }

@@ -56,7 +56,10 @@ public struct ViewLight: Codable, Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let file: File
         do {
-            file = try JSONDecoder().decode(File.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+            file = try JSONDecoder().decode(
+                File.self, from: try ReadFile.data(path, limit: 16 << 20, what: "lighting record"))
+        } catch let e as FileError {
+            throw e
         } catch {
             throw FileError(path: path, reason: "not a lighting record (\(error))")
         }

@@ -1,4 +1,5 @@
 import Crypto
+import FileIO
 import Foundation
 
 /// SHA-256 fingerprints (swift-crypto): latent files name the model file they belong to by its hash.
@@ -10,9 +11,7 @@ public enum Fingerprint {
 
     /// SHA-256 of a file's bytes, hex; the error names the file.
     public static func sha256Hex(ofFile path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path: path, reason: "cannot read")
-        }
+        let data = try ReadFile.data(path, limit: Int.max)
         return sha256Hex(data)
     }
 }

@@ -108,17 +108,7 @@ public enum ParameterFile {
 
     /// Reads and validates a file. `Config` is the type the caller expects in the header.
     public static func read<Config: Codable>(from path: String, config: Config.Type) throws -> Contents<Config> {
-        let attrs: [FileAttributeKey: Any]
-        do { attrs = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            throw FileError(path: path, reason: "cannot read the file (does it exist?)")
-        }
-        if let size = attrs[.size] as? Int, size > maxFileBytes {
-            throw FileError(
-                path: path, reason: "file is \(size) bytes, larger than any nerfinv model (limit \(maxFileBytes))")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path: path, reason: "cannot read the file")
-        }
+        let data = try ReadFile.data(path, limit: maxFileBytes, what: "nerfinv model")
         do { return try decode(data, config: config) } catch let e as FormatError {
             throw FileError(path: path, reason: e.reason)
         }

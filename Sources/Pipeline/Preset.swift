@@ -10,10 +10,7 @@ public enum Preset {
     /// Loads `path` as a `T`; an unknown key (a typo would otherwise be ignored silently), bad JSON
     /// or a wrong type is an error naming the file.
     public static func load<T: Codable>(_ type: T.Type, from path: String) throws -> T {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path: path, reason: "cannot read the preset")
-        }
-        guard data.count <= maxBytes else { throw FileError(path: path, reason: "too large to be a settings preset") }
+        let data = try ReadFile.data(path, limit: maxBytes, what: "settings preset")
         let value: T
         do { value = try JSONDecoder().decode(T.self, from: data) } catch {
             throw FileError(path: path, reason: "not a valid preset (\(describe(error)))")

@@ -196,9 +196,7 @@ public struct SceneSpec: Codable, Sendable, Equatable {
 
     /// Loads and validates a scene file; errors name the file and the problem.
     public static func load(_ path: String) throws -> SceneSpec {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path: path, reason: "cannot read the scene file")
-        }
+        let data = try ReadFile.data(path, limit: 1 << 20, what: "scene file")
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let spec: SceneSpec
@@ -218,9 +216,7 @@ public struct SceneSpec: Codable, Sendable, Equatable {
 
     /// A lighting-ranges file (the keys of a scene file's "lighting"); errors name the file.
     public static func loadLightingRanges(_ path: String) throws -> LightingRanges {
-        guard let data = FileManager.default.contents(atPath: path), data.count < 1 << 20 else {
-            throw FileError(path: path, reason: "cannot read the lighting ranges")
-        }
+        let data = try ReadFile.data(path, limit: 1 << 20, what: "lighting ranges file")
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let ranges: LightingRanges

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Pipeline
 import Scenes
@@ -101,6 +102,9 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        var plan = OutputPlan(inputs: [scene] + [lightingRanges].compactMap { $0 })
+        try plan.add(folder: out)
+        if let contactSheet { try plan.add(file: contactSheet) }
         var settings = GenerationSettings(out: out, objects: objects)
         settings.scene = scene
         settings.views = views

@@ -1,6 +1,8 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Model
+import NeuralCore
 import Pipeline
 
 /// `nerfinv train-encoder`: the encoder from one view to identity and view codes, against a
@@ -88,7 +90,19 @@ struct TrainEncoder: ParsableCommand {
         var config = try config()
         training.prepare()
         let stem = String(outPath.dropLast(4))
+        // The model may be replaced by its own output (--out defaults to --model); the data and
+        // presets may not be written, and everything is checked before training.
+        var plan = OutputPlan(inputs: [data] + [initEncoder, training.config].compactMap { $0 })
+        for file in [outPath, stem + ".encoder.ckpt", stem + ".encoder_log.csv", stem + ".encoder_curve.png"] {
+            try plan.add(file: file)
+        }
         let (decoderModel, _) = try NeRFModel.load(model)
+        let images = config.objectsPerBatch * config.viewsPerObject
+        try MemoryBudget.check(
+            RenderStep.plannedBytes(
+                spec: decoderModel.config.decoder, objects: images, rays: images * config.raysPerImage,
+                stateFloats: decoderModel.config.decoder.config.stateFloats),
+            for: "an encoder step rendering \(images) images x \(config.raysPerImage) rays")
         output.note("loading \(data)...")
         let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
         var initial: Encoder?

@@ -197,6 +197,15 @@ final class HardeningCLITests: CLITestCase {
             try intrinsics.write(toFile: object + "/intrinsics.txt", atomically: true, encoding: .utf8)
             try pose.write(toFile: object + "/pose/000000.txt", atomically: true, encoding: .utf8)
         }
+        // A FIFO in place of a view or a pose: refused by name, never opened (it would block forever).
+        for file in ["rgb/000001.png", "pose/000001.txt"] {
+            let saved = try bytes(object + "/" + file)
+            try FileManager.default.removeItem(atPath: object + "/" + file)
+            XCTAssertEqual(mkfifo(object + "/" + file, 0o600), 0)
+            try refused(train, [file, "not a regular file"])
+            try FileManager.default.removeItem(atPath: object + "/" + file)
+            try saved.write(to: URL(fileURLWithPath: object + "/" + file))
+        }
         // Batch flags within their ranges but beyond the memory budget: refused before loading data.
         try refused(
             [

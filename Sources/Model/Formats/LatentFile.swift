@@ -83,10 +83,7 @@ public struct LatentFile: Codable, Sendable, Equatable {
 
     /// Reads and checks a latent file against the model it will be used with.
     public static func read(_ path: String, for model: NeRFModel, modelSHA256: String) throws -> LatentFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path: path, reason: "cannot read the latent file")
-        }
-        guard data.count < 4 << 20 else { throw FileError(path: path, reason: "file is too large to be a latent") }
+        let data = try ReadFile.data(path, limit: 4 << 20, what: "latent file")
         let latent: LatentFile
         do { latent = try JSONDecoder().decode(LatentFile.self, from: data) } catch {
             throw FileError(
