@@ -266,6 +266,9 @@ public enum Evaluation {
     public static func writeReport(_ results: [ModeResult], to path: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // A mode can have no value for a metric (NaN): written as "nan", not a failed report.
+        enc.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(try enc.encode(results), to: path)
     }
 }

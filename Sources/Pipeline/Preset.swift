@@ -13,7 +13,7 @@ public enum Preset {
         let data = try ReadFile.data(path, limit: maxBytes, what: "settings preset")
         let value: T
         do { value = try JSONDecoder().decode(T.self, from: data) } catch {
-            throw FileError(path: path, reason: "not a valid preset (\(describe(error)))")
+            throw FileError(path: path, reason: "not a valid preset (\(DecodingErrors.describe(error, data: data)))")
         }
         // Keys the type does not read vanish when it is written back.
         let known = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value))
@@ -33,5 +33,4 @@ public enum Preset {
         }
     }
 
-    static func describe(_ error: Error) -> String { DecodingErrors.describe(error) }
 }

@@ -76,9 +76,19 @@ public struct LatentFile: Codable, Sendable, Equatable {
     public static let maxCodeScale = 100.0
 
     public func write(to path: String) throws {
+        // A diverged optimisation must not leave a latent nothing can read.
+        let view = [self.view.azimuth, self.view.elevation, self.view.distance, self.view.fov]
+        guard identity.allSatisfy(\.isFinite), view.allSatisfy(\.isFinite), (light ?? []).allSatisfy(\.isFinite) else {
+            throw FileError(
+                path: path,
+                reason: "the result holds NaN or infinite values (the optimisation diverged); nothing was written")
+        }
+        // A loss that has no value (NaN) is left out rather than failing the write.
+        var finite = self
+        finite.losses = losses.filter { $0.value.isFinite }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try enc.encode(self), to: path)
+        try AtomicFile.write(try enc.encode(finite), to: path)
     }
 
     /// Reads and checks a latent file against the model it will be used with.
