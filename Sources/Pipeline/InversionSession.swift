@@ -93,10 +93,19 @@ public final class InversionSession {
     /// Reads and frames a photo, inverts it, and writes `latentPath`, <stem>_input.png,
     /// <stem>_input_reconstruction.png and the turntable if asked; `progress(step, mse)` during
     /// refinement. Errors about the photo name it.
-    public func invert(
-        photo: String, latentPath: String, request: InversionRequest, progress: ((Int, Float) -> Void)? = nil
-    ) throws
-        -> InversionOutcome
+    /// One photo's inversion in memory: what `invert` writes, without writing it.
+    public struct Inferred {
+        public var result: InversionResult
+        /// The photo as the model saw it, and its reconstruction at the found view.
+        public var input: RGBAImage
+        public var reconstruction: RGBAImage
+        public var inputPSNR: Double
+        public var framing: String
+    }
+
+    /// Reads and frames a photo and inverts it; errors about the photo name it.
+    public func infer(photo: String, request: InversionRequest, progress: ((Int, Float) -> Void)? = nil) throws
+        -> Inferred
     {
         if request.start == .encoder && model.encoder == nil {
             throw ModelError(
@@ -117,8 +126,19 @@ public final class InversionSession {
             model: model, photo: framed.image.rgb, width: P, height: P, mode: request.mode, settings: request.settings,
             progress: progress)
         let reconstruction = reconstruct(result, side: P)
-        let input = framed.image
-        let psnr = Metrics.psnr(reconstruction, input)
+        return Inferred(
+            result: result, input: framed.image, reconstruction: reconstruction,
+            inputPSNR: Metrics.psnr(reconstruction, framed.image), framing: framed.description)
+    }
+
+    public func invert(
+        photo: String, latentPath: String, request: InversionRequest, progress: ((Int, Float) -> Void)? = nil
+    ) throws
+        -> InversionOutcome
+    {
+        let inferred = try infer(photo: photo, request: request, progress: progress)
+        let result = inferred.result, input = inferred.input, reconstruction = inferred.reconstruction
+        let psnr = inferred.inputPSNR
         let files = Self.outputs(latentPath: latentPath, request: request).files
         let dir = URL(fileURLWithPath: latentPath).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true)
@@ -153,7 +173,7 @@ public final class InversionSession {
         return InversionOutcome(
             photo: photo, latentPath: latentPath, result: result, input: input, reconstruction: reconstruction,
             inputPSNR: psnr,
-            framing: framed.description, comparisonPath: comparison, method: request.method,
+            framing: inferred.framing, comparisonPath: comparison, method: request.method,
             turntable: request.turntable)
     }
 
