@@ -21,6 +21,8 @@ public struct FramedPhoto: Sendable {
     public var objectBox: (Int, Int, Int, Int)
     /// What was done, for the user.
     public var description: String
+    /// The square cut from the photo (top-left corner and side, photo pixels; may reach outside it).
+    public var square: (x: Int, y: Int, side: Int) = (0, 0, 0)
 }
 
 public enum PhotoFraming {
@@ -163,6 +165,20 @@ public enum PhotoFraming {
         }
         return FramedPhoto(
             image: image, background: bg, objectBox: (x0, y0, x1, y1),
-            description: "\(W)x\(H) photo, \(what) to \(side)x\(side)")
+            description: "\(W)x\(H) photo, \(what) to \(side)x\(side)", square: (ox, oy, n))
+    }
+
+    /// Another image of the photo's size (a mask) cut and resampled exactly as `framed` was:
+    /// values (H, W) in [0, 1] -> (s, s), `outside` where the square leaves the image.
+    public static func frame(
+        _ values: [Float], width W: Int, height H: Int, like framed: FramedPhoto, outside: Float
+    ) -> [Float] {
+        let (ox, oy, n) = framed.square, side = framed.image.width
+        let image = Resample.resize(sourceWidth: n, sourceHeight: n, width: side, height: side) { i, j in
+            let x = ox + i, y = oy + j
+            guard x >= 0, x < W, y >= 0, y < H else { return SIMD4(repeating: outside) }
+            return SIMD4(repeating: values[y * W + x])
+        }
+        return (0..<(side * side)).map { image.pixels[4 * $0] }
     }
 }

@@ -18,6 +18,11 @@ public struct InversionRequest: Sendable {
     public var crop = CropMode.auto
     /// Side the photo is framed to and refined at (nil: the framed square's own side, up to the model's training views' side).
     public var photoSize: Int?
+    /// A mask PNG of the photo's size: white (above half) marks pixels to ignore (occluders,
+    /// scratches, text); the prior fills in what they hide.
+    public var mask: String?
+    /// Compare luminance only (nil: when the PNG is grayscale).
+    public var grayscale: Bool?
     /// Also write a turntable into this folder.
     public var turntable: String?
     public var turntableFrames = 36
@@ -101,6 +106,8 @@ public final class InversionSession {
         public var reconstruction: RGBAImage
         public var inputPSNR: Double
         public var framing: String
+        /// How the loss saw the photo: "masked", "grayscale" (empty: all pixels, in colour).
+        public var restoration: [String] = []
     }
 
     /// Reads and frames a photo and inverts it; errors about the photo name it.
@@ -111,7 +118,7 @@ public final class InversionSession {
             throw ModelError(
                 "this model has no encoder: run `nerfinv train-encoder` first, or start from the mean code")
         }
-        let (raw, _) = try PNG.read(photo)
+        let (raw, info) = try PNG.read(photo)
         // The photo's own resolution up to the model's (a smaller photo is not upsampled), unless asked.
         let framed: FramedPhoto
         do {
@@ -122,13 +129,37 @@ public final class InversionSession {
             throw FileError(path: photo, reason: "\(error)")
         }
         let P = framed.image.width
+        var ignore: [Bool]? = nil
+        if let maskPath = request.mask {
+            let (m, _) = try PNG.read(maskPath)
+            guard m.width == raw.width, m.height == raw.height else {
+                throw FileError(
+                    path: maskPath,
+                    reason: "is \(m.width)x\(m.height); the photo \(photo) is \(raw.width)x\(raw.height)")
+            }
+            var values = [Float](repeating: 0, count: m.width * m.height)  // (H, W) grey x alpha
+            for k in 0..<values.count {
+                let grey: Float = (m.pixels[4 * k] + m.pixels[4 * k + 1] + m.pixels[4 * k + 2]) / 3
+                values[k] = grey * m.pixels[4 * k + 3]
+            }
+            // Outside the photo (padding) there is nothing to ignore: it is background.
+            let framedMask = PhotoFraming.frame(values, width: m.width, height: m.height, like: framed, outside: 0)
+            ignore = framedMask.map { $0 > 0.5 }
+            guard ignore!.contains(false) else {
+                throw FileError(path: maskPath, reason: "hides the whole photo: nothing is left to invert")
+            }
+        }
+        var settings = request.settings
+        // A gray PNG (colour types 0 and 4) says nothing about colour.
+        settings.grayscale = request.grayscale ?? (info.colorType == 0 || info.colorType == 4)
         let result = try Inversion.run(
-            model: model, photo: framed.image.rgb, width: P, height: P, mode: request.mode, settings: request.settings,
-            progress: progress)
+            model: model, photo: framed.image.rgb, width: P, height: P, mode: request.mode, settings: settings,
+            ignore: ignore, progress: progress)
         let reconstruction = reconstruct(result, side: P)
         return Inferred(
             result: result, input: framed.image, reconstruction: reconstruction,
-            inputPSNR: Metrics.psnr(reconstruction, framed.image), framing: framed.description)
+            inputPSNR: Metrics.psnr(reconstruction, framed.image), framing: framed.description,
+            restoration: (ignore == nil ? [] : ["masked"]) + (settings.grayscale ? ["grayscale"] : []))
     }
 
     public func invert(
@@ -150,7 +181,8 @@ public final class InversionSession {
                 fov: model.config.fovDegrees,
                 gain: (0..<3).map { Double(view.gain[$0]) }, bias: (0..<3).map { Double(view.bias[$0]) }),
             obtained: .init(
-                method: request.method, source: photo, steps: request.mode == .encoder ? 0 : request.settings.steps,
+                method: ([request.method] + inferred.restoration).joined(separator: ", "), source: photo,
+                steps: request.mode == .encoder ? 0 : request.settings.steps,
                 views: 1,
                 seconds: result.seconds),
             losses: [

@@ -36,6 +36,18 @@ struct InversionOptions: ParsableArguments {
     )
     var photoSize: Int?
 
+    @Option(
+        help:
+            "A mask PNG of the photo's size: white marks pixels to ignore (an occluder, scratches, text); the prior fills them in. One photo only."
+    )
+    var mask: String?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Compare luminance only, colour coming from the prior (default: on for grayscale PNGs, off otherwise).")
+    var grayscale: Bool?
+
     @Option(help: "Random seed for the ray batches (default 11).")
     var seed: UInt64?
 
@@ -60,6 +72,8 @@ struct InversionOptions: ParsableArguments {
         request.settings.refinePose = pose == .refinePose
         request.crop = crop
         request.photoSize = photoSize
+        request.mask = mask
+        request.grayscale = grayscale
         return request
     }
 }

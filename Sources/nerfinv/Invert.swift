@@ -40,7 +40,12 @@ struct Invert: ParsableCommand {
 
     @OptionGroup var outputs: InvertOutputs
 
-    func validate() throws { try outputs.validate(photos: photos) }
+    func validate() throws {
+        try outputs.validate(photos: photos)
+        if inversion.mask != nil && photos.count != 1 {
+            throw ValidationError("--mask belongs to one photo; invert the others without it")
+        }
+    }
 
     func run() throws {
         let (model, sha) = try modelOptions.load()
@@ -55,7 +60,7 @@ struct Invert: ParsableCommand {
         request.turntableFrames = outputs.frames
         request.turntableCamera = camera.renderCamera
         // Every output checked before any work: none is an input, all can be written.
-        var plan = OutputPlan(inputs: photos + [modelOptions.model])
+        var plan = OutputPlan(inputs: photos + [modelOptions.model] + [inversion.mask].compactMap { $0 })
         if let outDir = outputs.outDir { try plan.add(folder: outDir) }
         for photo in photos {
             request.turntable = outputs.turntableFolder(for: photo)

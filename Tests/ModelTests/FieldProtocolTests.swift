@@ -91,6 +91,7 @@ final class FieldProtocolTests: XCTestCase {
                 "photometric corrected", PhotometricMSE(weight: 1.3, correction: correction, dCorrection: dCorrection),
                 [rgb, correction]
             ),
+            ("luminance", LuminanceMSE(weight: 0.9), [rgb]),
             ("prior", CodePrior(weight: 0.01), [codes]),
             ("anchor", CodeAnchor(weight: 0.2, anchor: (0..<(B * D)).map { Float($0) * 0.1 }, variance: 0.5), [codes]),
         ]
@@ -107,7 +108,8 @@ final class FieldProtocolTests: XCTestCase {
                     let dRGB = Tensor([R, 3]), dCodes = Tensor([B, D])
                     dCorrection.zero()
                     term.backward(x(), LossGradients(dRGB: dRGB.data, dCodes: dCodes.data))
-                    let own: [Tensor] = name.hasPrefix("photometric") ? [dRGB, dCorrection] : [dCodes]
+                    let own: [Tensor] =
+                        name.hasPrefix("photometric") ? [dRGB, dCorrection] : name == "luminance" ? [dRGB] : [dCodes]
                     for (k, grad) in g.enumerated() { for i in 0..<grad.count { grad[i] += d[0] * own[k][i] } }
                 })
         }

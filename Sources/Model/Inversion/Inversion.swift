@@ -127,7 +127,7 @@ public enum Inversion {
     /// `givenView`: start from this view code instead of the estimated one.
     public static func run(
         model: NeRFModel, photo: [Float], width W: Int, height H: Int, mode: InversionMode,
-        settings: RefineSettings = RefineSettings(), givenView: ViewCode? = nil,
+        settings: RefineSettings = RefineSettings(), givenView: ViewCode? = nil, ignore: [Bool]? = nil,
         progress: ((Int, Float) -> Void)? = nil
     ) throws -> InversionResult {
         let t0 = Date()
@@ -155,7 +155,7 @@ public enum Inversion {
         let inverter = Inverter(
             field: model.field, photo: photo, width: W, height: H, startCode: start.code, startView: start.view,
             codeVariance: model.codeVariance, settings: settings, distance: model.config.cameraDistance,
-            fov: model.config.fovDegrees, startLight: start.light)
+            fov: model.config.fovDegrees, startLight: start.light, ignore: ignore)
         let mse = inverter.run(progress: progress)
         return InversionResult(
             code: inverter.code.array, view: inverter.view, startCode: start.code, startView: start.view,

@@ -41,14 +41,17 @@ public final class Inverter {
     let renderStep: RenderStep
     /// Pixels (j W + i) of the object dilated by `outlineDilation`, found against the border colour.
     let objectPixels: [Int]
+    /// Pixels (j W + i) rays may be drawn from when a mask hides the rest (nil: all of them).
+    let visiblePixels: [Int]?
     static let outlineDilation = 2
 
     /// photo (H, W, 3) in [0, 1] on the rig's framing; start codes from the encoder or the mean.
     public init(
         field: any RadianceField, photo: [Float], width: Int, height: Int, startCode: [Float], startView: ViewCode,
         codeVariance: Float, settings: RefineSettings = RefineSettings(), distance: Double = Rig.distance,
-        fov: Double = Rig.fovDegrees, startLight: ViewLight = .canonical
+        fov: Double = Rig.fovDegrees, startLight: ViewLight = .canonical, ignore: [Bool]? = nil
     ) {
+        precondition(ignore == nil || ignore!.count == width * height, "one mask value per pixel")
         precondition(photo.count == width * height * 3, "photo must be (H, W, 3)")
         self.field = field
         self.settings = settings
@@ -82,7 +85,10 @@ public final class Inverter {
                 }
             }
         }
-        objectPixels = (0..<(width * height)).filter { mask[$0] }
+        // Pixels a mask hides never become rays: occluders, scratches and text do not pull the code.
+        let hidden = ignore ?? []
+        visiblePixels = hidden.contains(true) ? (0..<(width * height)).filter { !hidden[$0] } : nil
+        objectPixels = (0..<(width * height)).filter { mask[$0] && !(hidden.isEmpty ? false : hidden[$0]) }
     }
 
     func camera(azimuth: Double, elevation: Double) -> Camera {
@@ -118,7 +124,15 @@ public final class Inverter {
         var rays = RayBatch(rays: Q, samples: field.spec.samplesPerRay)
         var jacobian = [Float](repeating: 0, count: Q * 12)
         for q in 0..<Q {
-            var i = rng.nextInt(width), j = rng.nextInt(height)
+            var i: Int, j: Int
+            if let visible = visiblePixels {
+                let k = visible[rng.nextInt(visible.count)]
+                i = k % width
+                j = k / width
+            } else {
+                i = rng.nextInt(width)
+                j = rng.nextInt(height)
+            }
             if !objectPixels.isEmpty && rng.nextFloat() < settings.objectRayFraction {
                 let k = objectPixels[rng.nextInt(objectPixels.count)]
                 i = k % width
@@ -152,8 +166,11 @@ public final class Inverter {
         let (rays, jacobian) = drawRays()
         // Photometric part of the view code: pred = gain ⊙ render + bias.
         let dPhotometric = Tensor([6])
+        let pixels: any LossTerm =
+            settings.grayscale
+            ? LuminanceMSE() : PhotometricMSE(correction: photometric, dCorrection: dPhotometric)
         let losses: [any LossTerm] = [
-            PhotometricMSE(correction: photometric, dCorrection: dPhotometric),
+            pixels,
             CodeAnchor(weight: settings.anchorWeight, anchor: anchor, variance: codeVariance),
             CodePrior(weight: settings.prior),
         ]
@@ -182,7 +199,7 @@ public final class Inverter {
             adam.update("pose", param: pose, grad: dPose, lr: settings.lrPose * lrScale)
             pose[1] = min(max(pose[1], Self.elevationRange.lowerBound), Self.elevationRange.upperBound)
         }
-        if settings.refinePhotometric {
+        if settings.refinePhotometric && !settings.grayscale {
             adam.update("photometric", param: photometric, grad: dPhotometric, lr: settings.lrPhotometric * lrScale)
         }
         if estimatesLight {

@@ -23,6 +23,9 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     /// Estimate the photo's light (a lit field's key direction, key and sky intensities), starting
     /// from the canonical light: a code fitted under the wrong light bakes that light into the object.
     public var refineLight = true
+    /// Compare luminance only (a grayscale photo): colour comes from the prior, and the per-channel
+    /// photometric code, which would only fit noise, stays neutral.
+    public var grayscale = false
     /// Adam step on the light's direction and its key and sky colours.
     public var lrLight: Float = 1e-2
     public var seed: UInt64 = 11
@@ -31,7 +34,7 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case steps, raysPerStep, lrCode, lrPose, lrPhotometric, anchorWeight, prior, objectRayFraction, skipping,
             refinePose
-        case refinePhotometric, seed, refineLight, lrLight
+        case refinePhotometric, seed, refineLight, lrLight, grayscale
     }
 
     /// Missing keys keep their defaults (presets name only what they change).
@@ -51,5 +54,6 @@ public struct RefineSettings: Codable, Sendable, Equatable {
         try c.read(&seed, .seed)
         try c.read(&refineLight, .refineLight)
         try c.read(&lrLight, .lrLight)
+        try c.read(&grayscale, .grayscale)
     }
 }
