@@ -37,6 +37,11 @@ public struct EvaluationSettings: Sendable {
     public var consistencyObjects = 10
     /// Folder for a comparison sheet per mode (input | truth | prediction for a few novel views).
     public var saveRenders: String?
+    /// Restoration: hide a random rectangle covering this fraction of the object in the input view
+    /// (filled grey, and masked from the loss), as a user's occluder would.
+    public var occlude: Double?
+    /// Restoration: invert a grayscale version of the input view, compared in luminance only.
+    public var grayscale = false
     public init() {}
 
     /// The second view inverted for the consistency figure (azimuth 165°, opposite side of view 0).
@@ -88,6 +93,51 @@ public enum Evaluation {
                 progress?(mode, done, ids.count, psnr)
             }
         }
+    }
+
+    /// The input view as a restoration setting damages it: grey (luminance in all three channels),
+    /// and/or a grey rectangle over `occlude` of the object's pixels (seeded by the object's index),
+    /// with the mask of what it hides.
+    static func restorationInput(_ view: RGBAImage, settings: EvaluationSettings, object k: Int) -> (
+        RGBAImage, [Bool]?
+    ) {
+        var image = view
+        let W = image.width, H = image.height
+        if settings.grayscale {
+            for p in 0..<(W * H) {
+                let y =
+                    0.2126 * image.pixels[4 * p] + 0.7152 * image.pixels[4 * p + 1] + 0.0722 * image.pixels[4 * p + 2]
+                for c in 0..<3 { image.pixels[4 * p + c] = y }
+            }
+        }
+        guard let fraction = settings.occlude, fraction > 0 else { return (image, nil) }
+        let object = Metrics.foreground(view)
+        let count = object.filter { $0 }.count
+        guard count > 0 else { return (image, nil) }
+        var xs = (W, 0), ys = (H, 0)
+        for p in 0..<(W * H) where object[p] {
+            xs = (min(xs.0, p % W), max(xs.1, p % W))
+            ys = (min(ys.0, p / W), max(ys.1, p / W))
+        }
+        // A square of growing side at a seeded spot inside the object's box, until it covers the
+        // fraction of the object's pixels.
+        var rng = SplitMix64(seed: 0x0CC1_0DE0 &+ UInt64(k))
+        let cx = xs.0 + rng.nextInt(max(1, xs.1 - xs.0 + 1)), cy = ys.0 + rng.nextInt(max(1, ys.1 - ys.0 + 1))
+        var mask = [Bool](repeating: false, count: W * H)
+        var side = 1
+        while side <= max(W, H) {
+            let x0 = max(0, cx - side / 2), y0 = max(0, cy - side / 2)
+            let x1 = min(W, x0 + side), y1 = min(H, y0 + side)
+            var covered = 0
+            for y in y0..<y1 { for x in x0..<x1 where object[y * W + x] { covered += 1 } }
+            if Double(covered) >= fraction * Double(count) || side == max(W, H) {
+                for y in y0..<y1 { for x in x0..<x1 { mask[y * W + x] = true } }
+                break
+            }
+            side += 1
+        }
+        for p in 0..<(W * H) where mask[p] { for c in 0..<3 { image.pixels[4 * p + c] = 0.5 } }
+        return (image, mask)
     }
 
     /// Refuses, before any inversion, a set that is not in the test protocol (its dataset.json says
@@ -165,8 +215,12 @@ public enum Evaluation {
             let W = object.views[0].image.width, H = object.views[0].image.height
             let t0 = Date()
             let code: [Float]
+            var shownInput = object.views[0].image  // what the inversion was given, for the sheet
             if let inversion = mode.inversion {
                 var runSettings = settings.refine
+                runSettings.grayscale = settings.grayscale
+                let (input, ignore) = restorationInput(object.views[0].image, settings: settings, object: k)
+                shownInput = input
                 var given: ViewCode? = nil
                 if let truePose = settings.truePose {
                     let a = Rig.angles(of: object.views[0].camera.position)
@@ -174,9 +228,8 @@ public enum Evaluation {
                     runSettings.refinePose = truePose == .start
                 }
                 let r = try Inversion.run(
-                    model: model, photo: object.views[0].image.rgb, width: W, height: H, mode: inversion,
-                    settings: runSettings,
-                    givenView: given)
+                    model: model, photo: input.rgb, width: W, height: H, mode: inversion, settings: runSettings,
+                    givenView: given, ignore: ignore)
                 code = r.code
                 seconds.append(Date().timeIntervalSince(t0))
                 if inversion != .meanRefine { encSeconds.append(r.encoderSeconds) }
@@ -220,7 +273,7 @@ public enum Evaluation {
                 if settings.saveRenders != nil, k < EvaluationSettings.sheetObjects,
                     EvaluationSettings.sheetViews.contains(v)
                 {
-                    if v == EvaluationSettings.sheetViews[0] { sheet.append(object.views[0].image) }
+                    if v == EvaluationSettings.sheetViews[0] { sheet.append(shownInput) }
                     sheet.append(view.image)
                     sheet.append(pred)
                 }

@@ -67,7 +67,15 @@ struct Eval: ParsableCommand {
         modes.flatMap { $0.split(separator: ",") }.compactMap { EvaluationSettings.Mode(rawValue: String($0)) }
     }
 
+    @Option(
+        help: "Restoration: hide a random rectangle covering this fraction of the object in the input view (0-0.9).")
+    var occlude: Double?
+
+    @Flag(help: "Restoration: invert a grayscale version of the input view (luminance loss); colour is scored.")
+    var grayscale = false
+
     func validate() throws {
+        if let occlude, !(occlude > 0 && occlude <= 0.9) { throw ValidationError("--occlude must be in (0, 0.9]") }
         guard !parsedModes.isEmpty else {
             throw ValidationError(
                 "--modes names no mode; available: \(EvaluationSettings.Mode.allCases.map(\.rawValue).joined(separator: ", "))"
@@ -102,6 +110,8 @@ struct Eval: ParsableCommand {
         settings.truePose = truePose
         settings.consistencyObjects = consistencyObjects
         settings.saveRenders = saveRenders
+        settings.occlude = occlude
+        settings.grayscale = grayscale
         var bars: [EvaluationSettings.Mode: ProgressBar] = [:]
         let results: [ModeResult]
         do {

@@ -47,4 +47,37 @@ final class RestorationCLITests: CLITestCase {
         ])
         XCTAssertFalse(try String(contentsOfFile: dir + "/c.latent", encoding: .utf8).contains("grayscale"))
     }
+
+    /// eval's restoration settings: an occluded or grayscale input view, scored on the colour views.
+    func testEvalOccludedAndGrayscaleInputs() throws {
+        _ = try ok([
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/test", "--objects", "1",
+            "--protocol",
+            "test", "--resolution", "32", "--supersample", "1", "--seed", "6", "--quiet",
+        ])
+        let model = repoRoot + "/models/cars.nvm"
+        for extra in [["--occlude", "0.25"], ["--grayscale"], ["--occlude", "0.25", "--grayscale"]] {
+            let r = try ok(
+                [
+                    "eval", "--model", model, "--data", dir + "/test", "--modes", "refine", "--refine-steps", "2",
+                    "--json",
+                ]
+                    + extra + ["--save-renders", dir + "/sheets"])
+            XCTAssertTrue(r.stdout.contains("\"mode\":\"refine\""), r.stdout)
+        }
+        let (sheet, _) = try PNG.read(dir + "/sheets/refine_comparison.png")
+        // The sheet's first cell is the damaged input: grey somewhere (the occluder, or gray paint).
+        var grey = 0
+        for y in 0..<32 {
+            for x in 0..<32
+            where abs(sheet[x, y, 0] - sheet[x, y, 1]) < 0.01 && abs(sheet[x, y, 1] - sheet[x, y, 2]) < 0.01
+                && sheet[x, y, 0] < 0.9
+            {
+                grey += 1
+            }
+        }
+        XCTAssertGreaterThan(grey, 20)
+        let bad = try CLI.run(["eval", "--model", model, "--data", dir + "/test", "--occlude", "2"])
+        XCTAssertTrue(bad.status != 0 && bad.stderr.contains("--occlude"), bad.stderr)
+    }
 }
