@@ -42,6 +42,9 @@ public struct EvaluationSettings: Sendable {
     public var occlude: Double?
     /// Restoration: invert a grayscale version of the input view, compared in luminance only.
     public var grayscale = false
+    /// Restoration: the input view shrunk to this side (16, 32), inverted through the render's
+    /// average over each pixel's footprint; novel views are still scored at full size.
+    public var inputSize: Int?
     public init() {}
 
     /// The second view inverted for the consistency figure (azimuth 165°, opposite side of view 0).
@@ -219,8 +222,22 @@ public enum Evaluation {
             if let inversion = mode.inversion {
                 var runSettings = settings.refine
                 runSettings.grayscale = settings.grayscale
-                let (input, ignore) = restorationInput(object.views[0].image, settings: settings, object: k)
+                var (input, ignore) = restorationInput(object.views[0].image, settings: settings, object: k)
                 shownInput = input
+                var side = (W, H)
+                if let S = settings.inputSize, S < W {
+                    // Area-averaged, as a small photo of the same view would be; the mask follows.
+                    input = Resample.resize(input, width: S, height: S)
+                    ignore = ignore.map { full in
+                        var m = RGBAImage(width: W, height: H)
+                        for p in 0..<(W * H) where full[p] { m.pixels[4 * p] = 1 }
+                        let small = Resample.resize(m, width: S, height: S)
+                        return (0..<(S * S)).map { small.pixels[4 * $0] > 0.5 }
+                    }
+                    side = (S, S)
+                    let ratio = Double(W) / Double(S)
+                    runSettings.footprint = min(16, Int(ratio * ratio))
+                }
                 var given: ViewCode? = nil
                 if let truePose = settings.truePose {
                     let a = Rig.angles(of: object.views[0].camera.position)
@@ -228,7 +245,8 @@ public enum Evaluation {
                     runSettings.refinePose = truePose == .start
                 }
                 let r = try Inversion.run(
-                    model: model, photo: input.rgb, width: W, height: H, mode: inversion, settings: runSettings,
+                    model: model, photo: input.rgb, width: side.0, height: side.1, mode: inversion,
+                    settings: runSettings,
                     givenView: given, ignore: ignore)
                 code = r.code
                 seconds.append(Date().timeIntervalSince(t0))

@@ -152,6 +152,9 @@ public final class InversionSession {
         var settings = request.settings
         // A gray PNG (colour types 0 and 4) says nothing about colour.
         settings.grayscale = request.grayscale ?? (info.colorType == 0 || info.colorType == 4)
+        // A photo smaller than the model's views: each pixel averages the render over its footprint.
+        let ratio = Double(model.config.resolution) / Double(P)
+        if ratio > 1.5 { settings.footprint = min(16, Int(ratio * ratio)) }
         let result = try Inversion.run(
             model: model, photo: framed.image.rgb, width: P, height: P, mode: request.mode, settings: settings,
             ignore: ignore, progress: progress)

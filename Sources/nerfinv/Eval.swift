@@ -74,7 +74,14 @@ struct Eval: ParsableCommand {
     @Flag(help: "Restoration: invert a grayscale version of the input view (luminance loss); colour is scored.")
     var grayscale = false
 
+    @Option(
+        help:
+            "Restoration: shrink the input view to this side (e.g. 16, 32) before inverting; views are scored at full size."
+    )
+    var inputSize: Int?
+
     func validate() throws {
+        if let inputSize, !(8...512).contains(inputSize) { throw ValidationError("--input-size must be in 8...512") }
         if let occlude, !(occlude > 0 && occlude <= 0.9) { throw ValidationError("--occlude must be in (0, 0.9]") }
         guard !parsedModes.isEmpty else {
             throw ValidationError(
@@ -112,6 +119,7 @@ struct Eval: ParsableCommand {
         settings.saveRenders = saveRenders
         settings.occlude = occlude
         settings.grayscale = grayscale
+        settings.inputSize = inputSize
         var bars: [EvaluationSettings.Mode: ProgressBar] = [:]
         let results: [ModeResult]
         do {

@@ -56,7 +56,9 @@ final class RestorationCLITests: CLITestCase {
             "test", "--resolution", "32", "--supersample", "1", "--seed", "6", "--quiet",
         ])
         let model = repoRoot + "/models/cars.nvm"
-        for extra in [["--occlude", "0.25"], ["--grayscale"], ["--occlude", "0.25", "--grayscale"]] {
+        for extra in [
+            ["--input-size", "16"], ["--occlude", "0.25"], ["--grayscale"], ["--occlude", "0.25", "--grayscale"],
+        ] {
             let r = try ok(
                 [
                     "eval", "--model", model, "--data", dir + "/test", "--modes", "refine", "--refine-steps", "2",

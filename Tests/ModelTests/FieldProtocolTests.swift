@@ -92,6 +92,11 @@ final class FieldProtocolTests: XCTestCase {
                 [rgb, correction]
             ),
             ("luminance", LuminanceMSE(weight: 0.9), [rgb]),
+            (
+                "photometric footprint",
+                PhotometricMSE(weight: 1.1, correction: correction, dCorrection: dCorrection, footprint: 5),
+                [rgb, correction]
+            ),
             ("prior", CodePrior(weight: 0.01), [codes]),
             ("anchor", CodeAnchor(weight: 0.2, anchor: (0..<(B * D)).map { Float($0) * 0.1 }, variance: 0.5), [codes]),
         ]

@@ -41,6 +41,12 @@ public final class Inverter {
     let renderStep: RenderStep
     /// Pixels (j W + i) of the object dilated by `outlineDilation`, found against the border colour.
     let objectPixels: [Int]
+    /// Rays per photo pixel (a power of two dividing the rays per step; 1 but for small photos).
+    var footprint: Int {
+        var f = 1
+        while f * 2 <= settings.footprint && settings.raysPerStep % (f * 2) == 0 { f *= 2 }
+        return f
+    }
     /// Pixels (j W + i) rays may be drawn from when a mask hides the rest (nil: all of them).
     let visiblePixels: [Int]?
     static let outlineDilation = 2
@@ -123,22 +129,13 @@ public final class Inverter {
         ]
         var rays = RayBatch(rays: Q, samples: field.spec.samplesPerRay)
         var jacobian = [Float](repeating: 0, count: Q * 12)
-        for q in 0..<Q {
-            var i: Int, j: Int
-            if let visible = visiblePixels {
-                let k = visible[rng.nextInt(visible.count)]
-                i = k % width
-                j = k / width
-            } else {
-                i = rng.nextInt(width)
-                j = rng.nextInt(height)
-            }
-            if !objectPixels.isEmpty && rng.nextFloat() < settings.objectRayFraction {
-                let k = objectPixels[rng.nextInt(objectPixels.count)]
-                i = k % width
-                j = k / width
-            }
-            let x = Double(i) + 0.5, y = Double(j) + 0.5
+        // With a footprint F > 1 (a photo smaller than the model's views), each photo pixel gets F
+        // rays at random points inside it, whose mean colour the loss compares with the pixel.
+        let F = footprint
+        var i = 0, j = 0
+        func addRay(_ q: Int) {
+            let x = Double(i) + (F == 1 ? 0.5 : Double(rng.nextFloat()))
+            let y = Double(j) + (F == 1 ? 0.5 : Double(rng.nextFloat()))
             let r0 = cams[0].ray(x: x, y: y)
             for c in 0..<3 {
                 rays.origins[3 * q + c] = Float(r0.origin[c])
@@ -152,6 +149,22 @@ public final class Inverter {
                     jacobian[q * 12 + a * 6 + 3 + c] = Float((p.direction[c] - m.direction[c]) / (2 * e))
                 }
             }
+        }
+        for q in 0..<Q where q % F == 0 {
+            if let visible = visiblePixels {
+                let k = visible[rng.nextInt(visible.count)]
+                i = k % width
+                j = k / width
+            } else {
+                i = rng.nextInt(width)
+                j = rng.nextInt(height)
+            }
+            if !objectPixels.isEmpty && rng.nextFloat() < settings.objectRayFraction {
+                let k = objectPixels[rng.nextInt(objectPixels.count)]
+                i = k % width
+                j = k / width
+            }
+            for q in q..<(q + F) { addRay(q) }
         }
         rays.drawSampling(rng: &rng, probeFraction: settings.skipping.probeRayFraction)
         let current = light
@@ -168,7 +181,7 @@ public final class Inverter {
         let dPhotometric = Tensor([6])
         let pixels: any LossTerm =
             settings.grayscale
-            ? LuminanceMSE() : PhotometricMSE(correction: photometric, dCorrection: dPhotometric)
+            ? LuminanceMSE() : PhotometricMSE(correction: photometric, dCorrection: dPhotometric, footprint: footprint)
         let losses: [any LossTerm] = [
             pixels,
             CodeAnchor(weight: settings.anchorWeight, anchor: anchor, variance: codeVariance),

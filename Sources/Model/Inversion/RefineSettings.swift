@@ -26,6 +26,10 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     /// Compare luminance only (a grayscale photo): colour comes from the prior, and the per-channel
     /// photometric code, which would only fit noise, stays neutral.
     public var grayscale = false
+    /// Rays averaged into one photo pixel (rounded down to a power of two): a photo smaller than the
+    /// model's views is compared with the render's average over each pixel's footprint, not with
+    /// one sample at its centre (set by `invert` from the sizes; 1: one ray a pixel).
+    public var footprint = 1
     /// Adam step on the light's direction and its key and sky colours.
     public var lrLight: Float = 1e-2
     public var seed: UInt64 = 11
@@ -34,7 +38,7 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case steps, raysPerStep, lrCode, lrPose, lrPhotometric, anchorWeight, prior, objectRayFraction, skipping,
             refinePose
-        case refinePhotometric, seed, refineLight, lrLight, grayscale
+        case refinePhotometric, seed, refineLight, lrLight, grayscale, footprint
     }
 
     /// Missing keys keep their defaults (presets name only what they change).
@@ -55,5 +59,6 @@ public struct RefineSettings: Codable, Sendable, Equatable {
         try c.read(&refineLight, .refineLight)
         try c.read(&lrLight, .lrLight)
         try c.read(&grayscale, .grayscale)
+        try c.read(&footprint, .footprint)
     }
 }
