@@ -15,17 +15,40 @@ func checkFieldGradients(
     let N = points.shape[0]
     let batch = field.makeBatch(objects: B, capacity: N)
     if let conditions = batch.conditions { fillViewingConditions(conditions, seed: 5) }
-    let out = Tensor([N, 4])  // (N, 4): density, then colour
     let own = pointGradients ? [codes, points] : [codes]
-    checkGradients(
-        name, inputs: own + field.parameters.map(\.tensor), eps: eps, rtol: rtol, atol: atol,
+    checkDensityColourGradients(
+        name, inputs: own + field.parameters.map(\.tensor), N: N, eps: eps, rtol: rtol, atol: atol,
         samplesPerInput: samplesPerInput,
-        forward: {
+        forward: { sigma, rgb in
             field.setup(state: batch.state.data, codes: codes.data, objects: B)
             field.query(points: points.data, batch: batch)
+            sigma.copy(from: batch.sigma)
+            rgb.copy(from: batch.rgb)
+        },
+        backward: { dSigma, dRGB, g in
+            let grads = ParameterGradients(names: field.parameters.map(\.name), tensors: Array(g.dropFirst(own.count)))
+            field.backward(
+                dSigma: dSigma.data, dRGB: dRGB.data, batch: batch, codes: codes.data, points: points.data,
+                grads: grads, dCodes: g[0].data, dPoints: pointGradients ? g[1].data : nil)
+        }, file: file, line: line)
+}
+
+/// `checkGradients` for ops whose outputs are density (N) and colour (N, 3): they are packed as
+/// (N, 4) for the check and the output gradient handed back split.
+func checkDensityColourGradients(
+    _ name: String, inputs: [Tensor], N: Int, eps: Float = 1e-3, rtol: Double = 2e-2, atol: Double = 2e-3,
+    samplesPerInput: Int = 48, forward: (_ sigma: Tensor, _ rgb: Tensor) -> Void,
+    backward: (_ dSigma: Tensor, _ dRGB: Tensor, _ grads: [Tensor]) -> Void, file: StaticString = #filePath,
+    line: UInt = #line
+) {
+    let sigma = Tensor([N]), rgb = Tensor([N, 3]), out = Tensor([N, 4])
+    checkGradients(
+        name, inputs: inputs, eps: eps, rtol: rtol, atol: atol, samplesPerInput: samplesPerInput,
+        forward: {
+            forward(sigma, rgb)
             for n in 0..<N {
-                out[4 * n] = batch.sigma[n]
-                for c in 0..<3 { out[4 * n + 1 + c] = batch.rgb[3 * n + c] }
+                out[4 * n] = sigma[n]
+                for c in 0..<3 { out[4 * n + 1 + c] = rgb[3 * n + c] }
             }
             return out
         },
@@ -35,11 +58,7 @@ func checkFieldGradients(
                 dSigma[n] = d[4 * n]
                 for c in 0..<3 { dRGB[3 * n + c] = d[4 * n + 1 + c] }
             }
-            let grads = ParameterGradients(names: field.parameters.map(\.name), tensors: Array(g.dropFirst(own.count)))
-            field.backward(
-                dSigma: dSigma.data, dRGB: dRGB.data, batch: batch, codes: codes.data, points: points.data,
-                grads: grads,
-                dCodes: g[0].data, dPoints: pointGradients ? g[1].data : nil)
+            backward(dSigma, dRGB, g)
         }, file: file, line: line)
 }
 

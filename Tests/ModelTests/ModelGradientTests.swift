@@ -43,26 +43,18 @@ final class ModelGradientTests: XCTestCase {
     func testFieldHeadBackward() {
         var rng = SplitMix64(seed: 61)
         let N = 20
-        let raw = random([N, 4], &rng, std: 2), sigma = Tensor([N]), rgb = Tensor([N, 3]), out = Tensor([N, 4])
-        checkGradients(
-            "FieldHead", inputs: [raw],
-            forward: {
+        let raw = random([N, 4], &rng, std: 2)
+        var kept = (sigma: Tensor([N]), rgb: Tensor([N, 3]))
+        checkDensityColourGradients(
+            "FieldHead", inputs: [raw], N: N,
+            forward: { sigma, rgb in
                 FieldHead.forward(sigma: sigma.data, rgb: rgb.data, raw: raw.data, bias: -1, N: N)
-                for n in 0..<N {
-                    out[4 * n] = sigma[n]
-                    for c in 0..<3 { out[4 * n + 1 + c] = rgb[3 * n + c] }
-                }
-                return out
+                kept = (sigma, rgb)
             },
-            backward: { d, g in
-                let dS = Tensor([N]), dC = Tensor([N, 3])
-                for n in 0..<N {
-                    dS[n] = d[4 * n]
-                    for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] }
-                }
+            backward: { dS, dC, g in
                 FieldHead.backward(
-                    dRaw: g[0].data, dSigma: dS.data, dRGB: dC.data, raw: raw.data, sigma: sigma.data, rgb: rgb.data,
-                    bias: -1, N: N)
+                    dRaw: g[0].data, dSigma: dS.data, dRGB: dC.data, raw: raw.data, sigma: kept.sigma.data,
+                    rgb: kept.rgb.data, bias: -1, N: N)
             })
     }
 
@@ -134,27 +126,18 @@ final class ModelGradientTests: XCTestCase {
         let N = 16, K = LitColourHead.rawCount, V = ViewingConditions.count
         let raw = random([N, K], &rng, std: 1.5), conditions = Tensor([N, V])
         fillViewingConditions(conditions, seed: 67)
-        let sigma = Tensor([N]), rgb = Tensor([N, 3]), out = Tensor([N, 4])
-        checkGradients(
-            "LitColourHead", inputs: [raw, conditions], eps: 5e-4,
-            forward: {
+        var sigmaKept = Tensor([N])
+        checkDensityColourGradients(
+            "LitColourHead", inputs: [raw, conditions], N: N, eps: 5e-4,
+            forward: { sigma, rgb in
                 LitColourHead.forward(
                     sigma: sigma.data, rgb: rgb.data, raw: raw.data, conditions: conditions.data, densityBias: -1, N: N)
-                for n in 0..<N {
-                    out[4 * n] = sigma[n]
-                    for c in 0..<3 { out[4 * n + 1 + c] = rgb[3 * n + c] }
-                }
-                return out
+                sigmaKept = sigma
             },
-            backward: { d, g in
-                let dS = Tensor([N]), dC = Tensor([N, 3])
-                for n in 0..<N {
-                    dS[n] = d[4 * n]
-                    for c in 0..<3 { dC[3 * n + c] = d[4 * n + 1 + c] }
-                }
+            backward: { dS, dC, g in
                 LitColourHead.backward(
                     dRaw: g[0].data, dConditions: g[1].data, dSigma: dS.data, dRGB: dC.data, raw: raw.data,
-                    conditions: conditions.data, sigma: sigma.data, densityBias: -1, N: N)
+                    conditions: conditions.data, sigma: sigmaKept.data, densityBias: -1, N: N)
             })
     }
 

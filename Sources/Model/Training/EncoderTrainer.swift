@@ -285,18 +285,7 @@ public final class EncoderTrainer {
         else {
             throw FileError(path: path, reason: "not an encoder training checkpoint (no trainer state)")
         }
-        let differing = SettingsDifference.keys(state.train, config, ignoring: ["steps"])
-        guard differing.isEmpty else {
-            throw FileError(
-                path: path,
-                reason:
-                    "--resume continues the checkpoint's run, whose settings differ in \(differing.joined(separator: ", ")); start a new run or resume with the same settings"
-            )
-        }
-        guard config.steps >= state.step else {
-            throw FileError(
-                path: path, reason: "the checkpoint is at step \(state.step), past --steps \(config.steps)")
-        }
+        try ResumeCheck.validate(saved: state.train, current: config, step: state.step, path: path)
         guard state.objects == data.ids else {
             throw FileError(path: path, reason: "checkpoint was trained on other objects")
         }

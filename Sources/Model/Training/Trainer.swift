@@ -153,20 +153,7 @@ public final class Trainer {
         guard state.decoder == field.spec else {
             throw FileError(path: path, reason: "checkpoint decoder config differs")
         }
-        // The same run or none: every setting but the length must match (a new length may end the
-        // run earlier or later, not before the step already reached).
-        let differing = SettingsDifference.keys(state.train, config, ignoring: ["steps"])
-        guard differing.isEmpty else {
-            throw FileError(
-                path: path,
-                reason:
-                    "--resume continues the checkpoint's run, whose settings differ in \(differing.joined(separator: ", ")); start a new run (another --out) or resume with the same settings"
-            )
-        }
-        guard config.steps >= state.step else {
-            throw FileError(
-                path: path, reason: "the checkpoint is at step \(state.step), past --steps \(config.steps)")
-        }
+        try ResumeCheck.validate(saved: state.train, current: config, step: state.step, path: path)
         field.copyWeights(from: model.field)
         codes.copy(from: model.codes)
         adam.restore(step: state.adamStep, tensors: contents.tensors(prefixed: "adam."))
