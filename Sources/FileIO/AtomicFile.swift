@@ -20,7 +20,9 @@ public enum AtomicFile {
 
     /// Runs `body`; every atomic write inside it is renamed into place only after `body` returned
     /// without error. On error the temporary files are removed and nothing on disk has changed.
+    /// A transaction inside another joins it: its files wait for the outer one's end.
     public static func transaction<T>(_ body: () throws -> T) throws -> T {
+        if Self.staging != nil { return try body() }
         let staging = Staging()
         let result: T
         do {

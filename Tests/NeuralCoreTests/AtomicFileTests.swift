@@ -30,6 +30,14 @@ final class AtomicFileTests: XCTestCase {
         }
         XCTAssertEqual(try String(contentsOfFile: a, encoding: .utf8), "new a")
         XCTAssertEqual(try String(contentsOfFile: b, encoding: .utf8), "new b")
+        // A transaction inside another joins it: nothing lands until the outer one ends well.
+        XCTAssertThrowsError(
+            try AtomicFile.transaction {
+                try AtomicFile.transaction { try AtomicFile.write(Data("inner a".utf8), to: a) }
+                XCTAssertEqual(try String(contentsOfFile: a, encoding: .utf8), "new a", "the inner transaction waited")
+                throw Failure()
+            })
+        XCTAssertEqual(try String(contentsOfFile: a, encoding: .utf8), "new a")
         // A folder where a file goes is refused by name.
         try FileManager.default.createDirectory(atPath: dir + "/c.txt", withIntermediateDirectories: true)
         XCTAssertThrowsError(try AtomicFile.write(Data("x".utf8), to: dir + "/c.txt")) {
