@@ -223,15 +223,13 @@ public final class LitTriplaneDecoder: RadianceField {
         let a = batch as! Batch
         let N = a.N, B = a.B, K = LitColourHead.rawCount
         let params = parameters
-        // Without weight gradients (inversion) the point MLP's partials go to scratch and the
-        // generator's weight gradients are skipped.
-        let scratch = grads == nil ? params.map { Tensor($0.tensor.shape) } : []
-        func g(_ name: String) -> UnsafeMutablePointer<Float> {
-            let i = params.firstIndex { $0.name == name }!
-            return grads?[i].data ?? scratch[i].data
-        }
-        func gw(_ name: String) -> UnsafeMutablePointer<Float>? { grads == nil ? nil : g(name) }
-        let mlpGrads = ["mlp1.w", "mlp1.b", "mlp2.w", "mlp2.b", "mlp3.w", "mlp3.b"].map { g("decoder." + $0) }
+        // Without weight gradients (inversion) only the point MLP's small partials need scratch; the
+        // generator's weight gradients (2.4 M floats) are skipped, not written to a buffer each step.
+        let mlpNames = ["mlp1.w", "mlp1.b", "mlp2.w", "mlp2.b", "mlp3.w", "mlp3.b"].map { "decoder." + $0 }
+        let mlpScratch = grads == nil ? [w1, b1, w2, b2, w3, b3].map { Tensor($0.shape) } : []
+        func slot(_ name: String) -> Int { params.firstIndex { $0.name == name }! }
+        func gw(_ name: String) -> UnsafeMutablePointer<Float>? { grads?[slot(name)].data }
+        let mlpGrads = mlpNames.enumerated().map { i, name in grads?[slot(name)].data ?? mlpScratch[i].data }
         Scratch.with(N * K) { dRaw in  // (N, K)
             Scratch.with(B * config.planeCount) { dPlanes in  // (B, G)
                 dRaw.initialize(repeating: 0, count: N * K)
