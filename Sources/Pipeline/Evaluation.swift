@@ -45,6 +45,11 @@ public struct EvaluationSettings: Sendable {
     /// Restoration: the input view shrunk to this side (16, 32), inverted through the render's
     /// average over each pixel's footprint; novel views are still scored at full size.
     public var inputSize: Int?
+    /// Views of the test protocol given as input (one object, several photos: a joint inversion);
+    /// the others are scored.
+    public var inputViews = [0]
+    /// Tune the decoder on the input views after refinement (refining modes).
+    public var tune: TuneSettings?
     public init() {}
 
     /// The second view inverted for the consistency figure (azimuth 165°, opposite side of view 0).
@@ -62,6 +67,13 @@ public struct ModeResult: Codable, Sendable {
     public var ssim: Double
     public var objectPSNR: Double
     public var allViewPSNR: Double
+    /// PSNR of the input views rendered at their true cameras (how well the inversion fits what it saw).
+    public var inputViewPSNR: Double?
+    /// With a small input (`inputSize`): PSNR of the input enlarged bicubically to the views' size
+    /// against the true view, the baseline a render from the inversion should beat.
+    public var bicubicInputPSNR: Double?
+    /// Mean decoder-tuning steps kept by the early stop (nil: no tuning).
+    public var tuneSteps: Double?
     public var secondsPerObject: Double
     public var perObjectPSNR: [String: Double]
     /// Median view-code errors of view 0, degrees (nil for fit, which is given the poses).
@@ -201,6 +213,7 @@ public enum Evaluation {
         var azErr: [Double] = [], elErr: [Double] = [], same: [Double] = [], other: [Double] = [],
             encSeconds: [Double] = []
         var perObject: [String: Double] = [:]
+        var inputPSNR: [Double] = [], tuneSteps: [Double] = [], bicubic: [Double] = []
         var sheet: [RGBAImage] = []
         var previousCode: [Float]? = nil
         for (k, id) in ids.enumerated() {
@@ -216,45 +229,70 @@ public enum Evaluation {
                 ?? Array(repeating: .canonical, count: object.views.count)
             let secondView = min(EvaluationSettings.consistencyView, object.views.count - 1)
             let W = object.views[0].image.width, H = object.views[0].image.height
+            guard settings.inputViews.allSatisfy({ $0 < object.views.count }) else {
+                throw FileError(
+                    path: "\(data)/\(id)",
+                    reason: "has \(object.views.count) views; --input-views asks for view \(settings.inputViews.max()!)"
+                )
+            }
+            let inputViews = settings.inputViews
             let t0 = Date()
             let code: [Float]
-            var shownInput = object.views[0].image  // what the inversion was given, for the sheet
+            var field = model.field
+            // The input views as the inversion found them (camera, photometric code, light), for the
+            // input-view figure: how well the result reproduces what it was given.
+            var found: [(view: ViewCode, light: ViewLight)] = []
+            var shownInput = object.views[inputViews[0]].image  // what the inversion was given, for the sheet
             if let inversion = mode.inversion {
                 var runSettings = settings.refine
                 runSettings.grayscale = settings.grayscale
-                var (input, ignore) = restorationInput(object.views[0].image, settings: settings, object: k)
-                shownInput = input
+                var inputs: [(pixels: [Float], ignore: [Bool]?)] = []
                 var side = (W, H)
-                if let S = settings.inputSize, S < W {
-                    // Area-averaged, as a small photo of the same view would be; the mask follows.
-                    input = Resample.resize(input, width: S, height: S)
-                    ignore = ignore.map { full in
-                        var m = RGBAImage(width: W, height: H)
-                        for p in 0..<(W * H) where full[p] { m.pixels[4 * p] = 1 }
-                        let small = Resample.resize(m, width: S, height: S)
-                        return (0..<(S * S)).map { small.pixels[4 * $0] > 0.5 }
+                for (n, v) in inputViews.enumerated() {
+                    var (input, ignore) = restorationInput(object.views[v].image, settings: settings, object: k)
+                    if n == 0 { shownInput = input }
+                    if let S = settings.inputSize, S < W {
+                        // Area-averaged, as a small photo of the same view would be; the mask follows.
+                        input = Resample.resize(input, width: S, height: S)
+                        ignore = ignore.map { full in
+                            var m = RGBAImage(width: W, height: H)
+                            for p in 0..<(W * H) where full[p] { m.pixels[4 * p] = 1 }
+                            let small = Resample.resize(m, width: S, height: S)
+                            return (0..<(S * S)).map { small.pixels[4 * $0] > 0.5 }
+                        }
+                        side = (S, S)
+                        if n == 0 {
+                            bicubic.append(
+                                Metrics.psnr(Bicubic.resize(input, width: W, height: H), object.views[v].image))
+                        }
+                        let ratio = Double(W) / Double(S)
+                        runSettings.footprint = min(16, Int(ratio * ratio))
                     }
-                    side = (S, S)
-                    let ratio = Double(W) / Double(S)
-                    runSettings.footprint = min(16, Int(ratio * ratio))
+                    inputs.append((input.rgb, ignore))
                 }
-                var given: ViewCode? = nil
+                var given: [ViewCode]? = nil
                 if let truePose = settings.truePose {
-                    let a = Rig.angles(of: object.views[0].camera.position)
-                    given = ViewCode(azimuth: a.azimuth, elevation: a.elevation)
+                    given = inputViews.map { v in
+                        let a = Rig.angles(of: object.views[v].camera.position)
+                        return ViewCode(azimuth: a.azimuth, elevation: a.elevation)
+                    }
                     runSettings.refinePose = truePose == .start
                 }
                 let r = try Inversion.run(
-                    model: model, photo: input.rgb, width: side.0, height: side.1, mode: inversion,
-                    settings: runSettings,
-                    givenView: given, ignore: ignore)
+                    model: model, photos: inputs, width: side.0, height: side.1, mode: inversion,
+                    settings: runSettings, givenViews: given, tune: inversion == .encoder ? nil : settings.tune)
                 code = r.code
+                found = Array(zip(r.views, r.lights))
+                if let tuning = r.tuning {
+                    field = tuning.tunedField(from: model.field)
+                    tuneSteps.append(Double(tuning.steps))
+                }
                 seconds.append(Date().timeIntervalSince(t0))
                 if inversion != .meanRefine { encSeconds.append(r.encoderSeconds) }
-                let truth = Rig.angles(of: object.views[0].camera.position)
+                let truth = Rig.angles(of: object.views[inputViews[0]].camera.position)
                 azErr.append(ViewCode.azimuthError(r.view.azimuth, truth.azimuth))
                 elErr.append(abs(r.view.elevation - truth.elevation))
-                if inversion == .encoder || k < settings.consistencyObjects {
+                if inputViews.count == 1 && (inversion == .encoder || k < settings.consistencyObjects) {
                     let second = try Inversion.run(
                         model: model, photo: object.views[secondView].image.rgb, width: W, height: H, mode: inversion,
                         settings: settings.refine)
@@ -273,7 +311,7 @@ public enum Evaluation {
                 code = fitter.code.array
                 seconds.append(Date().timeIntervalSince(t0))
             }
-            let renderer = FieldRenderer(field: model.field, code: code)
+            let renderer = FieldRenderer(field: field, code: code)
             var objPSNR: [Double] = []
             for (v, view) in object.views.enumerated() {
                 renderer.light = lights[v]
@@ -281,7 +319,28 @@ public enum Evaluation {
                 let pred = out.image.clamped()
                 let p = Metrics.psnr(pred, view.image)
                 allPSNR.append(p)
-                guard v > 0 else { continue }
+                // Inverting modes score every view they were not given; fit scores views 1... as always.
+                let given = mode.inversion != nil ? inputViews.contains(v) : v == 0
+                if given {
+                    if let n = inputViews.firstIndex(of: v), n < found.count {
+                        // Rendered at the found view with its photometric code, against the clean view.
+                        let (view, light) = found[n]
+                        renderer.light = light
+                        var recon = renderer.render(
+                            camera: view.camera(
+                                width: W, height: H, distance: model.config.cameraDistance,
+                                fovDegrees: model.config.fovDegrees)
+                        ).image.clamped()
+                        for q in 0..<(W * H) {
+                            for c in 0..<3 {
+                                recon.pixels[4 * q + c] = min(
+                                    1, max(0, view.gain[c] * recon.pixels[4 * q + c] + view.bias[c]))
+                            }
+                        }
+                        inputPSNR.append(Metrics.psnr(recon, object.views[v].image))
+                    }
+                    continue
+                }
                 psnr.append(p)
                 objPSNR.append(p)
                 ssim.append(Metrics.ssim(pred, view.image))
@@ -308,7 +367,10 @@ public enum Evaluation {
         }
         return ModeResult(
             mode: mode.rawValue, objects: ids.count, psnr: mean(psnr), ssim: mean(ssim), objectPSNR: mean(opsnr),
-            allViewPSNR: mean(allPSNR), secondsPerObject: mean(seconds), perObjectPSNR: perObject,
+            allViewPSNR: mean(allPSNR), inputViewPSNR: inputPSNR.isEmpty ? nil : mean(inputPSNR),
+            bicubicInputPSNR: bicubic.isEmpty ? nil : mean(bicubic),
+            tuneSteps: tuneSteps.isEmpty ? nil : mean(tuneSteps),
+            secondsPerObject: mean(seconds), perObjectPSNR: perObject,
             medianAzimuthError: median(azErr), medianElevationError: median(elErr),
             sameObjectCosine: same.isEmpty ? nil : mean(same), otherObjectCosine: other.isEmpty ? nil : mean(other),
             encoderSeconds: encSeconds.isEmpty ? nil : mean(encSeconds))
@@ -317,8 +379,8 @@ public enum Evaluation {
     /// The results as a Markdown table.
     public static func table(_ results: [ModeResult]) -> String {
         var lines = [
-            "| mode | objects | novel-view PSNR (dB) | SSIM | object PSNR (dB) | all-view PSNR (dB) | median az / el error (°) | code cosine same / other | s/object |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| mode | objects | novel-view PSNR (dB) | SSIM | object PSNR (dB) | input-view PSNR (dB) | all-view PSNR (dB) | median az / el error (°) | code cosine same / other | s/object |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in results {
             let pose =
@@ -326,9 +388,20 @@ public enum Evaluation {
             let cos = r.sameObjectCosine.map { String(format: "%.2f / %.2f", $0, r.otherObjectCosine ?? 0) } ?? "-"
             lines.append(
                 String(
-                    format: "| %@ | %d | %.2f | %.4f | %.2f | %.2f | %@ | %@ | %.2f |", r.mode, r.objects, r.psnr,
-                    r.ssim, r.objectPSNR,
+                    format: "| %@ | %d | %.2f | %.4f | %.2f | %@ | %.2f | %@ | %@ | %.2f |", r.mode, r.objects, r.psnr,
+                    r.ssim, r.objectPSNR, r.inputViewPSNR.map { String(format: "%.2f", $0) } ?? "-",
                     r.allViewPSNR, pose, cos, r.secondsPerObject))
+        }
+        for r in results {
+            if let b = r.bicubicInputPSNR {
+                lines.append(
+                    String(
+                        format: "\n%@: the small input enlarged bicubically scores %.2f dB at the input view", r.mode, b
+                    ))
+            }
+            if let t = r.tuneSteps {
+                lines.append(String(format: "\n%@: decoder tuning kept %.0f steps on average", r.mode, t))
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -12,8 +12,10 @@ public enum InversionOverview {
     static let cell = 96
     static let labelHeight = 14
 
+    /// `field`: the decoder of every row; a row's own (a tuned decoder) replaces it.
     public static func make(
-        rows: [(name: String, input: RGBAImage, reconstruction: RGBAImage, code: [Float])], field: any RadianceField
+        rows: [(name: String, input: RGBAImage, reconstruction: RGBAImage, code: [Float])], field: any RadianceField,
+        fields: [(any RadianceField)?] = []
     )
         -> RGBAImage
     {
@@ -26,7 +28,7 @@ public enum InversionOverview {
         for (r, row) in rows.enumerated() {
             let y0 = labelHeight + r * rowHeight
             Draw.text(&sheet, row.name, pad + 2, y0 + 2, grey)
-            let renderer = FieldRenderer(field: field, code: row.code)
+            let renderer = FieldRenderer(field: (r < fields.count ? fields[r] : nil) ?? field, code: row.code)
             var cells = [
                 Resample.resize(row.input, width: cell, height: cell),
                 Resample.resize(row.reconstruction, width: cell, height: cell),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FileIO
 import Foundation
+import Geometry
 import Model
 import Pipeline
 
@@ -80,7 +81,27 @@ struct Eval: ParsableCommand {
     )
     var inputSize: Int?
 
+    @Option(
+        help:
+            "Views of the test protocol given as input, comma separated (e.g. 0,13,7: one joint inversion of three photos); the others are scored (default 0)."
+    )
+    var inputViews: String = "0"
+
+    /// The --input-views list, or why it is not one.
+    func parsedInputViews() throws -> [Int] {
+        let parts = inputViews.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let views = parts.compactMap { Int($0) }
+        guard !views.isEmpty, views.count == parts.count, views.allSatisfy({ (0..<Rig.testViews.count).contains($0) })
+        else {
+            throw ValidationError(
+                "--input-views takes view numbers 0...\(Rig.testViews.count - 1), comma separated (e.g. 0,13,7)")
+        }
+        guard Set(views).count == views.count else { throw ValidationError("--input-views names a view twice") }
+        return views
+    }
+
     func validate() throws {
+        _ = try parsedInputViews()
         if let inputSize, !(8...512).contains(inputSize) { throw ValidationError("--input-size must be in 8...512") }
         if let occlude, !(occlude > 0 && occlude <= 0.9) { throw ValidationError("--occlude must be in (0, 0.9]") }
         guard !parsedModes.isEmpty else {
@@ -120,6 +141,8 @@ struct Eval: ParsableCommand {
         settings.occlude = occlude
         settings.grayscale = grayscale
         settings.inputSize = inputSize
+        settings.inputViews = try parsedInputViews()
+        settings.tune = try refine.tuneSettings()
         var bars: [EvaluationSettings.Mode: ProgressBar] = [:]
         let results: [ModeResult]
         do {

@@ -74,6 +74,10 @@ struct InversionOptions: ParsableArguments {
         request.photoSize = photoSize
         request.mask = mask
         request.grayscale = grayscale
+        request.tune = try refine.tuneSettings()
+        if request.tune != nil && noRefine {
+            throw ValidationError("--tune-decoder tunes after refinement: drop --no-refine")
+        }
         return request
     }
 }

@@ -17,6 +17,10 @@ struct Invert: ParsableCommand {
               nerfinv invert photo.png --out car.latent --init mean    # no encoder
               nerfinv invert scenes/photos/*.png --out-dir out/ --turntable out/turntables \\
                 --overview out/overview.png
+              nerfinv invert front.png side.png back.png --joint --out car.latent   # one object, 3 photos
+              nerfinv invert photo.png --out car.latent --tune-decoder   # also writes car.delta
+              nerfinv invert photo.png --out car.latent --mask scratches.png
+              nerfinv invert old_bw_photo.png --out car.latent --grayscale
 
             Any PNG works (8/16-bit, gray, palette, alpha). Transparent parts become white, the \
             background colour is read from the border, and the object is framed like the rig's views \
@@ -24,6 +28,14 @@ struct Invert: ParsableCommand {
             <name>_input_reconstruction.png (input | reconstruction). With several photos, a photo \
             that fails is reported and the others still run (exit status 1 at the end). --distance, \
             --fov and --size apply to the turntable frames.
+
+            Restoration: --mask leaves pixels out of the loss (the prior fills them in); --grayscale \
+            compares luminance only (colour from the prior; automatic for gray PNGs); a photo much \
+            smaller than the model's views (16x16, 32x32) is compared with the render averaged over \
+            each pixel's footprint. --joint fits several photos of one object (one identity code, a \
+            view code each; the latent records every view). --tune-decoder then fine-tunes part of \
+            the decoder on the photo (a few seconds; <name>.delta beside the latent, used by render \
+            and turntable, refused with another model).
             """
     )
 
@@ -62,18 +74,31 @@ struct Invert: ParsableCommand {
         // Every output checked before any work: none is an input, all can be written.
         var plan = OutputPlan(inputs: photos + [modelOptions.model] + [inversion.mask].compactMap { $0 })
         if let outDir = outputs.outDir { try plan.add(folder: outDir) }
-        for photo in photos {
+        for photo in outputs.joint ? [photos[0]] : photos {
             request.turntable = outputs.turntableFolder(for: photo)
             let planned = InversionSession.outputs(latentPath: outputs.latentPath(for: photo), request: request)
             for file in planned.files { try plan.add(file: file) }
             if let folder = planned.folder { try plan.add(folder: folder) }
         }
         if let overview = outputs.overview { try plan.add(file: overview) }
+        if outputs.joint {
+            request.turntable = outputs.turntable
+            let bar = ProgressBar(
+                total: request.settings.steps + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
+                quiet: output.silent || inversion.noRefine)
+            let o = try session.invert(photos: photos, latentPath: outputs.out!, request: request) { s, mse in
+                bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10)))))
+            }
+            bar.finish()
+            output.note("framing: \(o.framing)")
+            output.report(o.fields, o.summary)
+            return
+        }
         var outcomes: [InversionOutcome] = [], failures: [String] = []
         for photo in photos {
             request.turntable = outputs.turntableFolder(for: photo)
             let bar = ProgressBar(
-                total: request.settings.steps, label: "invert", unit: "steps",
+                total: request.settings.steps + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
                 quiet: output.silent || inversion.noRefine)
             do {
                 let o = try session.invert(
@@ -81,6 +106,7 @@ struct Invert: ParsableCommand {
                 ) { s, mse in
                     bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10)))))
                 }
+                bar.finish()
                 output.note("\(o.photo): \(o.framing)")
                 output.report(o.fields, o.summary)
                 outcomes.append(o)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 
 /// Where `invert` writes: one latent or a folder of them, and the optional turntables and overview.
@@ -22,14 +23,36 @@ struct InvertOutputs: ParsableArguments {
     @Option(help: "Turntable frames.")
     var frames: Int = 36
 
+    @Flag(
+        help:
+            "The photos show one object: fit one identity code and a view code per photo, into one latent (--out) that records every view."
+    )
+    var joint = false
+
     /// Checks the outputs against the photos: one latent for one photo, distinct names in a folder.
     func validate(photos: [String]) throws {
         guard !photos.isEmpty else { throw ValidationError("name at least one photo") }
+        if joint {
+            guard photos.count >= 2 else { throw ValidationError("--joint needs two or more photos of one object") }
+            guard photos.count <= 64 else { throw ValidationError("--joint takes at most 64 photos") }
+            guard out != nil, outDir == nil else {
+                throw ValidationError("--joint writes one latent: name it with --out (not --out-dir)")
+            }
+            guard overview == nil else { throw ValidationError("--overview is for separate inversions, not --joint") }
+            if let clash = Dictionary(grouping: photos.map { OutputPlan.resolve($0) }, by: { $0 }).first(where: {
+                $0.value.count > 1
+            })?.key {
+                throw ValidationError("\(clash) is named twice: each photo of a joint inversion is one view")
+            }
+            guard frames >= 1, frames <= 3600 else { throw ValidationError("--frames must be in 1...3600") }
+            return
+        }
         switch (out, outDir) {
         case (nil, nil): throw ValidationError("--out (one photo) or --out-dir (any number) is required")
         case (.some, .some): throw ValidationError("--out and --out-dir exclude each other")
         case (.some, nil) where photos.count > 1:
-            throw ValidationError("\(photos.count) photos need --out-dir, not --out")
+            throw ValidationError(
+                "\(photos.count) photos need --out-dir, not --out (or --joint, when they show one object)")
         default: break
         }
         if let clash = Dictionary(grouping: photos.map(Self.stem), by: { $0 }).first(where: { $0.value.count > 1 })?.key

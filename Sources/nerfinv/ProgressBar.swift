@@ -12,6 +12,7 @@ final class ProgressBar {
     private let start = Date()
     private var lastDraw = Date.distantPast
     private var lastDecile = -1
+    private var ended = false
     private let tty = isatty(STDERR_FILENO) != 0
 
     /// Work already done when the bar starts (a resumed run), left out of the rate.
@@ -34,6 +35,13 @@ final class ProgressBar {
             : String(format: "%d:%02d", t / 60, t % 60)
     }
 
+    /// Ends the line of work that stopped short of the total (an early stop).
+    func finish() {
+        guard !quiet, tty, !ended, lastDraw != .distantPast else { return }
+        ended = true
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+
     func update(_ done: Int, extra: String = "") {
         guard !quiet, tty || logOffTerminal else { return }
         let now = Date()
@@ -51,7 +59,10 @@ final class ProgressBar {
             let width = 24, filled = Int(fraction * Double(width))
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(line)".utf8))
-            if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+            if done >= total {
+                ended = true
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
         } else {
             let decile = Int(fraction * 10)
             guard decile > lastDecile || now.timeIntervalSince(lastDraw) > 60 else { return }

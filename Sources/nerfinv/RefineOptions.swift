@@ -34,7 +34,44 @@ struct RefineOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Skip empty space during refinement (the occupancy grid of the moving code).")
     var skipping: Bool?
 
+    @Option(
+        help:
+            "Weight of the semantic term: the encoder's first convolutional features of rendered patches against the photo's (default 0: pixels only)."
+    )
+    var semanticWeight: Float?
+
+    @Flag(
+        help:
+            "After the code inversion, fine-tune part of the decoder on the photo (pivotal tuning), with a locality term and an early stop on held-out pixels; invert writes the tuned weights beside the latent as <name>.delta, which render and turntable apply."
+    )
+    var tuneDecoder = false
+
+    @Option(help: "Decoder-tuning preset (JSON, keys of TuneSettings); implies --tune-decoder.")
+    var tuneConfig: String?
+
+    @Option(help: "Decoder-tuning steps at most (default 150; the early stop usually ends sooner).")
+    var tuneSteps: Int?
+
+    @Option(help: "Learning rate of decoder tuning (default 2e-3).")
+    var tuneLR: Float?
+
+    @Option(
+        help:
+            "Weight of tuning's locality term: renders of codes around the pivot stay as the original decoder's (default 1)."
+    )
+    var localityWeight: Float?
+
     func validate() throws {
+        if let tuneSteps, !(1...100_000).contains(tuneSteps) {
+            throw ValidationError("--tune-steps must be in 1...100000")
+        }
+        if let tuneLR, !(tuneLR > 0 && tuneLR < 1) { throw ValidationError("--tune-lr must be in (0, 1)") }
+        if let localityWeight, !(localityWeight >= 0 && localityWeight.isFinite) {
+            throw ValidationError("--locality-weight must be finite and ≥ 0")
+        }
+        if let semanticWeight, !(semanticWeight >= 0 && semanticWeight.isFinite) {
+            throw ValidationError("--semantic-weight must be finite and ≥ 0")
+        }
         if let refineRays, !(16...65536).contains(refineRays) {
             throw ValidationError("--refine-rays must be in 16...65536")
         }
@@ -44,6 +81,17 @@ struct RefineOptions: ParsableArguments {
         if let refineLR, !(refineLR > 0 && refineLR.isFinite) { throw ValidationError("--refine-lr must be > 0") }
         if let prior, !(prior >= 0 && prior.isFinite) { throw ValidationError("--prior must be finite and ≥ 0") }
         if let objectRays, !(0...1).contains(objectRays) { throw ValidationError("--object-rays must be in 0...1") }
+    }
+
+    /// The decoder-tuning settings, or nil without --tune-decoder (or a tuning preset).
+    func tuneSettings() throws -> TuneSettings? {
+        guard tuneDecoder || tuneConfig != nil else { return nil }
+        var t = try tuneConfig.map { try Preset.load(TuneSettings.self, from: $0) } ?? TuneSettings()
+        if let tuneSteps { t.steps = tuneSteps }
+        if let tuneLR { t.lr = tuneLR }
+        if let localityWeight { t.localityWeight = localityWeight }
+        if let problem = t.problem { throw ValidationError("\(tuneConfig ?? "--tune-decoder"): \(problem)") }
+        return t
     }
 
     /// The preset (or the defaults) with the given flags applied.
@@ -56,6 +104,7 @@ struct RefineOptions: ParsableArguments {
         if let objectRays { s.objectRayFraction = objectRays }
         if let photometric { s.refinePhotometric = photometric }
         if let skipping { s.skipping.enabled = skipping }
+        if let semanticWeight { s.semanticWeight = semanticWeight }
         return s
     }
 }

@@ -43,7 +43,7 @@ struct Render: ParsableCommand {
     }
 
     func run() throws {
-        var plan = OutputPlan(inputs: [latent, modelOptions.model])
+        var plan = OutputPlan(inputs: [latent, DecoderDelta.path(forLatent: latent), modelOptions.model])
         try plan.add(file: out)
         if let depth {
             guard OutputPlan.resolve(depth) != OutputPlan.resolve(out) else {
@@ -53,10 +53,11 @@ struct Render: ParsableCommand {
             try RenderExport.checkDepthRange(camera: camera.renderCamera)
         }
         let (model, sha) = try modelOptions.load()
-        let file = try LatentFile.read(latent, for: model, modelSHA256: sha)
+        let scene = try LatentScene.load(latent, model: model, modelSHA256: sha)
+        let file = scene.latent
         let code = file.identity, light = try lightOptions.resolve(file, path: latent)
         try RenderExport.view(
-            field: model.field, code: code, azimuth: azimuth, elevation: elevation, camera: camera.renderCamera,
+            field: scene.field, code: code, azimuth: azimuth, elevation: elevation, camera: camera.renderCamera,
             to: out, depth: depth, light: light)
         var fields: [String: Any] = ["out": out, "azimuth": azimuth, "elevation": elevation, "size": camera.size]
         if let depth { fields["depth"] = depth }

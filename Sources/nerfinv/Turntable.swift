@@ -40,14 +40,15 @@ struct Turntable: ParsableCommand {
     }
 
     func run() throws {
-        var plan = OutputPlan(inputs: [latent, modelOptions.model])
+        var plan = OutputPlan(inputs: [latent, DecoderDelta.path(forLatent: latent), modelOptions.model])
         try plan.add(folder: out)
         let (model, sha) = try modelOptions.load()
-        let file = try LatentFile.read(latent, for: model, modelSHA256: sha)
+        let scene = try LatentScene.load(latent, model: model, modelSHA256: sha)
+        let file = scene.latent
         let code = file.identity, light = try lightOptions.resolve(file, path: latent)
         let bar = ProgressBar(total: frames, label: "turntable", unit: "frames", quiet: output.silent)
         try RenderExport.turntable(
-            field: model.field, code: code, frames: frames, elevation: elevation, camera: camera.renderCamera, to: out,
+            field: scene.field, code: code, frames: frames, elevation: elevation, camera: camera.renderCamera, to: out,
             light: light, progress: { bar.update($0) })
         output.report(
             ["out": out, "frames": frames, "contact_sheet": out + "/contact_sheet.png"],

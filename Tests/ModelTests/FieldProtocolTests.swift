@@ -85,6 +85,8 @@ final class FieldProtocolTests: XCTestCase {
         let rgb = random([R, 3], &rng, std: 0.3), targets = random([R, 3], &rng, std: 0.3),
             codes = random([B, D], &rng)
         let correction = random([6], &rng, std: 0.1), dCorrection = Tensor([6])
+        // One correction per ray: the photos of a joint inversion, each with its own exposure.
+        let grouped = random([R, 6], &rng, std: 0.1), dGrouped = Tensor([R, 6])
         let terms: [(String, any LossTerm, [Tensor])] = [
             ("photometric", PhotometricMSE(weight: 0.7), [rgb]),
             (
@@ -92,6 +94,10 @@ final class FieldProtocolTests: XCTestCase {
                 [rgb, correction]
             ),
             ("luminance", LuminanceMSE(weight: 0.9), [rgb]),
+            (
+                "photometric grouped", PhotometricMSE(weight: 0.8, correction: grouped, dCorrection: dGrouped),
+                [rgb, grouped]
+            ),
             (
                 "photometric footprint",
                 PhotometricMSE(weight: 1.1, correction: correction, dCorrection: dCorrection, footprint: 5),
@@ -112,12 +118,43 @@ final class FieldProtocolTests: XCTestCase {
                 backward: { d, g in
                     let dRGB = Tensor([R, 3]), dCodes = Tensor([B, D])
                     dCorrection.zero()
+                    dGrouped.zero()
                     term.backward(x(), LossGradients(dRGB: dRGB.data, dCodes: dCodes.data))
                     let own: [Tensor] =
-                        name.hasPrefix("photometric") ? [dRGB, dCorrection] : name == "luminance" ? [dRGB] : [dCodes]
+                        name == "photometric grouped"
+                        ? [dRGB, dGrouped]
+                        : name.hasPrefix("photometric") ? [dRGB, dCorrection] : name == "luminance" ? [dRGB] : [dCodes]
                     for (k, grad) in g.enumerated() { for i in 0..<grad.count { grad[i] += d[0] * own[k][i] } }
                 })
         }
+    }
+
+    /// The semantic term: features of two patches (each group's first P² rays), the photometric
+    /// correction applied to the prediction; scattered rays after the patch get no gradient.
+    func testFeatureLossBackward() {
+        var rng = SplitMix64(seed: 12)
+        let G = 2, P = 8, R = G * (P * P + 3)
+        let rgb = random([R, 3], &rng, std: 0.3), targets = random([R, 3], &rng, std: 0.3), codes = Tensor([1, 1])
+        let features = ConvFeatures(
+            weights: [random([4, 3, 4, 4], &rng, std: 0.3), random([5, 4, 4, 4], &rng, std: 0.3)],
+            biases: [random([4], &rng, std: 0.1), random([5], &rng, std: 0.1)], leak: 0.2)
+        let term = FeatureLoss(
+            weight: 0.6, features: features, side: P, groups: G, correction: random([G, 6], &rng, std: 0.1))
+        let x = { LossInputs(rgb: rgb.data, targets: targets.data, R: R, codes: codes.data, B: 1, D: 1) }
+        let out = Tensor([1])
+        checkGradients(
+            "semantic term", inputs: [rgb],
+            forward: {
+                out[0] = term.forward(x())
+                return out
+            },
+            backward: { d, g in
+                let dRGB = Tensor([R, 3]), dCodes = Tensor([1, 1])
+                term.backward(x(), LossGradients(dRGB: dRGB.data, dCodes: dCodes.data))
+                for i in 0..<dRGB.count { g[0][i] += d[0] * dRGB[i] }
+                for r in (P * P)..<(P * P + 3) { XCTAssertEqual(dRGB[3 * r], 0, "a scattered ray is no patch pixel") }
+            })
+        XCTAssertGreaterThan(term.forward(x()), 0)
     }
 
     func testDistortionTermBackward() {

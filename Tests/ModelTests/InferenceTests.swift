@@ -124,4 +124,46 @@ final class ModelFileTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("not a nerfinv latent"))
         }
     }
+
+    /// The tuned decoder's delta file: fp16 differences that round-trip, applied to a copy, and
+    /// refused for another model, another identity code or weights the decoder lacks.
+    func testDecoderDeltaRoundTripAndRefusals() throws {
+        let path = dir + "/m.nvm"
+        try smallModel().save(to: path)
+        let (model, _) = try NeRFModel.load(path)
+        let sha = try NeRFModel.fingerprint(path)
+        let pivot = [Float](repeating: 0.1, count: 8)
+        let genB = model.field.parameters.first { $0.name == "decoder.gen.b" }!.tensor
+        let original = genB.array
+        let diff = (0..<genB.count).map { Float($0 % 7) * 0.01 }
+        let delta = DecoderDelta(
+            header: .init(
+                baseModel: "m.nvm", baseModelSHA256: sha, pivot: pivot, steps: 3, validationPSNRBefore: 20,
+                validationPSNRAfter: 21), differences: [("decoder.gen.b", diff)])
+        XCTAssertEqual(DecoderDelta.path(forLatent: dir + "/car.latent"), dir + "/car.delta")
+        try delta.write(to: dir + "/a.delta")
+        let back = try DecoderDelta.read(dir + "/a.delta", for: model, modelSHA256: sha)
+        XCTAssertEqual(back.header, delta.header)
+        for (a, b) in zip(back.differences[0].values, diff) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        let tuned = back.applied(to: model.field)
+        let tunedB = tuned.parameters.first { $0.name == "decoder.gen.b" }!.tensor
+        for i in [0, 5, 13] { XCTAssertEqual(tunedB[i], original[i] + back.differences[0].values[i]) }
+        XCTAssertEqual(genB.array, original, "the loaded model is not changed")
+        XCTAssertNoThrow(try back.check(pivotOf: pivot, latentPath: "car.latent", deltaPath: dir + "/a.delta"))
+        XCTAssertThrowsError(
+            try back.check(pivotOf: pivot.map { $0 + 0.5 }, latentPath: "car.latent", deltaPath: dir + "/a.delta")
+        ) { XCTAssertTrue("\($0)".contains("another identity code") && "\($0)".contains("a.delta"), "\($0)") }
+        XCTAssertThrowsError(
+            try DecoderDelta.read(dir + "/a.delta", for: model, modelSHA256: String(repeating: "1", count: 64))
+        ) { XCTAssertTrue("\($0)".contains("was tuned for model m.nvm") && "\($0)".contains("a.delta"), "\($0)") }
+        for (name, count, says) in [("decoder.nope", 4, "does not have"), ("decoder.gen.b", 3, "holds 3 values")] {
+            try DecoderDelta(header: delta.header, differences: [(name, [Float](repeating: 0, count: count))]).write(
+                to: dir + "/bad.delta")
+            XCTAssertThrowsError(try DecoderDelta.read(dir + "/bad.delta", for: model, modelSHA256: sha)) {
+                XCTAssertTrue("\($0)".contains(says), "\($0)")
+            }
+        }
+        try "junk".write(toFile: dir + "/junk.delta", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DecoderDelta.read(dir + "/junk.delta", for: model, modelSHA256: sha))
+    }
 }

@@ -69,6 +69,71 @@ final class InversionTests: XCTestCase {
         XCTAssertLessThan(mse[1], 0.1 * mse[0])
     }
 
+    /// Two photos of one object from 90° apart, each started 5° off: one shared code, and each
+    /// photo's own camera comes back.
+    func testJointInversionKeepsAViewPerPhoto() {
+        let d = texturedDecoder()
+        var s = RefineSettings()
+        s.steps = 100
+        s.raysPerStep = 384
+        s.lrCode = 1e-12
+        s.lrPose = 5e-3
+        s.refinePhotometric = false
+        let photos = [(40.0, 20.0, 45.0, 24.0), (130.0, 25.0, 125.0, 21.0)].map { az, el, startAz, startEl in
+            InversionPhoto(
+                pixels: photo(d, azimuth: az, elevation: el, size: 20), width: 20, height: 20,
+                startView: ViewCode(azimuth: startAz, elevation: startEl))
+        }
+        let inv = Inverter(
+            field: d, photos: photos, startCode: [Float](repeating: 0, count: 8), codeVariance: 1, settings: s)
+        XCTAssertEqual(inv.raysPerPhoto, 192)
+        inv.run()
+        XCTAssertEqual(inv.views.count, 2)
+        XCTAssertEqual(inv.views[0].azimuth, 40, accuracy: 1.5)
+        XCTAssertEqual(inv.views[0].elevation, 20, accuracy: 1.5)
+        XCTAssertEqual(inv.views[1].azimuth, 130, accuracy: 1.5)
+        XCTAssertEqual(inv.views[1].elevation, 25, accuracy: 1.5)
+    }
+
+    /// Decoder tuning fits what the code cannot (a photo whose colours the field lacks), on a copy:
+    /// the held-out pixels get better, only the named weights change, the original stays.
+    func testDecoderTuningFitsThePhotoOnACopy() throws {
+        let d = texturedDecoder()
+        let tinted = d.copy() as! TriplaneDecoder
+        for c in 1...3 { tinted.b3[c] += c == 1 ? 0.8 : -0.4 }
+        let target = photo(tinted, azimuth: 40, elevation: 20, size: 20)
+        var s = RefineSettings()
+        s.raysPerStep = 256
+        s.refinePhotometric = false
+        let copy = d.copy()
+        let inv = Inverter(
+            field: copy, photo: target, width: 20, height: 20, startCode: [Float](repeating: 0, count: 8),
+            startView: ViewCode(azimuth: 40, elevation: 20), codeVariance: 1, settings: s)
+        var t = TuneSettings()
+        t.steps = 60
+        t.lr = 2e-2
+        t.checkEvery = 10
+        t.patience = 3
+        t.localityRays = 64
+        t.parameters = ["decoder.mlp3.b"]
+        let before = d.b3.array
+        let table = Tensor([2, 8])
+        let report = try inv.tuneDecoder(reference: d, codeTable: table, settings: t)
+        XCTAssertGreaterThan(report.validationPSNRAfter, report.validationPSNRBefore + 3, "\(report)")
+        XCTAssertEqual(report.differences.map(\.name), ["decoder.mlp3.b"])
+        XCTAssertGreaterThan(report.differences[0].values.map(abs).max()!, 0.05)
+        XCTAssertEqual(d.b3.array, before, "the reference decoder is not touched")
+        XCTAssertEqual((copy as! TriplaneDecoder).w1.array, d.w1.array, "weights not named stay")
+        let rebuilt = report.tunedField(from: d) as! TriplaneDecoder
+        for (a, b) in zip(rebuilt.b3.array, (copy as! TriplaneDecoder).b3.array) {
+            XCTAssertEqual(a, b, accuracy: 1e-6)
+        }
+        t.parameters = ["decoder.nothing"]
+        XCTAssertThrowsError(try inv.tuneDecoder(reference: d, codeTable: table, settings: t)) {
+            XCTAssertTrue("\($0)".contains("decoder.nothing"), "\($0)")
+        }
+    }
+
     func testViewCodeRoundTripAndAzimuthError() {
         let v = ViewCode(azimuth: 350, elevation: -12, gain: SIMD3(1.1, 0.9, 1), bias: SIMD3(0.02, -0.01, 0))
         var buf = [Float](repeating: 0, count: ViewCode.size)

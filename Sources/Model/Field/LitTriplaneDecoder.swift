@@ -54,6 +54,11 @@ public final class LitTriplaneDecoder: RadianceField {
             kernel: kernel)
     }
 
+    /// The last convolution (it writes the 64x64 planes, so it shapes their detail) and the point
+    /// MLP with its colour outputs (gloss and shading): about 1.5% of the weights, a 70 kB delta file; the
+    /// mapping network and the earlier stages, which place the object's coarse shape, stay.
+    public var tunedParameterPrefixes: [String] { ["decoder.conv3", "decoder.mlp"] }
+
     public var parameters: [(name: String, tensor: Tensor)] {
         var p: [(String, Tensor)] = [
             ("decoder.map1.w", map1W), ("decoder.map1.b", map1B), ("decoder.map2.w", map2W), ("decoder.map2.b", map2B),

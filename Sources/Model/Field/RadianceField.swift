@@ -37,6 +37,9 @@ public protocol RadianceField: AnyObject {
         dSigma: UnsafePointer<Float>, dRGB: UnsafePointer<Float>, batch: FieldBatch, codes: UnsafePointer<Float>,
         points: UnsafePointer<Float>, grads: ParameterGradients?, dCodes: UnsafeMutablePointer<Float>?,
         dPoints: UnsafeMutablePointer<Float>?)
+    /// The weights `invert --tune-decoder` tunes by default (names or prefixes): a subset that can
+    /// fit one photo's detail with a small delta file, chosen per kind of field.
+    var tunedParameterPrefixes: [String] { get }
     /// Dense-layer floating-point operations of one forward query per point, and of one setup per
     /// object (for the benchmarks' share of raw sgemm).
     var queryFlopsPerPoint: Double { get }
@@ -45,6 +48,8 @@ public protocol RadianceField: AnyObject {
 
 extension RadianceField {
     public var conditionSize: Int { 0 }
+    /// Every weight, unless a kind of field names its subset.
+    public var tunedParameterPrefixes: [String] { parameters.map(\.name) }
 
     public func setup(batch: FieldBatch, codes: UnsafePointer<Float>) {
         setup(state: batch.state.data, codes: codes, objects: batch.B)

@@ -35,6 +35,11 @@ public final class TriplaneDecoder: RadianceField {
             box: config.box, w1: w1, b1: b1, w2: w2, b2: b2, w3: w3, b3: b3, kernel: kernel)
     }
 
+    /// The generator's bias (the planes every code starts from, so tuning it is a per-object plane
+    /// residual at full plane resolution) and the point MLP (how features become density and
+    /// colour); the generator's weight, codes x plane values, is most of the model and stays.
+    public var tunedParameterPrefixes: [String] { ["decoder.gen.b", "decoder.mlp"] }
+
     /// Parameters by name, in file order.
     public var parameters: [(name: String, tensor: Tensor)] {
         [

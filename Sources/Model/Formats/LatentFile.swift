@@ -59,6 +59,12 @@ public struct LatentFile: Codable, Sendable, Equatable {
     /// The photo's light as a lit field found it (`ViewLight.packed`: direction, key, sky); absent
     /// for fields whose colour ignores light.
     public var light: [Float]?
+    /// Every photo's view code and light, in the order of `obtained.source`, when several photos of
+    /// one object were inverted together (`view` and `light` are the first's); absent for one photo.
+    public var views: [ViewCode]?
+    public var lights: [[Float]]?
+    /// The file name of the tuned decoder's delta beside the latent (`invert --tune-decoder`).
+    public var decoderDelta: String?
 
     public init(
         model: ModelRef, identity: [Float], view: ViewCode, obtained: Provenance, losses: [String: Double],
@@ -74,6 +80,8 @@ public struct LatentFile: Codable, Sendable, Equatable {
 
     /// How far (in RMS, relative to the model's code table) a latent's identity code may be.
     public static let maxCodeScale = 100.0
+    /// Photos one latent may record (a joint inversion of more is not what this format is for).
+    public static let maxViews = 256
 
     public func write(to path: String) throws {
         // A diverged optimisation must not leave a latent nothing can read.
@@ -128,19 +136,26 @@ public struct LatentFile: Codable, Sendable, Equatable {
                         "identity code has RMS %.3g, %.0f times the model's training codes (%.3g): out of range for this model",
                     own, own / max(tableRMS, 1e-12), tableRMS))
         }
-        let v = latent.view
-        guard [v.azimuth, v.elevation, v.distance, v.fov].allSatisfy(\.isFinite), v.distance > 0, v.fov > 0, v.fov < 180
-        else {
-            throw FileError(
-                path: path, reason: "view code is not a valid camera (distance > 0, 0 < fov < 180, finite angles)")
+        for v in [latent.view] + (latent.views ?? []) {
+            guard [v.azimuth, v.elevation, v.distance, v.fov].allSatisfy(\.isFinite), v.distance > 0, v.fov > 0,
+                v.fov < 180
+            else {
+                throw FileError(
+                    path: path, reason: "view code is not a valid camera (distance > 0, 0 < fov < 180, finite angles)")
+            }
         }
-        if let light = latent.light {
+        for light in [latent.light].compactMap({ $0 }) + (latent.lights ?? []) {
             guard light.count == 9, light.allSatisfy(\.isFinite), light[3...].allSatisfy({ $0 >= 0 }),
                 light[0..<3].contains(where: { $0 != 0 })
             else {
                 throw FileError(
                     path: path, reason: "light is not 9 finite values (a direction, then key and sky colours >= 0)")
             }
+        }
+        if let views = latent.views,
+            views.isEmpty || views.count > maxViews || (latent.lights.map { $0.count != views.count } ?? false)
+        {
+            throw FileError(path: path, reason: "views must list 1...\(maxViews) view codes, and lights one per view")
         }
         guard latent.model.sha256 == modelSHA256 else {
             throw FileError(

@@ -24,10 +24,15 @@ public struct InversionResult: Sendable {
     public var startView: ViewCode
     /// The photo's light as found (canonical for encoder-only results and fields that ignore light).
     public var light: ViewLight = .canonical
+    /// Every photo's view code and light (a joint inversion's; one entry for one photo).
+    public var views: [ViewCode] = []
+    public var lights: [ViewLight] = []
     /// Photometric MSE of the last refinement batch (NaN for encoder only).
     public var finalMSE: Float
     public var encoderSeconds: Double
     public var seconds: Double
+    /// What decoder tuning did, and the tuned weights' differences (nil: not tuned).
+    public var tuning: TuningReport? = nil
 }
 
 public enum Inversion {
@@ -128,38 +133,79 @@ public enum Inversion {
     public static func run(
         model: NeRFModel, photo: [Float], width W: Int, height H: Int, mode: InversionMode,
         settings: RefineSettings = RefineSettings(), givenView: ViewCode? = nil, ignore: [Bool]? = nil,
-        progress: ((Int, Float) -> Void)? = nil
+        tune: TuneSettings? = nil, progress: ((Int, Float) -> Void)? = nil
     ) throws -> InversionResult {
+        try run(
+            model: model, photos: [(photo, ignore)], width: W, height: H, mode: mode, settings: settings,
+            givenViews: givenView.map { [$0] }, tune: tune, progress: progress)
+    }
+
+    /// Inverts K photos (H, W, 3) of one object into one identity code and a view code (and light)
+    /// per photo; the encoder start is the mean of the photos' identity codes. With `tune`, the
+    /// decoder is then tuned on the photos (on a copy: the model stays as it is) and the result
+    /// holds the tuned weights' differences. `progress(step, mse)` counts refinement steps, then
+    /// tuning steps after them.
+    public static func run(
+        model: NeRFModel, photos: [(pixels: [Float], ignore: [Bool]?)], width W: Int, height H: Int,
+        mode: InversionMode, settings: RefineSettings = RefineSettings(), givenViews: [ViewCode]? = nil,
+        tune: TuneSettings? = nil, progress: ((Int, Float) -> Void)? = nil
+    ) throws -> InversionResult {
+        precondition(!photos.isEmpty, "at least one photo")
+        precondition(givenViews == nil || givenViews!.count == photos.count, "one given view per photo")
         let t0 = Date()
-        var start: (code: [Float], view: ViewCode, light: ViewLight)
+        var starts: [(code: [Float], view: ViewCode, light: ViewLight)]
         var encoderSeconds = 0.0
         switch mode {
         case .encoder, .refine:
             guard let encoder = model.encoder else {
                 throw ModelError("this model has no encoder: run `nerfinv train-encoder` first, or use mean-refine")
             }
-            start = encode(encoder, photo: photo, width: W, height: H)
+            starts = photos.map { encode(encoder, photo: $0.pixels, width: W, height: H) }
             encoderSeconds = Date().timeIntervalSince(t0)
         case .meanRefine:
             let mean = model.meanCode
-            start = (mean, searchPose(field: model.field, code: mean, photo: photo, width: W, height: H), .canonical)
+            starts = photos.map {
+                (mean, searchPose(field: model.field, code: mean, photo: $0.pixels, width: W, height: H), .canonical)
+            }
         }
+        // One object: the photos' identity codes averaged (each photo's error is partly its own).
+        let D = starts[0].code.count
+        let startCode = (0..<D).map { d in starts.reduce(Float(0)) { $0 + $1.code[d] } / Float(starts.count) }
         // A known camera (a diagnostic: how much of the error is the pose's) replaces the estimated one.
-        if let givenView { start.view = givenView }
+        if let givenViews { for k in starts.indices { starts[k].view = givenViews[k] } }
         guard mode != .encoder else {
             return InversionResult(
-                code: start.code, view: start.view, startCode: start.code, startView: start.view, light: start.light,
-                finalMSE: .nan,
+                code: startCode, view: starts[0].view, startCode: startCode, startView: starts[0].view,
+                light: starts[0].light, views: starts.map(\.view), lights: starts.map(\.light), finalMSE: .nan,
                 encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
         }
+        // Tuning changes weights: the inverter works on a copy of the model's field.
+        let field = tune == nil ? model.field : model.field.copy()
         let inverter = Inverter(
-            field: model.field, photo: photo, width: W, height: H, startCode: start.code, startView: start.view,
-            codeVariance: model.codeVariance, settings: settings, distance: model.config.cameraDistance,
-            fov: model.config.fovDegrees, startLight: start.light, ignore: ignore)
+            field: field,
+            photos: zip(photos, starts).map { p, s in
+                InversionPhoto(
+                    pixels: p.pixels, width: W, height: H, startView: s.view, startLight: s.light, ignore: p.ignore)
+            }, startCode: startCode, codeVariance: model.codeVariance, settings: settings,
+            distance: model.config.cameraDistance, fov: model.config.fovDegrees)
+        if settings.semanticWeight > 0 {
+            guard let encoder = model.encoder else {
+                throw ModelError("the semantic term uses the encoder's features: this model has no encoder")
+            }
+            inverter.features = ConvFeatures(encoder: encoder, stages: settings.semanticStages)
+        }
         let mse = inverter.run(progress: progress)
-        return InversionResult(
-            code: inverter.code.array, view: inverter.view, startCode: start.code, startView: start.view,
-            light: inverter.light, finalMSE: mse, encoderSeconds: encoderSeconds,
-            seconds: Date().timeIntervalSince(t0))
+        var result = InversionResult(
+            code: inverter.code.array, view: inverter.view, startCode: startCode, startView: starts[0].view,
+            light: inverter.light, views: inverter.views, lights: inverter.lights, finalMSE: mse,
+            encoderSeconds: encoderSeconds, seconds: 0)
+        if let tune {
+            let report = try inverter.tuneDecoder(reference: model.field, codeTable: model.codes, settings: tune) {
+                s, mse in progress?(settings.steps + s, mse)
+            }
+            result.tuning = report
+        }
+        result.seconds = Date().timeIntervalSince(t0)
+        return result
     }
 }

@@ -30,6 +30,14 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     /// model's views is compared with the render's average over each pixel's footprint, not with
     /// one sample at its centre (set by `invert` from the sizes; 1: one ray a pixel).
     public var footprint = 1
+    /// Weight of the semantic term (`FeatureLoss`: the encoder's first convolutional features of a
+    /// rendered patch against the photo's); 0: pixels only. Every `semanticEvery`-th step draws
+    /// a `semanticPatch`-pixel square patch per photo instead of scattered pixels.
+    public var semanticWeight: Float = 0
+    public var semanticPatch = 32
+    public var semanticEvery = 2
+    /// Encoder stages the features come from (each halves the patch).
+    public var semanticStages = 2
     /// Adam step on the light's direction and its key and sky colours.
     public var lrLight: Float = 1e-2
     public var seed: UInt64 = 11
@@ -39,6 +47,7 @@ public struct RefineSettings: Codable, Sendable, Equatable {
         case steps, raysPerStep, lrCode, lrPose, lrPhotometric, anchorWeight, prior, objectRayFraction, skipping,
             refinePose
         case refinePhotometric, seed, refineLight, lrLight, grayscale, footprint
+        case semanticWeight, semanticPatch, semanticEvery, semanticStages
     }
 
     /// Missing keys keep their defaults (presets name only what they change).
@@ -60,5 +69,9 @@ public struct RefineSettings: Codable, Sendable, Equatable {
         try c.read(&lrLight, .lrLight)
         try c.read(&grayscale, .grayscale)
         try c.read(&footprint, .footprint)
+        try c.read(&semanticWeight, .semanticWeight)
+        try c.read(&semanticPatch, .semanticPatch)
+        try c.read(&semanticEvery, .semanticEvery)
+        try c.read(&semanticStages, .semanticStages)
     }
 }

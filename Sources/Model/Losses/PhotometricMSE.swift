@@ -1,22 +1,23 @@
 import NeuralCore
 
-// R rays.
+// R rays, G groups of rays with their own correction (photos of one object).
 
 /// weight · mean((pred - target)²) over the R x 3 colours, pred = rgb, or with a photometric
 /// correction (the view code's exposure) pred = (1 + g) ⊙ rgb + b per channel, correction =
-/// (g (3), b (3)), whose gradient goes to `dCorrection`. With `footprint` F > 1, each run of F
+/// (g (3), b (3)) per group of R / G consecutive rays, whose gradient goes to `dCorrection`. With `footprint` F > 1, each run of F
 /// consecutive rays is one pixel of a smaller photo: their colours are averaged before the
 /// comparison, as a camera's pixel averages its footprint (the targets of a run are equal).
 public struct PhotometricMSE: LossTerm {
     public let name = "photometric"
     public var weight: Float
-    public var correction: Tensor?  // (6)
-    public var dCorrection: Tensor?  // (6)
+    public var correction: Tensor?  // (G, 6)
+    public var dCorrection: Tensor?  // (G, 6)
     public var footprint = 1
 
     public init(weight: Float = 1, correction: Tensor? = nil, dCorrection: Tensor? = nil, footprint: Int = 1) {
         precondition((correction == nil) == (dCorrection == nil), "a correction needs its gradient storage")
         precondition(footprint >= 1, "a footprint holds at least one ray")
+        precondition(correction.map { $0.count % 6 == 0 && $0.count > 0 } ?? true, "a correction is (G, 6)")
         self.weight = weight
         self.correction = correction
         self.dCorrection = dCorrection
@@ -26,10 +27,21 @@ public struct PhotometricMSE: LossTerm {
     /// pred (R, 3) with the correction applied; run `body` on it.
     func withPrediction<T>(_ x: LossInputs, _ body: (UnsafePointer<Float>) -> T) -> T {
         guard let p = correction else { return body(x.rgb) }
+        let perGroup = groupSize(x.R)
         return Scratch.with(x.R * 3) { pred in
-            for r in 0..<x.R { for c in 0..<3 { pred[3 * r + c] = (1 + p[c]) * x.rgb[3 * r + c] + p[3 + c] } }
+            for r in 0..<x.R {
+                let g = 6 * (r / perGroup)
+                for c in 0..<3 { pred[3 * r + c] = (1 + p[g + c]) * x.rgb[3 * r + c] + p[g + 3 + c] }
+            }
             return body(pred)
         }
+    }
+
+    /// Rays of one group (R / G; rays come in whole groups).
+    func groupSize(_ R: Int) -> Int {
+        let G = (correction?.count ?? 6) / 6
+        precondition(R % G == 0, "\(R) rays do not split into \(G) groups")
+        return R / G
     }
 
     /// The inputs seen pixel by pixel: rgb (R/F, 3) averaged over each footprint, targets (R/F, 3).
@@ -87,12 +99,14 @@ public struct PhotometricMSE: LossTerm {
             Scratch.with(x.R * 3) { dPred in  // (R, 3)
                 dPred.initialize(repeating: 0, count: 3 * x.R)
                 MSELoss.backward(dPred: dPred, dLoss: weight, pred: pred, target: x.targets, N: 3 * x.R)
+                let perGroup = groupSize(x.R)
                 for r in 0..<x.R {
+                    let k = 6 * (r / perGroup)
                     for c in 0..<3 {
                         let d = dPred[3 * r + c]
-                        dP[c] += d * x.rgb[3 * r + c]
-                        dP[3 + c] += d
-                        g.dRGB[3 * r + c] += (1 + p[c]) * d
+                        dP[k + c] += d * x.rgb[3 * r + c]
+                        dP[k + 3 + c] += d
+                        g.dRGB[3 * r + c] += (1 + p[k + c]) * d
                     }
                 }
             }

@@ -1,0 +1,208 @@
+import Datasets
+import Foundation
+import Geometry
+import NeuralCore
+
+// Generator tuning after the code inversion (pivotal tuning): the code found is the pivot; a
+// subset of the decoder's weights is fine-tuned on the photos, with a locality term keeping the
+// decoder unchanged on codes around the pivot, and an early stop on held-out photo pixels.
+// K photos, Q rays per photo per step, L locality rays per step, O training codes, D code length.
+
+/// Settings of `invert --tune-decoder`.
+public struct TuneSettings: Codable, Sendable, Equatable {
+    /// Tuning steps at most (the early stop usually ends sooner).
+    public var steps = 150
+    public var lr: Float = 2e-3
+    /// Weight of the locality term: mean squared colour difference between the tuned and the
+    /// original decoder's renders of codes near the pivot (PTI's locality regulariser).
+    public var localityWeight: Float = 1
+    /// Rays per step of the locality term, from random rig cameras.
+    public var localityRays = 256
+    /// Codes of the locality term: pivot + ρ (a random training code - pivot), ρ uniform in this range.
+    public var localityReachMin: Float = 0.2
+    public var localityReachMax: Float = 1
+    /// Fraction of each photo's object pixels held out of the batches; tuning stops when their
+    /// error no longer falls, and keeps the weights that did best on them.
+    public var validationFraction: Float = 0.1
+    /// Steps between two looks at the held-out pixels, and looks without progress before stopping.
+    public var checkEvery = 15
+    public var patience = 2
+    /// Names (or prefixes) of the decoder weights to tune; nil: the field's choice
+    /// (`RadianceField.tunedParameterPrefixes`).
+    public var parameters: [String]? = nil
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case steps, lr, localityWeight, localityRays, localityReachMin, localityReachMax, validationFraction,
+            checkEvery, patience, parameters
+    }
+
+    /// Missing keys keep their defaults (presets name only what they change).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(&steps, .steps)
+        try c.read(&lr, .lr)
+        try c.read(&localityWeight, .localityWeight)
+        try c.read(&localityRays, .localityRays)
+        try c.read(&localityReachMin, .localityReachMin)
+        try c.read(&localityReachMax, .localityReachMax)
+        try c.read(&validationFraction, .validationFraction)
+        try c.read(&checkEvery, .checkEvery)
+        try c.read(&patience, .patience)
+        parameters = try c.decodeIfPresent([String].self, forKey: .parameters)
+    }
+
+    /// Why these settings cannot run, or nil.
+    public var problem: String? {
+        guard (1...100_000).contains(steps) else { return "tuning steps must be in 1...100000" }
+        guard lr.isFinite, lr > 0, lr < 1 else { return "tuning lr must be in (0, 1)" }
+        guard localityWeight.isFinite, localityWeight >= 0 else { return "localityWeight must be >= 0" }
+        guard (1...65536).contains(localityRays) else { return "localityRays must be in 1...65536" }
+        guard localityReachMin >= 0, localityReachMin <= localityReachMax, localityReachMax <= 4 else {
+            return "locality reach must satisfy 0 <= min <= max <= 4"
+        }
+        guard validationFraction > 0, validationFraction < 0.5 else { return "validationFraction must be in (0, 0.5)" }
+        guard checkEvery >= 1, patience >= 1 else { return "checkEvery and patience must be >= 1" }
+        return nil
+    }
+}
+
+/// What a tuning did.
+public struct TuningReport: Sendable {
+    public var steps: Int
+    /// PSNR (dB) of the held-out photo pixels before tuning and with the weights kept.
+    public var validationPSNRBefore: Double
+    public var validationPSNRAfter: Double
+    public var seconds: Double
+    /// tuned - original, per tuned parameter.
+    public var differences: [(name: String, values: [Float])]
+
+    /// A copy of `base` with the differences added (the tuned decoder).
+    public func tunedField(from base: any RadianceField) -> any RadianceField {
+        let tuned = base.copy()
+        let byName = Dictionary(tuned.parameters.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        for (name, values) in differences {
+            guard let t = byName[name] else { continue }
+            for i in 0..<t.count { t[i] += values[i] }
+        }
+        return tuned
+    }
+}
+
+extension Inverter {
+    /// Fine-tunes the weights of `field` (a copy of `reference`, the model's own) named by
+    /// `settings` at the current code, views and lights, which stay fixed. progress(step, MSE).
+    public func tuneDecoder(
+        reference: any RadianceField, codeTable: Tensor, settings t: TuneSettings,
+        progress: ((Int, Float) -> Void)? = nil
+    ) throws -> TuningReport {
+        precondition(field !== reference, "tuning changes weights: the inverter needs a copy of the model's field")
+        if let problem = t.problem { throw ModelError(problem) }
+        let t0 = Date()
+        let prefixes = t.parameters ?? field.tunedParameterPrefixes
+        let all = field.parameters
+        let slots = all.indices.filter { i in prefixes.contains { all[i].name.hasPrefix($0) } }
+        guard !slots.isEmpty else {
+            throw ModelError(
+                "no decoder weight is named \(prefixes.joined(separator: ", ")); the decoder has \(all.map(\.name).joined(separator: ", "))"
+            )
+        }
+        let K = photoCount, D = code.count, O = codeTable.shape[0]
+        // Validation pixels: a seeded fraction of each photo's object pixels, out of every batch.
+        var validation: [[Int]] = []
+        for k in 0..<K {
+            var candidates = observations[k].objectPixels
+            if candidates.isEmpty { candidates = observations[k].visiblePixels ?? Array(0..<(width * height)) }
+            for i in stride(from: candidates.count - 1, to: 0, by: -1) { candidates.swapAt(i, rng.nextInt(i + 1)) }
+            let chosen = Array(candidates.prefix(max(1, Int(Float(candidates.count) * t.validationFraction))))
+            var held = [Bool](repeating: false, count: width * height)
+            for p in chosen { held[p] = true }
+            observations[k].heldOut = held
+            validation.append(chosen)
+        }
+        defer { for k in 0..<K { observations[k].heldOut = nil } }
+        let validationRays = drawRays(from: validation).rays
+        let dPhotometric = Tensor([K, 6])  // the view codes stay fixed: their gradient is dropped
+        let pixelTerm = terms(dPhotometric: dPhotometric)[0]
+        func validationMSE() -> Float {
+            renderStep.run(rays: validationRays, codes: code.data, losses: [pixelTerm], backward: false) { _ in [nil] }[
+                0]
+        }
+        let grads = ParameterGradients(like: all)
+        let adam = Adam()
+        let L = t.localityRays
+        let originalStep = RenderStep(field: reference, objects: 1, rays: L)
+        let tunedStep = RenderStep(field: field, objects: 1, rays: L)
+        let neighbour = Tensor([1, D])  // (1, D)
+        let locality = PhotometricMSE(weight: t.localityWeight)
+        let cache = OccupancyCache(objects: 1, settings: settings.skipping)
+        var best = validationMSE()
+        let before = best
+        var kept = slots.map { all[$0].tensor.array }
+        var stale = 0, done = 0
+        for s in 0..<t.steps {
+            grads.zero()
+            let (rays, _) = drawRays()
+            let field = field
+            let values = renderStep.run(rays: rays, codes: code.data, losses: [pixelTerm], grads: grads) { states in
+                cache.grids(for: [0], step: s, field: field, states: states)
+            }
+            if t.localityWeight > 0 {
+                // A code around the pivot, seen from a random rig camera: the tuned decoder should
+                // render it as the original does.
+                let j = rng.nextInt(O)
+                let reach = t.localityReachMin + (t.localityReachMax - t.localityReachMin) * rng.nextFloat()
+                for d in 0..<D { neighbour[d] = code[d] + reach * (codeTable[j * D + d] - code[d]) }
+                let range = Rig.elevationRange
+                let cam = Rig.camera(
+                    azimuth: 360 * Double(rng.nextFloat()),
+                    elevation: range.lowerBound + (range.upperBound - range.lowerBound) * Double(rng.nextFloat()),
+                    distance: distance, fovDegrees: fov, width: width, height: height)
+                var local = RayBatch(rays: L, samples: field.spec.samplesPerRay)
+                for q in 0..<L {
+                    let r = cam.ray(x: Double(rng.nextInt(width)) + 0.5, y: Double(rng.nextInt(height)) + 0.5)
+                    for c in 0..<3 {
+                        local.origins[3 * q + c] = Float(r.origin[c])
+                        local.directions[3 * q + c] = Float(r.direction[c])
+                    }
+                    local.setLight(light, ray: q)
+                }
+                local.drawSampling(rng: &rng, probeFraction: 0)
+                originalStep.run(rays: local, codes: neighbour.data, losses: [locality], backward: false) { _ in [nil] }
+                for q in 0..<(3 * L) { local.targets[q] = originalStep.rgb[q] }
+                tunedStep.run(rays: local, codes: neighbour.data, losses: [locality], grads: grads) { _ in [nil] }
+            }
+            adam.beginStep()
+            for slot in slots { adam.update(all[slot].name, param: all[slot].tensor, grad: grads[slot], lr: t.lr) }
+            done = s + 1
+            progress?(done, values[0])
+            if done % t.checkEvery == 0 || done == t.steps {
+                let mse = validationMSE()
+                if mse < best * (1 - Self.validationProgress) {
+                    best = mse
+                    kept = slots.map { all[$0].tensor.array }
+                    stale = 0
+                } else {
+                    stale += 1
+                    if stale >= t.patience { break }
+                }
+            }
+        }
+        // The weights that did best on the held-out pixels (the original's if none did better).
+        var differences: [(name: String, values: [Float])] = []
+        let original = reference.parameters
+        for (n, slot) in slots.enumerated() {
+            let tensor = all[slot].tensor
+            for i in 0..<tensor.count { tensor[i] = kept[n][i] }
+            let base = original[slot].tensor
+            differences.append((all[slot].name, (0..<tensor.count).map { kept[n][$0] - base[$0] }))
+        }
+        func psnr(_ mse: Float) -> Double { -10 * log10(Double(max(mse, 1e-10))) }
+        return TuningReport(
+            steps: done, validationPSNRBefore: psnr(before), validationPSNRAfter: psnr(best),
+            seconds: Date().timeIntervalSince(t0), differences: differences)
+    }
+
+    /// Relative fall of the held-out error that counts as progress.
+    static let validationProgress: Float = 0.002
+}

@@ -1,0 +1,94 @@
+import Foundation
+import ImageIO
+import XCTest
+
+/// The inversion toolbox: decoder tuning with its delta file, joint inversion of several photos,
+/// eval's input views, the semantic term.
+final class InversionToolboxCLITests: CLITestCase {
+    var model: String { repoRoot + "/models/cars.nvm" }
+
+    /// invert --tune-decoder writes <name>.delta beside the latent; render uses it, and refuses it
+    /// when it is missing or belongs to another identity code.
+    func testTunedDecoderDeltaIsUsedAndChecked() throws {
+        let photo = repoRoot + "/scenes/photos/car_256.png"
+        let base = ["invert", photo, "--model", model, "--steps", "10", "--quiet"]
+        let r = try ok(base + ["--out", dir + "/a.latent", "--tune-decoder", "--tune-steps", "10", "--json"])
+        XCTAssertTrue(r.stdout.contains("\"tuning\""), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/a.delta"))
+        let text = try String(contentsOfFile: dir + "/a.latent", encoding: .utf8)
+        XCTAssertTrue(text.contains("tuned decoder") && text.contains("\"decoderDelta\" : \"a.delta\""), text)
+        let render = ["render", "--model", model, "--azimuth", "200", "--elevation", "20", "--size", "32"]
+        _ = try ok(render + ["--latent", dir + "/a.latent", "--out", dir + "/tuned.png"])
+        // The same latent without its delta renders with the model's own decoder: another picture.
+        var json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        json.removeValue(forKey: "decoderDelta")
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/plain.latent"))
+        _ = try ok(render + ["--latent", dir + "/plain.latent", "--out", dir + "/plain.png"])
+        let (tuned, _) = try PNG.read(dir + "/tuned.png"), (plain, _) = try PNG.read(dir + "/plain.png")
+        XCTAssertNotEqual(tuned.pixels, plain.pixels, "the delta changes the render")
+        // A delta beside another latent (another identity code) is refused, naming the delta.
+        _ = try ok(base + ["--out", dir + "/b.latent", "--photo-size", "48"])
+        try FileManager.default.copyItem(atPath: dir + "/a.delta", toPath: dir + "/b.delta")
+        let wrong = try CLI.run(render + ["--latent", dir + "/b.latent", "--out", dir + "/b.png"])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.stderr.contains("b.delta") && wrong.stderr.contains("another identity code"), wrong.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/b.png"))
+        // A tuned latent whose delta is gone is refused rather than rendered untuned.
+        try FileManager.default.removeItem(atPath: dir + "/a.delta")
+        let missing = try CLI.run(render + ["--latent", dir + "/a.latent", "--out", dir + "/c.png"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("a.delta") && missing.stderr.contains("missing"), missing.stderr)
+        // Inverting again under the name without tuning removes the stale delta of the old code.
+        _ = try ok(base + ["--out", dir + "/b.latent"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/b.delta"))
+        _ = try ok(render + ["--latent", dir + "/b.latent", "--out", dir + "/b.png"])
+    }
+
+    /// invert --joint: several photos of one object, one latent with every view; eval
+    /// --input-views runs the same joint inversion on the test protocol; the semantic term runs.
+    func testJointInversionAndInputViews() throws {
+        _ = try ok([
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/test", "--objects", "1",
+            "--protocol", "test", "--resolution", "32", "--supersample", "1", "--seed", "6", "--quiet",
+        ])
+        let object = try FileManager.default.contentsOfDirectory(atPath: dir + "/test").first { $0.hasPrefix("cars") }!
+        let views = ["000000", "000013", "000007"].map { "\(dir!)/test/\(object)/rgb/\($0).png" }
+        let r = try ok(
+            ["invert"] + views + [
+                "--model", model, "--joint", "--out", dir + "/j.latent", "--steps", "6", "--semantic-weight", "0.1",
+                "--json",
+            ])
+        XCTAssertTrue(r.stdout.contains("\"views\""), r.stdout)
+        let latent =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: dir + "/j.latent"))) as! [String: Any]
+        XCTAssertEqual((latent["views"] as? [Any])?.count, 3)
+        let obtained = latent["obtained"] as! [String: Any]
+        XCTAssertEqual(obtained["views"] as? Int, 3)
+        XCTAssertTrue((obtained["method"] as! String).contains("joint"), "\(obtained)")
+        _ = try ok([
+            "turntable", "--model", model, "--latent", dir + "/j.latent", "--out", dir + "/tt", "--frames", "2",
+            "--size", "16", "--quiet",
+        ])
+        // Refusals: one photo, or a folder of latents.
+        let out = dir + "/x.latent", one: [String] = ["invert", views[0]], all: [String] = ["invert"] + views
+        let refusals: [([String], String)] = [
+            (one + ["--joint", "--out", out], "two or more photos"),
+            (all + ["--joint", "--out-dir", dir + "/x"], "--out"),
+            (one + [views[0], "--joint", "--out", out], "named twice"),
+        ]
+        for (args, says) in refusals {
+            let bad = try CLI.run(args + ["--model", model])
+            XCTAssertNotEqual(bad.status, 0)
+            XCTAssertTrue(bad.stderr.contains(says), bad.stderr)
+        }
+        let e = try ok([
+            "eval", "--model", model, "--data", dir + "/test", "--modes", "refine", "--refine-steps", "2",
+            "--input-views", "0,13", "--json",
+        ])
+        XCTAssertTrue(e.stdout.contains("\"inputViewPSNR\""), e.stdout)
+        let bad = try CLI.run(["eval", "--model", model, "--data", dir + "/test", "--input-views", "0,99"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--input-views"), bad.stderr)
+    }
+}
