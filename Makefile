@@ -1,17 +1,23 @@
 # nerfinv: `make demo` and `make test` work on a fresh Debian machine.
 SWIFT ?= swift
 DEPS := libopenblas-dev libpng-dev libeigen3-dev
+# Only for the tests: the independent mesh readers (trimesh, pygltflib) run in a virtual environment.
+TEST_DEPS := python3 python3-venv
+MESHCHECK := .build/meshcheck/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NERFINV := .build/release/nerfinv
 
-.PHONY: all deps build test lint demo bench benchmarks clean
+.PHONY: all deps testdeps build test lint demo bench benchmarks clean
 
 all: build
 
 # Installs the Debian packages nerfinv links against, only when dpkg says one is missing.
 deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEPS)"
+
+install-packages:
 	@missing=""; \
-	for p in $(DEPS); do \
+	for p in $(PACKAGES); do \
 	  dpkg -s $$p 2>/dev/null | grep -q '^Status: install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -22,7 +28,13 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
-test: deps lint
+# The tests also read exported meshes back with trimesh and pygltflib (PyPI), in a venv under .build.
+testdeps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_DEPS)"
+	@$(MESHCHECK) -c "import trimesh, pygltflib" 2>/dev/null || { rm -rf .build/meshcheck && \
+	  python3 -m venv .build/meshcheck && .build/meshcheck/bin/pip install -q trimesh==5.2.0 pygltflib==1.16.5 numpy; }
+
+test: deps testdeps lint
 	$(SWIFT) test --disable-swift-testing
 
 # The committed .swift-format (line length 120, one statement a line), as a check.

@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["NeuralCore"], path: "Tests/TestSupport"),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "FileIO", "TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "FileIO", "NeuralCore", "TestSupport"]),
-        .testTarget(name: "GeometryTests", dependencies: ["Geometry"]),
+        .testTarget(name: "GeometryTests", dependencies: ["Geometry", "NeuralCore"]),
         .testTarget(name: "CLITests", dependencies: ["nerfinv", "ImageIO", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "Geometry", "Datasets", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "NeuralCore", "ImageIO", "FileIO", "Scenes", "Datasets"]),

@@ -1,0 +1,50 @@
+import Foundation
+import XCTest
+
+/// export-mesh: the three formats, read back by independent readers (trimesh and pygltflib, in
+/// the venv `make test` sets up), closed, coloured, +y up, and matching the field's silhouettes.
+final class MeshExportCLITests: CLITestCase {
+    func testMeshesLoadInIndependentReadersAndMatchTheField() throws {
+        let model = repoRoot + "/models/cars.nvm"
+        _ = try ok([
+            "invert", repoRoot + "/scenes/photos/car_256.png", "--model", model, "--steps", "10", "--quiet", "--out",
+            dir + "/car.latent",
+        ])
+        let export = [
+            "export-mesh", "--model", model, "--latent", dir + "/car.latent", "--resolution", "128", "--json",
+        ]
+        let r = try ok(export + ["--out", dir + "/car.glb", "--check"])
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["closed"] as? Bool, true, r.stdout)
+        XCTAssertGreaterThanOrEqual(report["silhouette_iou_mean"] as! Double, 0.9, r.stdout)
+        _ = try ok(export + ["--out", dir + "/car.ply"])
+        _ = try ok(export + ["--out", dir + "/car.obj", "--max-faces", "5000"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/car.mtl"))
+        let python = repoRoot + "/.build/meshcheck/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            return XCTFail("\(python) is missing: `make test` sets up the mesh readers (make testdeps)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [repoRoot + "/tools/check_meshes.py"] + ["glb", "ply", "obj"].map { dir + "/car." + $0 }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        let lines = text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        XCTAssertEqual(lines.count, 3, text)
+        for line in lines { XCTAssertEqual(line["ok"] as? Bool, true, "\(line)") }
+        let objFaces = lines.first { ($0["file"] as? String)?.hasSuffix(".obj") == true }?["faces"] as? Int
+        XCTAssertLessThanOrEqual(objFaces ?? .max, 5000, "the face budget")
+        XCTAssertGreaterThan(objFaces ?? 0, 4000)
+        // A name without a mesh extension is refused before any work.
+        let bad = try CLI.run(export + ["--out", dir + "/car.stl"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("car.stl") && bad.stderr.contains(".glb"), bad.stderr)
+    }
+}
