@@ -28,6 +28,7 @@ let package = Package(
             linkerSettings: [
                 .linkedLibrary("openblas"),
                 .linkedLibrary("png16"),
+                .linkedLibrary("gif"),
                 .linkedLibrary("z"),
                 .linkedLibrary("stdc++"),
                 .linkedLibrary("m"),

@@ -1,4 +1,4 @@
-// The only C/C++ surface of nerfinv: OpenBLAS, libpng, Eigen and CPUID behind a small C API.
+// The only C/C++ surface of nerfinv: OpenBLAS, libpng, giflib, Eigen and CPUID behind a small C API.
 // Every function reports failure through its return value (and an error string where useful);
 // nothing here aborts the process.
 #ifndef NERFINV_CSHIMS_H
@@ -54,6 +54,18 @@ typedef struct {
     char vendor[13];
 } nv_cpu_features;
 void nv_cpu_query(nv_cpu_features *out);
+
+// ---------------------------------------------------------------- GIF (giflib)
+
+/// Writes an animated GIF that loops forever: `frames` images of width x height palette indices
+/// (frame-major, row-major), one palette of `colors` RGB triples (at most 256), `delay_cs`
+/// hundredths of a second per frame. Returns 0, or -1 with a message in err.
+int nv_gif_write(const char *path, const unsigned char *indices, int width, int height, int frames,
+                 const unsigned char *palette, int colors, int delay_cs, char *err, int errlen);
+/// Decodes a GIF with giflib: its size, frame count, whether it loops (NETSCAPE2.0), the first
+/// frame's delay and its first pixel's colour. Returns 0, or -1 with a message (for tests and checks).
+int nv_gif_read_info(const char *path, int *width, int *height, int *frames, int *loops, int *first_delay_cs,
+                     unsigned char *first_pixel_rgb, char *err, int errlen);
 
 // ---------------------------------------------------------------- PNG (libpng)
 typedef struct {

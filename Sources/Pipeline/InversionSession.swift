@@ -308,7 +308,8 @@ public final class InversionSession {
             if let folder = request.turntable {
                 try RenderExport.turntable(
                     field: inferred.field, code: result.code, frames: request.turntableFrames,
-                    elevation: request.turntableElevation, camera: request.turntableCamera, to: folder)
+                    elevation: request.turntableElevation, camera: request.turntableCamera, to: folder,
+                    gif: folder + "/turntable.gif")
             }
         }
         // A delta left from an earlier tuned latent of this name belongs to the code just replaced.

@@ -70,19 +70,26 @@ public enum RenderExport {
     /// Side of a turntable contact sheet's tiles (frames larger than this are shrunk for the sheet).
     public static let thumbnailSide = 128
 
+    /// Largest side of an animated GIF's frames (larger turntables are shrunk for it).
+    public static let gifSide = 256
+    /// Frames per second of the animations.
+    public static let animationFPS = 12.0
+
     /// frame_000.png ... and contact_sheet.png in `folder` (created if missing; other files kept),
-    /// evenly spaced in azimuth; `progress(done)` after each frame.
+    /// evenly spaced in azimuth, plus an animated GIF at `gif` and an MP4 at `mp4` when given (the
+    /// MP4 through the ffmpeg program); `progress(done)` after each frame.
     public static func turntable(
         field: any RadianceField, code: [Float], frames: Int, elevation: Double, camera: RenderCamera,
-        to folder: String, light: ViewLight = .canonical,
+        to folder: String, light: ViewLight = .canonical, gif: String? = nil, mp4: String? = nil,
         progress: ((Int) -> Void)? = nil
     ) throws {
+        if mp4 != nil { _ = try Video.ffmpeg() }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let renderer = FieldRenderer(field: field, code: code)
         renderer.light = light
         // The sheet is made of thumbnails kept as frames are written: 200 frames at 512² would
         // otherwise hold 800 MB of full frames.
-        var thumbnails: [RGBAImage] = []
+        var thumbnails: [RGBAImage] = [], animation: [RGBAImage] = []
         try AtomicFile.transaction {
             for f in 0..<frames {
                 let cam = camera.camera(azimuth: 360 * Double(f) / Double(frames), elevation: elevation)
@@ -90,9 +97,16 @@ public enum RenderExport {
                 try PNG.write(img, to: "\(folder)/" + String(format: "frame_%03d.png", f))
                 let side = min(img.width, thumbnailSide)
                 thumbnails.append(img.width == side ? img : Resample.resize(img, width: side, height: side))
+                if gif != nil {
+                    let g = min(img.width, gifSide)
+                    animation.append(img.width == g ? img : Resample.resize(img, width: g, height: g))
+                }
                 progress?(f + 1)
             }
             try PNG.write(ContactSheet.make(thumbnails, columns: min(frames, 9)), to: "\(folder)/contact_sheet.png")
+            if let gif { try AnimatedGIF.write(animation, delay: 1 / animationFPS, to: gif) }
         }
+        // After the transaction: ffmpeg reads the frames from their final names.
+        if let mp4 { try Video.encode(frames: "\(folder)/frame_%03d.png", fps: animationFPS, to: mp4) }
     }
 }

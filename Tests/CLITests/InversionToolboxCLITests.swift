@@ -66,10 +66,26 @@ final class InversionToolboxCLITests: CLITestCase {
         let obtained = latent["obtained"] as! [String: Any]
         XCTAssertEqual(obtained["views"] as? Int, 3)
         XCTAssertTrue((obtained["method"] as! String).contains("joint"), "\(obtained)")
-        _ = try ok([
+        // The turntable folder gets an animated GIF; --mp4 needs ffmpeg, and says so when it is missing.
+        let turntable = [
             "turntable", "--model", model, "--latent", dir + "/j.latent", "--out", dir + "/tt", "--frames", "2",
             "--size", "16", "--quiet",
-        ])
+        ]
+        _ = try ok(turntable)
+        XCTAssertEqual(try AnimatedGIF.info(dir + "/tt/turntable.gif").frames, 2)
+        let hasFFmpeg = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+            FileManager.default.isExecutableFile(atPath: "\($0)/ffmpeg")
+        }
+        let video = try CLI.run(turntable + ["--gif", dir + "/t.gif", "--mp4", dir + "/t.mp4"])
+        if hasFFmpeg {
+            XCTAssertEqual(video.status, 0, video.stderr)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/t.mp4"))
+        } else {
+            XCTAssertNotEqual(video.status, 0)
+            XCTAssertTrue(video.stderr.contains("ffmpeg") && video.stderr.contains("not installed"), video.stderr)
+            XCTAssertFalse(
+                FileManager.default.fileExists(atPath: dir + "/t.gif"), "nothing rendered before the refusal")
+        }
         // Refusals: one photo, or a folder of latents.
         let out = dir + "/x.latent", one: [String] = ["invert", views[0]], all: [String] = ["invert"] + views
         let refusals: [([String], String)] = [
