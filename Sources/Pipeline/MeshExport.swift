@@ -2,6 +2,7 @@ import Datasets
 import FileIO
 import Foundation
 import Geometry
+import ImageIO
 import Model
 
 /// A latent to a mesh file: extraction, the export frame, the format chosen by extension.
@@ -17,10 +18,22 @@ public enum MeshExport {
         public var iou: (mean: Double, worst: Double)?
     }
 
+    /// Views of the mesh at four azimuths (the rig's 20° elevation), shaded under the canonical light.
+    public static func previewSheet(_ mesh: TriangleMesh, size: Int = 256) -> RGBAImage {
+        let frames = [35.0, 125, 215, 305].map { az -> RGBAImage in
+            let camera = Rig.camera(azimuth: az, elevation: 20, width: size, height: size)
+            let rgb = MeshRender.render(mesh, camera: camera, light: ViewLight.canonical.direction)
+            var img = RGBAImage(width: size, height: size)
+            for k in 0..<(size * size) { for c in 0..<3 { img.pixels[4 * k + c] = rgb[3 * k + c] } }
+            return img
+        }
+        return ContactSheet.make(frames, columns: 4)
+    }
+
     /// Extracts `scene`'s mesh (its tuned decoder when it has one) and writes it to `path`.
     public static func write(
         scene: LatentScene, settings: MeshSettings, frame: MeshFrame = MeshFrame(), light: ViewLight = .canonical,
-        to path: String, check: Bool = false, progress: ((String) -> Void)? = nil
+        to path: String, check: Bool = false, preview: String? = nil, progress: ((String) -> Void)? = nil
     ) throws -> Outcome {
         let exporter = try MeshExporters.exporter(for: path)
         let t0 = Date()
@@ -34,7 +47,10 @@ public enum MeshExport {
             )
         }
         progress?("writing")
-        try exporter.write(frame.apply(mesh), to: path)
+        try AtomicFile.transaction {
+            try exporter.write(frame.apply(mesh), to: path)
+            if let preview { try PNG.write(previewSheet(mesh), to: preview) }
+        }
         let seconds = Date().timeIntervalSince(t0)
         var iou: (mean: Double, worst: Double)? = nil
         if check {

@@ -55,6 +55,9 @@ struct ExportMesh: ParsableCommand {
     @Option(help: "Metres per unit of the rig's box.")
     var metresPerUnit: Float = MeshFrame.carMetresPerUnit
 
+    @Option(help: "Also write a PNG of the mesh from four sides, shaded as a viewer shows it.")
+    var preview: String?
+
     @Flag(help: "Also compare the mesh's silhouette with the field's alpha at the 25 test views (IoU).")
     var check = false
 
@@ -81,12 +84,13 @@ struct ExportMesh: ParsableCommand {
         let exporter = try MeshExporters.exporter(for: out)
         var plan = OutputPlan(inputs: [latent, DecoderDelta.path(forLatent: latent), modelOptions.model])
         for file in exporter.files(for: out) { try plan.add(file: file) }
+        if let preview { try plan.add(file: preview) }
         let (model, sha) = try modelOptions.load()
         let scene = try LatentScene.load(latent, model: model, modelSHA256: sha)
         let light = try lightOptions.resolve(scene.latent, path: latent)
         let o = try MeshExport.write(
             scene: scene, settings: settings, frame: MeshFrame(metresPerUnit: metresPerUnit), light: light, to: out,
-            check: check
+            check: check, preview: preview
         ) { stage in output.note("export-mesh: \(stage)") }
         var fields: [String: Any] = [
             "out": o.files, "vertices": o.vertices, "triangles": o.triangles, "closed": o.closed,
