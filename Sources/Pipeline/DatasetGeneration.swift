@@ -112,6 +112,11 @@ public enum DatasetGeneration {
             // An object is rendered into a hidden folder and renamed when complete: an interrupted run
             // leaves no half object, and a rerun with the same settings skips the finished ones.
             if FileManager.default.fileExists(atPath: final + "/intrinsics.txt") {
+                // A dataset made before attributes were recorded (or in other units) gets them from
+                // a rerun: the object is drawn from the same seed, so they are its own; nothing is rendered.
+                if !object.attributes.isEmpty && (try? AttributeFile.read(objectDir: final)) != object.attributes {
+                    try AttributeFile.write(object.attributes, style: style, objectDir: final)
+                }
                 if settings.contactSheet != nil, sheetImages.count < (settings.objects == 1 ? viewCount : sheetObjects)
                 {
                     for v in 0..<(settings.objects == 1 ? viewCount : 1) {
@@ -130,6 +135,7 @@ public enum DatasetGeneration {
             try SRNDataset.writeIntrinsics(cameras[0].intrinsics, objectDir: dir)
             let lights = lighting(lightingMode, spec: spec, seed: settings.seed, index: index, count: cameras.count)
             try writeLighting(lights, mode: lightingMode, objectDir: dir)
+            if !object.attributes.isEmpty { try AttributeFile.write(object.attributes, style: style, objectDir: dir) }
             var rendered = [RGBAImage?](repeating: nil, count: cameras.count)
             var failure: Error? = nil
             let lock = NSLock()

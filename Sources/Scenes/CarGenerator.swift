@@ -163,7 +163,18 @@ struct CarGenerator {
                 L: L, W: W, zBottom: zBottom, zTop: zTop, cabinX: cabinX, cabinL: cabinL, cabinW: cabinW,
                 cabinH: cabinH, ta: ta,
                 tb: tb, pillars: pillars, wheelR: wheelR, body: body, cabin: cabin, trim: trim, hub: hub))
-        return SceneObject(primitives: prims, materials: materials)
+        var car = SceneObject(primitives: prims, materials: materials)
+        // The semantic attributes `edit --attribute` learns directions for: measured on the car as
+        // built (metres here, box units once it is fitted to the box), and the paint's luminance and hue.
+        let b = car.bounds
+        car.attributes = [
+            "length": Double(b.hi.x - b.lo.x), "height": Double(b.hi.z - b.lo.z), "wheel-size": Double(2 * wheelR),
+        ]
+        let (brightness, hue) = ObjectAttributes.brightnessAndHue(
+            Double(bodyColour.x), Double(bodyColour.y), Double(bodyColour.z))
+        car.attributes["brightness"] = brightness
+        if let hue { car.attributes["hue"] = hue }
+        return car
     }
 
     struct Parts {

@@ -119,6 +119,9 @@ public struct Material: Sendable, Equatable {
 public struct SceneObject: Sendable, Equatable {
     public var primitives: [SDFPrimitive]
     public var materials: [Material]
+    /// What the generator chose, by name (`ObjectAttributes`: sizes in metres before the object is
+    /// fitted to the box, body colour's brightness and hue); empty for objects without a generator.
+    public var attributes: [String: Double] = [:]
 
     public init(primitives: [SDFPrimitive], materials: [Material]) {
         self.primitives = primitives
@@ -143,9 +146,13 @@ public struct SceneObject: Sendable, Equatable {
         let t = -(b.lo + b.hi) / 2
         let half = (b.hi - b.lo) / 2
         let s = min(scale, fit / max(half.x, max(half.y, half.z)))
-        return SceneObject(
+        var o = SceneObject(
             primitives: primitives.map { $0.scaled(by: s, translation: t) },
             materials: materials.map { $0.scaled(by: s, translation: t) })
+        // Sizes follow the object into the box: the attributes say what the views show.
+        o.attributes = attributes
+        for key in ObjectAttributes.sizes where o.attributes[key] != nil { o.attributes[key]! *= Double(s) }
+        return o
     }
 
     /// Signed distance of the union and the index of the closest primitive.

@@ -23,7 +23,7 @@ struct Nerfinv: ParsableCommand {
             """,
         subcommands: [
             Generate.self, Train.self, TrainEncoder.self, Fit.self, Invert.self, Render.self, Turntable.self, Eval.self,
-            Compare.self, ExportMesh.self, Interpolate.self, Edit.self, Sample.self, Bench.self,
+            Compare.self, ExportMesh.self, Interpolate.self, Edit.self, EditCheck.self, Sample.self, Bench.self,
         ]
     )
 

@@ -149,7 +149,9 @@ struct Train: ParsableCommand {
         let paths = TrainingDriver.Paths(
             checkpoint: out + ".ckpt", log: stem + ".train_log.csv", curve: stem + ".train_curve.png")
         let outcome = try training.drive(run, paths: paths, label: "train", output: output)
-        try run.model(seconds: outcome.seconds, log: outcome.log).save(to: out)
+        // The generator's attributes of the training objects travel with the codes (edit --attribute).
+        let attributes = try ObjectAttributeTable.load(dataRoot: data, ids: dataset.ids)
+        try run.model(seconds: outcome.seconds, log: outcome.log).with(attributes: attributes).save(to: out)
         output.report(
             [
                 "model": out, "steps": trainer.step, "final_batch_psnr_db": outcome.log.rows.last?.psnr ?? 0,

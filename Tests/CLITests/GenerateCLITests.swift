@@ -31,8 +31,8 @@ final class GenerateCLITests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.stderr)
         }
         let a = try files("\(dir!)/a"), b = try files("\(dir!)/b")
-        // per object: 3 rgb, 3 pose, 3 depth, intrinsics, lighting.json; plus dataset.json
-        XCTAssertEqual(a.count, 2 * (3 * 3 + 2) + 1)
+        // per object: 3 rgb, 3 pose, 3 depth, intrinsics, lighting.json, attributes.json; plus dataset.json
+        XCTAssertEqual(a.count, 2 * (3 * 3 + 3) + 1)
         XCTAssertEqual(a, b)
         XCTAssertNotNil(a["cars-s11-00001/rgb/000002.png"])
         let other = try CLI.run([

@@ -53,6 +53,15 @@ final class InversionToolboxCLITests: CLITestCase {
         ])
         let object = try FileManager.default.contentsOfDirectory(atPath: dir + "/test").first { $0.hasPrefix("cars") }!
         let views = ["000000", "000013", "000007"].map { "\(dir!)/test/\(object)/rgb/\($0).png" }
+        // generate records the car's attributes beside its views (sizes in box units: under 2).
+        let attributes =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: "\(dir!)/test/\(object)/attributes.json")))
+            as! [String: Any]
+        let values = attributes["attributes"] as! [String: Double]
+        XCTAssertEqual(Set(values.keys).isSuperset(of: ["length", "height", "wheel-size", "brightness"]), true)
+        XCTAssertLessThan(values["length"]!, 2)
+        XCTAssertGreaterThan(values["length"]!, values["height"]!)
         let r = try ok(
             ["invert"] + views + [
                 "--model", model, "--joint", "--out", dir + "/j.latent", "--steps", "6", "--semantic-weight", "0.1",

@@ -44,6 +44,8 @@ final class LatentEditCLITests: CLITestCase {
         let latent: String = dir + "/a.latent", x: String = dir + "/x.latent"
         let editArgs: [String] = ["edit", latent, "--amount", "1", "--out", x]
         let refusals: [([String], String)] = [
+            (["edit", latent, "--amount", "1", "--out", x, "--attribute", "length"], "--data"),
+            (["edit", latent, "--amount", "1", "--out", x, "--attribute", "length", "--direction", "pc1"], "one of"),
             (editArgs + ["--direction", "up"], "pc1"),
             (editArgs + ["--direction", "pc999"], "principal directions"),
             (["interpolate", latent, "--out", dir + "/x"], "exactly two"),

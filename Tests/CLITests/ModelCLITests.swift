@@ -80,7 +80,9 @@ final class ModelCLITests: CLITestCase {
             "--quiet",
         ])
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir + "/tt"))
-        XCTAssertEqual(files, ["frame_000.png", "frame_001.png", "frame_002.png", "contact_sheet.png", "notes.txt"])
+        XCTAssertEqual(
+            files,
+            ["frame_000.png", "frame_001.png", "frame_002.png", "contact_sheet.png", "turntable.gif", "notes.txt"])
 
         // Errors: a latent for another model, a corrupted model, nonsense numbers.
         _ = try ok([

@@ -21,6 +21,8 @@ public struct ModelConfig: Codable, Sendable {
     public var encoderTraining: EncoderTrainConfig?
     /// Free-form provenance: the command, steps, wall time, quality.
     public var notes: [String: String] = [:]
+    /// Names of the training objects' generator attributes kept beside the code table (nil: none).
+    public var attributeNames: [String]?
 
     public init(
         decoder: FieldSpec, scene: String, cameraDistance: Double, fovDegrees: Double, resolution: Int,
@@ -66,12 +68,25 @@ public final class NeRFModel {
     public let codes: Tensor  // (O, D)
     /// Photo -> identity and view codes; nil until `train-encoder` has run.
     public let encoder: Encoder?
+    /// The training objects' generator attributes (semantic edit directions are fitted to them).
+    public let attributes: ObjectAttributeTable?
 
-    public init(config: ModelConfig, field: any RadianceField, codes: Tensor, encoder: Encoder? = nil) {
+    public init(
+        config: ModelConfig, field: any RadianceField, codes: Tensor, encoder: Encoder? = nil,
+        attributes: ObjectAttributeTable? = nil
+    ) {
+        var config = config
+        config.attributeNames = attributes?.names
         self.config = config
         self.field = field
         self.codes = codes
         self.encoder = encoder
+        self.attributes = attributes
+    }
+
+    /// The same model with the training objects' attributes beside its codes.
+    public func with(attributes: ObjectAttributeTable?) -> NeRFModel {
+        NeRFModel(config: config, field: field, codes: codes, encoder: encoder, attributes: attributes)
     }
 
     /// Mean per-dimension variance of the code table: the scale of "near" in code space.
@@ -100,7 +115,9 @@ public final class NeRFModel {
         metadata: [String: String] = [:]
     ) throws {
         try ParameterFile.write(
-            to: path, tensors: field.parameters + [("codes", codes)] + (encoder?.parameters ?? []) + extra,
+            to: path,
+            tensors: field.parameters + [("codes", codes)] + (encoder?.parameters ?? []) + (attributes?.tensors ?? [])
+                + extra,
             config: config,
             metadata: metadata, dtype: dtype)
     }
@@ -145,7 +162,14 @@ public final class NeRFModel {
                 throw FileError(path: path, reason: "\(error)")
             }
         }
-        return (NeRFModel(config: config, field: field, codes: codes, encoder: encoder), contents)
+        let attributes: ObjectAttributeTable?
+        do {
+            attributes = try ObjectAttributeTable.from(
+                tensors: named, names: config.attributeNames, objects: codes.shape[0])
+        } catch { throw FileError(path: path, reason: "\(error)") }
+        return (
+            NeRFModel(config: config, field: field, codes: codes, encoder: encoder, attributes: attributes), contents
+        )
     }
 
     /// SHA-256 of the file's bytes, hex (latent files name the model they belong to).

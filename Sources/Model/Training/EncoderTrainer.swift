@@ -265,7 +265,8 @@ public final class EncoderTrainer {
         config.encoder = encoder.config
         config.encoderTraining = self.config
         for (k, v) in notes { config.notes["encoder_" + k] = v }
-        return NeRFModel(config: config, field: field, codes: model.codes, encoder: encoder)
+        return NeRFModel(
+            config: config, field: field, codes: model.codes, encoder: encoder, attributes: model.attributes)
     }
 
     public func saveCheckpoint(_ path: String) throws {

@@ -1,0 +1,32 @@
+import Foundation
+
+/// The generator's choices that `edit --attribute` can move along: names and how colour becomes
+/// two of them.
+public enum ObjectAttributes {
+    /// The attributes every car records, in a fixed order (the model file's columns).
+    public static let carNames = ["length", "height", "wheel-size", "brightness", "hue"]
+
+    /// The attributes that are lengths (scaled with the object; box units once it is fitted).
+    public static let sizes = ["length", "height", "wheel-size"]
+
+    /// Saturation below which a colour has no hue worth the name (whites, greys, blacks).
+    public static let minSaturation = 0.15
+
+    /// Rec. 709 luminance of a linear RGB colour, and its hue in degrees (0 red, 120 green, 240
+    /// blue), nil when the colour is nearly grey.
+    public static func brightnessAndHue(_ r: Double, _ g: Double, _ b: Double) -> (Double, Double?) {
+        let luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+        let hi = max(r, g, b), lo = min(r, g, b)
+        guard hi > 0, (hi - lo) / hi >= minSaturation else { return (luminance, nil) }
+        var h: Double
+        if hi == r {
+            h = 60 * (g - b) / (hi - lo)
+        } else if hi == g {
+            h = 60 * (b - r) / (hi - lo) + 120
+        } else {
+            h = 60 * (r - g) / (hi - lo) + 240
+        }
+        if h < 0 { h += 360 }
+        return (luminance, h)
+    }
+}
