@@ -40,6 +40,9 @@ public struct GenerationSettings: Sendable {
     /// Styles never drawn (a training set with one held out), or the only ones drawn (its test set).
     public var excludeStyles: [String] = []
     public var onlyStyles: [String] = []
+    /// Also render every view as a photo in procedural surroundings (`photo/`), with the object's
+    /// mask (`mask/`, its alpha without the shadow).
+    public var backgrounds = false
 
     /// The lighting this run uses for `spec`.
     func lightingMode(_ spec: SceneSpec) -> LightingMode {
@@ -128,7 +131,9 @@ public enum DatasetGeneration {
             }
             let dir = "\(settings.out)/.\(id).partial"
             try? FileManager.default.removeItem(atPath: dir)
-            for sub in ["rgb", "pose"] + (settings.depth ? ["depth"] : []) {
+            for sub in ["rgb", "pose"] + (settings.depth ? ["depth"] : [])
+                + (settings.backgrounds ? ["photo", "mask"] : [])
+            {
                 try FileManager.default.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
             }
             let cameras = cameras(settings, spec: spec, index: index, count: viewCount, width: width, height: height)
@@ -137,18 +142,33 @@ public enum DatasetGeneration {
             try writeLighting(lights, mode: lightingMode, objectDir: dir)
             if !object.attributes.isEmpty { try AttributeFile.write(object.attributes, style: style, objectDir: dir) }
             var rendered = [RGBAImage?](repeating: nil, count: cameras.count)
+            var shown = [RGBAImage?](repeating: nil, count: cameras.count)  // what the contact sheet shows
+            // One set of surroundings per object, standing on its wheels, from a stream of its own.
+            var envRNG = SplitMix64(
+                seed: (settings.seed ^ 0xB6C0_0000_0000_0000) &+ UInt64(index) &* 0x94D0_49BB_1331_11EB)
+            let environment =
+                settings.backgrounds ? Environment.random(groundZ: object.bounds.lo.z, rng: &envRNG) : nil
             var failure: Error? = nil
             let lock = NSLock()
             // Views render in parallel, one per core; each view is single-threaded and deterministic.
             DispatchQueue.concurrentPerform(iterations: cameras.count) { v in
                 var lit = shading
                 lit.lighting = lights[v]
+                lit.environment = environment
                 let view = GroundTruthRenderer(object: object, shading: lit).render(camera: cameras[v], parallel: false)
                 do {
                     try SRNDataset.writeView(
                         objectDir: dir, index: v, image: view.image, camera: cameras[v],
                         depth: settings.depth ? view.depth : nil,
                         alpha: settings.alpha)
+                    if let photo = view.photo {
+                        let name = SRNDataset.viewName(v)
+                        try PNG.write(photo, to: "\(dir)/photo/\(name).png")
+                        try PNG.writeBytes(
+                            (0..<(view.width * view.height)).map {
+                                UInt8(max(0, min(255, (view.image.pixels[4 * $0 + 3] * 255).rounded())))
+                            }, width: view.width, height: view.height, channels: 1, to: "\(dir)/mask/\(name).png")
+                    }
                 } catch {
                     lock.lock()
                     failure = failure ?? error
@@ -156,6 +176,7 @@ public enum DatasetGeneration {
                 }
                 lock.lock()
                 rendered[v] = view.image
+                shown[v] = view.photo ?? view.image
                 lock.unlock()
             }
             if let failure {
@@ -180,9 +201,9 @@ public enum DatasetGeneration {
             try AtomicFile.write(try enc.encode(manifest(objects: done + 1)), to: "\(settings.out)/dataset.json")
             if settings.contactSheet != nil {
                 if settings.objects == 1 {
-                    sheetImages = rendered.compactMap { $0 }
+                    sheetImages = shown.compactMap { $0 }
                 } else if sheetImages.count < sheetObjects {
-                    sheetImages.append(rendered[0]!)
+                    sheetImages.append(shown[0]!)
                 }
             }
             progress?(done + 1, settings.objects)
@@ -213,13 +234,15 @@ public enum DatasetGeneration {
             var scene: Data, seed: UInt64, protocolName: String, views: Int, width: Int?, height: Int?
             var supersample: Int?, depth: Bool, alpha: Bool, lighting: String, ranges: LightingRanges?
             var exclude: [String], only: [String]
+            /// Only when set: the fingerprints of datasets without backgrounds stay as they were.
+            var backgrounds: Bool?
         }
         let key = Key(
             scene: (try? Data(contentsOf: URL(fileURLWithPath: settings.scene))) ?? Data(), seed: settings.seed,
             protocolName: settings.viewProtocol.rawValue, views: views, width: settings.width,
             height: settings.resolution, supersample: settings.supersample, depth: settings.depth,
             alpha: settings.alpha, lighting: lighting.rawValue, ranges: spec.lighting,
-            exclude: settings.excludeStyles, only: settings.onlyStyles)
+            exclude: settings.excludeStyles, only: settings.onlyStyles, backgrounds: settings.backgrounds ? true : nil)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         return Fingerprint.sha256Hex(try enc.encode(key))

@@ -11,6 +11,8 @@ public struct ShadingSettings: Sendable, Equatable {
     public var background: Vec3
     /// Rays per pixel side.
     public var supersample: Int
+    /// Surroundings for a second picture of each view, a photo with a background (nil: none).
+    public var environment: Environment? = nil
 
     /// Lambertian shading under the rig's canonical light (the first generation's images).
     public init(rig: RigSpec, supersample: Int) {
@@ -36,6 +38,8 @@ public struct RenderedView: Sendable {
     public var image: RGBAImage
     /// (H, W) camera-z depth of the surface, 0 where the pixel is mostly background.
     public var depth: [Float]
+    /// (H, W, 4) the same view as a photo in `ShadingSettings.environment` (alpha 1), when there is one.
+    public var photo: RGBAImage? = nil
 }
 
 /// Sphere tracer for a `SceneObject`: each ray first intersects every primitive's bounding sphere
@@ -224,6 +228,28 @@ public struct GroundTruthRenderer: Sendable {
         return 1 - Float(shading.formation.occlusionStrength) * min(1, occluded / most)
     }
 
+    /// Linear radiance of the environment along o + t d (a ray that missed the object): the ground
+    /// with the object's shadow and contact occlusion, a box, or the sky, under the view's light.
+    func environmentRadiance(_ env: Environment, _ o: Vec3, _ d: Vec3, candidates: UnsafeMutablePointer<(Int32, Float)>)
+        -> Vec3
+    {
+        let light = shading.lighting, L = light.direction, key = light.key, sky = light.sky
+        let exposure = Float(light.exposure)
+        let tGround: Float? = d.z < -1e-6 ? (env.groundZ - o.z) / d.z : nil
+        let box = env.hitBox(o, d)
+        if let t = tGround, t > 0, box.map({ t < $0.t }) ?? true {
+            let p = o + d * t
+            let up = Vec3(0, 0, 1)
+            let shadow = L.z > 0 ? softShadow(p + up * Self.shadowBias, towards: L, candidates: candidates) : 0
+            // Contact occlusion only near the object (the SDF is far everywhere else).
+            let near = length(p - Vec3(objectSphere.x, objectSphere.y, objectSphere.z)) < objectSphere.w + 0.3
+            let ao = near && shading.formation.ambientOcclusion ? occlusion(p, up) : 1
+            return env.groundAlbedo(p.x, p.y) * (sky * ao + key * (max(0, L.z) * shadow)) * exposure
+        }
+        if let b = box { return b.albedo * (sky + key * max(0, dot(b.normal, L))) * exposure }
+        return env.sky(d, key: key, ambient: sky) * exposure
+    }
+
     /// Renders the object from `camera`. Rows run on both cores when `parallel` is true (turn it
     /// off when the caller already renders several views in parallel).
     public func render(camera: Camera, parallel: Bool = true) -> RenderedView {
@@ -231,6 +257,8 @@ public struct GroundTruthRenderer: Sendable {
         let ss = shading.supersample
         var pixels = [Float](repeating: 0, count: W * H * 4)
         var depth = [Float](repeating: 0, count: W * H)
+        let environment = shading.environment
+        var photo = [Float](repeating: 1, count: environment == nil ? 0 : W * H * 4)
         let epsPerUnit = Self.hitFraction / Float(camera.intrinsics.focal * Double(ss))
         let forward = Vec3(camera.rotation[2])
         let origin = Vec3(camera.position)
@@ -239,53 +267,72 @@ public struct GroundTruthRenderer: Sendable {
             ColorSpace.linearToSRGB(shading.background.z))
         pixels.withUnsafeMutableBufferPointer { pxBuffer in
             depth.withUnsafeMutableBufferPointer { dpBuffer in
-                let px = pxBuffer.baseAddress!, dp = dpBuffer.baseAddress!
-                func body(_ rows: Range<Int>) {
-                    let candidates = UnsafeMutablePointer<(Int32, Float)>.allocate(capacity: max(1, self.spheres.count))
-                    defer { candidates.deallocate() }
-                    for j in rows {
-                        for i in 0..<W {
-                            var colour = Vec3.zero
-                            var hits = 0
-                            var zSum: Float = 0
-                            for sy in 0..<ss {
-                                for sx in 0..<ss {
-                                    let x = Double(i) + (Double(sx) + 0.5) / Double(ss)
-                                    let y = Double(j) + (Double(sy) + 0.5) / Double(ss)
-                                    let d = Vec3(camera.ray(x: x, y: y).direction)
-                                    if let hit = self.trace(origin, d, eps: epsPerUnit, candidates: candidates) {
-                                        let p = origin + d * hit.t
-                                        colour += self.shade(
-                                            p, normal: hit.normal, view: -d, primitive: hit.primitive,
-                                            candidates: candidates)
-                                        hits += 1
-                                        zSum += hit.t * dot(d, forward)
-                                    } else {
-                                        colour += self.shading.background
+                photo.withUnsafeMutableBufferPointer { phBuffer in
+                    let px = pxBuffer.baseAddress!, dp = dpBuffer.baseAddress!,
+                        ph = environment == nil ? nil : phBuffer.baseAddress
+                    func body(_ rows: Range<Int>) {
+                        let candidates = UnsafeMutablePointer<(Int32, Float)>.allocate(
+                            capacity: max(1, self.spheres.count))
+                        defer { candidates.deallocate() }
+                        for j in rows {
+                            for i in 0..<W {
+                                var colour = Vec3.zero, surroundings = Vec3.zero
+                                var hits = 0
+                                var zSum: Float = 0
+                                for sy in 0..<ss {
+                                    for sx in 0..<ss {
+                                        let x = Double(i) + (Double(sx) + 0.5) / Double(ss)
+                                        let y = Double(j) + (Double(sy) + 0.5) / Double(ss)
+                                        let d = Vec3(camera.ray(x: x, y: y).direction)
+                                        if let hit = self.trace(origin, d, eps: epsPerUnit, candidates: candidates) {
+                                            let p = origin + d * hit.t
+                                            colour += self.shade(
+                                                p, normal: hit.normal, view: -d, primitive: hit.primitive,
+                                                candidates: candidates)
+                                            hits += 1
+                                            zSum += hit.t * dot(d, forward)
+                                        } else {
+                                            colour += self.shading.background
+                                            if let environment {
+                                                surroundings += self.environmentRadiance(
+                                                    environment, origin, d, candidates: candidates)
+                                            }
+                                        }
                                     }
                                 }
+                                let n = Float(ss * ss)
+                                let o = (j * W + i) * 4
+                                if let ph {
+                                    // The photo: the object's sub-samples and the surroundings' together.
+                                    let objectPart = colour - self.shading.background * Float(ss * ss - hits)
+                                    let c = (objectPart + surroundings) / n
+                                    ph[o] = ColorSpace.linearToSRGB(c.x)
+                                    ph[o + 1] = ColorSpace.linearToSRGB(c.y)
+                                    ph[o + 2] = ColorSpace.linearToSRGB(c.z)
+                                    ph[o + 3] = 1
+                                }
+                                colour /= n
+                                if hits == 0 {
+                                    px[o] = bgSRGB.x
+                                    px[o + 1] = bgSRGB.y
+                                    px[o + 2] = bgSRGB.z
+                                    px[o + 3] = 0
+                                } else {
+                                    px[o] = ColorSpace.linearToSRGB(colour.x)
+                                    px[o + 1] = ColorSpace.linearToSRGB(colour.y)
+                                    px[o + 2] = ColorSpace.linearToSRGB(colour.z)
+                                    px[o + 3] = Float(hits) / n
+                                }
+                                dp[j * W + i] = 2 * hits >= ss * ss ? zSum / Float(hits) : 0
                             }
-                            let n = Float(ss * ss)
-                            colour /= n
-                            let o = (j * W + i) * 4
-                            if hits == 0 {
-                                px[o] = bgSRGB.x
-                                px[o + 1] = bgSRGB.y
-                                px[o + 2] = bgSRGB.z
-                                px[o + 3] = 0
-                            } else {
-                                px[o] = ColorSpace.linearToSRGB(colour.x)
-                                px[o + 1] = ColorSpace.linearToSRGB(colour.y)
-                                px[o + 2] = ColorSpace.linearToSRGB(colour.z)
-                                px[o + 3] = Float(hits) / n
-                            }
-                            dp[j * W + i] = 2 * hits >= ss * ss ? zSum / Float(hits) : 0
                         }
                     }
+                    if parallel { Parallel.forRanges(H, grain: 4, body) } else { body(0..<H) }
                 }
-                if parallel { Parallel.forRanges(H, grain: 4, body) } else { body(0..<H) }
             }
         }
-        return RenderedView(width: W, height: H, image: RGBAImage(width: W, height: H, pixels: pixels), depth: depth)
+        return RenderedView(
+            width: W, height: H, image: RGBAImage(width: W, height: H, pixels: pixels), depth: depth,
+            photo: environment == nil ? nil : RGBAImage(width: W, height: H, pixels: photo))
     }
 }

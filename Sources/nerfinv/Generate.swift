@@ -80,6 +80,12 @@ struct Generate: ParsableCommand {
     @Option(help: "A style never to draw (repeatable): the training set of a held-out-style split.")
     var excludeStyle: [String] = []
 
+    @Flag(
+        help:
+            "Also render every view as a photo in procedural surroundings (ground with the car's shadow, sky, buildings, walls, clutter, lit by the view's light): photo/NNNNNN.png, with the car's mask (its alpha, no shadow) in mask/NNNNNN.png."
+    )
+    var backgrounds = false
+
     @Option(help: "The only style to draw (repeatable): the test set of a held-out-style split.")
     var onlyStyle: [String] = []
 
@@ -120,6 +126,7 @@ struct Generate: ParsableCommand {
         settings.lighting = lighting
         settings.lightingRanges = try lightingRanges.map { try SceneSpec.loadLightingRanges($0) }
         settings.excludeStyles = excludeStyle
+        settings.backgrounds = backgrounds
         settings.onlyStyles = onlyStyle
         let bar = ProgressBar(
             total: objects, label: "generate", unit: "objects", quiet: output.silent, logOffTerminal: true)

@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import XCTest
 
 final class GenerateCLITests: XCTestCase {
@@ -53,6 +54,42 @@ final class GenerateCLITests: XCTestCase {
         let rgb = try FileManager.default.contentsOfDirectory(atPath: dir + "/t/cars-s3-00000/rgb")
         XCTAssertEqual(rgb.count, 25)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/sheet.png"))
+    }
+
+    /// --backgrounds: each view also as a photo in surroundings, with the car's exact mask; the car's
+    /// own pixels are the white-background view's, the rest is no longer white.
+    func testBackgroundPhotosAndMasks() throws {
+        let r = try CLI.run([
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/bg", "--objects", "1", "--views",
+            "2", "--resolution", "32", "--seed", "5", "--backgrounds", "--quiet",
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = dir + "/bg/cars-s5-00000"
+        for v in ["000000", "000001"] {
+            let (rgb, _) = try PNG.read("\(object)/rgb/\(v).png")
+            let (photo, _) = try PNG.read("\(object)/photo/\(v).png")
+            let (mask, info) = try PNG.read("\(object)/mask/\(v).png")
+            XCTAssertEqual(info.colorType, 0, "the mask is 8-bit gray")
+            var inside = 0, outside = 0, differentOutside = 0
+            for y in 0..<32 {
+                for x in 0..<32 {
+                    let m = mask[x, y, 0]
+                    if m > 0.999 {
+                        inside += 1
+                        for c in 0..<3 { XCTAssertEqual(photo[x, y, c], rgb[x, y, c], accuracy: 1.0 / 255) }
+                    } else if m < 0.001 {
+                        outside += 1
+                        XCTAssertEqual(rgb[x, y, 0], 1, accuracy: 1.0 / 255, "white behind the car in rgb/")
+                        if abs(photo[x, y, 0] - 1) + abs(photo[x, y, 1] - 1) + abs(photo[x, y, 2] - 1) > 0.05 {
+                            differentOutside += 1
+                        }
+                    }
+                }
+            }
+            XCTAssertGreaterThan(inside, 20)
+            XCTAssertGreaterThan(outside, 200)
+            XCTAssertGreaterThan(differentOutside, outside * 9 / 10, "surroundings behind the car")
+        }
     }
 
     func testNonsenseFlagsFailClearly() throws {
