@@ -21,6 +21,42 @@ final class OpGradientTests: XCTestCase {
             })
     }
 
+    func testChannelConcat() {
+        var rng = SplitMix64(seed: 81)
+        let (B, C1, C2, P) = (2, 3, 2, 5)
+        let a = random([B, C1, P], &rng), b = random([B, C2, P], &rng), y = Tensor([B, C1 + C2, P])
+        checkGradients(
+            "ChannelConcat", inputs: [a, b],
+            forward: {
+                ChannelConcat.forward(out: y.data, a: a.data, b: b.data, B: B, C1: C1, C2: C2, P: P)
+                return y
+            },
+            backward: { d, g in
+                ChannelConcat.backward(dA: g[0].data, dB: g[1].data, dOut: d.data, B: B, C1: C1, C2: C2, P: P)
+            })
+        ChannelConcat.forward(out: y.data, a: a.data, b: b.data, B: B, C1: C1, C2: C2, P: P)
+        XCTAssertEqual(y[(1 * (C1 + C2) + C1 + 1) * P + 4], b[(1 * C2 + 1) * P + 4])
+    }
+
+    func testBCEWithLogits() {
+        var rng = SplitMix64(seed: 82)
+        let N = 9
+        let x = random([N], &rng, std: 2), t = Tensor([N]), out = Tensor([1])
+        for i in 0..<N { t[i] = i % 3 == 0 ? 1 : (i % 3 == 1 ? 0 : 0.3) }
+        checkGradients(
+            "BCEWithLogits", inputs: [x],
+            forward: {
+                out[0] = BCEWithLogits.forward(logits: x.data, targets: t.data, N: N)
+                return out
+            },
+            backward: { d, g in
+                BCEWithLogits.backward(dLogits: g[0].data, dLoss: d[0], logits: x.data, targets: t.data, N: N)
+            })
+        // Large logits: finite, and near zero loss when right.
+        let big = Tensor([2], values: [80, -80]), right = Tensor([2], values: [1, 0])
+        XCTAssertEqual(BCEWithLogits.forward(logits: big.data, targets: right.data, N: 2), 0, accuracy: 1e-6)
+    }
+
     func testUpsample2x() {
         var rng = SplitMix64(seed: 80)
         let (B, C, H, W) = (2, 3, 3, 4)
@@ -215,6 +251,7 @@ final class OpGradientTests: XCTestCase {
             Conv2dShape(B: 2, Ci: 3, H: 6, W: 5, Co: 4, K: 3, S: 1, P: 1),
             Conv2dShape(B: 2, Ci: 2, H: 7, W: 7, Co: 3, K: 3, S: 2, P: 1),
             Conv2dShape(B: 1, Ci: 2, H: 4, W: 6, Co: 2, K: 2, S: 2, P: 0),
+            Conv2dShape(B: 2, Ci: 3, H: 16, W: 16, Co: 3, K: 4, S: 2, P: 1),
         ] {
             let x = random([s.B, s.Ci, s.H, s.W], &rng), w = random([s.Co, s.Ci, s.K, s.K], &rng),
                 b = random([s.Co], &rng)

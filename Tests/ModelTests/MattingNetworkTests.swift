@@ -1,0 +1,47 @@
+import Model
+import NeuralCore
+import TestSupport
+import XCTest
+
+final class MattingNetworkTests: XCTestCase {
+    /// The whole U-Net's backward (encoder, skips, upsampling, decoder, head) against central
+    /// differences, through weights of every part.
+    func testBackwardMatchesFiniteDifferences() throws {
+        var config = MattingConfig()
+        config.inputSize = 16
+        config.encoder = [3, 4]
+        config.decoder = [4, 3]
+        // The wiring is what this checks (LeakyReLU's own kink is checked with the op): a slope of
+        // one keeps central differences from straddling kinks among the hundreds of activations.
+        config.leak = 1
+        XCTAssertNil(config.problem)
+        var rng = SplitMix64(seed: 31)
+        let net = MattingNetwork(config: config, rng: &rng)
+        let B = 2
+        let images = random([B, 3, 16, 16], &rng, std: 0.5)
+        let params = Dictionary(uniqueKeysWithValues: net.parameters.map { ($0.name, $0.tensor) })
+        // Weights scaled down so the logits stay near 1: float32 round-off of large logits would
+        // otherwise swamp the central differences (the gradients themselves are exact).
+        for (_, t) in net.parameters { for i in 0..<t.count { t[i] *= 0.4 } }
+        let checked = ["matting.enc0.w", "matting.enc1.b", "matting.dec0.w", "matting.dec1.w", "matting.head.w"]
+        let out = Tensor([B, 1, 16, 16])
+        checkGradients(
+            "matting network", inputs: checked.map { params[$0]! }, samplesPerInput: 24,
+            forward: {
+                out.copy(from: net.forward(images: images.data, B: B).logits)
+                return out
+            },
+            backward: { d, g in
+                let grads = ParameterGradients(like: net.parameters)
+                let acts = net.forward(images: images.data, B: B)
+                net.backward(dLogits: d.data, acts: acts, images: images.data, grads: grads)
+                for (k, name) in checked.enumerated() {
+                    let src = grads[grads.names.firstIndex(of: name)!]
+                    for i in 0..<src.count { g[k][i] += src[i] }
+                }
+            })
+        var bad = config
+        bad.decoder = [4]
+        XCTAssertNotNil(bad.problem)
+    }
+}
