@@ -98,3 +98,31 @@ public final class EncoderTrainingRun: TrainingRun {
         ])
     }
 }
+
+/// Matting-network training as a `TrainingRun`: the log shows the BCE and the batch's mask PSNR
+/// stand-in (-10 log10 BCE, so the curve rises as the masks sharpen).
+public final class MattingTrainingRun: TrainingRun {
+    public let trainer: MattingTrainer
+    var window: [Float] = []
+
+    public init(trainer: MattingTrainer) { self.trainer = trainer }
+
+    public var step: Int { trainer.step }
+    public var totalSteps: Int { trainer.config.steps }
+    public var itemsPerStep: Double { Double(trainer.config.batch) }
+    public var rateColumn: String { "images_per_second" }
+
+    public func advance() throws -> (loss: Double, psnr: Double, status: String) {
+        let loss = trainer.trainStep()
+        guard loss.isFinite else { throw TrainingError("matting training diverged at step \(trainer.step)") }
+        window.append(loss)
+        if window.count > 50 { window.removeFirst() }
+        let mean = window.reduce(0, +) / Float(window.count)
+        let score = -10 * log10(Double(max(mean, 1e-10)))
+        return (Double(mean), score, String(format: "BCE %.4f", mean))
+    }
+
+    public func lrScale(_ step: Int) -> Float { trainer.lrScale(step) }
+    public func saveCheckpoint(_ path: String) throws { try trainer.saveCheckpoint(path) }
+    public func restore(from path: String) throws { try trainer.restore(from: path) }
+}

@@ -22,7 +22,8 @@ struct Nerfinv: ParsableCommand {
             Every command: nerfinv <command> --help. Results as JSON for scripts: --json.
             """,
         subcommands: [
-            Generate.self, Train.self, TrainEncoder.self, Fit.self, Invert.self, Render.self, Turntable.self, Eval.self,
+            Generate.self, Train.self, TrainEncoder.self, TrainMatting.self, Fit.self, Invert.self, Render.self,
+            Turntable.self, Eval.self,
             Compare.self, ExportMesh.self, Interpolate.self, Edit.self, EditCheck.self, Sample.self, Bench.self,
         ]
     )
