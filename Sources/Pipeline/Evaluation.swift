@@ -50,6 +50,11 @@ public struct EvaluationSettings: Sendable {
     public var inputViews = [0]
     /// Tune the decoder on the input views after refinement (refining modes).
     public var tune: TuneSettings?
+    /// Input views from the set's photos with backgrounds (`photo/`, from `generate --backgrounds`)
+    /// instead of the white-background views; the scored views stay over white.
+    public var backgroundInput = false
+    /// Removes those backgrounds first (nil: the photos are inverted as they are).
+    public var matting: MattingNetwork? = nil
     public init() {}
 
     /// The second view inverted for the consistency figure (azimuth 165°, opposite side of view 0).
@@ -249,7 +254,20 @@ public enum Evaluation {
                 var inputs: [(pixels: [Float], ignore: [Bool]?)] = []
                 var side = (W, H)
                 for (n, v) in inputViews.enumerated() {
-                    var (input, ignore) = restorationInput(object.views[v].image, settings: settings, object: k)
+                    var given = object.views[v].image
+                    if settings.backgroundInput {
+                        let path = "\(data)/\(id)/photo/\(SRNDataset.viewName(v)).png"
+                        guard FileManager.default.fileExists(atPath: path) else {
+                            throw FileError(
+                                path: "\(data)/\(id)",
+                                reason: "has no photo/ views: make the set with `nerfinv generate --backgrounds`")
+                        }
+                        given = try PNG.read(path).image
+                        if let matting = settings.matting {
+                            given = Matting.whiteBackground(given, mask: Matting.predict(matting, photo: given))
+                        }
+                    }
+                    var (input, ignore) = restorationInput(given, settings: settings, object: k)
                     if n == 0 { shownInput = input }
                     if let S = settings.inputSize, S < W {
                         // Area-averaged, as a small photo of the same view would be; the mask follows.

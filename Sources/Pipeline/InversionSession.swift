@@ -9,6 +9,16 @@ import Model
 /// Where an inversion starts: the encoder, or the mean code with a coarse pose search.
 public enum InversionStart: String, CaseIterable, Codable, Sendable { case encoder, mean }
 
+/// What `invert` does about a photo's background.
+public enum BackgroundMode: String, CaseIterable, Codable, Sendable {
+    /// Remove it when the photo's border says there is one (and a matting network is at hand).
+    case auto
+    /// Invert the photo as it is (a plain backdrop).
+    case keep
+    /// Always predict the object's mask and make the rest white.
+    case remove
+}
+
 /// What one `invert` asks for.
 public struct InversionRequest: Sendable {
     public var start = InversionStart.encoder
@@ -23,6 +33,8 @@ public struct InversionRequest: Sendable {
     public var mask: String?
     /// Compare luminance only (nil: when the PNG is grayscale).
     public var grayscale: Bool?
+    /// What to do about a background (a given `mask` replaces the prediction).
+    public var background = BackgroundMode.auto
     /// After the code inversion, tune the decoder on the photo (pivotal tuning); the tuned weights
     /// are written beside the latent as a delta file.
     public var tune: TuneSettings?
@@ -105,11 +117,16 @@ public final class InversionSession {
     /// The model file's name and SHA-256, which each latent records.
     public let modelName: String
     public let modelSHA256: String
+    /// Finds the object in photos with a background (nil: none at hand).
+    public let matting: MattingNetwork?
+    /// Said when a photo has a background but no matting network is at hand (auto mode).
+    public var warn: (String) -> Void = { _ in }
 
-    public init(model: NeRFModel, modelName: String, modelSHA256: String) {
+    public init(model: NeRFModel, modelName: String, modelSHA256: String, matting: MattingNetwork? = nil) {
         self.model = model
         self.modelName = modelName
         self.modelSHA256 = modelSHA256
+        self.matting = matting
     }
 
     /// The files `invert` writes for one photo (the latent, <stem>_input.png and
@@ -117,7 +134,11 @@ public final class InversionSession {
     public static func outputs(latentPath: String, request: InversionRequest) -> (files: [String], folder: String?) {
         let stem = latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath
         let delta = request.tune == nil ? [] : [DecoderDelta.path(forLatent: latentPath)]
-        return ([latentPath, stem + "_input.png", stem + "_input_reconstruction.png"] + delta, request.turntable)
+        let matting =
+            request.background == .keep || request.mask != nil ? [] : [stem + "_mask.png", stem + "_cutout.png"]
+        return (
+            [latentPath, stem + "_input.png", stem + "_input_reconstruction.png"] + delta + matting, request.turntable
+        )
     }
 
     /// Reads and frames a photo, inverts it, and writes `latentPath`, <stem>_input.png,
@@ -141,6 +162,10 @@ public final class InversionSession {
         public var field: any RadianceField
         /// The tuned decoder's differences as its delta file holds them (nil: not tuned).
         public var delta: DecoderDelta?
+        /// The first photo's predicted object mask (H, W at its own size) and the photo with the
+        /// background removed (alpha = mask), when the background was removed.
+        public var mask: RGBAImage? = nil
+        public var cutout: RGBAImage? = nil
     }
 
     /// Reads and frames a photo and inverts it; errors about the photo name it.
@@ -166,16 +191,41 @@ public final class InversionSession {
         // The photo's own resolution up to the model's (a smaller photo is not upsampled), unless asked.
         var raws: [(RGBAImage, PNG.Info)] = []
         var framings: [FramedPhoto] = []
+        var predicted: (mask: RGBAImage, cutout: RGBAImage)? = nil
         for photo in photos {
-            let (raw, info) = try PNG.read(photo)
-            do {
-                framings.append(
-                    try PhotoFraming.prepare(
-                        raw, side: request.photoSize ?? model.config.resolution, mode: request.crop,
-                        shrinkOnly: request.photoSize == nil))
-            } catch {
-                throw FileError(path: photo, reason: "\(error)")
+            var (raw, info) = try PNG.read(photo)
+            // A photo with a background: the matting network's mask makes everything else white,
+            // so the framing finds the object and the loss sees only it (and its silhouette).
+            let remove =
+                request.mask == nil
+                && (request.background == .remove || (request.background == .auto && Matting.hasBackground(raw)))
+            if remove {
+                guard let matting else {
+                    if request.background == .remove {
+                        throw ModelError(
+                            "no matting network to remove the background with: train one (`nerfinv train-matting`) and pass --matting"
+                        )
+                    }
+                    warn(
+                        "\(photo) seems to have a background, but there is no matting network (--matting): inverting it as it is"
+                    )
+                    raws.append((raw, info))
+                    framings.append(try frame(raw, photo: photo, request: request))
+                    continue
+                }
+                let m = Matting.predict(matting, photo: raw)
+                if predicted == nil {
+                    var maskImage = RGBAImage(width: raw.width, height: raw.height)
+                    var cutout = raw
+                    for k in 0..<(raw.width * raw.height) {
+                        for c in 0..<3 { maskImage.pixels[4 * k + c] = m[k] }
+                        cutout.pixels[4 * k + 3] = m[k] * raw.pixels[4 * k + 3]
+                    }
+                    predicted = (maskImage, cutout)
+                }
+                raw = Matting.whiteBackground(raw, mask: m)
             }
+            framings.append(try frame(raw, photo: photo, request: request))
             raws.append((raw, info))
         }
         // One side for all: the smallest's (the others are framed down to it).
@@ -232,8 +282,20 @@ public final class InversionSession {
         return Inferred(
             result: result, inputs: inputs, reconstructions: reconstructions, inputPSNR: psnr,
             framing: framings.map(\.description).joined(separator: "; "),
-            restoration: (ignore == nil ? [] : ["masked"]) + (settings.grayscale ? ["grayscale"] : []), field: field,
-            delta: delta)
+            restoration: (ignore == nil ? [] : ["masked"]) + (settings.grayscale ? ["grayscale"] : [])
+                + (predicted == nil ? [] : ["background removed"]), field: field,
+            delta: delta, mask: predicted?.mask, cutout: predicted?.cutout)
+    }
+
+    /// A photo framed like the rig's views: its own resolution up to the model's, unless asked.
+    func frame(_ raw: RGBAImage, photo: String, request: InversionRequest) throws -> FramedPhoto {
+        do {
+            return try PhotoFraming.prepare(
+                raw, side: request.photoSize ?? model.config.resolution, mode: request.crop,
+                shrinkOnly: request.photoSize == nil)
+        } catch {
+            throw FileError(path: photo, reason: "\(error)")
+        }
     }
 
     public func invert(
@@ -298,6 +360,15 @@ public final class InversionSession {
         try AtomicFile.transaction {
             try latent.write(to: latentPath)
             try inferred.delta?.write(to: deltaPath)
+            if let mask = inferred.mask, let cutout = inferred.cutout {
+                let stem = latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath
+                try PNG.writeBytes(
+                    (0..<(mask.width * mask.height)).map {
+                        UInt8(max(0, min(255, (mask.pixels[4 * $0] * 255).rounded())))
+                    },
+                    width: mask.width, height: mask.height, channels: 1, to: stem + "_mask.png")
+                try PNG.write(cutout, to: stem + "_cutout.png", alpha: true)
+            }
             let inputs = inferred.inputs
             try PNG.write(inputs.count == 1 ? input : ContactSheet.make(inputs, columns: inputs.count), to: files[1])
             // input | reconstruction; for several photos, the inputs above their reconstructions.

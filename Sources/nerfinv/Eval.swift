@@ -100,8 +100,18 @@ struct Eval: ParsableCommand {
         return views
     }
 
+    @Flag(
+        help:
+            "Input views from the set's photos with backgrounds (photo/, from generate --backgrounds); scored views stay over white."
+    )
+    var backgroundInput = false
+
+    @Option(help: "Matting network that removes those backgrounds first (without it they are inverted as they are).")
+    var matting: String?
+
     func validate() throws {
         _ = try parsedInputViews()
+        if matting != nil && !backgroundInput { throw ValidationError("--matting goes with --background-input") }
         if let inputSize, !(8...512).contains(inputSize) { throw ValidationError("--input-size must be in 8...512") }
         if let occlude, !(occlude > 0 && occlude <= 0.9) { throw ValidationError("--occlude must be in (0, 0.9]") }
         guard !parsedModes.isEmpty else {
@@ -143,6 +153,8 @@ struct Eval: ParsableCommand {
         settings.inputSize = inputSize
         settings.inputViews = try parsedInputViews()
         settings.tune = try refine.tuneSettings()
+        settings.backgroundInput = backgroundInput
+        settings.matting = try matting.map { try MattingFile.load($0).network }
         var bars: [EvaluationSettings.Mode: ProgressBar] = [:]
         let results: [ModeResult]
         do {

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import ImageIO
+import Model
 import Pipeline
 
 /// How `invert` inverts: the start, refinement or not, the pose, the framing, steps and seed.
@@ -48,6 +50,25 @@ struct InversionOptions: ParsableArguments {
             "Compare luminance only, colour coming from the prior (default: on for grayscale PNGs, off otherwise).")
     var grayscale: Bool?
 
+    @Option(
+        help:
+            "A background behind the object: auto (remove it when the photo's border is not plain), keep, or remove (predict the object's mask with the matting network, make the rest white)."
+    )
+    var background: BackgroundMode = .auto
+
+    @Option(help: "Matting network for --background (from `nerfinv train-matting`).")
+    var matting: String = "models/matting.nvm"
+
+    /// The matting network when its file is there (an explicitly named missing file is an error).
+    func loadMatting(explicit: Bool) throws -> MattingNetwork? {
+        guard background != .keep else { return nil }
+        guard FileManager.default.fileExists(atPath: matting) else {
+            if explicit { throw ValidationError("\(matting): no such matting network") }
+            return nil
+        }
+        return try MattingFile.load(matting).network
+    }
+
     @Option(help: "Random seed for the ray batches (default 11).")
     var seed: UInt64?
 
@@ -74,6 +95,7 @@ struct InversionOptions: ParsableArguments {
         request.photoSize = photoSize
         request.mask = mask
         request.grayscale = grayscale
+        request.background = background
         request.tune = try refine.tuneSettings()
         if request.tune != nil && noRefine {
             throw ValidationError("--tune-decoder tunes after refinement: drop --no-refine")
@@ -83,4 +105,5 @@ struct InversionOptions: ParsableArguments {
 }
 
 extension InversionStart: ExpressibleByArgument {}
+extension BackgroundMode: ExpressibleByArgument {}
 extension CropMode: ExpressibleByArgument {}

@@ -66,13 +66,17 @@ struct Invert: ParsableCommand {
                 "\(modelOptions.model): this model has no encoder: run `nerfinv train-encoder` first, or use --init mean"
             )
         }
+        let explicitMatting = CommandLine.arguments.contains("--matting")
         let session = InversionSession(
-            model: model, modelName: URL(fileURLWithPath: modelOptions.model).lastPathComponent, modelSHA256: sha)
+            model: model, modelName: URL(fileURLWithPath: modelOptions.model).lastPathComponent, modelSHA256: sha,
+            matting: try inversion.loadMatting(explicit: explicitMatting))
+        session.warn = { message in FileHandle.standardError.write(Data("warning: \(message)\n".utf8)) }
         var request = try inversion.request(refine: refine)
         request.turntableFrames = outputs.frames
         request.turntableCamera = camera.renderCamera
         // Every output checked before any work: none is an input, all can be written.
-        var plan = OutputPlan(inputs: photos + [modelOptions.model] + [inversion.mask].compactMap { $0 })
+        var plan = OutputPlan(
+            inputs: photos + [modelOptions.model, inversion.matting] + [inversion.mask].compactMap { $0 })
         if let outDir = outputs.outDir { try plan.add(folder: outDir) }
         for photo in outputs.joint ? [photos[0]] : photos {
             request.turntable = outputs.turntableFolder(for: photo)

@@ -28,5 +28,43 @@ final class MattingCLITests: CLITestCase {
         XCTAssertTrue(changed.stderr.contains("batch"), changed.stderr)
         let plain = try CLI.run(["train-matting", "--data", repoRoot + "/scenes", "--out", dir + "/x.nvm"])
         XCTAssertNotEqual(plain.status, 0)
+
+        // invert: a photo with a background is seen as one, its mask predicted and written with
+        // the cut-out; --background keep leaves it; remove without a network says what is missing.
+        let object = try FileManager.default.contentsOfDirectory(atPath: dir + "/held").first { $0.hasPrefix("cars") }!
+        let photo = "\(dir!)/held/\(object)/photo/000000.png"
+        let invert = ["invert", photo, "--model", repoRoot + "/models/cars.nvm", "--steps", "3", "--quiet"]
+        _ = try ok(invert + ["--matting", dir + "/m.nvm", "--out", dir + "/a.latent"])
+        for f in ["a_mask.png", "a_cutout.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + f), f)
+        }
+        XCTAssertTrue(try String(contentsOfFile: dir + "/a.latent", encoding: .utf8).contains("background removed"))
+        _ = try ok(invert + ["--matting", dir + "/m.nvm", "--background", "keep", "--out", dir + "/k.latent"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/k_mask.png"))
+        let none = try CLI.run(invert + ["--matting", dir + "/none.nvm", "--out", dir + "/n.latent"])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.stderr.contains("none.nvm"), none.stderr)
+        let missing = try CLI.run(
+            invert + ["--matting", dir + "/absent/m.nvm", "--background", "remove", "--out", dir + "/r.latent"])
+        XCTAssertNotEqual(missing.status, 0)
+        // eval: input views with backgrounds, with and without the matting network, scored over white.
+        _ = try ok([
+            "generate", "--scene", repoRoot + "/scenes/cars.json", "--out", dir + "/test", "--objects", "1",
+            "--protocol", "test", "--resolution", "32", "--supersample", "1", "--backgrounds", "--seed", "6", "--quiet",
+        ])
+        let eval = [
+            "eval", "--model", repoRoot + "/models/cars.nvm", "--data", dir + "/test", "--modes", "refine",
+            "--refine-steps", "2", "--background-input", "--json",
+        ]
+        XCTAssertTrue(try ok(eval).stdout.contains("\"mode\":\"refine\""))
+        XCTAssertTrue(try ok(eval + ["--matting", dir + "/m.nvm"]).stdout.contains("\"mode\":\"refine\""))
+        // The plain sample photo has no background: auto leaves it alone.
+        _ = try ok(
+            [
+                "invert", repoRoot + "/scenes/photos/car_256.png", "--model", repoRoot + "/models/cars.nvm", "--steps",
+                "3",
+                "--quiet", "--matting", dir + "/m.nvm", "--out", dir + "/p.latent",
+            ])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/p_mask.png"))
     }
 }

@@ -1,3 +1,4 @@
+import ImageIO
 import Model
 import NeuralCore
 import TestSupport
@@ -43,5 +44,33 @@ final class MattingNetworkTests: XCTestCase {
         var bad = config
         bad.decoder = [4]
         XCTAssertNotNil(bad.problem)
+    }
+}
+
+final class MattingDetectionTests: XCTestCase {
+    /// A car on white has no background; noise at the border is one; whitening keeps the object's
+    /// pixels and whitens the rest.
+    func testBackgroundDetectionAndWhitening() {
+        var plain = RGBAImage(width: 20, height: 20)
+        for y in 6..<14 {
+            for x in 4..<16 {
+                plain[x, y, 0] = 0.8
+                plain[x, y, 1] = 0.1
+                plain[x, y, 2] = 0.1
+            }
+        }
+        XCTAssertFalse(Matting.hasBackground(plain))
+        var rng = SplitMix64(seed: 2)
+        var busy = plain
+        for k in 0..<(20 * 20) {
+            for c in 0..<3 where !(plain.pixels[4 * k] == 0.8) { busy.pixels[4 * k + c] = rng.nextFloat() }
+        }
+        XCTAssertTrue(Matting.hasBackground(busy))
+        let mask = (0..<(20 * 20)).map { k -> Float in
+            plain.pixels[4 * k] == 0.8 && plain.pixels[4 * k + 1] < 0.2 ? 1 : 0
+        }
+        let white = Matting.whiteBackground(busy, mask: mask)
+        XCTAssertEqual(white[10, 10, 0], 0.8, accuracy: 1e-6)
+        XCTAssertEqual(white[0, 0, 1], 1, accuracy: 1e-6)
     }
 }

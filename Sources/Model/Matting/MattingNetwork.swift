@@ -34,7 +34,8 @@ public struct MattingConfig: Codable, Sendable, Equatable {
 /// Encoder: conv 4x4 stride 2 + LeakyReLU per stage. Decoder, deepest first: nearest 2x
 /// upsampling, concatenation with the encoder output of that size (the photo itself at the top),
 /// conv 3x3 + LeakyReLU. Head: conv 1x1 to one logit per pixel (sigmoid: the object's probability).
-public final class MattingNetwork {
+/// Its weights change only inside its trainer; a loaded network is read-only, shared by sessions.
+public final class MattingNetwork: @unchecked Sendable {
     public let config: MattingConfig
     let encW: [Tensor], encB: [Tensor]  // per stage (C_out, C_in, 4, 4), (C_out)
     let decW: [Tensor], decB: [Tensor]  // per stage (C_out, C_up + C_skip, 3, 3), (C_out)

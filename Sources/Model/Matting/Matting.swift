@@ -1,0 +1,71 @@
+import Foundation
+import ImageIO
+import NeuralCore
+
+// H W photo size, S the network's side.
+
+/// Finding the object in a photo with a background: whether there is a background at all, the
+/// object's mask from the matting network, and the photo with the background made white.
+public enum Matting {
+    /// Fraction of the border's pixels unlike the border's colour above which the photo has a
+    /// background (a plain backdrop with an object cut by the frame stays well under it).
+    public static let busyBorderFraction = 0.25
+
+    /// Whether the photo is not on a plain background: much of its border differs from the
+    /// border's typical colour (streets, rooms, foliage).
+    public static func hasBackground(_ photo: RGBAImage) -> Bool {
+        let W = photo.width, H = photo.height
+        var rgb = [Float](repeating: 1, count: W * H * 3)
+        for k in 0..<(W * H) {
+            let a = photo.pixels[4 * k + 3]
+            for c in 0..<3 { rgb[3 * k + c] = a * photo.pixels[4 * k + c] + (1 - a) }
+        }
+        let bg = PhotoFraming.borderColour(rgb, width: W, height: H)
+        var ring = 0, busy = 0
+        for y in 0..<H {
+            for x in 0..<W where y == 0 || y == H - 1 || x == 0 || x == W - 1 {
+                ring += 1
+                if PhotoFraming.isForeground(rgb, y * W + x, background: bg) { busy += 1 }
+            }
+        }
+        return Double(busy) > busyBorderFraction * Double(ring)
+    }
+
+    /// The object's mask (H, W) in 0...1: the photo padded to a square (edges repeated), resampled
+    /// to the network's side, predicted, and the probabilities resampled back.
+    public static func predict(_ network: MattingNetwork, photo: RGBAImage) -> [Float] {
+        let W = photo.width, H = photo.height, side = max(W, H), S = network.config.inputSize
+        let x0 = (side - W) / 2, y0 = (side - H) / 2
+        var square = RGBAImage(width: side, height: side)
+        for y in 0..<side {
+            for x in 0..<side {
+                let sx = min(max(x - x0, 0), W - 1), sy = min(max(y - y0, 0), H - 1)
+                let a = photo.pixels[4 * (sy * W + sx) + 3]
+                for c in 0..<3 { square[x, y, c] = a * photo.pixels[4 * (sy * W + sx) + c] + (1 - a) }
+                square[x, y, 3] = 1
+            }
+        }
+        let small = Resample.resize(square, width: S, height: S)
+        let input = Tensor([1, 3, S, S])
+        for j in 0..<S { for i in 0..<S { for c in 0..<3 { input[(c * S + j) * S + i] = small[i, j, c] } } }
+        let logits = network.forward(images: input.data, B: 1).logits
+        var probability = RGBAImage(width: S, height: S)
+        for k in 0..<(S * S) {
+            let p = Sigmoid.value(logits[k])
+            for c in 0..<3 { probability.pixels[4 * k + c] = p }
+        }
+        let back = Resample.resize(probability, width: side, height: side)
+        return (0..<(W * H)).map { k in back[k % W + x0, k / W + y0, 0] }
+    }
+
+    /// The photo over white where the mask says background: what the model's views look like.
+    public static func whiteBackground(_ photo: RGBAImage, mask: [Float]) -> RGBAImage {
+        var out = photo
+        for k in 0..<(photo.width * photo.height) {
+            let a = mask[k] * photo.pixels[4 * k + 3]
+            for c in 0..<3 { out.pixels[4 * k + c] = a * photo.pixels[4 * k + c] + (1 - a) }
+            out.pixels[4 * k + 3] = 1
+        }
+        return out
+    }
+}
