@@ -164,13 +164,7 @@ public final class Encoder {
     public convenience init(config: EncoderConfig, tensors: [String: Tensor]) throws {
         var rng = SplitMix64(seed: 0)
         self.init(config: config, rng: &rng)
-        for (name, t) in parameters {
-            guard let src = tensors[name] else { throw ModelError("model file lacks tensor \(name)") }
-            guard src.shape == t.shape else {
-                throw ModelError("tensor \(name) has shape \(src.shape), the encoder config needs \(t.shape)")
-            }
-            t.copy(from: src)
-        }
+        try NamedWeights.load(parameters, from: tensors, file: "model file", config: "encoder config")
     }
 
     func shapes(B: Int) -> [Conv2dShape] {

@@ -66,13 +66,7 @@ public struct FieldSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     public func loadField(tensors: [String: Tensor]) throws -> any RadianceField {
         var rng = SplitMix64(seed: 0)
         let field = makeField(rng: &rng)
-        for (name, t) in field.parameters {
-            guard let src = tensors[name] else { throw ModelError("model file lacks tensor \(name)") }
-            guard src.shape == t.shape else {
-                throw ModelError("tensor \(name) has shape \(src.shape), the config needs \(t.shape)")
-            }
-            t.copy(from: src)
-        }
+        try NamedWeights.load(field.parameters, from: tensors, file: "model file", config: "config")
         return field
     }
 

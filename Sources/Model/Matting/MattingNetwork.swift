@@ -89,13 +89,7 @@ public final class MattingNetwork: @unchecked Sendable {
     public convenience init(config: MattingConfig, tensors: [String: Tensor]) throws {
         var rng = SplitMix64(seed: 0)
         self.init(config: config, rng: &rng)
-        for (name, t) in parameters {
-            guard let src = tensors[name] else { throw ModelError("matting file lacks tensor \(name)") }
-            guard src.shape == t.shape else {
-                throw ModelError("tensor \(name) has shape \(src.shape), the matting config needs \(t.shape)")
-            }
-            t.copy(from: src)
-        }
+        try NamedWeights.load(parameters, from: tensors, file: "matting file", config: "matting config")
     }
 
     /// Everything forward keeps for backward.
