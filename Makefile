@@ -1,8 +1,9 @@
 # nerfinv: `make demo` and `make test` work on a fresh Debian machine.
 SWIFT ?= swift
 DEPS := libopenblas-dev libpng-dev libgif-dev libeigen3-dev
-# Only for the tests: the independent mesh readers (trimesh, pygltflib) run in a virtual environment.
-TEST_DEPS := python3 python3-venv
+# Only for the tests: the independent mesh readers (trimesh, pygltflib) and the DevTools client that
+# drives headless Chromium through `nerfinv view` run in a virtual environment.
+TEST_DEPS := python3 python3-venv chromium
 MESHCHECK := .build/meshcheck/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NERFINV := .build/release/nerfinv
@@ -28,11 +29,13 @@ install-packages:
 build: deps
 	$(SWIFT) build -c release
 
-# The tests also read exported meshes back with trimesh and pygltflib (PyPI), in a venv under .build.
+# The tests also read exported meshes back with trimesh and pygltflib (PyPI), in a venv under .build,
+# and drive `nerfinv view` in Debian's headless Chromium.
 testdeps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_DEPS)"
-	@$(MESHCHECK) -c "import trimesh, pygltflib" 2>/dev/null || { rm -rf .build/meshcheck && \
-	  python3 -m venv .build/meshcheck && .build/meshcheck/bin/pip install -q trimesh==5.2.0 pygltflib==1.16.5 numpy; }
+	@$(MESHCHECK) -c "import trimesh, pygltflib, websocket" 2>/dev/null || { rm -rf .build/meshcheck && \
+	  python3 -m venv .build/meshcheck && \
+	  .build/meshcheck/bin/pip install -q trimesh==5.2.0 pygltflib==1.16.5 numpy websocket-client==1.9.2; }
 
 test: deps testdeps lint
 	$(SWIFT) test --disable-swift-testing

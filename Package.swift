@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         .target(
@@ -41,7 +42,12 @@ let package = Package(
         .target(name: "Scenes", dependencies: ["FileIO", "NeuralCore", "Geometry", "ImageIO"], swiftSettings: numeric),
         .target(name: "Datasets", dependencies: ["FileIO", "Geometry", "ImageIO"]),
         .target(name: "Model", dependencies: ["FileIO", "NeuralCore", "Geometry", "ImageIO", "Datasets"], swiftSettings: numeric),
-        .target(name: "Pipeline", dependencies: ["FileIO", "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets", "Model"]),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "FileIO", "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets", "Model",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ]),
         .executableTarget(
             name: "nerfinv",
             dependencies: [

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 // libpng behind setjmp/longjmp: every libpng error becomes a return code plus a message.
 #include "CShims.h"
 #include <png.h>
@@ -190,8 +191,9 @@ int nv_png_read_info(const char *path, nv_png_info *out, char *err, int errlen) 
     return read_png(path, 0, NULL, NULL, 0, out, err, errlen);
 }
 
-int nv_png_write(const char *path, const void *data, int width, int height, int channels,
-                 int bit_depth, char *err, int errlen) {
+// Writes the image to an open stream; closes nothing.
+static int png_write_stream(FILE *fp, const void *data, int width, int height, int channels, int bit_depth,
+                            char *err, int errlen) {
     int colorType;
     if (bit_depth == 8 && channels == 1) colorType = PNG_COLOR_TYPE_GRAY;
     else if (bit_depth == 8 && channels == 3) colorType = PNG_COLOR_TYPE_RGB;
@@ -199,20 +201,17 @@ int nv_png_write(const char *path, const void *data, int width, int height, int 
     else if (bit_depth == 16 && channels == 1) colorType = PNG_COLOR_TYPE_GRAY;
     else { set_err(err, errlen, "unsupported channels/bit depth for writing"); return 1; }
     if (width <= 0 || height <= 0) { set_err(err, errlen, "image has zero width or height"); return 1; }
-    FILE *fp = fopen(path, "wb");
-    if (!fp) { set_err(err, errlen, strerror(errno)); return 1; }
     nv_png_ctx ctx = {.err = err, .errlen = errlen};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, nv_png_error_fn, nv_png_warning_fn);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
         if (png) png_destroy_write_struct(&png, NULL);
-        fclose(fp); set_err(err, errlen, "out of memory"); return 1;
+        set_err(err, errlen, "out of memory"); return 1;
     }
     png_bytep *volatile rows = NULL;
     if (setjmp(ctx.jump)) {
         free(rows);
         png_destroy_write_struct(&png, &info);
-        fclose(fp);
         return 1;
     }
     png_init_io(png, fp);
@@ -228,6 +227,28 @@ int nv_png_write(const char *path, const void *data, int width, int height, int 
     png_write_end(png, NULL);
     free(rows);
     png_destroy_write_struct(&png, &info);
-    if (fclose(fp) != 0) { set_err(err, errlen, strerror(errno)); return 1; }
+    return 0;
+}
+
+int nv_png_write(const char *path, const void *data, int width, int height, int channels,
+                 int bit_depth, char *err, int errlen) {
+    FILE *fp = fopen(path, "wb");
+    if (!fp) { set_err(err, errlen, strerror(errno)); return 1; }
+    int rc = png_write_stream(fp, data, width, height, channels, bit_depth, err, errlen);
+    if (fclose(fp) != 0 && rc == 0) { set_err(err, errlen, strerror(errno)); return 1; }
+    return rc;
+}
+
+int nv_png_encode(const void *data, int width, int height, int channels, unsigned char **out, size_t *length,
+                  char *err, int errlen) {
+    char *buffer = NULL;
+    size_t size = 0;
+    FILE *fp = open_memstream(&buffer, &size);
+    if (!fp) { set_err(err, errlen, strerror(errno)); return 1; }
+    int rc = png_write_stream(fp, data, width, height, channels, 8, err, errlen);
+    fclose(fp);
+    if (rc != 0) { free(buffer); return rc; }
+    *out = (unsigned char *)buffer;
+    *length = size;
     return 0;
 }

@@ -89,6 +89,9 @@ int nv_png_read_into(const char *path, long long max_pixels, float *rgba, long l
 int nv_png_read_info(const char *path, nv_png_info *info, char *err, int errlen);
 /// Writes 8-bit (gray 1, RGB 3, RGBA 4 channels; pixels are uint8) or 16-bit gray
 /// (channels 1, bit_depth 16; pixels are native-endian uint16). Returns 0 on success.
+/// Encodes 8-bit pixels (channels 1, 3 or 4) as a PNG in memory: *out (free with nv_free) of *length bytes.
+int nv_png_encode(const void *pixels, int width, int height, int channels, unsigned char **out, size_t *length,
+                  char *err, int errlen);
 int nv_png_write(const char *path, const void *pixels, int width, int height, int channels,
                  int bit_depth, char *err, int errlen);
 void nv_free(void *p);

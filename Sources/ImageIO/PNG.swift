@@ -84,6 +84,26 @@ public enum PNG {
         try writeRaw(bytes, width: image.width, height: image.height, channels: ch, bitDepth: 8, to: path)
     }
 
+    /// The image as PNG bytes in memory (8-bit RGB, or RGBA with `alpha`): frames served over HTTP.
+    public static func encode(_ image: RGBAImage, alpha: Bool = false) throws -> Data {
+        let ch = alpha ? 4 : 3
+        var bytes = [UInt8](repeating: 0, count: image.width * image.height * ch)
+        for i in 0..<(image.width * image.height) {
+            for c in 0..<ch { bytes[i * ch + c] = byte(image.pixels[i * 4 + c]) }
+        }
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var length = 0
+        var err = [CChar](repeating: 0, count: 512)
+        let rc = bytes.withUnsafeBytes { raw in
+            nv_png_encode(
+                raw.baseAddress, Int32(image.width), Int32(image.height), Int32(ch), &out, &length, &err,
+                Int32(err.count))
+        }
+        guard rc == 0, let out else { throw FileError(path: "(PNG in memory)", reason: String(cString: err)) }
+        defer { nv_free(out) }
+        return Data(bytes: out, count: length)
+    }
+
     /// Writes a 16-bit grayscale PNG (e.g. depth maps, camera-z x 10000), atomically.
     public static func writeGray16(_ values: [UInt16], width: Int, height: Int, to path: String) throws {
         precondition(values.count == width * height, "writeGray16: \(values.count) values for \(width)x\(height)")

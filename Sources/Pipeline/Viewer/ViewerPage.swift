@@ -1,0 +1,113 @@
+/// The viewer's one page: the input photo and its reconstruction beside a live view; drag to
+/// orbit, wheel to zoom, low resolution while dragging and full when still, one frame in flight.
+enum ViewerPage {
+    static let html = #"""
+        <!doctype html>
+        <html><head><meta charset="utf-8"><title>nerfinv view</title><link rel="icon" href="data:,">
+        <style>
+        body { font: 14px system-ui, sans-serif; margin: 16px; background: #f4f4f4; color: #222; }
+        #row { display: flex; gap: 16px; align-items: flex-start; }
+        #view { width: 512px; height: 512px; background: #fff; cursor: grab; image-rendering: auto; user-select: none; }
+        #panel { display: flex; flex-direction: column; gap: 8px; min-width: 260px; }
+        #input { max-width: 260px; background: #fff; }
+        label { display: flex; justify-content: space-between; gap: 8px; }
+        #status { color: #666; font-size: 12px; }
+        </style></head>
+        <body>
+        <h3>nerfinv view</h3>
+        <div id="row">
+          <img id="view" alt="the object" draggable="false">
+          <div id="panel">
+            <label>latent <select id="latent"></select></label>
+            <img id="input" alt="input and reconstruction">
+            <label>view <select id="mode"></select></label>
+            <div id="sliders"></div>
+            <a id="glb" download>download mesh (GLB)</a>
+            <a id="gif" download>download turntable (GIF)</a>
+            <div id="status"></div>
+          </div>
+        </div>
+        <script>
+        const client = Math.random().toString(36).slice(2);
+        const state = { az: 35, el: 20, dist: 3, latent: 0, mode: "rgb", edits: {} };
+        const full = 512, moving = 128;
+        let dragging = false, lastX = 0, lastY = 0, inFlight = false, pending = null, idle = null;
+        let frames = 0, since = performance.now();
+        const view = document.getElementById("view"), status = document.getElementById("status");
+        function query(size) {
+          const edit = Object.entries(state.edits).filter(([k, v]) => v != 0).map(([k, v]) => k + ":" + v).join(";");
+          return `latent=${state.latent}&az=${state.az.toFixed(2)}&el=${state.el.toFixed(2)}&dist=${state.dist.toFixed(3)}` +
+            `&size=${size}&mode=${state.mode}&client=${client}` + (edit ? `&edit=${encodeURIComponent(edit)}` : "");
+        }
+        function request(size) {
+          if (inFlight) { pending = size; return; }
+          inFlight = true;
+          fetch("/api/frame?" + query(size)).then(r => {
+            if (!r.ok) throw new Error(r.status + " " + r.statusText);
+            return r.blob();
+          }).then(b => {
+            const old = view.src;
+            view.src = URL.createObjectURL(b);
+            if (old) URL.revokeObjectURL(old);
+            frames += 1;
+            const now = performance.now();
+            if (now - since > 1000) {
+              status.textContent = `${(1000 * frames / (now - since)).toFixed(1)} frames/s`;
+              window.nerfinvFPS = 1000 * frames / (now - since);
+              frames = 0; since = now;
+            }
+          }).catch(e => { status.textContent = "frame failed: " + e.message; })
+            .finally(() => { inFlight = false; if (pending !== null) { const s = pending; pending = null; request(s); } });
+        }
+        function changed() {
+          request(moving);
+          clearTimeout(idle);
+          idle = setTimeout(() => request(full), 200);
+        }
+        view.addEventListener("mousedown", e => { dragging = true; lastX = e.clientX; lastY = e.clientY; view.style.cursor = "grabbing"; });
+        window.addEventListener("mouseup", () => { dragging = false; view.style.cursor = "grab"; });
+        window.addEventListener("mousemove", e => {
+          if (!dragging) return;
+          state.az -= (e.clientX - lastX) * 0.5;
+          state.el = Math.max(-80, Math.min(80, state.el + (e.clientY - lastY) * 0.5));
+          lastX = e.clientX; lastY = e.clientY;
+          changed();
+        });
+        view.addEventListener("wheel", e => {
+          e.preventDefault();
+          state.dist = Math.max(1.6, Math.min(8, state.dist * Math.exp(e.deltaY * 0.001)));
+          changed();
+        }, { passive: false });
+        function selectLatent(i) {
+          state.latent = i;
+          const input = document.getElementById("input");
+          if (window.nerfinvInfo.latents[i].input) { input.src = `/api/input?latent=${i}`; input.style.display = ""; }
+          else input.style.display = "none";
+          document.getElementById("glb").href = `/api/mesh.glb?latent=${i}`;
+          document.getElementById("gif").href = `/api/turntable.gif?latent=${i}`;
+          request(full);
+        }
+        fetch("/api/info").then(r => r.json()).then(info => {
+          window.nerfinvInfo = info;
+          const latent = document.getElementById("latent");
+          info.latents.forEach((l, i) => { const o = document.createElement("option"); o.value = i; o.textContent = l.name; latent.appendChild(o); });
+          latent.addEventListener("change", () => selectLatent(parseInt(latent.value)));
+          const mode = document.getElementById("mode");
+          info.modes.forEach(m => { const o = document.createElement("option"); o.value = m; o.textContent = m; mode.appendChild(o); });
+          mode.addEventListener("change", () => { state.mode = mode.value; request(full); });
+          const sliders = document.getElementById("sliders");
+          info.directions.forEach(d => {
+            const label = document.createElement("label");
+            label.textContent = d;
+            const s = document.createElement("input");
+            s.type = "range"; s.min = -3; s.max = 3; s.step = 0.1; s.value = 0;
+            s.addEventListener("input", () => { state.edits[d] = parseFloat(s.value); changed(); });
+            label.appendChild(s);
+            sliders.appendChild(label);
+          });
+          selectLatent(0);
+        });
+        </script>
+        </body></html>
+        """#
+}

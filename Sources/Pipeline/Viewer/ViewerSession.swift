@@ -1,0 +1,248 @@
+import Datasets
+import FileIO
+import Foundation
+import Geometry
+import ImageIO
+import Model
+
+// What `nerfinv view` serves, without the server: frames of the latents named on the command
+// line, their input pictures, edit directions, meshes and GIFs. P pixels of a frame side.
+
+/// One frame a browser asks for; every value is range-checked by `ViewerSession.frame`.
+public struct FrameRequest: Sendable, Equatable {
+    public enum Mode: String, Sendable, CaseIterable { case rgb, depth, normals }
+    public var latent = 0
+    public var azimuth = 35.0
+    public var elevation = 20.0
+    public var distance = 3.0
+    public var size = 128
+    public var mode = Mode.rgb
+    /// Edit amounts by direction name (pc1..., or an attribute), in standard deviations.
+    public var edits: [String: Float] = [:]
+    public init() {}
+
+    /// The ranges a request must lie in.
+    public static let sizes = 16...512
+    public static let distances = 1.3...20.0
+    public static let elevations = -89.0...89.0
+    public static let amounts: ClosedRange<Float> = -5...5
+
+    /// From URL query items; nil with the reason when a value is missing, malformed or out of range.
+    public static func parse(_ query: [String: String]) -> Result<FrameRequest, ViewerError> {
+        var r = FrameRequest()
+        func number(_ key: String) -> Double?? {
+            guard let text = query[key] else { return .some(nil) }
+            guard let v = Double(text), v.isFinite else { return nil }
+            return .some(v)
+        }
+        guard let latent = query["latent"].map({ Int($0) }) ?? 0 else {
+            return .failure(.init("latent must be an index"))
+        }
+        r.latent = latent
+        guard let az = number("az"), let el = number("el"), let dist = number("dist"), let size = number("size") else {
+            return .failure(.init("az, el, dist and size must be finite numbers"))
+        }
+        if let az { r.azimuth = az.truncatingRemainder(dividingBy: 360) }
+        if let el { r.elevation = el }
+        if let dist { r.distance = dist }
+        if let size { r.size = Int(size) }
+        guard elevations.contains(r.elevation) else { return .failure(.init("el must lie in -89...89")) }
+        guard distances.contains(r.distance) else { return .failure(.init("dist must lie in 1.3...20")) }
+        guard sizes.contains(r.size) else { return .failure(.init("size must lie in 16...512")) }
+        if let m = query["mode"] {
+            guard let mode = Mode(rawValue: m) else { return .failure(.init("mode must be rgb, depth or normals")) }
+            r.mode = mode
+        }
+        if let e = query["edit"], !e.isEmpty {
+            for part in e.split(separator: ";") {
+                let kv = part.split(separator: ":")
+                guard kv.count == 2, let v = Float(kv[1]), amounts.contains(v) else {
+                    return .failure(.init("edit takes name:amount pairs within ±5, separated by ';'"))
+                }
+                r.edits[String(kv[0])] = v
+            }
+        }
+        return .success(r)
+    }
+}
+
+public struct ViewerError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// The latents and the model behind a viewer. Frames render one at a time (each on both cores);
+/// a client with a frame in flight gets no second one until the first is done.
+public final class ViewerSession: @unchecked Sendable {
+    public struct Entry {
+        public var name: String
+        public var scene: LatentScene
+        /// The input photo beside its reconstruction, when `invert` wrote one beside the latent.
+        public var inputSheet: RGBAImage?
+    }
+    public let model: NeRFModel
+    public let entries: [Entry]
+    let distribution: CodeDistribution?
+    let attributes: AttributeDirections?
+    /// Principal directions offered as sliders.
+    public static let principalSliders = 5
+    let lock = NSLock()
+    let renderLock = NSLock()
+    var busy = Set<String>()
+
+    /// Loads every latent (and its tuned decoder) for `model`; errors name the file.
+    public init(model: NeRFModel, modelSHA256: String, latents: [String]) throws {
+        self.model = model
+        entries = try latents.map { path in
+            let scene = try LatentScene.load(path, model: model, modelSHA256: modelSHA256)
+            let stem = path.hasSuffix(".latent") ? String(path.dropLast(7)) : path
+            let sheet = try? PNG.read(stem + "_input_reconstruction.png").image
+            return Entry(name: URL(fileURLWithPath: path).lastPathComponent, scene: scene, inputSheet: sheet)
+        }
+        distribution = CodeDistribution(codes: model.codes)
+        attributes = model.attributes.flatMap { AttributeDirections(codes: model.codes, table: $0) }
+    }
+
+    /// The edit directions a page offers: pc1... and the model's attributes.
+    public var directions: [String] {
+        (distribution == nil ? [] : (1...Self.principalSliders).map { "pc\($0)" }) + (attributes?.names ?? [])
+    }
+
+    /// What the page needs to build itself, as JSON.
+    public func info() throws -> Data {
+        let json: [String: Any] = [
+            "latents": entries.map { ["name": $0.name, "input": $0.inputSheet != nil] },
+            "directions": directions, "modes": FrameRequest.Mode.allCases.map(\.rawValue),
+        ]
+        return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+    }
+
+    /// The identity code of a request: the latent's, moved along each edit direction.
+    func code(_ r: FrameRequest) throws -> [Float] {
+        var code = entries[r.latent].scene.latent.identity
+        for (name, amount) in r.edits.sorted(by: { $0.key < $1.key }) where amount != 0 {
+            if name.hasPrefix("pc"), let k = Int(name.dropFirst(2)), let d = distribution,
+                (1...Self.principalSliders).contains(k)
+            {
+                code = d.moved(code, direction: k - 1, amount: amount)
+            } else if let a = attributes, let i = a.names.firstIndex(of: name) {
+                code = a.moved(code, attribute: i, amount: amount)
+            } else {
+                throw ViewerError("no edit direction '\(name)'")
+            }
+        }
+        return code
+    }
+
+    /// A frame as PNG bytes for `client`; nil while that client already has one in flight.
+    public func frame(_ r: FrameRequest, client: String) throws -> Data? {
+        guard entries.indices.contains(r.latent) else {
+            throw ViewerError("latent \(r.latent) is not one of the \(entries.count) given")
+        }
+        lock.lock()
+        guard busy.insert(client).inserted else {
+            lock.unlock()
+            return nil
+        }
+        lock.unlock()
+        defer {
+            lock.lock()
+            busy.remove(client)
+            lock.unlock()
+        }
+        let code = try code(r)
+        let entry = entries[r.latent]
+        let camera = Rig.camera(
+            azimuth: r.azimuth, elevation: r.elevation, distance: r.distance, fovDegrees: model.config.fovDegrees,
+            width: r.size, height: r.size)
+        renderLock.lock()
+        defer { renderLock.unlock() }
+        let out = FieldRenderer(field: entry.scene.field, code: code).render(camera: camera)
+        switch r.mode {
+        case .rgb: return try PNG.encode(out.image.clamped())
+        case .depth: return try PNG.encode(Self.depthPicture(out.depth, alpha: out.image, distance: r.distance))
+        case .normals: return try PNG.encode(Self.normalPicture(out.depth, alpha: out.image, camera: camera))
+        }
+    }
+
+    /// Camera depth as grey (near light, far dark), white where the object is not.
+    static func depthPicture(_ depth: [Float], alpha: RGBAImage, distance: Double) -> RGBAImage {
+        var img = RGBAImage(width: alpha.width, height: alpha.height)
+        let near = Float(distance - 1.8), far = Float(distance + 1.8)
+        for k in 0..<depth.count where alpha.pixels[4 * k + 3] > 0.5 && depth[k] > 0 {
+            let v = 1 - min(1, max(0, (depth[k] - near) / (far - near)))
+            for c in 0..<3 { img.pixels[4 * k + c] = 0.1 + 0.85 * v }
+        }
+        return img
+    }
+
+    /// Surface normals from the depth map (finite differences of the back-projected points),
+    /// coloured n / 2 + 1/2, white where the object is not.
+    static func normalPicture(_ depth: [Float], alpha: RGBAImage, camera: Camera) -> RGBAImage {
+        let W = alpha.width, H = alpha.height
+        var img = RGBAImage(width: W, height: H)
+        let forward = camera.rotation[2]
+        func point(_ i: Int, _ j: Int) -> SIMD3<Double>? {
+            let k = j * W + i
+            guard i >= 0, j >= 0, i < W, j < H, alpha.pixels[4 * k + 3] > 0.5, depth[k] > 0 else { return nil }
+            let ray = camera.ray(x: Double(i) + 0.5, y: Double(j) + 0.5)
+            return ray.origin + ray.direction * (Double(depth[k]) / (ray.direction * forward).sum())
+        }
+        for j in 0..<H {
+            for i in 0..<W {
+                guard let p = point(i, j) else { continue }
+                let dx = (point(i + 1, j) ?? p) - (point(i - 1, j) ?? p)
+                let dy = (point(i, j + 1) ?? p) - (point(i, j - 1) ?? p)
+                var n = SIMD3(dx.y * dy.z - dx.z * dy.y, dx.z * dy.x - dx.x * dy.z, dx.x * dy.y - dx.y * dy.x)
+                let l = (n * n).sum().squareRoot()
+                guard l > 0 else { continue }
+                n /= l
+                if (n * (camera.position - p)).sum() < 0 { n = -n }
+                for c in 0..<3 { img.pixels[4 * (j * W + i) + c] = Float(0.5 + 0.5 * n[c]) }
+            }
+        }
+        return img
+    }
+
+    /// The latent's input photo beside its reconstruction, as PNG bytes (nil: none).
+    public func inputSheet(_ latent: Int) throws -> Data? {
+        guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
+        return try entries[latent].inputSheet.map { try PNG.encode($0) }
+    }
+
+    /// A file made by `write(path)` in a private temporary folder, as bytes.
+    func viaFile(_ name: String, _ write: (String) throws -> Void) throws -> Data {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-view-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent(name).path
+        try write(path)
+        return try Data(contentsOf: URL(fileURLWithPath: path))
+    }
+
+    /// The latent's mesh as GLB bytes (128³ cells: a download in about a second).
+    public func mesh(_ latent: Int) throws -> Data {
+        guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
+        var settings = MeshSettings()
+        settings.resolution = 128
+        renderLock.lock()
+        defer { renderLock.unlock() }
+        return try viaFile("mesh.glb") { path in
+            _ = try MeshExport.write(scene: entries[latent].scene, settings: settings, to: path)
+        }
+    }
+
+    /// The latent's turntable as an animated GIF (24 frames at 128 pixels).
+    public func turntable(_ latent: Int) throws -> Data {
+        guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
+        renderLock.lock()
+        defer { renderLock.unlock() }
+        return try viaFile("turntable.gif") { path in
+            let folder = (path as NSString).deletingLastPathComponent + "/frames"
+            let scene = entries[latent].scene
+            try RenderExport.turntable(
+                field: scene.field, code: scene.latent.identity, frames: 24, elevation: 20, camera: RenderCamera(),
+                to: folder, gif: path)
+        }
+    }
+}

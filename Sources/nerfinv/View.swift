@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Model
+import Pipeline
+
+/// `nerfinv view`: a local web page to turn inverted objects with the mouse.
+struct View: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Look at latents from every side, live, in the browser (a local web server).",
+        discussion: """
+            Open the printed address: drag to orbit, wheel to zoom, switch latents, views (colour, \
+            depth, normals) and edit sliders (principal directions, and the model's attributes), and \
+            download a GLB mesh or a GIF turntable. Frames render on this machine's CPU, low resolution \
+            while dragging and full when still. It listens on 127.0.0.1 only, unless --host says \
+            otherwise; the page can only choose among the latents named here. Ctrl-C stops it.
+
+            Example:
+              nerfinv view car.latent other.latent --port 8080
+            """
+    )
+
+    @Argument(help: "Latent files to show.")
+    var latents: [String]
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Address to listen on (127.0.0.1: this machine only).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port (0: any free port).")
+    var port: Int = 8080
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard !latents.isEmpty else { throw ValidationError("name at least one latent") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {
+            throw ValidationError("--host takes an IPv4 address such as 127.0.0.1")
+        }
+    }
+
+    func run() throws {
+        let (model, sha) = try modelOptions.load()
+        let session = try ViewerSession(model: model, modelSHA256: sha, latents: latents)
+        let server = try ViewerServer(session: session, host: host, port: UInt16(port))
+        let done = DispatchSemaphore(value: 0)
+        let failure = ErrorBox()
+        Task.detached {
+            do { try await server.run() } catch { failure.error = error }
+            done.signal()
+        }
+        Task.detached {
+            let p: UInt16
+            do { p = try await server.port() } catch {
+                FileHandle.standardError.write(
+                    Data("nerfinv view: the server did not start listening: \(error)\n".utf8))
+                return
+            }
+            output.report(
+                ["url": "http://\(host):\(p)/", "latents": latents.count], "nerfinv view: open http://\(host):\(p)/")
+            fflush(stdout)  // a pipe or log file sees the address at once, not at exit
+        }
+        done.wait()
+        if let error = failure.error { throw ValidationError("the viewer stopped: \(error)") }
+    }
+}
+
+/// An error handed from the server's task to the command.
+final class ErrorBox: @unchecked Sendable {
+    var error: Error?
+}

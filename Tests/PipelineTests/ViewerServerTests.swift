@@ -1,0 +1,68 @@
+import Foundation
+import ImageIO
+import Model
+import Pipeline
+import XCTest
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The viewer's server in-process on a free port: the page, the API, and the refusals of what a
+/// browser must not ask for (latents not given, sizes out of range, unknown edits).
+final class ViewerServerTests: XCTestCase {
+    var repoRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .path
+    }
+
+    func get(_ url: URL) async throws -> (status: Int, body: Data) {
+        try await withCheckedThrowingContinuation { done in
+            URLSession.shared.dataTask(with: url) { data, response, error in
+                if let error { return done.resume(throwing: error) }
+                done.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
+            }.resume()
+        }
+    }
+
+    func testPageFramesAndRefusals() async throws {
+        let modelPath = repoRoot + "/models/cars.nvm"
+        let (model, _) = try NeRFModel.load(modelPath)
+        let sha = try NeRFModel.fingerprint(modelPath)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("viewer-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try LatentEditing.fresh(
+            model: model, modelName: "cars.nvm", sha256: sha, identity: model.meanCode, method: "mean"
+        )
+        .write(to: dir + "/mean.latent")
+        let session = try ViewerSession(model: model, modelSHA256: sha, latents: [dir + "/mean.latent"])
+        let server = try ViewerServer(session: session, port: 0)
+        let task = Task { try await server.run() }
+        let port = try await server.port()
+        let base = "http://127.0.0.1:\(port)"
+        let page = try await get(URL(string: base + "/")!)
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(String(decoding: page.body, as: UTF8.self).contains("nerfinv view"))
+        let info =
+            try JSONSerialization.jsonObject(with: try await get(URL(string: base + "/api/info")!).body)
+            as! [String: Any]
+        XCTAssertEqual((info["latents"] as! [Any]).count, 1)
+        XCTAssertEqual(info["directions"] as? [String], ["pc1", "pc2", "pc3", "pc4", "pc5"])
+        let frame = try await get(URL(string: base + "/api/frame?latent=0&az=40&el=15&size=48&client=t")!)
+        XCTAssertEqual(frame.status, 200)
+        XCTAssertEqual(Array(frame.body.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        XCTAssertEqual(frame.body[16..<20].reduce(0) { $0 << 8 | Int($1) }, 48, "a 48-pixel frame")
+        for mode in ["depth", "normals"] {
+            let r = try await get(URL(string: base + "/api/frame?size=32&mode=\(mode)&edit=pc1:1")!)
+            XCTAssertEqual(r.status, 200, mode)
+        }
+        for bad in ["latent=3", "size=9999", "edit=pc1:9", "mode=x-ray", "latent=..%2Fa", "el=120", "edit=wings:1"] {
+            let r = try await get(URL(string: base + "/api/frame?" + bad)!)
+            XCTAssertEqual(r.status, 400, bad)
+        }
+        await server.stop()
+        _ = try? await task.value
+    }
+}
