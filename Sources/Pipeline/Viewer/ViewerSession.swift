@@ -89,6 +89,9 @@ public final class ViewerSession: @unchecked Sendable {
     let lock = NSLock()
     let renderLock = NSLock()
     var busy = Set<String>()
+    /// The renderer of the last (latent, edits) drawn: its occupancy grid costs more than a
+    /// 128-pixel frame, and a drag changes only the camera.
+    var cached: (key: String, renderer: FieldRenderer)?
 
     /// Loads every latent (and its tuned decoder) for `model`; errors name the file.
     public init(model: NeRFModel, modelSHA256: String, latents: [String]) throws {
@@ -157,7 +160,16 @@ public final class ViewerSession: @unchecked Sendable {
             width: r.size, height: r.size)
         renderLock.lock()
         defer { renderLock.unlock() }
-        let out = FieldRenderer(field: entry.scene.field, code: code).render(camera: camera)
+        let key =
+            "\(r.latent)|" + r.edits.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+        let renderer: FieldRenderer
+        if let c = cached, c.key == key {
+            renderer = c.renderer
+        } else {
+            renderer = FieldRenderer(field: entry.scene.field, code: code)
+            cached = (key, renderer)
+        }
+        let out = renderer.render(camera: camera)
         switch r.mode {
         case .rgb: return try PNG.encode(out.image.clamped())
         case .depth: return try PNG.encode(Self.depthPicture(out.depth, alpha: out.image, distance: r.distance))
