@@ -62,6 +62,15 @@ final class ViewerServerTests: XCTestCase {
             let r = try await get(URL(string: base + "/api/frame?" + bad)!)
             XCTAssertEqual(r.status, 400, bad)
         }
+        // The downloads: a GLB mesh and a GIF turntable of the latent.
+        let glb = try await get(URL(string: base + "/api/mesh.glb?latent=0")!)
+        XCTAssertEqual(glb.status, 200)
+        XCTAssertEqual(Array(glb.body.prefix(4)), Array("glTF".utf8))
+        let gif = try await get(URL(string: base + "/api/turntable.gif?latent=0")!)
+        XCTAssertEqual(gif.status, 200)
+        XCTAssertEqual(Array(gif.body.prefix(6)), Array("GIF89a".utf8))
+        let missing = try await get(URL(string: base + "/api/mesh.glb?latent=9")!)
+        XCTAssertEqual(missing.status, 400)
         await server.stop()
         _ = try? await task.value
     }
