@@ -196,24 +196,7 @@ public final class InversionSession {
             var (raw, info) = try PNG.read(photo)
             // A photo with a background: the matting network's mask makes everything else white,
             // so the framing finds the object and the loss sees only it (and its silhouette).
-            let remove =
-                request.mask == nil
-                && (request.background == .remove || (request.background == .auto && Matting.hasBackground(raw)))
-            if remove {
-                guard let matting else {
-                    if request.background == .remove {
-                        throw ModelError(
-                            "no matting network to remove the background with: train one (`nerfinv train-matting`) and pass --matting"
-                        )
-                    }
-                    warn(
-                        "\(photo) seems to have a background, but there is no matting network (--matting): inverting it as it is"
-                    )
-                    raws.append((raw, info))
-                    framings.append(try frame(raw, photo: photo, request: request))
-                    continue
-                }
-                let m = Matting.predict(matting, photo: raw)
+            if let m = try backgroundMask(raw, photo: photo, request: request) {
                 if predicted == nil {
                     var maskImage = RGBAImage(width: raw.width, height: raw.height)
                     var cutout = raw
@@ -285,6 +268,27 @@ public final class InversionSession {
             restoration: (ignore == nil ? [] : ["masked"]) + (settings.grayscale ? ["grayscale"] : [])
                 + (predicted == nil ? [] : ["background removed"]), field: field,
             delta: delta, mask: predicted?.mask, cutout: predicted?.cutout)
+    }
+
+    /// The object's mask (H, W) when the photo's background is to be removed, or nil: asked for
+    /// (`remove`), or seen (`auto`) unless a hand-made mask was given. Without a matting network,
+    /// `remove` is an error and `auto` a warning.
+    func backgroundMask(_ raw: RGBAImage, photo: String, request: InversionRequest) throws -> [Float]? {
+        guard request.mask == nil,
+            request.background == .remove || (request.background == .auto && Matting.hasBackground(raw))
+        else { return nil }
+        guard let matting else {
+            if request.background == .remove {
+                throw ModelError(
+                    "no matting network to remove the background with: train one (`nerfinv train-matting`) and pass --matting"
+                )
+            }
+            warn(
+                "\(photo) seems to have a background, but there is no matting network (--matting): inverting it as it is"
+            )
+            return nil
+        }
+        return Matting.predict(matting, photo: raw)
     }
 
     /// A photo framed like the rig's views: its own resolution up to the model's, unless asked.

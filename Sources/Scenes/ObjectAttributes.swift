@@ -3,9 +3,6 @@ import Foundation
 /// The generator's choices that `edit --attribute` can move along: names and how colour becomes
 /// two of them.
 public enum ObjectAttributes {
-    /// The attributes every car records, in a fixed order (the model file's columns).
-    public static let carNames = ["length", "height", "wheel-size", "brightness", "hue"]
-
     /// The attributes that are lengths (scaled with the object; box units once it is fitted).
     public static let sizes = ["length", "height", "wheel-size"]
 
