@@ -77,7 +77,7 @@ public struct ModeResult: Codable, Sendable {
     /// With a small input (`inputSize`): PSNR of the input enlarged bicubically to the views' size
     /// against the true view, the baseline a render from the inversion should beat.
     public var bicubicInputPSNR: Double?
-    /// Mean decoder-tuning steps kept by the early stop (nil: no tuning).
+    /// Mean decoder-tuning steps run before the early stop (nil: no tuning).
     public var tuneSteps: Double?
     public var secondsPerObject: Double
     public var perObjectPSNR: [String: Double]
@@ -418,7 +418,8 @@ public enum Evaluation {
                     ))
             }
             if let t = r.tuneSteps {
-                lines.append(String(format: "\n%@: decoder tuning kept %.0f steps on average", r.mode, t))
+                lines.append(
+                    String(format: "\n%@: decoder tuning ran %.0f steps on average before its early stop", r.mode, t))
             }
         }
         return lines.joined(separator: "\n")

@@ -388,9 +388,7 @@ public final class InversionSession {
             }
         }
         // A delta left from an earlier tuned latent of this name belongs to the code just replaced.
-        if inferred.delta == nil && FileManager.default.fileExists(atPath: deltaPath) {
-            try? FileManager.default.removeItem(atPath: deltaPath)
-        }
+        if inferred.delta == nil { DecoderDelta.removeStale(besideLatent: latentPath) }
         return InversionOutcome(
             photo: photo, latentPath: latentPath, result: result, input: input, reconstruction: reconstruction,
             inputPSNR: psnr,

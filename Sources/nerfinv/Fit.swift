@@ -50,6 +50,7 @@ struct Fit: ParsableCommand {
             steps: steps, rays: rays, seed: seed
         ) { s, mse in bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10))))) }
         try r.latent.write(to: out)
+        DecoderDelta.removeStale(besideLatent: out)
         let lo = r.viewPSNR.min()!, hi = r.viewPSNR.max()!
         output.report(
             [

@@ -49,6 +49,13 @@ public struct DecoderDelta: Sendable {
         (latent.hasSuffix(".latent") ? String(latent.dropLast(7)) : latent) + ".delta"
     }
 
+    /// Removes the delta beside a latent just written without one: it was tuned at the code that
+    /// latent replaced, and would only be refused (or mislead) from now on.
+    public static func removeStale(besideLatent latent: String) {
+        let path = Self.path(forLatent: latent)
+        if FileManager.default.fileExists(atPath: path) { try? FileManager.default.removeItem(atPath: path) }
+    }
+
     /// Floats of every difference.
     public var count: Int { differences.reduce(0) { $0 + $1.values.count } }
 
