@@ -193,7 +193,7 @@ int nv_png_read_info(const char *path, nv_png_info *out, char *err, int errlen) 
 
 // Writes the image to an open stream; closes nothing.
 static int png_write_stream(FILE *fp, const void *data, int width, int height, int channels, int bit_depth,
-                            char *err, int errlen) {
+                            int level, char *err, int errlen) {
     int colorType;
     if (bit_depth == 8 && channels == 1) colorType = PNG_COLOR_TYPE_GRAY;
     else if (bit_depth == 8 && channels == 3) colorType = PNG_COLOR_TYPE_RGB;
@@ -215,6 +215,7 @@ static int png_write_stream(FILE *fp, const void *data, int width, int height, i
         return 1;
     }
     png_init_io(png, fp);
+    if (level >= 0) png_set_compression_level(png, level);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, bit_depth, colorType,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -234,7 +235,7 @@ int nv_png_write(const char *path, const void *data, int width, int height, int 
                  int bit_depth, char *err, int errlen) {
     FILE *fp = fopen(path, "wb");
     if (!fp) { set_err(err, errlen, strerror(errno)); return 1; }
-    int rc = png_write_stream(fp, data, width, height, channels, bit_depth, err, errlen);
+    int rc = png_write_stream(fp, data, width, height, channels, bit_depth, -1, err, errlen);
     if (fclose(fp) != 0 && rc == 0) { set_err(err, errlen, strerror(errno)); return 1; }
     return rc;
 }
@@ -245,7 +246,8 @@ int nv_png_encode(const void *data, int width, int height, int channels, unsigne
     size_t size = 0;
     FILE *fp = open_memstream(&buffer, &size);
     if (!fp) { set_err(err, errlen, strerror(errno)); return 1; }
-    int rc = png_write_stream(fp, data, width, height, channels, 8, err, errlen);
+    // Frames for a live view: the fastest zlib level (they live for one frame on localhost).
+    int rc = png_write_stream(fp, data, width, height, channels, 8, 1, err, errlen);
     fclose(fp);
     if (rc != 0) { free(buffer); return rc; }
     *out = (unsigned char *)buffer;

@@ -21,6 +21,7 @@ enum ViewerPage {
             <label>latent <select id="latent"></select></label>
             <img id="input" alt="input and reconstruction">
             <label>view <select id="mode"></select></label>
+            <label>spin <input type="checkbox" id="spin"></label>
             <div id="sliders"></div>
             <a id="glb" download>download mesh (GLB)</a>
             <a id="gif" download>download turntable (GIF)</a>
@@ -78,6 +79,16 @@ enum ViewerPage {
           state.dist = Math.max(1.6, Math.min(8, state.dist * Math.exp(e.deltaY * 0.001)));
           changed();
         }, { passive: false });
+        // Spinning turns the object as a steady drag would, a step per displayed frame.
+        let spinning = false;
+        function spinStep() {
+          if (!spinning) return;
+          state.az -= 4;
+          changed();
+          requestAnimationFrame(spinStep);
+        }
+        window.nerfinvSpin = on => { spinning = on; document.getElementById("spin").checked = on; if (on) spinStep(); };
+        document.getElementById("spin").addEventListener("change", e => window.nerfinvSpin(e.target.checked));
         function selectLatent(i) {
           state.latent = i;
           const input = document.getElementById("input");
