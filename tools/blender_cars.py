@@ -8,6 +8,12 @@ glass come from the light transport, not from nerfinv's shading model), and writ
 layout of ../shared/RIG.md in the test protocol (view 0 at azimuth 35, elevation 20; views 1-24 every
 15 degrees at elevations 10/30). Nothing here is shared with nerfinv's generator.
 
+With --backgrounds each view is also rendered as a photo (photo/): the car on a textured ground
+that catches its path-traced shadow, under a sky with buildings and walls beyond the camera ring,
+with its mask (mask/: the car alone on a transparent film, RGBA; its alpha is the mask), as
+`nerfinv generate --backgrounds` writes them (its masks are 8-bit gray; nerfinv reads either).
+A rerun skips the objects already complete.
+
 A test-data tool, not a dependency of nerfinv; its output is regenerated from a seed, never committed:
 
     python3 -m venv .venv-bpy && .venv-bpy/bin/pip install bpy==4.5.4
@@ -208,6 +214,59 @@ def setup_world_and_render(size, samples):
     return cam
 
 
+def add_surroundings(rng):
+    """A ground plane at the wheels (noise-textured, catching the car's shadow), and boxes beyond the
+    camera ring (buildings, walls); returns the objects, so the mask pass can hide them."""
+    bpy.context.view_layer.update()  # world matrices after normalise_scene moved the parts
+    objs = [o for o in bpy.context.scene.objects if o.type == "MESH"]
+    ground_z = min((o.matrix_world @ Vector(c)).z for o in objs for c in o.bound_box)
+    added = []
+    bpy.ops.mesh.primitive_plane_add(size=60, location=(0, 0, ground_z - 1e-3))
+    ground = bpy.context.active_object
+    mat = bpy.data.materials.new("ground")
+    mat.use_nodes = True
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    noise, ramp = nt.nodes.new("ShaderNodeTexNoise"), nt.nodes.new("ShaderNodeValToRGB")
+    noise.inputs["Scale"].default_value = rng.uniform(2, 12)
+    base = [rng.uniform(0.05, 0.45) for _ in range(3)]
+    ramp.color_ramp.elements[0].color = (*[c * 0.6 for c in base], 1)
+    ramp.color_ramp.elements[1].color = (*base, 1)
+    nt.links.new(noise.outputs["Fac"], ramp.inputs["Fac"])
+    nt.links.new(ramp.outputs["Color"], bsdf.inputs["Base Color"])
+    bsdf.inputs["Roughness"].default_value = 0.9
+    ground.data.materials.append(mat)
+    added.append(ground)
+    for _ in range(rng.randint(3, 8)):
+        a, r = rng.uniform(0, 2 * math.pi), rng.uniform(6, 14)
+        size = (rng.uniform(1.5, 4), rng.uniform(1.5, 4), rng.uniform(1.5, 6))
+        bpy.ops.mesh.primitive_cube_add(size=1, location=(r * math.cos(a), r * math.sin(a), ground_z + size[2] / 2))
+        b = bpy.context.active_object
+        b.scale = size
+        m = bpy.data.materials.new("building")
+        m.use_nodes = True
+        m.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (*[rng.uniform(0.1, 0.7) for _ in range(3)], 1)
+        b.data.materials.append(m)
+        added.append(b)
+    return added
+
+
+def set_camera_background(sky):
+    """Camera rays see white (the rig's background) or, for photos, a sky graded to the horizon."""
+    nt = bpy.context.scene.world.node_tree
+    white = [n for n in nt.nodes if n.type == "BACKGROUND"][1]
+    white.inputs["Color"].default_value = (0.55, 0.7, 0.95, 1) if sky else (1, 1, 1, 1)
+    white.inputs["Strength"].default_value = 1.0
+
+
+def render_to(path, transparent=False):
+    scene = bpy.context.scene
+    scene.render.film_transparent = transparent
+    scene.render.image_settings.color_mode = "RGBA" if transparent else "RGB"
+    scene.render.filepath = path
+    bpy.ops.render.render(write_still=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
@@ -215,6 +274,7 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--resolution", type=int, default=64)
     ap.add_argument("--samples", type=int, default=64, help="path-traced samples per pixel")
+    ap.add_argument("--backgrounds", action="store_true", help="also render photos with surroundings and masks")
     args = ap.parse_args(sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:])
     size = args.resolution
     focal = (size / 2) / math.tan(math.radians(FOV_DEGREES / 2))
@@ -228,8 +288,15 @@ def main():
         normalise_scene()
         styles[style] = styles.get(style, 0) + 1
         obj_dir = os.path.join(args.out, "blender-s%d-%05d" % (args.seed, index))
-        for sub in ("rgb", "pose"):
+        subs = ("rgb", "pose") + (("photo", "mask") if args.backgrounds else ())
+        if all(os.path.isdir(os.path.join(obj_dir, sub)) and len(os.listdir(os.path.join(obj_dir, sub))) == 25
+               for sub in subs):
+            continue  # complete from an earlier run (the same seed draws the same car)
+        for sub in subs:
             os.makedirs(os.path.join(obj_dir, sub), exist_ok=True)
+        surroundings = add_surroundings(random.Random(args.seed * 7_000_003 + index)) if args.backgrounds else []
+        for o in surroundings:
+            o.hide_render = True
         with open(os.path.join(obj_dir, "intrinsics.txt"), "w") as f:
             f.write("%f %f %f 0.\n0. 0. 0.\n1.\n%d %d\n" % (focal, size / 2, size / 2, size, size))
         for v, (az, el) in enumerate(test_views()):
@@ -241,8 +308,21 @@ def main():
                 (right.y, -down.y, -forward.y, position.y),
                 (right.z, -down.z, -forward.z, position.z),
                 (0, 0, 0, 1)))
-            bpy.context.scene.render.filepath = os.path.join(obj_dir, "rgb", "%06d.png" % v)
-            bpy.ops.render.render(write_still=True)
+            render_to(os.path.join(obj_dir, "rgb", "%06d.png" % v))
+            if args.backgrounds:
+                # The photo: surroundings shown, a sky for camera rays; then the car alone on a
+                # transparent film for its mask (alpha), a few samples being enough for coverage.
+                for o in surroundings:
+                    o.hide_render = False
+                set_camera_background(sky=True)
+                render_to(os.path.join(obj_dir, "photo", "%06d.png" % v))
+                for o in surroundings:
+                    o.hide_render = True
+                set_camera_background(sky=False)
+                samples = bpy.context.scene.cycles.samples
+                bpy.context.scene.cycles.samples = 4
+                render_to(os.path.join(obj_dir, "mask", "%06d.png" % v), transparent=True)
+                bpy.context.scene.cycles.samples = samples
             pose = [right.x, down.x, forward.x, position.x, right.y, down.y, forward.y, position.y,
                     right.z, down.z, forward.z, position.z, 0, 0, 0, 1]
             with open(os.path.join(obj_dir, "pose", "%06d.txt" % v), "w") as f:

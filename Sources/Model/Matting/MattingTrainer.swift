@@ -31,7 +31,11 @@ public struct MattingData: Sendable {
             .sorted()
             for name in names.prefix(viewsPerObject) {
                 var (photo, _) = try PNG.read("\(dir)/photo/\(name)")
-                var (mask, _) = try PNG.read("\(dir)/mask/\(name)")
+                var (mask, maskInfo) = try PNG.read("\(dir)/mask/\(name)")
+                // A gray mask is its value; an RGBA one (the object alone on a transparent film) its alpha.
+                if maskInfo.colorType == 4 || maskInfo.colorType == 6 {
+                    for k in 0..<(mask.width * mask.height) { mask.pixels[4 * k] = mask.pixels[4 * k + 3] }
+                }
                 if photo.width != side || photo.height != side {
                     photo = Resample.resize(photo, width: side, height: side)
                 }
