@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import NeuralCore
 import Pipeline
 
 /// `nerfinv view`: a local web page to turn inverted objects with the mouse.
@@ -30,17 +31,23 @@ struct View: ParsableCommand {
     @Option(help: "Port (0: any free port).")
     var port: Int = 8080
 
+    @Option(
+        help: "Threads a frame renders on (default: all cores; fewer leave the browser a core on the same machine).")
+    var threads: Int?
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard !latents.isEmpty else { throw ValidationError("name at least one latent") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1...256") }
         guard host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {
             throw ValidationError("--host takes an IPv4 address such as 127.0.0.1")
         }
     }
 
     func run() throws {
+        if let threads { Parallel.threads = threads }
         let (model, sha) = try modelOptions.load()
         let session = try ViewerSession(model: model, modelSHA256: sha, latents: latents)
         let server = try ViewerServer(session: session, host: host, port: UInt16(port))
