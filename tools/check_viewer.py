@@ -110,8 +110,8 @@ def main():
         page.call("Log.enable")
         page.call("Page.enable")
         page.call("Page.navigate", url=url)
-        first = page.wait("document.getElementById('view') && document.getElementById('view').naturalWidth > 0")
-        src0 = page.eval("document.getElementById('view').src")
+        first = page.wait("(window.nerfinvFrames || 0) > 0")
+        src0 = page.eval("window.nerfinvFrameKey")
         box = page.eval("(() => { const r = document.getElementById('view').getBoundingClientRect();"
                         " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
         x, y = box
@@ -131,10 +131,10 @@ def main():
         spin_fps = page.eval("window.nerfinvFPS || 0")
         page.eval("window.nerfinvSpin(false)")
         time.sleep(0.5)
-        src1 = page.eval("document.getElementById('view').src")
+        src1 = page.eval("window.nerfinvFrameKey")
         page.eval("(() => { const s = document.getElementById('latent'); s.value = '1';"
                   " s.dispatchEvent(new Event('change')); })()")
-        switched = page.wait(f"document.getElementById('view').src !== {json.dumps(src1)}", timeout=10)
+        switched = page.wait(f"window.nerfinvFrameKey !== {json.dumps(src1)}", timeout=10)
         time.sleep(1.0)
         shot = base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"])
         if "--screenshot" in sys.argv:

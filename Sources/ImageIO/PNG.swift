@@ -69,7 +69,7 @@ public enum PNG {
 
     /// Quantises [0, 1] to 8 bits with rounding; NaN becomes 0.
     @inline(__always)
-    static func byte(_ v: Float) -> UInt8 {
+    public static func byte(_ v: Float) -> UInt8 {
         guard v.isFinite else { return 0 }
         return UInt8(min(max(v, 0), 1) * 255 + 0.5)
     }

@@ -27,14 +27,14 @@ final class ViewerServerTests: XCTestCase {
     }
 
     func testPageFramesAndRefusals() async throws {
-        let modelPath = repoRoot + "/models/cars.nvm"
+        let modelPath = repoRoot + "/models/cars_gen1.nvm"
         let (model, _) = try NeRFModel.load(modelPath)
         let sha = try NeRFModel.fingerprint(modelPath)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("viewer-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try LatentEditing.fresh(
-            model: model, modelName: "cars.nvm", sha256: sha, identity: model.meanCode, method: "mean"
+            model: model, modelName: "cars_gen1.nvm", sha256: sha, identity: model.meanCode, method: "mean"
         )
         .write(to: dir + "/mean.latent")
         let session = try ViewerSession(model: model, modelSHA256: sha, latents: [dir + "/mean.latent"])
@@ -61,6 +61,19 @@ final class ViewerServerTests: XCTestCase {
         for bad in ["latent=3", "size=9999", "edit=pc1:9", "mode=x-ray", "latent=..%2Fa", "el=120", "edit=wings:1"] {
             let r = try await get(URL(string: base + "/api/frame?" + bad)!)
             XCTAssertEqual(r.status, 400, bad)
+        }
+        // The WebSocket stream's answers: raw RGBA after an 8-byte header naming the state's number and
+        // size; a refused state names its number and the reason.
+        let streamed = ViewerStream.answer("seq=7&latent=0&az=40&el=15&size=24&mode=rgb", session: session)
+        guard case .data(let raw) = streamed else { return XCTFail("expected a frame, got \(streamed)") }
+        XCTAssertEqual(raw.count, 8 + 24 * 24 * 4)
+        XCTAssertEqual(Array(raw.prefix(8)), [7, 0, 0, 0, 24, 0, 24, 0])
+        XCTAssertTrue(raw.dropFirst(8).contains { $0 < 200 }, "the object shows in the streamed frame")
+        for (bad, reason) in [
+            ("seq=8&size=9999", "error 8: size"), ("latent=0", "error 0: seq"), ("seq=9&latent=2", "error 9: latent"),
+        ] {
+            guard case .text(let t) = ViewerStream.answer(bad, session: session) else { return XCTFail(bad) }
+            XCTAssertTrue(t.hasPrefix(reason), t)
         }
         // The downloads: a GLB mesh and a GIF turntable of the latent.
         let glb = try await get(URL(string: base + "/api/mesh.glb?latent=0")!)

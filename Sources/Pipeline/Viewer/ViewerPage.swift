@@ -16,7 +16,7 @@ enum ViewerPage {
         <body>
         <h3>nerfinv view</h3>
         <div id="row">
-          <img id="view" alt="the object" draggable="false">
+          <canvas id="view" width="128" height="128"></canvas>
           <div id="panel">
             <label>latent <select id="latent"></select></label>
             <img id="input" alt="input and reconstruction">
@@ -32,7 +32,7 @@ enum ViewerPage {
         const client = Math.random().toString(36).slice(2);
         const state = { az: 35, el: 20, dist: 3, latent: 0, mode: "rgb", edits: {} };
         const full = 512, moving = 128;
-        let dragging = false, lastX = 0, lastY = 0, inFlight = false, pending = null, idle = null;
+        let dragging = false, lastX = 0, lastY = 0, idle = null;
         let frames = 0, since = performance.now();
         const view = document.getElementById("view"), status = document.getElementById("status");
         function query(size) {
@@ -40,26 +40,50 @@ enum ViewerPage {
           return `latent=${state.latent}&az=${state.az.toFixed(2)}&el=${state.el.toFixed(2)}&dist=${state.dist.toFixed(3)}` +
             `&size=${size}&mode=${state.mode}&client=${client}` + (edit ? `&edit=${encodeURIComponent(edit)}` : "");
         }
+        // Frames stream over a WebSocket as raw RGBA (see ViewerStream): at most two states unanswered,
+        // so the server renders the next frame while this page draws the last.
+        const ctx = view.getContext("2d");
+        const ws = new WebSocket(`ws://${location.host}/api/stream`);
+        ws.binaryType = "arraybuffer";
+        let sent = 0, wanted = null;
+        window.nerfinvFrames = 0;
         function request(size) {
-          if (inFlight) { pending = size; return; }
-          inFlight = true;
-          fetch("/api/frame?" + query(size)).then(r => {
-            if (!r.ok) throw new Error(r.status + " " + r.statusText);
-            return r.blob();
-          }).then(b => {
-            const old = view.src;
-            view.src = URL.createObjectURL(b);
-            if (old) URL.revokeObjectURL(old);
-            frames += 1;
-            const now = performance.now();
-            if (now - since > 1000) {
-              status.textContent = `${(1000 * frames / (now - since)).toFixed(1)} frames/s`;
-              window.nerfinvFPS = 1000 * frames / (now - since);
-              frames = 0; since = now;
-            }
-          }).catch(e => { status.textContent = "frame failed: " + e.message; })
-            .finally(() => { inFlight = false; if (pending !== null) { const s = pending; pending = null; request(s); } });
+          if (ws.readyState !== WebSocket.OPEN || sent - answered >= 2) { wanted = size; return; }
+          sent += 1;
+          ws.send(`seq=${sent}&` + query(size));
         }
+        let answered = 0;
+        function answer(seq) {
+          answered = Math.max(answered, seq);
+          if (wanted !== null) { const s = wanted; wanted = null; request(s); }
+        }
+        ws.onopen = () => { if (wanted !== null) { const s = wanted; wanted = null; request(s); } };
+        ws.onclose = () => { status.textContent = "the server closed the stream; reload the page"; };
+        ws.onmessage = e => {
+          if (typeof e.data === "string") {
+            const m = /^error (\d+): (.*)$/.exec(e.data);
+            status.textContent = "frame failed: " + (m ? m[2] : e.data);
+            if (m) answer(parseInt(m[1]));
+            return;
+          }
+          const head = new DataView(e.data, 0, 8);
+          const seq = head.getUint32(0, true), w = head.getUint16(4, true), h = head.getUint16(6, true);
+          if (view.width !== w || view.height !== h) { view.width = w; view.height = h; }
+          const pixels = new Uint8ClampedArray(e.data, 8, w * h * 4);
+          ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
+          let sum = 0;
+          for (let i = 0; i < pixels.length; i += 61) sum = (sum * 31 + pixels[i]) >>> 0;
+          window.nerfinvFrameKey = sum;
+          window.nerfinvFrames += 1;
+          frames += 1;
+          const now = performance.now();
+          if (now - since > 1000) {
+            status.textContent = `${(1000 * frames / (now - since)).toFixed(1)} frames/s`;
+            window.nerfinvFPS = 1000 * frames / (now - since);
+            frames = 0; since = now;
+          }
+          answer(seq);
+        };
         function changed() {
           request(moving);
           clearTimeout(idle);

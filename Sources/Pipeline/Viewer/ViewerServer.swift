@@ -3,7 +3,8 @@ import Foundation
 
 /// `nerfinv view`'s HTTP server (FlyingFox): the page, and an API the page alone uses. The client
 /// names latents by index among those given on the command line, never by path; every number
-/// is range-checked here; a client with a frame in flight is told to wait (429).
+/// is range-checked here; a client with a frame in flight is told to wait (429). The page's live
+/// view streams over a WebSocket (`ViewerStream`); `/api/frame` serves the same frames as PNGs.
 public final class ViewerServer: Sendable {
     let server: HTTPServer
     let session: ViewerSession
@@ -51,6 +52,9 @@ public final class ViewerServer: Sendable {
                 } catch { return Self.error(.badRequest, "\(error)") }
             }
         }
+        await server.appendRoute(
+            "GET /api/stream",
+            to: WebSocketHTTPHandler(handler: MessageFrameWSHandler(handler: ViewerStream(session: session))))
         await server.appendRoute("GET /api/input") { request in
             guard let i = Self.latentIndex(request) else { return Self.error(.badRequest, "latent must be an index") }
             do {

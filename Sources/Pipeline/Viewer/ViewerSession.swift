@@ -139,9 +139,6 @@ public final class ViewerSession: @unchecked Sendable {
 
     /// A frame as PNG bytes for `client`; nil while that client already has one in flight.
     public func frame(_ r: FrameRequest, client: String) throws -> Data? {
-        guard entries.indices.contains(r.latent) else {
-            throw ViewerError("latent \(r.latent) is not one of the \(entries.count) given")
-        }
         lock.lock()
         guard busy.insert(client).inserted else {
             lock.unlock()
@@ -153,7 +150,30 @@ public final class ViewerSession: @unchecked Sendable {
             busy.remove(client)
             lock.unlock()
         }
-        let code = try code(r)
+        return try PNG.encode(picture(r))
+    }
+
+    /// A frame as the WebSocket stream sends it: `sequence` (UInt32), width and height (UInt16 each),
+    /// little-endian, then the pixels as RGBA bytes (no PNG to encode here or to decode in the page).
+    public func rawFrame(_ r: FrameRequest, sequence: UInt32) throws -> Data {
+        let img = try picture(r)
+        var bytes = [UInt8](repeating: 255, count: 8 + img.width * img.height * 4)
+        for (i, v) in [UInt32(sequence), UInt32(img.width) | UInt32(img.height) << 16].enumerated() {
+            for b in 0..<4 { bytes[4 * i + b] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(b))) }
+        }
+        img.pixels.withUnsafeBufferPointer { src in
+            for k in 0..<(img.width * img.height) {
+                for c in 0..<3 { bytes[8 + 4 * k + c] = PNG.byte(src[4 * k + c]) }
+            }
+        }
+        return Data(bytes)
+    }
+
+    /// The picture of a request, rendered under the render lock (frames take both cores, one at a time).
+    func picture(_ r: FrameRequest) throws -> RGBAImage {
+        guard entries.indices.contains(r.latent) else {
+            throw ViewerError("latent \(r.latent) is not one of the \(entries.count) given")
+        }
         let entry = entries[r.latent]
         let camera = Rig.camera(
             azimuth: r.azimuth, elevation: r.elevation, distance: r.distance, fovDegrees: model.config.fovDegrees,
@@ -166,14 +186,16 @@ public final class ViewerSession: @unchecked Sendable {
         if let c = cached, c.key == key {
             renderer = c.renderer
         } else {
-            renderer = FieldRenderer(field: entry.scene.field, code: code)
+            // The edited code (and its occupancy grid) is built only when the latent or the edits change:
+            // a drag re-renders the same code from new cameras.
+            renderer = FieldRenderer(field: entry.scene.field, code: try code(r))
             cached = (key, renderer)
         }
         let out = renderer.render(camera: camera)
         switch r.mode {
-        case .rgb: return try PNG.encode(out.image.clamped())
-        case .depth: return try PNG.encode(Self.depthPicture(out.depth, alpha: out.image, distance: r.distance))
-        case .normals: return try PNG.encode(Self.normalPicture(out.depth, alpha: out.image, camera: camera))
+        case .rgb: return out.image.clamped()
+        case .depth: return Self.depthPicture(out.depth, alpha: out.image, distance: r.distance)
+        case .normals: return Self.normalPicture(out.depth, alpha: out.image, camera: camera)
         }
     }
 
