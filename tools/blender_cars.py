@@ -275,6 +275,9 @@ def main():
     ap.add_argument("--resolution", type=int, default=64)
     ap.add_argument("--samples", type=int, default=64, help="path-traced samples per pixel")
     ap.add_argument("--backgrounds", action="store_true", help="also render photos with surroundings and masks")
+    ap.add_argument("--photo-views", type=int, default=25,
+                    help="with --backgrounds: photos of the first N views only (view 0 is the input; the scored "
+                         "views stay over white); views whose rgb/ file exists are not rendered again")
     args = ap.parse_args(sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:])
     size = args.resolution
     focal = (size / 2) / math.tan(math.radians(FOV_DEGREES / 2))
@@ -289,7 +292,8 @@ def main():
         styles[style] = styles.get(style, 0) + 1
         obj_dir = os.path.join(args.out, "blender-s%d-%05d" % (args.seed, index))
         subs = ("rgb", "pose") + (("photo", "mask") if args.backgrounds else ())
-        if all(os.path.isdir(os.path.join(obj_dir, sub)) and len(os.listdir(os.path.join(obj_dir, sub))) == 25
+        wanted = {"rgb": 25, "pose": 25, "photo": args.photo_views, "mask": args.photo_views}
+        if all(os.path.isdir(os.path.join(obj_dir, sub)) and len(os.listdir(os.path.join(obj_dir, sub))) >= wanted[sub]
                for sub in subs):
             continue  # complete from an earlier run (the same seed draws the same car)
         for sub in subs:
@@ -308,8 +312,10 @@ def main():
                 (right.y, -down.y, -forward.y, position.y),
                 (right.z, -down.z, -forward.z, position.z),
                 (0, 0, 0, 1)))
-            render_to(os.path.join(obj_dir, "rgb", "%06d.png" % v))
-            if args.backgrounds:
+            rgb = os.path.join(obj_dir, "rgb", "%06d.png" % v)
+            if not os.path.exists(rgb):  # a set copied from the white-background run keeps its views
+                render_to(rgb)
+            if args.backgrounds and v < args.photo_views:
                 # The photo: surroundings shown, a sky for camera rays; then the car alone on a
                 # transparent film for its mask (alpha), a few samples being enough for coverage.
                 for o in surroundings:
