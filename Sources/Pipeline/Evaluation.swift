@@ -30,7 +30,8 @@ public struct EvaluationSettings: Sendable {
     /// Evaluate only the first N objects.
     public var limit: Int?
     public var fitSteps = CodeFitter.defaultSteps
-    public var refine = RefineSettings()
+    /// Refinement settings (nil: the model's field kind's defaults).
+    public var refine: RefineSettings?
     public var truePose: TruePose?
     /// Objects whose second view is also inverted for the consistency figure (refining modes; the
     /// encoder does all).
@@ -249,7 +250,7 @@ public enum Evaluation {
             var found: [(view: ViewCode, light: ViewLight)] = []
             var shownInput = object.views[inputViews[0]].image  // what the inversion was given, for the sheet
             if let inversion = mode.inversion {
-                var runSettings = settings.refine
+                var runSettings = settings.refine ?? model.config.decoder.config.refineDefaults
                 runSettings.grayscale = settings.grayscale
                 var inputs: [(pixels: [Float], ignore: [Bool]?)] = []
                 var side = (W, H)
@@ -313,7 +314,7 @@ public enum Evaluation {
                 if inputViews.count == 1 && (inversion == .encoder || k < settings.consistencyObjects) {
                     let second = try Inversion.run(
                         model: model, photo: object.views[secondView].image.rgb, width: W, height: H, mode: inversion,
-                        settings: settings.refine)
+                        settings: settings.refine ?? model.config.decoder.config.refineDefaults)
                     same.append(cosine(code, second.code, mean: meanCode))
                 }
                 if let previousCode { other.append(cosine(code, previousCode, mean: meanCode)) }

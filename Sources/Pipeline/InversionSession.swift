@@ -24,7 +24,8 @@ public struct InversionRequest: Sendable {
     public var start = InversionStart.encoder
     /// Stop after the encoder (no refinement).
     public var refine = true
-    public var settings = RefineSettings()
+    /// Refinement settings (nil: the model's field kind's defaults).
+    public var settings: RefineSettings?
     public var crop = CropMode.auto
     /// Side the photo is framed to and refined at (nil: the framed square's own side, up to the model's training views' side).
     public var photoSize: Int?
@@ -237,7 +238,7 @@ public final class InversionSession {
                 throw FileError(path: maskPath, reason: "hides the whole photo: nothing is left to invert")
             }
         }
-        var settings = request.settings
+        var settings = request.settings ?? model.config.decoder.config.refineDefaults
         // A gray PNG (colour types 0 and 4) says nothing about colour; several are compared in
         // luminance when all are gray.
         settings.grayscale = request.grayscale ?? raws.allSatisfy { $0.1.colorType == 0 || $0.1.colorType == 4 }
@@ -342,7 +343,8 @@ public final class InversionSession {
                 method: ([request.method + (photos.count > 1 ? " (joint)" : "")] + inferred.restoration
                     + (inferred.delta == nil ? [] : ["tuned decoder"])).joined(separator: ", "),
                 source: photos.joined(separator: ", "),
-                steps: request.mode == .encoder ? 0 : request.settings.steps,
+                steps: request.mode == .encoder
+                    ? 0 : (request.settings ?? model.config.decoder.config.refineDefaults).steps,
                 views: photos.count,
                 seconds: result.seconds),
             losses: [

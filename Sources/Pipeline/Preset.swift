@@ -9,10 +9,21 @@ public enum Preset {
 
     /// Loads `path` as a `T`; an unknown key (a typo would otherwise be ignored silently), bad JSON
     /// or a wrong type is an error naming the file.
-    public static func load<T: Codable>(_ type: T.Type, from path: String) throws -> T {
+    /// With `base`, the keys the preset leaves out keep the base's values instead of the type's
+    /// defaults (a model's own inversion settings under a preset that changes a few).
+    public static func load<T: Codable>(_ type: T.Type, from path: String, base: T? = nil) throws -> T {
         let data = try ReadFile.data(path, limit: maxBytes, what: "settings preset")
         let value: T
-        do { value = try JSONDecoder().decode(T.self, from: data) } catch {
+        do {
+            if let base, let given = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let start = try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as? [String: Any]
+            {
+                let merged = try JSONSerialization.data(withJSONObject: overlay(start, given))
+                value = try JSONDecoder().decode(T.self, from: merged)
+            } else {
+                value = try JSONDecoder().decode(T.self, from: data)
+            }
+        } catch {
             throw FileError(path: path, reason: "not a valid preset (\(DecodingErrors.describe(error, data: data)))")
         }
         // Keys the type does not read vanish when it is written back.
@@ -22,6 +33,19 @@ public enum Preset {
             throw FileError(path: path, reason: "unknown setting '\(unknown)'")
         }
         return value
+    }
+
+    /// `base` with `given`'s keys put in, nested objects key by key.
+    static func overlay(_ base: [String: Any], _ given: [String: Any]) -> [String: Any] {
+        var out = base
+        for (k, v) in given {
+            if let b = base[k] as? [String: Any], let g = v as? [String: Any] {
+                out[k] = overlay(b, g)
+            } else {
+                out[k] = v
+            }
+        }
+        return out
     }
 
     static func unknownKeys(_ given: Any, known: Any, prefix: String) -> [String] {

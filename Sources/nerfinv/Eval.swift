@@ -143,8 +143,9 @@ struct Eval: ParsableCommand {
         settings.modes = parsedModes
         settings.limit = limit
         settings.fitSteps = fitSteps
-        settings.refine = try refine.settings()
-        if let refineSteps { settings.refine.steps = refineSteps }
+        var refineSettings = try refine.settings(base: model.config.decoder.config.refineDefaults)
+        if let refineSteps { refineSettings.steps = refineSteps }
+        settings.refine = refineSettings
         settings.truePose = truePose
         settings.consistencyObjects = consistencyObjects
         settings.saveRenders = saveRenders

@@ -83,14 +83,15 @@ struct InversionOptions: ParsableArguments {
     }
 
     /// The request these options and the refinement settings describe.
-    func request(refine: RefineOptions) throws -> InversionRequest {
+    func request(refine: RefineOptions, defaults: RefineSettings) throws -> InversionRequest {
         var request = InversionRequest()
         request.start = `init`
         request.refine = !noRefine
-        request.settings = try refine.settings()
-        if let steps { request.settings.steps = steps }
-        if let seed { request.settings.seed = seed }
-        request.settings.refinePose = pose == .refinePose
+        var settings = try refine.settings(base: defaults)
+        if let steps { settings.steps = steps }
+        if let seed { settings.seed = seed }
+        settings.refinePose = pose == .refinePose
+        request.settings = settings
         request.crop = crop
         request.photoSize = photoSize
         request.mask = mask

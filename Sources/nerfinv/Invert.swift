@@ -71,7 +71,7 @@ struct Invert: ParsableCommand {
             model: model, modelName: URL(fileURLWithPath: modelOptions.model).lastPathComponent, modelSHA256: sha,
             matting: try inversion.loadMatting(explicit: explicitMatting))
         session.warn = { message in FileHandle.standardError.write(Data("warning: \(message)\n".utf8)) }
-        var request = try inversion.request(refine: refine)
+        var request = try inversion.request(refine: refine, defaults: model.config.decoder.config.refineDefaults)
         request.turntableFrames = outputs.frames
         request.turntableCamera = camera.renderCamera
         // Every output checked before any work: none is an input, all can be written.
@@ -88,7 +88,7 @@ struct Invert: ParsableCommand {
         if outputs.joint {
             request.turntable = outputs.turntable
             let bar = ProgressBar(
-                total: request.settings.steps + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
+                total: (request.settings?.steps ?? 0) + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
                 quiet: output.silent || inversion.noRefine)
             let o = try session.invert(photos: photos, latentPath: outputs.out!, request: request) { s, mse in
                 bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10)))))
@@ -102,7 +102,7 @@ struct Invert: ParsableCommand {
         for photo in photos {
             request.turntable = outputs.turntableFolder(for: photo)
             let bar = ProgressBar(
-                total: request.settings.steps + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
+                total: (request.settings?.steps ?? 0) + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
                 quiet: output.silent || inversion.noRefine)
             do {
                 let o = try session.invert(

@@ -94,9 +94,10 @@ struct RefineOptions: ParsableArguments {
         return t
     }
 
-    /// The preset (or the defaults) with the given flags applied.
-    func settings() throws -> RefineSettings {
-        var s = try config.map { try Preset.load(RefineSettings.self, from: $0) } ?? RefineSettings()
+    /// The preset (its missing keys, or all without one, from `base`: the model's defaults) with the
+    /// given flags applied.
+    func settings(base: RefineSettings) throws -> RefineSettings {
+        var s = try config.map { try Preset.load(RefineSettings.self, from: $0, base: base) } ?? base
         if let refineRays { s.raysPerStep = refineRays }
         if let refineLR { s.lrCode = refineLR }
         if let anchorWeight { s.anchorWeight = anchorWeight }

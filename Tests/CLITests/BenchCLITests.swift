@@ -6,7 +6,7 @@ final class BenchCLITests: CLITestCase {
     func testBenchmarksPrintJSON() throws {
         let quick = ["--repeats", "1", "--min-seconds", "0.01", "--json"]
         let render = try ok(
-            ["bench", "render", "--model", repoRoot + "/models/cars.nvm", "--codes", "1", "--size", "16"] + quick)
+            ["bench", "render", "--model", repoRoot + "/models/cars_gen1.nvm", "--codes", "1", "--size", "16"] + quick)
         let r = try XCTUnwrap(
             try JSONSerialization.jsonObject(with: Data(render.stdout.utf8)) as? [String: Any], render.stdout)
         for key in ["frame_seconds", "decoder_mlp_gflops", "raw_sgemm_gflops", "share_of_raw_sgemm"] {

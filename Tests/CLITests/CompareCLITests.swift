@@ -5,7 +5,7 @@ import XCTest
 /// `compare`: the same photos through several models, one sheet.
 final class CompareCLITests: CLITestCase {
     func testCompareWritesOneSheetAndRefusesBadLabels() throws {
-        let model = repoRoot + "/models/cars.nvm",
+        let model = repoRoot + "/models/cars_gen1.nvm",
             photos = ["car_256.png", "car_160.png"].map { repoRoot + "/scenes/photos/" + $0 }
         let out = dir + "/cmp.png"
         _ = try ok(

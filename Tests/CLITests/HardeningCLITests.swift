@@ -9,7 +9,7 @@ import XCTest
 /// the message, the exit status, the peak memory where it matters, and that files already on disk
 /// are byte-identical afterwards.
 final class HardeningCLITests: CLITestCase {
-    var shippedModel: String { repoRoot + "/models/cars.nvm" }
+    var shippedModel: String { repoRoot + "/models/cars_gen1.nvm" }
     var photo: String { repoRoot + "/scenes/photos/car_256.png" }
 
     func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }

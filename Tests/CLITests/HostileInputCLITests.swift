@@ -11,7 +11,7 @@ import XCTest
 final class HostileInputCLITests: CLITestCase {
     /// A bad input must be answered well inside this; a hang would otherwise stall the suite.
     static let answerWithin: TimeInterval = 30
-    var shippedModel: String { repoRoot + "/models/cars.nvm" }
+    var shippedModel: String { repoRoot + "/models/cars_gen1.nvm" }
 
     func write(_ bytes: [UInt8], _ name: String) throws -> String {
         let p = dir + "/" + name

@@ -5,7 +5,7 @@ import XCTest
 /// The inversion toolbox: decoder tuning with its delta file, joint inversion of several photos,
 /// eval's input views, the semantic term.
 final class InversionToolboxCLITests: CLITestCase {
-    var model: String { repoRoot + "/models/cars.nvm" }
+    var model: String { repoRoot + "/models/cars_gen1.nvm" }
 
     /// invert --tune-decoder writes <name>.delta beside the latent; render uses it, and refuses it
     /// when it is missing or belongs to another identity code.

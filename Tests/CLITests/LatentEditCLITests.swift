@@ -10,7 +10,7 @@ final class LatentEditCLITests: CLITestCase {
     }
 
     func testInterpolateEditAndSample() throws {
-        let model = repoRoot + "/models/cars.nvm"
+        let model = repoRoot + "/models/cars_gen1.nvm"
         for (photo, name) in [("car_256.png", "a"), ("car_160.png", "b")] {
             _ = try ok([
                 "invert", repoRoot + "/scenes/photos/" + photo, "--model", model, "--no-refine", "--quiet", "--out",

@@ -33,7 +33,7 @@ final class MattingCLITests: CLITestCase {
         // the cut-out; --background keep leaves it; remove without a network says what is missing.
         let object = try FileManager.default.contentsOfDirectory(atPath: dir + "/held").first { $0.hasPrefix("cars") }!
         let photo = "\(dir!)/held/\(object)/photo/000000.png"
-        let invert = ["invert", photo, "--model", repoRoot + "/models/cars.nvm", "--steps", "3", "--quiet"]
+        let invert = ["invert", photo, "--model", repoRoot + "/models/cars_gen1.nvm", "--steps", "3", "--quiet"]
         _ = try ok(invert + ["--matting", dir + "/m.nvm", "--out", dir + "/a.latent"])
         for f in ["a_mask.png", "a_cutout.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + f), f)
@@ -53,7 +53,7 @@ final class MattingCLITests: CLITestCase {
             "--protocol", "test", "--resolution", "32", "--supersample", "1", "--backgrounds", "--seed", "6", "--quiet",
         ])
         let eval = [
-            "eval", "--model", repoRoot + "/models/cars.nvm", "--data", dir + "/test", "--modes", "refine",
+            "eval", "--model", repoRoot + "/models/cars_gen1.nvm", "--data", dir + "/test", "--modes", "refine",
             "--refine-steps", "2", "--background-input", "--json",
         ]
         XCTAssertTrue(try ok(eval).stdout.contains("\"mode\":\"refine\""))
@@ -61,7 +61,7 @@ final class MattingCLITests: CLITestCase {
         // The plain sample photo has no background: auto leaves it alone.
         _ = try ok(
             [
-                "invert", repoRoot + "/scenes/photos/car_256.png", "--model", repoRoot + "/models/cars.nvm", "--steps",
+                "invert", repoRoot + "/scenes/photos/car_256.png", "--model", repoRoot + "/models/cars_gen1.nvm", "--steps",
                 "3",
                 "--quiet", "--matting", dir + "/m.nvm", "--out", dir + "/p.latent",
             ])

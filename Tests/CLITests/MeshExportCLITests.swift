@@ -5,7 +5,7 @@ import XCTest
 /// the venv `make test` sets up), closed, coloured, +y up, and matching the field's silhouettes.
 final class MeshExportCLITests: CLITestCase {
     func testMeshesLoadInIndependentReadersAndMatchTheField() throws {
-        let model = repoRoot + "/models/cars.nvm"
+        let model = repoRoot + "/models/cars_gen1.nvm"
         _ = try ok([
             "invert", repoRoot + "/scenes/photos/car_256.png", "--model", model, "--steps", "10", "--quiet", "--out",
             dir + "/car.latent",

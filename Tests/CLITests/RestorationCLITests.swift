@@ -7,7 +7,7 @@ import XCTest
 /// luminance only; bad masks are refused by name.
 final class RestorationCLITests: CLITestCase {
     func testMaskAndGrayscaleInvert() throws {
-        let model = repoRoot + "/models/cars.nvm", photo = repoRoot + "/scenes/photos/car_256.png"
+        let model = repoRoot + "/models/cars_gen1.nvm", photo = repoRoot + "/scenes/photos/car_256.png"
         func gray(_ w: Int, _ h: Int, _ value: (Int, Int) -> UInt16) -> [UInt8] {
             var s: [UInt16] = []
             for y in 0..<h { for x in 0..<w { s.append(value(x, y)) } }
@@ -55,7 +55,7 @@ final class RestorationCLITests: CLITestCase {
             "--protocol",
             "test", "--resolution", "32", "--supersample", "1", "--seed", "6", "--quiet",
         ])
-        let model = repoRoot + "/models/cars.nvm"
+        let model = repoRoot + "/models/cars_gen1.nvm"
         for extra in [
             ["--input-size", "16"], ["--occlude", "0.25"], ["--grayscale"], ["--occlude", "0.25", "--grayscale"],
         ] {

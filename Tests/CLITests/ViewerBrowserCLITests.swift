@@ -15,7 +15,7 @@ final class ViewerBrowserCLITests: CLITestCase {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             return XCTFail("\(python) is missing: `make testdeps` sets up the test tools")
         }
-        let model = repoRoot + "/models/cars.nvm"
+        let model = repoRoot + "/models/cars_gen1.nvm"
         for (photo, name) in [("car_256.png", "a"), ("car_160.png", "b")] {
             _ = try ok([
                 "invert", repoRoot + "/scenes/photos/" + photo, "--model", model, "--steps", "5", "--quiet", "--out",

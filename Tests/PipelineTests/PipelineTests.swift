@@ -90,8 +90,10 @@ final class PipelineTests: XCTestCase {
         let model = try tinyModel()
         let testSet = try generate("test", objects: 2, test: true)
         var settings = EvaluationSettings()
-        settings.refine.steps = 4
-        settings.refine.raysPerStep = 64
+        var refine = RefineSettings()
+        refine.steps = 4
+        refine.raysPerStep = 64
+        settings.refine = refine
         settings.fitSteps = 4
         settings.consistencyObjects = 1
         settings.saveRenders = dir + "/renders"
@@ -121,8 +123,7 @@ final class PipelineTests: XCTestCase {
         let session = InversionSession(
             model: model, modelName: "tiny.nvm", modelSHA256: String(repeating: "0", count: 64))
         var request = InversionRequest()
-        request.settings.steps = 4
-        request.settings.raysPerStep = 64
+        request.settings = refine
         request.photoSize = 24  // the framing size is its own setting: the encoder still sees 16x16
         request.turntable = dir + "/tt"
         request.turntableFrames = 2
@@ -155,6 +156,17 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(s.skipping.refreshSteps, 8)
         XCTAssertEqual(s.skipping.probeRayFraction, EmptySpaceSkipping.inversion.probeRayFraction)
         XCTAssertEqual(s.raysPerStep, RefineSettings().raysPerStep)
+        // Over a model's own defaults (the second generation's shorter, faster refinement), the keys
+        // a preset leaves out keep the model's values, nested ones key by key.
+        let lit = LitTriplaneConfig().refineDefaults
+        XCTAssertEqual(lit.steps, 150)
+        XCTAssertEqual(TriplaneConfig().refineDefaults, RefineSettings())
+        let over = try Preset.load(RefineSettings.self, from: path, base: lit)
+        XCTAssertEqual(over.steps, 120)
+        XCTAssertEqual(over.lrCode, lit.lrCode)
+        XCTAssertNotEqual(over.lrCode, RefineSettings().lrCode)
+        XCTAssertEqual(over.skipping.refreshSteps, 8)
+        XCTAssertEqual(over.skipping.probeRayFraction, lit.skipping.probeRayFraction)
         try #"{"stepz": 120}"#.write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Preset.load(RefineSettings.self, from: path)) {
             XCTAssertTrue("\($0)".contains("stepz"), "\($0)")

@@ -25,9 +25,13 @@ public protocol FieldConfig: Codable, Sendable {
     /// Floats of all the field's weights (whose names all start with "decoder."): compared with a
     /// model file's tensors before allocating.
     var parameterCount: Int { get }
+    /// Inversion's settings for this kind when no preset or flag says otherwise.
+    var refineDefaults: RefineSettings { get }
 }
 
 extension FieldConfig {
+    public var refineDefaults: RefineSettings { RefineSettings() }
+
     /// The checks every kind shares: code length, samples, box, grid and background in range.
     public var commonProblem: String? {
         guard (1...4096).contains(codeDim) else { return "codeDim \(codeDim) is outside 1...4096" }

@@ -4,6 +4,18 @@ import NeuralCore
 /// How a lit triplane field is built (the second generation's decoder); saved in every model file.
 public struct LitTriplaneConfig: FieldConfig, Equatable {
     public static let kind = "lit-triplane"
+    /// Half the steps at 1.5-2x the learning rates: a step runs the whole generator forward and back
+    /// (30 ms against 5 ms for the first generation), and on 8 held-out cars 150 such steps scored
+    /// 29.90 dB against 29.86 for the first generation's 300 (10 s a photo).
+    public var refineDefaults: RefineSettings {
+        var s = RefineSettings()
+        s.steps = 150
+        s.lrCode = 2e-2
+        s.lrPose = 4.5e-3
+        s.lrPhotometric = 7.5e-3
+        s.lrLight = 1.5e-2
+        return s
+    }
     /// Length of the identity code z.
     public var codeDim: Int = 128
     /// Mapping MLP: z -> width -> width, LeakyReLU (a learned, nonlinear latent space before any plane).

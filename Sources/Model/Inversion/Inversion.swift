@@ -129,10 +129,11 @@ public enum Inversion {
     }
 
     /// Inverts one photo (H, W, 3) in [0, 1], framed like the rig's views at the model's resolution.
-    /// `givenView`: start from this view code instead of the estimated one.
+    /// `givenView`: start from this view code instead of the estimated one. `settings`: nil, the
+    /// model's field kind's defaults.
     public static func run(
         model: NeRFModel, photo: [Float], width W: Int, height H: Int, mode: InversionMode,
-        settings: RefineSettings = RefineSettings(), givenView: ViewCode? = nil, ignore: [Bool]? = nil,
+        settings: RefineSettings? = nil, givenView: ViewCode? = nil, ignore: [Bool]? = nil,
         tune: TuneSettings? = nil, progress: ((Int, Float) -> Void)? = nil
     ) throws -> InversionResult {
         try run(
@@ -147,9 +148,10 @@ public enum Inversion {
     /// tuning steps after them.
     public static func run(
         model: NeRFModel, photos: [(pixels: [Float], ignore: [Bool]?)], width W: Int, height H: Int,
-        mode: InversionMode, settings: RefineSettings = RefineSettings(), givenViews: [ViewCode]? = nil,
+        mode: InversionMode, settings given: RefineSettings? = nil, givenViews: [ViewCode]? = nil,
         tune: TuneSettings? = nil, progress: ((Int, Float) -> Void)? = nil
     ) throws -> InversionResult {
+        let settings = given ?? model.config.decoder.config.refineDefaults
         precondition(!photos.isEmpty, "at least one photo")
         precondition(givenViews == nil || givenViews!.count == photos.count, "one given view per photo")
         let t0 = Date()

@@ -80,7 +80,7 @@ public final class Inverter {
     /// One photo (H, W, 3) in [0, 1] on the rig's framing; start codes from the encoder or the mean.
     public convenience init(
         field: any RadianceField, photo: [Float], width: Int, height: Int, startCode: [Float], startView: ViewCode,
-        codeVariance: Float, settings: RefineSettings = RefineSettings(), distance: Double = Rig.distance,
+        codeVariance: Float, settings: RefineSettings? = nil, distance: Double = Rig.distance,
         fov: Double = Rig.fovDegrees, startLight: ViewLight = .canonical, ignore: [Bool]? = nil
     ) {
         self.init(
@@ -92,11 +92,13 @@ public final class Inverter {
             ], startCode: startCode, codeVariance: codeVariance, settings: settings, distance: distance, fov: fov)
     }
 
-    /// K photos of one object, all of one size, sharing the identity code.
+    /// K photos of one object, all of one size, sharing the identity code. `settings`: nil, the
+    /// field kind's defaults.
     public init(
         field: any RadianceField, photos: [InversionPhoto], startCode: [Float], codeVariance: Float,
-        settings: RefineSettings = RefineSettings(), distance: Double = Rig.distance, fov: Double = Rig.fovDegrees
+        settings given: RefineSettings? = nil, distance: Double = Rig.distance, fov: Double = Rig.fovDegrees
     ) {
+        let settings = given ?? field.spec.config.refineDefaults
         precondition(!photos.isEmpty, "at least one photo")
         precondition(
             photos.allSatisfy { $0.width == photos[0].width && $0.height == photos[0].height },

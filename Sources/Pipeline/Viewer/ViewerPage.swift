@@ -135,7 +135,9 @@ enum ViewerPage {
             const label = document.createElement("label");
             label.textContent = d;
             const s = document.createElement("input");
-            s.type = "range"; s.min = -3; s.max = 3; s.step = 0.1; s.value = 0;
+            // ±5σ, the server's range: the second generation's decoder is flat within the noise its
+            // codes were trained with, so an edit shows from about 2σ and grows fastest beyond 3.
+            s.type = "range"; s.min = -5; s.max = 5; s.step = 0.1; s.value = 0;
             s.addEventListener("input", () => { state.edits[d] = parseFloat(s.value); changed(); });
             label.appendChild(s);
             sliders.appendChild(label);
