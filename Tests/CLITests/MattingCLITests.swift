@@ -61,7 +61,8 @@ final class MattingCLITests: CLITestCase {
         // The plain sample photo has no background: auto leaves it alone.
         _ = try ok(
             [
-                "invert", repoRoot + "/scenes/photos/car_256.png", "--model", repoRoot + "/models/cars_gen1.nvm", "--steps",
+                "invert", repoRoot + "/scenes/photos/car_256.png", "--model", repoRoot + "/models/cars_gen1.nvm",
+                "--steps",
                 "3",
                 "--quiet", "--matting", dir + "/m.nvm", "--out", dir + "/p.latent",
             ])
