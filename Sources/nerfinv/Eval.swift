@@ -42,7 +42,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Adam steps for the fit mode.")
     var fitSteps: Int = CodeFitter.defaultSteps
 
-    @Option(help: "Refinement steps for refine and mean-refine (default 300).")
+    @Option(
+        help:
+            "Refinement steps for refine and mean-refine (default: the model's, "
+            + "300 for the first generation, 150 for the second).")
     var refineSteps: Int?
 
     @OptionGroup var refine: RefineOptions
