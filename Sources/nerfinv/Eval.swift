@@ -42,10 +42,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Adam steps for the fit mode.")
     var fitSteps: Int = CodeFitter.defaultSteps
 
-    @Option(
-        help:
-            "Refinement steps for refine and mean-refine (default: the model's, "
-            + "300 for the first generation, 150 for the second).")
+    @Option(help: "Refine and mean-refine steps (default: the model's; 300, or 150 for lit-triplane).")
     var refineSteps: Int?
 
     @OptionGroup var refine: RefineOptions

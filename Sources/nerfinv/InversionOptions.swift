@@ -6,10 +6,7 @@ import Pipeline
 
 /// How `invert` inverts: the start, refinement or not, the pose, the framing, steps and seed.
 struct InversionOptions: ParsableArguments {
-    @Option(
-        help:
-            "Refinement steps (Adam on identity and view codes; default: the "
-            + "model's, 300 for the first generation, 150 for the second).")
+    @Option(help: "Refinement steps (default: the model's; 300, or 150 for lit-triplane models).")
     var steps: Int?
 
     @Flag(help: "Stop after the encoder (no refinement).")
