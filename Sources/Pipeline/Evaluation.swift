@@ -250,7 +250,7 @@ public enum Evaluation {
             var found: [(view: ViewCode, light: ViewLight)] = []
             var shownInput = object.views[inputViews[0]].image  // what the inversion was given, for the sheet
             if let inversion = mode.inversion {
-                var runSettings = settings.refine ?? model.config.decoder.config.refineDefaults
+                var runSettings = settings.refine ?? model.refineDefaults
                 runSettings.grayscale = settings.grayscale
                 var inputs: [(pixels: [Float], ignore: [Bool]?)] = []
                 var side = (W, H)
@@ -314,7 +314,7 @@ public enum Evaluation {
                 if inputViews.count == 1 && (inversion == .encoder || k < settings.consistencyObjects) {
                     let second = try Inversion.run(
                         model: model, photo: object.views[secondView].image.rgb, width: W, height: H, mode: inversion,
-                        settings: settings.refine ?? model.config.decoder.config.refineDefaults)
+                        settings: settings.refine ?? model.refineDefaults)
                     same.append(cosine(code, second.code, mean: meanCode))
                 }
                 if let previousCode { other.append(cosine(code, previousCode, mean: meanCode)) }

@@ -238,7 +238,7 @@ public final class InversionSession {
                 throw FileError(path: maskPath, reason: "hides the whole photo: nothing is left to invert")
             }
         }
-        var settings = request.settings ?? model.config.decoder.config.refineDefaults
+        var settings = request.settings ?? model.refineDefaults
         // A gray PNG (colour types 0 and 4) says nothing about colour; several are compared in
         // luminance when all are gray.
         settings.grayscale = request.grayscale ?? raws.allSatisfy { $0.1.colorType == 0 || $0.1.colorType == 4 }
@@ -344,7 +344,7 @@ public final class InversionSession {
                     + (inferred.delta == nil ? [] : ["tuned decoder"])).joined(separator: ", "),
                 source: photos.joined(separator: ", "),
                 steps: request.mode == .encoder
-                    ? 0 : (request.settings ?? model.config.decoder.config.refineDefaults).steps,
+                    ? 0 : (request.settings ?? model.refineDefaults).steps,
                 views: photos.count,
                 seconds: result.seconds),
             losses: [

@@ -64,7 +64,7 @@ struct BenchInvert: ParsableCommand {
             let s = x.sorted()
             return s[s.count / 2]
         }
-        let settings = model.config.decoder.config.refineDefaults
+        let settings = model.refineDefaults
         out.say(String(format: "encoder alone (one %dx%d photo): median %.4f s", S, S, median(encoderTimes)))
         out.say(
             String(

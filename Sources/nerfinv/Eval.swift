@@ -143,7 +143,7 @@ struct Eval: ParsableCommand {
         settings.modes = parsedModes
         settings.limit = limit
         settings.fitSteps = fitSteps
-        var refineSettings = try refine.settings(base: model.config.decoder.config.refineDefaults)
+        var refineSettings = try refine.settings(base: model.refineDefaults)
         if let refineSteps { refineSettings.steps = refineSteps }
         settings.refine = refineSettings
         settings.truePose = truePose

@@ -71,7 +71,7 @@ struct Invert: ParsableCommand {
             model: model, modelName: URL(fileURLWithPath: modelOptions.model).lastPathComponent, modelSHA256: sha,
             matting: try inversion.loadMatting(explicit: explicitMatting))
         session.warn = { message in FileHandle.standardError.write(Data("warning: \(message)\n".utf8)) }
-        var request = try inversion.request(refine: refine, defaults: model.config.decoder.config.refineDefaults)
+        var request = try inversion.request(refine: refine, defaults: model.refineDefaults)
         request.turntableFrames = outputs.frames
         request.turntableCamera = camera.renderCamera
         // Every output checked before any work: none is an input, all can be written.

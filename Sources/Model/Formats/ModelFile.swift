@@ -89,6 +89,9 @@ public final class NeRFModel {
         NeRFModel(config: config, field: field, codes: codes, encoder: encoder, attributes: attributes)
     }
 
+    /// Inversion's settings when no preset or flag says otherwise: the field kind's.
+    public var refineDefaults: RefineSettings { config.decoder.config.refineDefaults }
+
     /// Mean per-dimension variance of the code table: the scale of "near" in code space.
     public var codeVariance: Float {
         let O = codes.shape[0], D = codes.shape[1], mean = meanCode

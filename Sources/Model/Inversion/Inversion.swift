@@ -151,7 +151,7 @@ public enum Inversion {
         mode: InversionMode, settings given: RefineSettings? = nil, givenViews: [ViewCode]? = nil,
         tune: TuneSettings? = nil, progress: ((Int, Float) -> Void)? = nil
     ) throws -> InversionResult {
-        let settings = given ?? model.config.decoder.config.refineDefaults
+        let settings = given ?? model.refineDefaults
         precondition(!photos.isEmpty, "at least one photo")
         precondition(givenViews == nil || givenViews!.count == photos.count, "one given view per photo")
         let t0 = Date()
