@@ -15,4 +15,19 @@ class CLITestCase: XCTestCase {
         XCTAssertEqual(r.status, 0, "nerfinv \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
         return r
     }
+
+    /// Runs a Python test script (`python` from the test venv) and returns its exit status with its
+    /// stdout and stderr together.
+    func runScript(python: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
 }

@@ -24,16 +24,9 @@ final class MeshExportCLITests: CLITestCase {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             return XCTFail("\(python) is missing: `make test` sets up the mesh readers (make testdeps)")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [repoRoot + "/tools/check_meshes.py"] + ["glb", "ply", "obj"].map { dir + "/car." + $0 }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, text)
+        let (status, text) = try runScript(
+            python: python, [repoRoot + "/tools/check_meshes.py"] + ["glb", "ply", "obj"].map { dir + "/car." + $0 })
+        XCTAssertEqual(status, 0, text)
         let lines = text.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }

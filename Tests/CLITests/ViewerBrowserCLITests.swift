@@ -41,17 +41,10 @@ final class ViewerBrowserCLITests: CLITestCase {
             try JSONSerialization.jsonObject(with: line.split(separator: UInt8(ascii: "\n"))[0]) as! [String: Any]
         let url = try XCTUnwrap(report["url"] as? String)
         XCTAssertTrue(url.hasPrefix("http://127.0.0.1:"), "loopback by default: \(url)")
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: python)
-        check.arguments = [repoRoot + "/tools/check_viewer.py", url, "--seconds", "2"]
-        let result = Pipe()
-        check.standardOutput = result
-        check.standardError = result
-        try check.run()
-        let text = String(decoding: result.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        check.waitUntilExit()
+        let (status, text) = try runScript(
+            python: python, [repoRoot + "/tools/check_viewer.py", url, "--seconds", "2"])
         print("ViewerBrowserCLITests: \(text)")
-        XCTAssertEqual(check.terminationStatus, 0, text)
+        XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("\"console_errors\": 0"), text)
     }
 }
