@@ -82,6 +82,9 @@ public struct ModeResult: Codable, Sendable {
     public var tuneSteps: Double?
     public var secondsPerObject: Double
     public var perObjectPSNR: [String: Double]
+    /// Mean PSNR of each scored view over the objects, keyed by the view's number ("13"): which
+    /// sides an inversion gets right, and a like-for-like comparison of modes given other views.
+    public var perViewPSNR: [String: Double]?
     /// Median view-code errors of view 0, degrees (nil for fit, which is given the poses).
     public var medianAzimuthError: Double?
     public var medianElevationError: Double?
@@ -219,6 +222,7 @@ public enum Evaluation {
         var azErr: [Double] = [], elErr: [Double] = [], same: [Double] = [], other: [Double] = [],
             encSeconds: [Double] = []
         var perObject: [String: Double] = [:]
+        var perView: [Int: [Double]] = [:]
         var inputPSNR: [Double] = [], tuneSteps: [Double] = [], bicubic: [Double] = []
         var sheet: [RGBAImage] = []
         var previousCode: [Float]? = nil
@@ -362,6 +366,7 @@ public enum Evaluation {
                 }
                 psnr.append(p)
                 objPSNR.append(p)
+                perView[v, default: []].append(p)
                 ssim.append(Metrics.ssim(pred, view.image))
                 let truth = Metrics.foreground(view.image)
                 let mask = (0..<(W * H)).map { truth[$0] || out.image.pixels[4 * $0 + 3] > 0.5 }
@@ -390,6 +395,7 @@ public enum Evaluation {
             bicubicInputPSNR: bicubic.isEmpty ? nil : mean(bicubic),
             tuneSteps: tuneSteps.isEmpty ? nil : mean(tuneSteps),
             secondsPerObject: mean(seconds), perObjectPSNR: perObject,
+            perViewPSNR: Dictionary(uniqueKeysWithValues: perView.map { ("\($0.key)", mean($0.value)) }),
             medianAzimuthError: median(azErr), medianElevationError: median(elErr),
             sameObjectCosine: same.isEmpty ? nil : mean(same), otherObjectCosine: other.isEmpty ? nil : mean(other),
             encoderSeconds: encSeconds.isEmpty ? nil : mean(encSeconds))

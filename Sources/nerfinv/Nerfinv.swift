@@ -25,7 +25,7 @@ struct Nerfinv: ParsableCommand {
             Generate.self, Train.self, TrainEncoder.self, TrainMatting.self, Fit.self, Invert.self, Render.self,
             Turntable.self, Eval.self,
             Compare.self, ExportMesh.self, Interpolate.self, Edit.self, EditCheck.self, Sample.self, View.self,
-            Bench.self,
+            EvalMatting.self, Bench.self,
         ]
     )
 

@@ -26,6 +26,12 @@ final class MattingCLITests: CLITestCase {
         let changed = try CLI.run(base.map { $0 == "4" ? "2" : $0 } + ["--steps", "80", "--resume"])
         XCTAssertNotEqual(changed.status, 0)
         XCTAssertTrue(changed.stderr.contains("batch"), changed.stderr)
+        // eval-matting scores the network four ways, the last one the way invert reads it.
+        let scored = try ok(["eval-matting", "--matting", dir + "/m.nvm", "--data", dir + "/held", "--json"])
+        for key in ["\"network\"", "\"mirrored\"", "\"largest_region\"", "\"mirrored_largest_region\"", "\"photos\":6"]
+        {
+            XCTAssertTrue(scored.stdout.contains(key), scored.stdout)
+        }
         let plain = try CLI.run(["train-matting", "--data", repoRoot + "/scenes", "--out", dir + "/x.nvm"])
         XCTAssertNotEqual(plain.status, 0)
 

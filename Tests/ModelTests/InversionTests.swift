@@ -95,6 +95,45 @@ final class InversionTests: XCTestCase {
         XCTAssertEqual(inv.views[1].elevation, 25, accuracy: 1.5)
     }
 
+    /// Photos of one joint inversion share one light by default (started from their mean, the
+    /// rows stay equal and move); with `sharedLight` off each photo keeps its own.
+    func testJointInversionSharesTheLight() {
+        let config = tinyLitTriplane(codeDim: 4, stages: [], samples: 16, densityBias: 1)
+        var rng = SplitMix64(seed: 8)
+        let field = LitTriplaneDecoder(config: config, rng: &rng)
+        let size = 12
+        func render(_ az: Double) -> [Float] {
+            let img = FieldRenderer(field: field, code: [Float](repeating: 0.3, count: 4), skipEmptySpace: false)
+                .render(camera: Rig.camera(azimuth: az, elevation: 20, width: size, height: size)).image
+            return (0..<(size * size * 3)).map { img.pixels[4 * ($0 / 3) + $0 % 3] }
+        }
+        let starts = [
+            ViewLight.canonical,
+            ViewLight(direction: SIMD3(0, 0, 1), key: SIMD3(repeating: 0.5), sky: SIMD3(repeating: 0.5)),
+        ]
+        let photos = [(30.0, starts[0]), (150.0, starts[1])].map { az, light in
+            InversionPhoto(
+                pixels: render(az), width: size, height: size, startView: ViewCode(azimuth: az, elevation: 20),
+                startLight: light)
+        }
+        for shared in [true, false] {
+            var s = RefineSettings()
+            s.steps = 5
+            s.raysPerStep = 64
+            s.sharedLight = shared
+            let inv = Inverter(
+                field: field, photos: photos, startCode: [Float](repeating: 0, count: 4), codeVariance: 1, settings: s)
+            inv.run()
+            let lights = inv.lights.map(\.packed)
+            if shared {
+                XCTAssertEqual(lights[0], lights[1])
+                XCTAssertNotEqual(lights[0], starts[0].packed, "the shared light moves")
+            } else {
+                XCTAssertNotEqual(lights[0], lights[1])
+            }
+        }
+    }
+
     /// Decoder tuning fits what the code cannot (a photo whose colours the field lacks), on a copy:
     /// the held-out pixels get better, only the named weights change, the original stays.
     func testDecoderTuningFitsThePhotoOnACopy() throws {

@@ -74,3 +74,48 @@ final class MattingDetectionTests: XCTestCase {
         XCTAssertEqual(white[0, 0, 1], 1, accuracy: 1e-6)
     }
 }
+
+final class MaskCleanupTests: XCTestCase {
+    /// Of two blobs the larger stays; the smaller (touching it only at a corner: 4-connectivity)
+    /// becomes background; soft pixels under the threshold keep their value.
+    func testKeepsTheLargestRegion() {
+        let W = 10, H = 8
+        var mask = [Float](repeating: 0, count: W * H)
+        for y in 1..<5 { for x in 1..<6 { mask[y * W + x] = 0.9 } }  // 20 pixels
+        for y in 5..<7 { for x in 6..<8 { mask[y * W + x] = 0.8 } }  // 4 pixels, diagonal neighbour
+        mask[0] = 0.3
+        let kept = MaskCleanup.keepLargestRegion(mask, width: W, height: H)
+        XCTAssertEqual(kept[2 * W + 3], 0.9)
+        XCTAssertEqual(kept[5 * W + 6], 0)
+        XCTAssertEqual(kept[6 * W + 7], 0)
+        XCTAssertEqual(kept[0], 0.3)
+        XCTAssertEqual(kept.filter { $0 > MaskCleanup.threshold }.count, 20)
+        // One region (or none) comes back as it was.
+        let one = MaskCleanup.keepLargestRegion(kept, width: W, height: H)
+        XCTAssertEqual(one, kept)
+        XCTAssertEqual(MaskCleanup.keepLargestRegion([Float](repeating: 0.1, count: 6), width: 3, height: 2).count, 6)
+    }
+
+    /// The mirrored reading of a network is the mirror image of the mirrored photo's: reading a
+    /// photo and reading its mirror image give mirrored masks.
+    func testMirroredReadingIsSymmetric() {
+        var config = MattingConfig()
+        config.inputSize = 16
+        config.encoder = [3, 4]
+        config.decoder = [4, 3]
+        var rng = SplitMix64(seed: 5)
+        let net = MattingNetwork(config: config, rng: &rng)
+        let S = 16
+        let image = (0..<(3 * S * S)).map { _ in rng.nextFloat() }  // (3, S, S)
+        var mirror = image
+        for c in 0..<3 {
+            for j in 0..<S { for i in 0..<S { mirror[(c * S + j) * S + i] = image[(c * S + j) * S + S - 1 - i] } }
+        }
+        let reading = Matting.MaskReading(mirrored: true, largestRegion: false)
+        let a = Matting.probabilities(net, image: image, reading: reading)
+        let b = Matting.probabilities(net, image: mirror, reading: reading)
+        for j in 0..<S { for i in 0..<S { XCTAssertEqual(a[j * S + i], b[j * S + S - 1 - i], accuracy: 1e-5) } }
+        let plain = Matting.probabilities(net, image: image, reading: .init(mirrored: false, largestRegion: false))
+        XCTAssertNotEqual(plain, a, "the mirrored reading averages two different predictions")
+    }
+}

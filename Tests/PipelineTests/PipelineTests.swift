@@ -106,6 +106,11 @@ final class PipelineTests: XCTestCase {
         for r in results {
             XCTAssertEqual(r.objects, 2)
             XCTAssertEqual(r.perObjectPSNR.count, 2)
+            // Every view but the input is scored, and the views' means average to the PSNR.
+            let views = r.perViewPSNR ?? [:]
+            XCTAssertNil(views["0"])
+            XCTAssertFalse(views.isEmpty)
+            XCTAssertEqual(views.values.reduce(0, +) / Double(views.count), r.psnr, accuracy: 1e-9)
             XCTAssertTrue(r.psnr.isFinite && r.psnr > 5, "\(r.mode): \(r.psnr)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/renders/\(r.mode)_comparison.png"))
         }

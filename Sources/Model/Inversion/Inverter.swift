@@ -127,6 +127,15 @@ public final class Inverter {
             }
             for (j, v) in p.startLight.packed.enumerated() { lightCodes[k * ViewLight.count + j] = v }
         }
+        if settings.sharedLight && K > 1 {
+            // One light for all: start from the photos' mean (their rows then take equal steps).
+            let L = ViewLight.count
+            for j in 0..<L {
+                var mean: Float = 0
+                for k in 0..<K { mean += lightCodes[k * L + j] / Float(K) }
+                for k in 0..<K { lightCodes[k * L + j] = mean }
+            }
+        }
         // Rays per photo pixel: a power of two up to settings.footprint dividing the rays per photo.
         let perPhoto = max(1, settings.raysPerStep / K)
         var f = 1
@@ -331,7 +340,12 @@ public final class Inverter {
         }
         if estimatesLight {
             let L = ViewLight.count, dLight = Tensor([K, L])
-            for q in 0..<(Q * K) { for j in 0..<L { dLight[(q / Q) * L + j] += renderStep.dLights[q * L + j] } }
+            for q in 0..<(Q * K) {
+                let row = settings.sharedLight ? 0 : q / Q
+                for j in 0..<L { dLight[row * L + j] += renderStep.dLights[q * L + j] }
+            }
+            // A shared light: every row takes the summed gradient, so the rows stay equal.
+            if settings.sharedLight { for k in 1..<K { for j in 0..<L { dLight[k * L + j] = dLight[j] } } }
             adam.update("light", param: lightCodes, grad: dLight, lr: settings.lrLight * lrScale)
             // Back onto the sphere of directions; key and sky stay grey (one intensity each, in range):
             // the photometric gain already models the photo's colour cast, and a free light colour

@@ -40,6 +40,9 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     public var semanticStages = 2
     /// Adam step on the light's direction and its key and sky colours.
     public var lrLight: Float = 1e-2
+    /// Photos of one joint inversion share one light (taken together, the object lit the same):
+    /// the identity code then has to explain every photo's shading under it.
+    public var sharedLight = true
     public var seed: UInt64 = 11
     public init() {}
 
@@ -47,7 +50,7 @@ public struct RefineSettings: Codable, Sendable, Equatable {
         case steps, raysPerStep, lrCode, lrPose, lrPhotometric, anchorWeight, prior, objectRayFraction, skipping,
             refinePose
         case refinePhotometric, seed, refineLight, lrLight, grayscale, footprint
-        case semanticWeight, semanticPatch, semanticEvery, semanticStages
+        case semanticWeight, semanticPatch, semanticEvery, semanticStages, sharedLight
     }
 
     /// Missing keys keep their defaults (presets name only what they change).
@@ -73,5 +76,6 @@ public struct RefineSettings: Codable, Sendable, Equatable {
         try c.read(&semanticPatch, .semanticPatch)
         try c.read(&semanticEvery, .semanticEvery)
         try c.read(&semanticStages, .semanticStages)
+        try c.read(&sharedLight, .sharedLight)
     }
 }

@@ -33,7 +33,7 @@ public enum Matting {
 
     /// The object's mask (H, W) in 0...1: the photo padded to a square (edges repeated), resampled
     /// to the network's side, predicted, and the probabilities resampled back.
-    public static func predict(_ network: MattingNetwork, photo: RGBAImage) -> [Float] {
+    public static func predict(_ network: MattingNetwork, photo: RGBAImage, reading: MaskReading = .init()) -> [Float] {
         let W = photo.width, H = photo.height, side = max(W, H), S = network.config.inputSize
         let x0 = (side - W) / 2, y0 = (side - H) / 2
         var square = RGBAImage(width: side, height: side)
@@ -48,14 +48,50 @@ public enum Matting {
         let small = Resample.resize(square, width: S, height: S)
         let input = Tensor([1, 3, S, S])
         for j in 0..<S { for i in 0..<S { for c in 0..<3 { input[(c * S + j) * S + i] = small[i, j, c] } } }
-        let logits = network.forward(images: input.data, B: 1).logits
+        let mask = probabilities(network, image: input.data, reading: reading)
         var probability = RGBAImage(width: S, height: S)
-        for k in 0..<(S * S) {
-            let p = Sigmoid.value(logits[k])
-            for c in 0..<3 { probability.pixels[4 * k + c] = p }
-        }
+        for k in 0..<(S * S) { for c in 0..<3 { probability.pixels[4 * k + c] = mask[k] } }
         let back = Resample.resize(probability, width: side, height: side)
         return (0..<(W * H)).map { k in back[k % W + x0, k / W + y0, 0] }
+    }
+
+    /// How the mask is read from the network.
+    public struct MaskReading: Sendable, Equatable {
+        /// Average with the prediction on the mirrored photo (a mirrored car is still a car, and
+        /// the two predictions err in different places).
+        public var mirrored = true
+        /// Keep only the mask's largest region (`MaskCleanup`).
+        public var largestRegion = true
+        public init(mirrored: Bool = true, largestRegion: Bool = true) {
+            self.mirrored = mirrored
+            self.largestRegion = largestRegion
+        }
+    }
+
+    /// image (3, S, S) in [0, 1] at the network's side -> the object's probability (S, S).
+    public static func probabilities(
+        _ network: MattingNetwork, image: UnsafePointer<Float>, reading: MaskReading = .init()
+    ) -> [Float] {
+        let S = network.config.inputSize, B = reading.mirrored ? 2 : 1
+        let batch = Tensor([B, 3, S, S])  // the photo, then its mirror image
+        for c in 0..<3 {
+            for j in 0..<S {
+                for i in 0..<S {
+                    batch[(c * S + j) * S + i] = image[(c * S + j) * S + i]
+                    if B == 2 { batch[((3 + c) * S + j) * S + S - 1 - i] = image[(c * S + j) * S + i] }
+                }
+            }
+        }
+        let logits = network.forward(images: batch.data, B: B).logits  // (B, 1, S, S)
+        var mask = [Float](repeating: 0, count: S * S)  // (S, S)
+        for j in 0..<S {
+            for i in 0..<S {
+                var p = Sigmoid.value(logits[j * S + i])
+                if B == 2 { p = (p + Sigmoid.value(logits[S * S + j * S + S - 1 - i])) / 2 }
+                mask[j * S + i] = p
+            }
+        }
+        return reading.largestRegion ? MaskCleanup.keepLargestRegion(mask, width: S, height: S) : mask
     }
 
     /// The photo over white where the mask says background: what the model's views look like.

@@ -133,17 +133,21 @@ public final class MattingTrainer {
         return loss
     }
 
-    /// Mean IoU of the predicted masks (probability > 0.5) with the true ones (> 0.5), over `data`.
-    public static func meanIoU(_ network: MattingNetwork, on data: MattingData) -> Double {
+    /// Mean IoU of the predicted masks (probability > 0.5, read as `reading` says) with the true
+    /// ones (> 0.5), over `data`.
+    public static func meanIoU(
+        _ network: MattingNetwork, on data: MattingData, reading: Matting.MaskReading = .init()
+    ) -> Double {
         let S = data.side
+        precondition(S == network.config.inputSize, "the photos are resampled to the network's side")
         var total = 0.0
         let image = Tensor([1, 3, S, S]), mask = Tensor([1, 1, S, S])
         for k in 0..<data.count {
             data.write(k, flip: false, image: image.data, mask: mask.data)
-            let logits = network.forward(images: image.data, B: 1).logits
+            let predicted = Matting.probabilities(network, image: image.data, reading: reading)
             var both = 0, either = 0
             for p in 0..<(S * S) {
-                let a = logits[p] > 0, b = mask[p] > 0.5
+                let a = predicted[p] > MaskCleanup.threshold, b = mask[p] > 0.5
                 if a && b { both += 1 }
                 if a || b { either += 1 }
             }
