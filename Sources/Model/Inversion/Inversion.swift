@@ -162,7 +162,12 @@ public enum Inversion {
             guard let encoder = model.encoder else {
                 throw ModelError("this model has no encoder: run `nerfinv train-encoder` first, or use mean-refine")
             }
-            starts = photos.map { encode(encoder, photo: $0.pixels, width: W, height: H) }
+            // The encoder sees the whole photo: where a mask hides something (an occluder), it sees
+            // the visible surroundings filled in instead, not the occluder.
+            starts = photos.map { photo in
+                let seen = photo.ignore.map { HoleFill.fill(photo.pixels, hidden: $0, width: W, height: H) }
+                return encode(encoder, photo: seen ?? photo.pixels, width: W, height: H)
+            }
             encoderSeconds = Date().timeIntervalSince(t0)
         case .meanRefine:
             let mean = model.meanCode
