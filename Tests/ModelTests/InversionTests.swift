@@ -95,6 +95,30 @@ final class InversionTests: XCTestCase {
         XCTAssertEqual(inv.views[1].elevation, 25, accuracy: 1.5)
     }
 
+    /// The joint start is the candidate code that renders the photos: of a code that made them,
+    /// another code and their mean, the first.
+    func testBestStartPicksTheCodeThatRendersThePhotos() {
+        let d = texturedDecoder()
+        var rng = SplitMix64(seed: 4)
+        let truth = (0..<8).map { _ in rng.nextFloat() * 6 - 3 }
+        let other = (0..<8).map { _ in rng.nextFloat() * 6 - 3 }
+        let mean = zip(truth, other).map { ($0 + $1) / 2 }
+        let size = 20
+        let views = [ViewCode(azimuth: 40, elevation: 20), ViewCode(azimuth: 150, elevation: 25)]
+        let photos = views.map { v -> [Float] in
+            let img = FieldRenderer(field: d, code: truth, skipEmptySpace: false)
+                .render(camera: v.camera(width: size, height: size)).image
+            return (0..<(size * size * 3)).map { img.pixels[4 * ($0 / 3) + $0 % 3] }
+        }
+        let starts = views.map { (code: other, view: $0, light: ViewLight.canonical) }
+        for candidates in [[other, truth, mean], [mean, other, truth]] {
+            let chosen = Inversion.bestStart(
+                field: d, distance: Rig.distance, fov: Rig.fovDegrees, candidates: candidates, photos: photos,
+                starts: starts, width: size, height: size)
+            XCTAssertEqual(chosen, truth)
+        }
+    }
+
     /// Photos of one joint inversion share one light by default (started from their mean, the
     /// rows stay equal and move); with `sharedLight` off each photo keeps its own.
     func testJointInversionSharesTheLight() {

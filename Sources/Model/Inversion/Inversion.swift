@@ -128,6 +128,48 @@ public enum Inversion {
         return best.view
     }
 
+    /// Side of the renders that choose a joint inversion's start code (smaller photos: theirs).
+    static let startChoiceSize = 32
+
+    /// Of `candidates` (each (D)), the code whose renders at each photo's start view, light and
+    /// photometric code are closest (MSE at `startChoiceSize`) to the photos (each (H, W, 3)).
+    public static func bestStart(
+        field: any RadianceField, distance: Double, fov: Double, candidates: [[Float]], photos: [[Float]],
+        starts: [(code: [Float], view: ViewCode, light: ViewLight)], width W: Int, height H: Int
+    ) -> [Float] {
+        let s = min(startChoiceSize, W, H)
+        // Each photo averaged down to s x s.
+        let small: [[Float]] = photos.map { photo in
+            var out = [Float](repeating: 0, count: s * s * 3)  // (s, s, 3)
+            for j in 0..<H {
+                for i in 0..<W {
+                    for c in 0..<3 { out[((j * s / H) * s + i * s / W) * 3 + c] += photo[(j * W + i) * 3 + c] }
+                }
+            }
+            let area = Float(W * H) / Float(s * s)
+            return out.map { $0 / area }
+        }
+        var best = (mse: Float.infinity, code: candidates[0])
+        for code in candidates {
+            let renderer = FieldRenderer(field: field, code: code)
+            var mse: Float = 0
+            for (k, start) in starts.enumerated() {
+                renderer.light = start.light
+                let img = renderer.render(
+                    camera: start.view.camera(width: s, height: s, distance: distance, fovDegrees: fov)
+                ).image
+                for q in 0..<(s * s) {
+                    for c in 0..<3 {
+                        let e = start.view.gain[c] * img.pixels[4 * q + c] + start.view.bias[c] - small[k][3 * q + c]
+                        mse += e * e
+                    }
+                }
+            }
+            if mse < best.mse { best = (mse, code) }
+        }
+        return best.code
+    }
+
     /// Inverts one photo (H, W, 3) in [0, 1], framed like the rig's views at the model's resolution.
     /// `givenView`: start from this view code instead of the estimated one. `settings`: nil, the
     /// model's field kind's defaults.
@@ -142,7 +184,8 @@ public enum Inversion {
     }
 
     /// Inverts K photos (H, W, 3) of one object into one identity code and a view code (and light)
-    /// per photo; the encoder start is the mean of the photos' identity codes. With `tune`, the
+    /// per photo; the encoder start is the photos' identity code (or their mean) that fits them all
+    /// best (`bestStart`). With `tune`, the
     /// decoder is then tuned on the photos (on a copy: the model stays as it is) and the result
     /// holds the tuned weights' differences. `progress(step, mse)` counts refinement steps, then
     /// tuning steps after them.
@@ -175,11 +218,20 @@ public enum Inversion {
                 (mean, searchPose(field: model.field, code: mean, photo: $0.pixels, width: W, height: H), .canonical)
             }
         }
-        // One object: the photos' identity codes averaged (each photo's error is partly its own).
-        let D = starts[0].code.count
-        let startCode = (0..<D).map { d in starts.reduce(Float(0)) { $0 + $1.code[d] } / Float(starts.count) }
         // A known camera (a diagnostic: how much of the error is the pose's) replaces the estimated one.
         if let givenViews { for k in starts.indices { starts[k].view = givenViews[k] } }
+        // One object: of the photos' identity codes and their mean, the one whose renders match
+        // all the photos best (codes do not average well: a mean of two views' codes can fit
+        // both worse than either alone).
+        let D = starts[0].code.count
+        let mean = (0..<D).map { d in starts.reduce(Float(0)) { $0 + $1.code[d] } / Float(starts.count) }
+        let startCode =
+            starts.count == 1
+            ? mean
+            : bestStart(
+                field: model.field, distance: model.config.cameraDistance, fov: model.config.fovDegrees,
+                candidates: starts.map(\.code) + [mean], photos: photos.map(\.pixels), starts: starts, width: W,
+                height: H)
         guard mode != .encoder else {
             return InversionResult(
                 code: startCode, view: starts[0].view, startCode: startCode, startView: starts[0].view,
