@@ -72,6 +72,8 @@ public struct InversionOutcome {
     public var turntable: String?
     /// The tuned decoder the result renders with (nil: the model's own).
     public var tunedField: (any RadianceField)? = nil
+    /// The photo as given and its predicted object mask, when its background was removed.
+    public var removed: (photo: RGBAImage, mask: RGBAImage)? = nil
 
     /// The outcome as JSON fields (`--json`) and as a sentence.
     public var fields: [String: Any] {
@@ -395,7 +397,14 @@ public final class InversionSession {
             photo: photo, latentPath: latentPath, result: result, input: input, reconstruction: reconstruction,
             inputPSNR: psnr,
             framing: inferred.framing, comparisonPath: comparison, method: request.method,
-            turntable: request.turntable, tunedField: inferred.delta == nil ? nil : inferred.field)
+            turntable: request.turntable, tunedField: inferred.delta == nil ? nil : inferred.field,
+            removed: inferred.cutout.flatMap { cutout in
+                inferred.mask.map { mask in
+                    var photo = cutout  // the photo's own colours, opaque
+                    for k in 0..<(photo.width * photo.height) { photo.pixels[4 * k + 3] = 1 }
+                    return (photo, mask)
+                }
+            })
     }
 
     /// One sheet of several inversions: a row per photo with input, reconstruction and views around.
@@ -406,7 +415,8 @@ public final class InversionSession {
                 reconstruction: $0.reconstruction, code: $0.result.code
             )
         }
-        return InversionOverview.make(rows: rows, field: model.field, fields: outcomes.map(\.tunedField))
+        return InversionOverview.make(
+            rows: rows, field: model.field, fields: outcomes.map(\.tunedField), removed: outcomes.map(\.removed))
     }
 
     /// The code rendered at the found view, the photometric code applied, opaque (P, P).

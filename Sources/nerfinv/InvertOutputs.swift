@@ -17,7 +17,9 @@ struct InvertOutputs: ParsableArguments {
     var turntable: String?
 
     @Option(
-        help: "Also write one overview PNG: a row per photo with input, reconstruction and 8 views around the object.")
+        help:
+            "Also write one overview PNG: a row per photo with input, reconstruction and 8 views around the object (led by the photo and its predicted mask when a background was removed)."
+    )
     var overview: String?
 
     @Option(help: "Turntable frames.")

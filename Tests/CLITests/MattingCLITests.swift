@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import XCTest
 
 /// train-matting on a few generated photos: it learns (the loss falls), writes the network with
@@ -40,7 +41,10 @@ final class MattingCLITests: CLITestCase {
         let object = try FileManager.default.contentsOfDirectory(atPath: dir + "/held").first { $0.hasPrefix("cars") }!
         let photo = "\(dir!)/held/\(object)/photo/000000.png"
         let invert = ["invert", photo, "--model", repoRoot + "/models/cars_gen1.nvm", "--steps", "3", "--quiet"]
-        _ = try ok(invert + ["--matting", dir + "/m.nvm", "--out", dir + "/a.latent"])
+        _ = try ok(invert + ["--matting", dir + "/m.nvm", "--out", dir + "/a.latent", "--overview", dir + "/a.png"])
+        // The overview leads that row with the photo and its mask: two more 96-pixel cells.
+        let (sheet, _) = try PNG.read(dir + "/a.png")
+        XCTAssertEqual(sheet.width, 2 + 12 * 98)
         for f in ["a_mask.png", "a_cutout.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + f), f)
         }

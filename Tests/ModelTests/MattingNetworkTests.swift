@@ -60,6 +60,10 @@ final class MattingDetectionTests: XCTestCase {
             }
         }
         XCTAssertFalse(Matting.hasBackground(plain))
+        // A plain border that is not white (a grey floor filling the frame) is a background too.
+        var floor = plain
+        for k in 0..<(20 * 20) where plain.pixels[4 * k] == 1 { for c in 0..<3 { floor.pixels[4 * k + c] = 0.4 } }
+        XCTAssertTrue(Matting.hasBackground(floor))
         var rng = SplitMix64(seed: 2)
         var busy = plain
         for k in 0..<(20 * 20) {

@@ -11,8 +11,13 @@ public enum Matting {
     /// background (a plain backdrop with an object cut by the frame stays well under it).
     public static let busyBorderFraction = 0.25
 
-    /// Whether the photo is not on a plain background: much of its border differs from the
-    /// border's typical colour (streets, rooms, foliage).
+    /// How far (largest channel difference) the border's typical colour may lie from white, the
+    /// model's background, for a plain border to count as no background (paper, an overexposed
+    /// studio sweep); a grey road, a coloured wall or a dark floor filling the border is one.
+    public static let whiteBorderTolerance: Float = 0.12
+
+    /// Whether the photo is not on a plain white background: much of its border differs from the
+    /// border's typical colour (streets, rooms, foliage), or that colour is not white.
     public static func hasBackground(_ photo: RGBAImage) -> Bool {
         let W = photo.width, H = photo.height
         var rgb = [Float](repeating: 1, count: W * H * 3)
@@ -21,6 +26,7 @@ public enum Matting {
             for c in 0..<3 { rgb[3 * k + c] = a * photo.pixels[4 * k + c] + (1 - a) }
         }
         let bg = PhotoFraming.borderColour(rgb, width: W, height: H)
+        if (SIMD3<Float>(repeating: 1) - bg).max() > whiteBorderTolerance { return true }
         var ring = 0, busy = 0
         for y in 0..<H {
             for x in 0..<W where y == 0 || y == H - 1 || x == 0 || x == W - 1 {
