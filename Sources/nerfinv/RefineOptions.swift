@@ -49,7 +49,7 @@ struct RefineOptions: ParsableArguments {
     @Option(help: "Decoder-tuning preset (JSON, keys of TuneSettings); implies --tune-decoder.")
     var tuneConfig: String?
 
-    @Option(help: "Decoder-tuning steps at most (default 150; the early stop usually ends sooner).")
+    @Option(help: "Decoder-tuning steps at most (default 70; the early stop usually ends sooner).")
     var tuneSteps: Int?
 
     @Option(help: "Learning rate of decoder tuning (default 2e-3).")

@@ -11,7 +11,8 @@ import NeuralCore
 /// Settings of `invert --tune-decoder`.
 public struct TuneSettings: Codable, Sendable, Equatable {
     /// Tuning steps at most (the early stop usually ends sooner).
-    public var steps = 150
+    /// (70: about 8 s with its overhead at 128x128 on two cores, inside the 10 s a photo may spend.)
+    public var steps = 70
     public var lr: Float = 2e-3
     /// Weight of the locality term: mean squared colour difference between the tuned and the
     /// original decoder's renders of codes near the pivot (PTI's locality regulariser).
