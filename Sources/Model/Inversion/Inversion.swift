@@ -96,12 +96,8 @@ public enum Inversion {
     /// Side of the renders compared in the search (coarse is enough to tell poses apart).
     static let searchSize = 16
 
-    /// The rig pose whose low-resolution render of `code` best matches the photo.
-    public static func searchPose(field: any RadianceField, code: [Float], photo: [Float], width W: Int, height H: Int)
-        -> ViewCode
-    {
-        let s = searchSize
-        // Photo averaged down to s x s.
+    /// photo (H, W, 3) -> its area average (s, s, 3), s at most W and H.
+    static func averagedDown(_ photo: [Float], width W: Int, height H: Int, to s: Int) -> [Float] {
         var small = [Float](repeating: 0, count: s * s * 3)
         for j in 0..<H {
             for i in 0..<W {
@@ -109,7 +105,15 @@ public enum Inversion {
             }
         }
         let area = Float(W * H) / Float(s * s)
-        for k in 0..<small.count { small[k] /= area }
+        return small.map { $0 / area }
+    }
+
+    /// The rig pose whose low-resolution render of `code` best matches the photo.
+    public static func searchPose(field: any RadianceField, code: [Float], photo: [Float], width W: Int, height H: Int)
+        -> ViewCode
+    {
+        let s = searchSize
+        let small = averagedDown(photo, width: W, height: H, to: s)
         let renderer = FieldRenderer(field: field, code: code)
         var best = (mse: Float.infinity, view: ViewCode(azimuth: 0, elevation: 20))
         for el in searchElevations {
@@ -138,17 +142,7 @@ public enum Inversion {
         starts: [(code: [Float], view: ViewCode, light: ViewLight)], width W: Int, height H: Int
     ) -> [Float] {
         let s = min(startChoiceSize, W, H)
-        // Each photo averaged down to s x s.
-        let small: [[Float]] = photos.map { photo in
-            var out = [Float](repeating: 0, count: s * s * 3)  // (s, s, 3)
-            for j in 0..<H {
-                for i in 0..<W {
-                    for c in 0..<3 { out[((j * s / H) * s + i * s / W) * 3 + c] += photo[(j * W + i) * 3 + c] }
-                }
-            }
-            let area = Float(W * H) / Float(s * s)
-            return out.map { $0 / area }
-        }
+        let small = photos.map { averagedDown($0, width: W, height: H, to: s) }
         var best = (mse: Float.infinity, code: candidates[0])
         for code in candidates {
             let renderer = FieldRenderer(field: field, code: code)
