@@ -219,8 +219,9 @@ public enum Inversion {
         // both worse than either alone).
         let D = starts[0].code.count
         let mean = (0..<D).map { d in starts.reduce(Float(0)) { $0 + $1.code[d] } / Float(starts.count) }
+        // (The mean code's starts are all one code: nothing to choose from.)
         let startCode =
-            starts.count == 1
+            starts.count == 1 || mode == .meanRefine
             ? mean
             : bestStart(
                 field: model.field, distance: model.config.cameraDistance, fov: model.config.fovDegrees,
