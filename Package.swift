@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering: CShims (the only C/C++) <- FileIO <- NeuralCore, ImageIO, Geometry <- Scenes, Datasets <- Model
+// Layering: CShims (the only C/C++) <- FileIO <- NeuralCore, Imaging, Geometry <- Scenes, Datasets <- Model
 // <- Pipeline (evaluation, inversion sessions, exports, the training driver) <- the nerfinv CLI.
 
 /// Release: no bounds checks in the numeric modules. Debug (what `swift test` builds): optimised
@@ -37,32 +37,34 @@ let package = Package(
         ),
         .target(name: "FileIO", dependencies: ["CShims", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "NeuralCore", dependencies: ["CShims", "FileIO"], swiftSettings: numeric),
-        .target(name: "ImageIO", dependencies: ["CShims", "FileIO"], swiftSettings: numeric),
+        .target(name: "Imaging", dependencies: ["CShims", "FileIO"], swiftSettings: numeric),
         .target(name: "Geometry", dependencies: ["CShims"]),
-        .target(name: "Scenes", dependencies: ["FileIO", "NeuralCore", "Geometry", "ImageIO"], swiftSettings: numeric),
-        .target(name: "Datasets", dependencies: ["FileIO", "Geometry", "ImageIO"]),
-        .target(name: "Model", dependencies: ["FileIO", "NeuralCore", "Geometry", "ImageIO", "Datasets"], swiftSettings: numeric),
+        .target(name: "Scenes", dependencies: ["FileIO", "NeuralCore", "Geometry", "Imaging"], swiftSettings: numeric),
+        .target(name: "Datasets", dependencies: ["FileIO", "Geometry", "Imaging"]),
+        .target(name: "Model", dependencies: ["FileIO", "NeuralCore", "Geometry", "Imaging", "Datasets"], swiftSettings: numeric),
         .target(
             name: "Pipeline",
             dependencies: [
-                "FileIO", "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets", "Model",
+                "FileIO", "NeuralCore", "Imaging", "Geometry", "Scenes", "Datasets", "Model",
                 .product(name: "FlyingFox", package: "FlyingFox"),
             ]),
         .executableTarget(
             name: "nerfinv",
             dependencies: [
-                "FileIO", "NeuralCore", "ImageIO", "Geometry", "Scenes", "Datasets", "Model", "Pipeline",
+                "FileIO", "NeuralCore", "Imaging", "Geometry", "Scenes", "Datasets", "Model", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["NeuralCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FileIO", "Geometry", "Imaging"]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "FileIO", "TestSupport"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "FileIO", "NeuralCore", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "FileIO", "NeuralCore", "TestSupport"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "NeuralCore"]),
-        .testTarget(name: "CLITests", dependencies: ["nerfinv", "ImageIO", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "Geometry", "Datasets", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "NeuralCore", "ImageIO", "FileIO", "Scenes", "Datasets"]),
-        .testTarget(name: "ScenesTests", dependencies: ["Scenes", "FileIO", "Geometry", "ImageIO", "NeuralCore", "Datasets"]),
+        .testTarget(name: "CLITests", dependencies: ["nerfinv", "Imaging", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "FileIO", "Geometry", "Datasets", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "NeuralCore", "Imaging", "FileIO", "Scenes", "Datasets"]),
+        .testTarget(name: "ScenesTests", dependencies: ["Scenes", "FileIO", "Geometry", "Imaging", "NeuralCore", "Datasets"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -1,6 +1,7 @@
 // Animated GIFs through giflib: one palette for the whole animation, looping forever.
 #include "CShims.h"
 #include <fcntl.h>
+#include <stdlib.h>
 #include <gif_lib.h>
 #include <stdbool.h>
 #include <unistd.h>
@@ -15,45 +16,66 @@ static int gif_fail(GifFileType *gif, ColorMapObject *map, int code, char *err, 
     return -1;
 }
 
-int nv_gif_write(const char *path, const unsigned char *indices, int width, int height, int frames,
-                 const unsigned char *palette, int colors, int delay_cs, char *err, int errlen) {
+/// A growing byte buffer giflib writes into (EGifOpen's output function).
+typedef struct {
+    unsigned char *bytes;
+    size_t count, capacity;
+    int failed;
+} gif_buffer;
+
+static int gif_append(GifFileType *gif, const GifByteType *data, int length) {
+    gif_buffer *b = (gif_buffer *)gif->UserData;
+    if (length <= 0) return length;
+    if (b->count + (size_t)length > b->capacity) {
+        size_t capacity = b->capacity ? b->capacity : 65536;
+        while (capacity < b->count + (size_t)length) capacity *= 2;
+        unsigned char *grown = realloc(b->bytes, capacity);
+        if (!grown) {
+            b->failed = 1;
+            return 0;
+        }
+        b->bytes = grown;
+        b->capacity = capacity;
+    }
+    memcpy(b->bytes + b->count, data, (size_t)length);
+    b->count += (size_t)length;
+    return length;
+}
+
+int nv_gif_encode(const unsigned char *indices, int width, int height, int frames, const unsigned char *palette,
+                  int colors, int delay_cs, unsigned char **out, size_t *out_count, char *err, int errlen) {
+    *out = NULL;
+    *out_count = 0;
     if (width < 1 || height < 1 || width > 65535 || height > 65535 || frames < 1 || colors < 1 ||
         colors > 256) {
         if (err && errlen > 0) snprintf(err, (size_t)errlen, "invalid GIF size, frame count or palette");
         return -1;
     }
     int error = 0;
-    // Opened here, not by giflib (which creates files readable by their owner only): the usual
-    // 0666 less the umask, as every other file nerfinv writes.
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0) {
-        if (err && errlen > 0) snprintf(err, (size_t)errlen, "cannot create the file");
-        return -1;
-    }
-    GifFileType *gif = EGifOpenFileHandle(fd, &error);
-    if (!gif) {
-        close(fd);
-        return gif_fail(NULL, NULL, error, err, errlen);
-    }
+    gif_buffer buffer = {NULL, 0, 0, 0};
+    GifFileType *gif = EGifOpen(&buffer, gif_append, &error);
+    if (!gif) return gif_fail(NULL, NULL, error, err, errlen);
     // A GIF palette has a power-of-two size; unused entries stay black.
     int size = 2;
     while (size < colors) size *= 2;
     ColorMapObject *map = GifMakeMapObject(size, NULL);
-    if (!map) return gif_fail(gif, NULL, E_GIF_ERR_NOT_ENOUGH_MEM, err, errlen);
+    if (!map) {
+        free(buffer.bytes);
+        return gif_fail(gif, NULL, E_GIF_ERR_NOT_ENOUGH_MEM, err, errlen);
+    }
     for (int i = 0; i < colors; i++) {
         map->Colors[i].Red = palette[3 * i];
         map->Colors[i].Green = palette[3 * i + 1];
         map->Colors[i].Blue = palette[3 * i + 2];
     }
     EGifSetGifVersion(gif, true);
-    if (EGifPutScreenDesc(gif, width, height, 8, 0, map) == GIF_ERROR) return gif_fail(gif, map, gif->Error, err, errlen);
+    int ok = EGifPutScreenDesc(gif, width, height, 8, 0, map) != GIF_ERROR;
     // NETSCAPE2.0 application extension: loop count 0 = forever.
     unsigned char loop[3] = {1, 0, 0};
-    if (EGifPutExtensionLeader(gif, APPLICATION_EXT_FUNC_CODE) == GIF_ERROR ||
-        EGifPutExtensionBlock(gif, 11, "NETSCAPE2.0") == GIF_ERROR ||
-        EGifPutExtensionBlock(gif, 3, loop) == GIF_ERROR || EGifPutExtensionTrailer(gif) == GIF_ERROR)
-        return gif_fail(gif, map, gif->Error, err, errlen);
-    for (int f = 0; f < frames; f++) {
+    ok = ok && EGifPutExtensionLeader(gif, APPLICATION_EXT_FUNC_CODE) != GIF_ERROR &&
+         EGifPutExtensionBlock(gif, 11, "NETSCAPE2.0") != GIF_ERROR && EGifPutExtensionBlock(gif, 3, loop) != GIF_ERROR &&
+         EGifPutExtensionTrailer(gif) != GIF_ERROR;
+    for (int f = 0; ok && f < frames; f++) {
         GraphicsControlBlock gcb;
         memset(&gcb, 0, sizeof gcb);
         gcb.DisposalMode = DISPOSE_DO_NOT;
@@ -61,20 +83,29 @@ int nv_gif_write(const char *path, const unsigned char *indices, int width, int 
         gcb.TransparentColor = NO_TRANSPARENT_COLOR;
         GifByteType ext[4];
         size_t len = EGifGCBToExtension(&gcb, ext);
-        if (EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, (int)len, ext) == GIF_ERROR ||
-            EGifPutImageDesc(gif, 0, 0, width, height, false, NULL) == GIF_ERROR)
-            return gif_fail(gif, map, gif->Error, err, errlen);
-        for (int y = 0; y < height; y++) {
+        ok = EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, (int)len, ext) != GIF_ERROR &&
+             EGifPutImageDesc(gif, 0, 0, width, height, false, NULL) != GIF_ERROR;
+        for (int y = 0; ok && y < height; y++) {
             GifPixelType *row = (GifPixelType *)(indices + ((size_t)f * height + y) * width);
-            if (EGifPutLine(gif, row, width) == GIF_ERROR) return gif_fail(gif, map, gif->Error, err, errlen);
+            ok = EGifPutLine(gif, row, width) != GIF_ERROR;
         }
     }
-    if (EGifCloseFile(gif, &error) == GIF_ERROR) {
+    if (!ok) {
+        int code = buffer.failed ? E_GIF_ERR_NOT_ENOUGH_MEM : gif->Error;
+        free(buffer.bytes);
+        return gif_fail(gif, map, code, err, errlen);
+    }
+    if (EGifCloseFile(gif, &error) == GIF_ERROR || buffer.failed) {
         GifFreeMapObject(map);
-        if (err && errlen > 0) snprintf(err, (size_t)errlen, "giflib: %s", GifErrorString(error));
+        free(buffer.bytes);
+        if (err && errlen > 0)
+            snprintf(err, (size_t)errlen, "giflib: %s",
+                     GifErrorString(buffer.failed ? E_GIF_ERR_NOT_ENOUGH_MEM : error));
         return -1;
     }
     GifFreeMapObject(map);
+    *out = buffer.bytes;
+    *out_count = buffer.count;
     return 0;
 }
 

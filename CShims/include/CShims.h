@@ -57,11 +57,13 @@ void nv_cpu_query(nv_cpu_features *out);
 
 // ---------------------------------------------------------------- GIF (giflib)
 
-/// Writes an animated GIF that loops forever: `frames` images of width x height palette indices
+/// Encodes an animated GIF that loops forever: `frames` images of width x height palette indices
 /// (frame-major, row-major), one palette of `colors` RGB triples (at most 256), `delay_cs`
-/// hundredths of a second per frame. Returns 0, or -1 with a message in err.
-int nv_gif_write(const char *path, const unsigned char *indices, int width, int height, int frames,
-                 const unsigned char *palette, int colors, int delay_cs, char *err, int errlen);
+/// hundredths of a second per frame. Returns 0 with the bytes in *out (free with nv_free), or -1
+/// with a message in err.
+int nv_gif_encode(const unsigned char *indices, int width, int height, int frames, const unsigned char *palette,
+                  int colors, int delay_cs, unsigned char **out, size_t *out_count, char *err, int errlen);
+
 /// Decodes a GIF with giflib: its size, frame count, whether it loops (NETSCAPE2.0), the first
 /// frame's delay and its first pixel's colour. Returns 0, or -1 with a message (for tests and checks).
 int nv_gif_read_info(const char *path, int *width, int *height, int *frames, int *loops, int *first_delay_cs,

@@ -1,5 +1,5 @@
 import Geometry
-import ImageIO
+import Imaging
 
 /// One posed view: an RGB image (alpha composited onto white) and its camera, in the internal
 /// convention (OpenCV camera axes, camera-to-world).

@@ -1,7 +1,7 @@
 import FileIO
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 
 /// NeRF-synthetic scenes (transforms_<split>.json beside train/ val/ test/ folders): OpenGL camera
 /// axes (+x right, +y up, +z backwards) and a horizontal field of view, converted on load to the

@@ -1,7 +1,7 @@
 import FileIO
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 
 /// The ShapeNet-SRN layout of ../shared/RIG.md, as pixelNeRF reads it:
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import NeuralCore
 
 /// Light, image formation, background and sampling of the ground-truth renderer (../shared/RIG.md).

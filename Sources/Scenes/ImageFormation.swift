@@ -3,7 +3,7 @@ import NeuralCore
 
 /// Which effects the ground-truth renderer simulates beyond Lambertian shading (a scene file's
 /// "image_formation"; each switch defaults to off, so scene files without it render as before).
-public struct ImageFormation: Codable, Sendable, Equatable {
+public struct ImageFormation: Settings, Sendable, Equatable {
     /// Cast shadows from the key light, soft by the SDF's penumbra estimate: the car shades itself
     /// (wheel arches, underbody, the cabin on the bonnet).
     public var shadows = false
@@ -29,19 +29,14 @@ public struct ImageFormation: Codable, Sendable, Equatable {
         return f
     }()
 
-    enum CodingKeys: String, CodingKey {
-        case shadows, shadowSoftness, ambientOcclusion, occlusionStrength, occlusionReach, specular
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&shadows, .shadows)
-        try c.read(&shadowSoftness, .shadowSoftness)
-        try c.read(&ambientOcclusion, .ambientOcclusion)
-        try c.read(&occlusionStrength, .occlusionStrength)
-        try c.read(&occlusionReach, .occlusionReach)
-        try c.read(&specular, .specular)
-    }
+    public static let keys: [SettingKey<ImageFormation>] = [
+        .init("shadows", \.shadows),
+        .init("shadowSoftness", \.shadowSoftness),
+        .init("ambientOcclusion", \.ambientOcclusion),
+        .init("occlusionStrength", \.occlusionStrength),
+        .init("occlusionReach", \.occlusionReach),
+        .init("specular", \.specular),
+    ]
 
     var problem: String? {
         guard shadowSoftness > 0, shadowSoftness <= 256 else {

@@ -61,7 +61,7 @@ public struct Lighting: Codable, Sendable, Equatable {
 }
 
 /// The ranges per-image lighting is drawn from (a scene file's "lighting").
-public struct LightingRanges: Codable, Sendable, Equatable {
+public struct LightingRanges: Settings, Sendable, Equatable {
     /// Key light azimuth (degrees, all around) and elevation above the ground plane.
     public var keyAzimuth = Span(0, 360)
     public var keyElevation = Span(20, 80)
@@ -74,21 +74,15 @@ public struct LightingRanges: Codable, Sendable, Equatable {
     public var exposure = Span(0.8, 1.25)
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case keyAzimuth, keyElevation, keyIntensity, temperature, ambient, ambientTint, exposure
-    }
-
-    /// A scene file names the ranges it changes; the rest keep these defaults.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&keyAzimuth, .keyAzimuth)
-        try c.read(&keyElevation, .keyElevation)
-        try c.read(&keyIntensity, .keyIntensity)
-        try c.read(&temperature, .temperature)
-        try c.read(&ambient, .ambient)
-        try c.read(&ambientTint, .ambientTint)
-        try c.read(&exposure, .exposure)
-    }
+    public static let keys: [SettingKey<LightingRanges>] = [
+        .init("keyAzimuth", \.keyAzimuth),
+        .init("keyElevation", \.keyElevation),
+        .init("keyIntensity", \.keyIntensity),
+        .init("temperature", \.temperature),
+        .init("ambient", \.ambient),
+        .init("ambientTint", \.ambientTint),
+        .init("exposure", \.exposure),
+    ]
 
     /// The first inconsistency, or nil.
     var problem: String? {

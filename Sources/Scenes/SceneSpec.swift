@@ -48,7 +48,7 @@ public struct RigSpec: Codable, Sendable, Equatable {
 
 /// Optional car parts and paint, each with the probability that a car has it (a scene file's
 /// "details"; absent: none, the first generation's cars).
-public struct CarDetails: Codable, Sendable, Equatable {
+public struct CarDetails: Settings, Sendable, Equatable {
     /// Side mirrors at the base of the windscreen.
     public var mirrors = 0.0
     /// Roof rails along the roof's edges.
@@ -68,19 +68,16 @@ public struct CarDetails: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case mirrors, roofRails, spoiler, spokes, doorLines, twoTone, stripes, blend }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&mirrors, .mirrors)
-        try c.read(&roofRails, .roofRails)
-        try c.read(&spoiler, .spoiler)
-        try c.read(&spokes, .spokes)
-        try c.read(&doorLines, .doorLines)
-        try c.read(&twoTone, .twoTone)
-        try c.read(&stripes, .stripes)
-        try c.read(&blend, .blend)
-    }
+    public static let keys: [SettingKey<CarDetails>] = [
+        .init("mirrors", \.mirrors),
+        .init("roofRails", \.roofRails),
+        .init("spoiler", \.spoiler),
+        .init("spokes", \.spokes),
+        .init("doorLines", \.doorLines),
+        .init("twoTone", \.twoTone),
+        .init("stripes", \.stripes),
+        .init("blend", \.blend),
+    ]
 
     var problem: String? {
         for (name, p) in [

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import Model
-import NeuralCore
+import Pipeline
 
 /// `nerfinv bench ...`: the speed figures, measured rather than asserted in tests.
 struct Bench: ParsableCommand {
@@ -44,48 +43,13 @@ struct BenchOptions: ParsableArguments {
     }
 
     func apply() {
-        if let threads {
-            Parallel.threads = threads
-            BLAS.threads = threads
-        }
-    }
-}
-
-/// Raw sgemm throughput at the decoder MLP's widest shape, measured in the same run as the figure it
-/// is compared with (the machine's state, other load and OpenBLAS kernel included).
-enum RawSgemm {
-    /// (N, I) x (O, I)^T -> (N, O) at 65536 x 64 -> 64, the shape of the MLP's hidden layer over a batch of samples.
-    static let shape = (N: 65536, I: 64, O: 64)
-    static var label: String { "\(shape.N)x\(shape.I)x\(shape.O)" }
-
-    static func gflops(_ options: BenchOptions) -> Double {
-        let (N, I, O) = shape
-        let A = Tensor([N, I]), W = Tensor([O, I]), C = Tensor([N, O])
-        var rng = SplitMix64(seed: 5)
-        A.fillUniform(-1, 1, rng: &rng)
-        W.fillUniform(-1, 1, rng: &rng)
-        let seconds = Timing.median(repeats: options.repeats, minSeconds: options.minSeconds) {
-            BLAS.sgemm(
-                transA: false, transB: true, M: N, N: O, K: I, A: A.data, lda: I, B: W.data, ldb: I, beta: 0, C: C.data,
-                ldc: O)
-        }
-        return 2 * Double(N * I * O) / seconds / 1e9
+        if let threads { Compute.use(threads: threads) }
     }
 
-}
+    var settings: BenchSettings { BenchSettings(repeats: repeats, minSeconds: minSeconds) }
 
-/// What a benchmark prints: sentences for people, or with --json the same figures as one JSON
-/// object (numbers in seconds, GFLOPS and fractions).
-final class BenchReport {
-    private var lines: [String] = []
-    private var fields: [String: Any] = [:]
-    let json: Bool
-    init(json: Bool) { self.json = json }
-
-    func say(_ line: String) { lines.append(line) }
-    func set(_ key: String, _ value: Any) { fields[key] = value }
-
-    func finish() {
-        if json { OutputOptions.printJSONLine(fields) } else { lines.forEach { print($0) } }
+    /// The report as sentences, or with --json as one JSON object.
+    func print(_ report: BenchReport) {
+        if json { OutputOptions.printJSONLine(report.fields) } else { report.lines.forEach { Swift.print($0) } }
     }
 }

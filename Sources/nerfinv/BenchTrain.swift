@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
-import Geometry
-import Model
-import NeuralCore
 import Pipeline
-import Scenes
 
 /// `nerfinv bench train`: seconds per training step on in-memory generated cars.
 struct BenchTrain: ParsableCommand {
@@ -43,54 +39,9 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         options.apply()
-        let out = BenchReport(json: options.json)
-        defer { out.finish() }
-        let data = try BenchmarkData.cars(objects: objects, scene: SceneLocator.cars())
-        let (trained, _) = try NeRFModel.load(model)
-        let (train, fit) = StepBenchmark.run(
-            model: trained, data: data, objects: objects, rays: rays, steps: steps, profile: profile)
-        let S = trained.config.decoder.samplesPerRay, raw = RawSgemm.gflops(options)
-        let (median, times, N, all, gflops) = (
-            train.median, train.seconds, train.evaluated, train.samples, train.gflops
-        )
-        out.say(
-            String(
-                format:
-                    "train step (%d objects x %d rays, %d samples/ray): median %.4f s over %d steps (min %.4f, max %.4f)",
-                objects, rays, S, median, steps, times.first!, times.last!))
-        out.say(
-            String(
-                format:
-                    "  decoder evaluated %.0f of %.0f samples per step (%.0f%%; the rest is empty space per the occupancy grids)",
-                N, all, 100 * N / all))
-        for (k, v) in [
-            ("train_step_seconds", median), ("train_step_min_seconds", times.first!),
-            ("train_step_max_seconds", times.last!),
-            ("evaluated_fraction", N / all), ("rays_per_second", Double(objects * rays) / median),
-            ("dense_gflops", gflops),
-            ("raw_sgemm_gflops", raw), ("share_of_raw_sgemm", gflops / raw), ("inversion_step_seconds", fit.median),
-            ("inversion_dense_gflops", fit.gflops), ("inversion_share_of_raw_sgemm", fit.gflops / raw),
-        ] { out.set(k, v) }
-        out.say(
-            String(
-                format:
-                    "  %.0f rays/s; decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm (%.1f GFLOPS at %@)",
-                Double(objects * rays) / median, gflops, 100 * gflops / raw, raw, RawSgemm.label))
-        out.say(
-            String(
-                format:
-                    "inversion step (1024 rays, code only): median %.4f s (min %.4f, max %.4f); %.0f%% of samples evaluated",
-                fit.median, fit.seconds.first!, fit.seconds.last!, 100 * fit.evaluated / fit.samples))
-        out.say(
-            String(
-                format: "  decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm", fit.gflops,
-                100 * fit.gflops / raw))
-        guard profile else { return }
-        for (title, timing) in [("training step:", train), ("inversion step:", fit)] {
-            out.say(title)
-            for (name, s) in timing.phases {
-                out.say(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3))
-            }
-        }
+        options.print(
+            try Benchmarks.train(
+                model: model, objects: objects, rays: rays, steps: steps, profile: profile, scene: SceneLocator.cars(),
+                settings: options.settings))
     }
 }

@@ -1,8 +1,6 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import ImageIO
-import Model
 import Pipeline
 
 /// `nerfinv compare`: several models invert the same photos, side by side in one sheet.
@@ -55,9 +53,7 @@ struct Compare: ParsableCommand {
         let sessions = try models.map { path -> InversionSession in
             let (model, _) = try NeRFModel.load(path)
             guard model.encoder != nil else { throw FileError(path: path, reason: "has no encoder to invert with") }
-            return InversionSession(
-                model: model, modelName: URL(fileURLWithPath: path).lastPathComponent,
-                modelSHA256: try NeRFModel.fingerprint(path))
+            return InversionSession(model: model)
         }
         var request = InversionRequest()
         request.refine = !noRefine
@@ -69,7 +65,7 @@ struct Compare: ParsableCommand {
         }
         let names =
             labels.isEmpty ? models.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } : labels
-        try PNG.write(ModelComparison.make(rows: rows, labels: names, cell: size), to: out)
+        try ModelComparison.write(rows: rows, labels: names, cell: size, to: out)
         output.report(["out": out, "photos": photos.count, "models": models.count], "wrote \(out)")
     }
 }

@@ -1,8 +1,6 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import Geometry
-import Model
 import Pipeline
 
 /// `nerfinv eval`: novel-view quality on a test-protocol dataset.
@@ -40,7 +38,7 @@ struct Eval: ParsableCommand {
     var limit: Int?
 
     @Option(help: "Adam steps for the fit mode.")
-    var fitSteps: Int = CodeFitter.defaultSteps
+    var fitSteps: Int = MultiViewFit.defaultSteps
 
     @Option(help: "Refine and mean-refine steps (default: the model's; 300, or 150 for lit-triplane).")
     var refineSteps: Int?
@@ -91,10 +89,12 @@ struct Eval: ParsableCommand {
     func parsedInputViews() throws -> [Int] {
         let parts = inputViews.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let views = parts.compactMap { Int($0) }
-        guard !views.isEmpty, views.count == parts.count, views.allSatisfy({ (0..<Rig.testViews.count).contains($0) })
+        guard !views.isEmpty, views.count == parts.count,
+            views.allSatisfy({ (0..<EvaluationSettings.protocolViews).contains($0) })
         else {
             throw ValidationError(
-                "--input-views takes view numbers 0...\(Rig.testViews.count - 1), comma separated (e.g. 0,13,7)")
+                "--input-views takes view numbers 0...\(EvaluationSettings.protocolViews - 1), comma separated (e.g. 0,13,7)"
+            )
         }
         guard Set(views).count == views.count else { throw ValidationError("--input-views names a view twice") }
         return views
@@ -127,9 +127,6 @@ struct Eval: ParsableCommand {
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         guard fitSteps >= 1, fitSteps <= 100_000 else { throw ValidationError("--fit-steps must be in 1...100000") }
-        if let refineSteps, !(1...100_000).contains(refineSteps) {
-            throw ValidationError("--refine-steps must be in 1...100000")
-        }
         guard consistencyObjects >= 0 else { throw ValidationError("--consistency-objects must be ≥ 0") }
     }
 
@@ -138,14 +135,14 @@ struct Eval: ParsableCommand {
         var plan = OutputPlan(inputs: [data, modelOptions.model])
         if let report { try plan.add(file: report) }
         if let saveRenders { try plan.add(folder: saveRenders) }
-        let (model, _) = try modelOptions.load()
+        let model = try modelOptions.load()
         var settings = EvaluationSettings()
         settings.modes = parsedModes
         settings.limit = limit
         settings.fitSteps = fitSteps
         var refineSettings = try refine.settings(base: model.refineDefaults)
         if let refineSteps { refineSettings.steps = refineSteps }
-        settings.refine = refineSettings
+        settings.refine = try RefineOptions.checked(refineSettings, flags: ["steps": "--refine-steps"])
         settings.truePose = truePose
         settings.consistencyObjects = consistencyObjects
         settings.saveRenders = saveRenders
@@ -155,7 +152,7 @@ struct Eval: ParsableCommand {
         settings.inputViews = try parsedInputViews()
         settings.tune = try refine.tuneSettings()
         settings.backgroundInput = backgroundInput
-        settings.matting = try matting.map { try MattingFile.load($0).network }
+        settings.matting = try matting.map { try InversionSession.loadMatting($0) }
         var bars: [EvaluationSettings.Mode: ProgressBar] = [:]
         let results: [ModeResult]
         do {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import Model
 import Pipeline
 
 /// `nerfinv eval-matting`: the matting network's mask IoU on a set with backgrounds, read each way.
@@ -41,21 +40,9 @@ struct EvalMatting: ParsableCommand {
     }
 
     func run() throws {
-        let (network, _) = try MattingFile.load(matting)
-        let set = try MattingData.load(
-            root: data, side: network.config.inputSize, viewsPerObject: viewsPerObject, limit: limit)
-        output.note("\(set.count) photos from \(data)")
-        var fields: [String: Any] = ["photos": set.count]
-        var lines: [String] = []
-        for (key, mirrored, largest) in [
-            ("network", false, false), ("mirrored", true, false), ("largest_region", false, true),
-            ("mirrored_largest_region", true, true),
-        ] {
-            let iou = MattingTrainer.meanIoU(
-                network, on: set, reading: .init(mirrored: mirrored, largestRegion: largest))
-            fields[key] = iou
-            lines.append(String(format: "  %-24@ %.4f", key as NSString, iou))
-        }
-        output.report(fields, "mean mask IoU on \(set.count) photos of \(data):\n" + lines.joined(separator: "\n"))
+        let o = try MattingTrainingJob.evaluate(
+            matting: matting, data: data, viewsPerObject: viewsPerObject, limit: limit
+        ) { output.note($0) }
+        output.report(o.fields, o.summary)
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import Model
 import Pipeline
 
 /// `nerfinv export-mesh`: a latent as a coloured triangle mesh.
@@ -74,19 +73,17 @@ struct ExportMesh: ParsableCommand {
     }
 
     func validate() throws {
-        if let problem = settings.problem {
-            throw ValidationError("--resolution, --threshold, --min-component or --max-faces: \(problem)")
-        }
+        if let problem = settings.firstProblem { throw ValidationError(problem.asFlag) }
         guard metresPerUnit.isFinite, metresPerUnit > 0 else { throw ValidationError("--metres-per-unit must be > 0") }
     }
 
     func run() throws {
         let exporter = try MeshExporters.exporter(for: out)
-        var plan = OutputPlan(inputs: [latent, DecoderDelta.path(forLatent: latent), modelOptions.model])
+        var plan = OutputPlan(inputs: LatentScene.inputs(ofLatent: latent) + [modelOptions.model])
         for file in exporter.files(for: out) { try plan.add(file: file) }
         if let preview { try plan.add(file: preview) }
-        let (model, sha) = try modelOptions.load()
-        let scene = try LatentScene.load(latent, model: model, modelSHA256: sha)
+        let model = try modelOptions.load()
+        let scene = try LatentScene.load(latent, model: model)
         let light = try lightOptions.resolve(scene.latent, path: latent)
         let o = try MeshExport.write(
             scene: scene, settings: settings, frame: MeshFrame(metresPerUnit: metresPerUnit), light: light, to: out,

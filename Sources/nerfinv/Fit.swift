@@ -1,7 +1,6 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import Model
 import Pipeline
 
 /// `nerfinv fit`: the multi-view upper bound for single-view inversion.
@@ -24,10 +23,10 @@ struct Fit: ParsableCommand {
     var out: String
 
     @Option(help: "Adam steps.")
-    var steps: Int = CodeFitter.defaultSteps
+    var steps: Int = MultiViewFit.defaultSteps
 
     @Option(help: "Rays per step.")
-    var rays: Int = CodeFitter.defaultRaysPerStep
+    var rays: Int = MultiViewFit.defaultRaysPerStep
 
     @Option(help: "Random seed for ray batches.")
     var seed: UInt64 = 7
@@ -42,15 +41,13 @@ struct Fit: ParsableCommand {
     func run() throws {
         var plan = OutputPlan(inputs: [views, modelOptions.model])
         try plan.add(file: out)
-        let (model, sha) = try modelOptions.load()
+        let model = try modelOptions.load()
         let bar = ProgressBar(total: steps, label: "fit", unit: "steps", quiet: output.silent)
         let r = try MultiViewFit.run(
-            model: model, modelName: URL(fileURLWithPath: modelOptions.model).lastPathComponent, modelSHA256: sha,
-            views: views,
-            steps: steps, rays: rays, seed: seed
+            model: model, views: views, steps: steps, rays: rays, seed: seed
         ) { s, mse in bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10))))) }
         try r.latent.write(to: out)
-        DecoderDelta.removeStale(besideLatent: out)
+        LatentScene.removeStaleDelta(besideLatent: out)
         let lo = r.viewPSNR.min()!, hi = r.viewPSNR.max()!
         output.report(
             [

@@ -2,7 +2,6 @@ import ArgumentParser
 import FileIO
 import Foundation
 import Pipeline
-import Scenes
 
 /// `nerfinv generate`: multi-view datasets in the ShapeNet-SRN layout from a scene family file.
 struct Generate: ParsableCommand {
@@ -124,25 +123,14 @@ struct Generate: ParsableCommand {
         settings.alpha = alpha
         settings.contactSheet = contactSheet
         settings.lighting = lighting
-        settings.lightingRanges = try lightingRanges.map { try SceneSpec.loadLightingRanges($0) }
+        settings.lightingRangesFile = lightingRanges
         settings.excludeStyles = excludeStyle
         settings.backgrounds = backgrounds
         settings.onlyStyles = onlyStyle
         let bar = ProgressBar(
             total: objects, label: "generate", unit: "objects", quiet: output.silent, logOffTerminal: true)
         let s = try DatasetGeneration.run(settings) { done, _ in bar.update(done) }
-        var fields: [String: Any] = [
-            "out": out, "objects": objects, "views": s.views, "width": s.width, "height": s.height,
-            "seconds": s.seconds,
-        ]
-        if let contactSheet { fields["contact_sheet"] = contactSheet }
-        let rate = Double(objects * s.views) / max(s.seconds, 1e-9)
-        output.report(
-            fields,
-            String(
-                format: "wrote %d objects x %d views at %dx%d to %@ in %.1f s (%.0f views/s)", objects, s.views,
-                s.width, s.height, out, s.seconds, rate)
-                + (contactSheet.map { "\ncontact sheet: \($0)" } ?? ""))
+        output.report(s.fields, s.summary)
     }
 }
 

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import ImageIO
-import Model
 import Pipeline
 
 /// How `invert` inverts: the start, refinement or not, the pose, the framing, steps and seed.
@@ -66,14 +64,13 @@ struct InversionOptions: ParsableArguments {
             if explicit { throw ValidationError("\(matting): no such matting network") }
             return nil
         }
-        return try MattingFile.load(matting).network
+        return try InversionSession.loadMatting(matting)
     }
 
     @Option(help: "Random seed for the ray batches (default 11).")
     var seed: UInt64?
 
     func validate() throws {
-        if let steps, !(1...100_000).contains(steps) { throw ValidationError("--steps must be in 1...100000") }
         if let photoSize, !(16...1024).contains(photoSize) {
             throw ValidationError("--photo-size must be in 16...1024")
         }
@@ -91,7 +88,7 @@ struct InversionOptions: ParsableArguments {
         if let steps { settings.steps = steps }
         if let seed { settings.seed = seed }
         settings.refinePose = pose == .refinePose
-        request.settings = settings
+        request.settings = try RefineOptions.checked(settings)
         request.crop = crop
         request.photoSize = photoSize
         request.mask = mask

@@ -1,8 +1,6 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import ImageIO
-import Model
 import Pipeline
 
 /// `nerfinv invert`: photos in, 3D latents out.
@@ -60,18 +58,14 @@ struct Invert: ParsableCommand {
     }
 
     func run() throws {
-        let (model, sha) = try modelOptions.load()
-        if inversion.`init` == .encoder && model.encoder == nil {
-            throw ValidationError(
-                "\(modelOptions.model): this model has no encoder: run `nerfinv train-encoder` first, or use --init mean"
-            )
-        }
+        let model = try modelOptions.load()
         let explicitMatting = CommandLine.arguments.contains("--matting")
-        let session = InversionSession(
-            model: model, modelName: URL(fileURLWithPath: modelOptions.model).lastPathComponent, modelSHA256: sha,
-            matting: try inversion.loadMatting(explicit: explicitMatting))
+        let session = InversionSession(model: model, matting: try inversion.loadMatting(explicit: explicitMatting))
         session.warn = { message in FileHandle.standardError.write(Data("warning: \(message)\n".utf8)) }
         var request = try inversion.request(refine: refine, defaults: model.refineDefaults)
+        do { try session.check(request, photos: photos.count) } catch let error as ModelError {
+            throw ValidationError("\(error)")
+        }
         request.turntableFrames = outputs.frames
         request.turntableCamera = camera.renderCamera
         // Every output checked before any work: none is an input, all can be written.
@@ -80,7 +74,7 @@ struct Invert: ParsableCommand {
         if let outDir = outputs.outDir { try plan.add(folder: outDir) }
         for photo in outputs.joint ? [photos[0]] : photos {
             request.turntable = outputs.turntableFolder(for: photo)
-            let planned = InversionSession.outputs(latentPath: outputs.latentPath(for: photo), request: request)
+            let planned = LatentWriter(latentPath: outputs.latentPath(for: photo), request: request).outputs
             for file in planned.files { try plan.add(file: file) }
             if let folder = planned.folder { try plan.add(folder: folder) }
         }
@@ -126,7 +120,7 @@ struct Invert: ParsableCommand {
             }
         }
         if let overview = outputs.overview, !outcomes.isEmpty {
-            try PNG.write(session.overview(outcomes), to: overview)
+            try session.writeOverview(outcomes, to: overview)
             if !output.silent { print("overview: \(overview)") }
         }
         if !failures.isEmpty {

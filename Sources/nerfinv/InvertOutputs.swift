@@ -1,6 +1,7 @@
 import ArgumentParser
 import FileIO
 import Foundation
+import Pipeline
 
 /// Where `invert` writes: one latent or a folder of them, and the optional turntables and overview.
 struct InvertOutputs: ParsableArguments {

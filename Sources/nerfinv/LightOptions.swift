@@ -1,6 +1,5 @@
 import ArgumentParser
-import Datasets
-import Model
+import Pipeline
 
 /// The light a lit model renders a latent under (models whose colour ignores light ignore it).
 struct LightOptions: ParsableArguments {

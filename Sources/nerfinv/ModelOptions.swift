@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Model
 import Pipeline
 
 /// --model, shared by every command that uses a trained model.
@@ -8,10 +7,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Trained model file.")
     var model: String = "models/cars.nvm"
 
-    func load() throws -> (model: NeRFModel, sha256: String) {
-        let (m, _) = try NeRFModel.load(model)
-        return (m, try NeRFModel.fingerprint(model))
-    }
+    func load() throws -> NeRFModel { try NeRFModel.load(model).model }
 }
 
 /// Camera options shared by render-like commands.

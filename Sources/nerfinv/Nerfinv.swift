@@ -1,7 +1,7 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import NeuralCore
+import Pipeline
 
 /// The nerfinv command line: one photo of an object in, a 3D latent out.
 @main
@@ -31,7 +31,7 @@ struct Nerfinv: ParsableCommand {
 
     static func main() {
         // Must run before any BLAS work: may re-execute the process with a faster OpenBLAS kernel.
-        BLASKernel.ensureBestKernel()
+        Compute.ensureBestKernel()
         // For tests and users sizing a machine: the peak resident memory, on stderr at exit.
         if ProcessInfo.processInfo.environment["NERFINV_REPORT_PEAK_MEMORY"] != nil {
             atexit {

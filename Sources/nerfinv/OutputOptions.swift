@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 
 /// --quiet and --json, shared by every command that reports a result: people read a sentence,
 /// scripts read one line of JSON on stdout; progress goes to stderr, and only on a terminal.

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// A progress line on stderr with rate and ETA. On a terminal it redraws in place at most ten
 /// times a second. Elsewhere (pipes, CI, scripts) it stays silent, except for long runs that ask

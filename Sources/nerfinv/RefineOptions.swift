@@ -1,5 +1,5 @@
 import ArgumentParser
-import Model
+import FileIO
 import Pipeline
 
 /// The refinement settings `invert` and `eval` share: a preset, then the flags given (each
@@ -61,28 +61,6 @@ struct RefineOptions: ParsableArguments {
     )
     var localityWeight: Float?
 
-    func validate() throws {
-        if let tuneSteps, !(1...100_000).contains(tuneSteps) {
-            throw ValidationError("--tune-steps must be in 1...100000")
-        }
-        if let tuneLR, !(tuneLR > 0 && tuneLR < 1) { throw ValidationError("--tune-lr must be in (0, 1)") }
-        if let localityWeight, !(localityWeight >= 0 && localityWeight.isFinite) {
-            throw ValidationError("--locality-weight must be finite and ≥ 0")
-        }
-        if let semanticWeight, !(semanticWeight >= 0 && semanticWeight.isFinite) {
-            throw ValidationError("--semantic-weight must be finite and ≥ 0")
-        }
-        if let refineRays, !(16...65536).contains(refineRays) {
-            throw ValidationError("--refine-rays must be in 16...65536")
-        }
-        if let anchorWeight, !(anchorWeight >= 0 && anchorWeight.isFinite) {
-            throw ValidationError("--anchor-weight must be finite and ≥ 0")
-        }
-        if let refineLR, !(refineLR > 0 && refineLR.isFinite) { throw ValidationError("--refine-lr must be > 0") }
-        if let prior, !(prior >= 0 && prior.isFinite) { throw ValidationError("--prior must be finite and ≥ 0") }
-        if let objectRays, !(0...1).contains(objectRays) { throw ValidationError("--object-rays must be in 0...1") }
-    }
-
     /// The decoder-tuning settings, or nil without --tune-decoder (or a tuning preset).
     func tuneSettings() throws -> TuneSettings? {
         guard tuneDecoder || tuneConfig != nil else { return nil }
@@ -90,7 +68,7 @@ struct RefineOptions: ParsableArguments {
         if let tuneSteps { t.steps = tuneSteps }
         if let tuneLR { t.lr = tuneLR }
         if let localityWeight { t.localityWeight = localityWeight }
-        if let problem = t.problem { throw ValidationError("\(tuneConfig ?? "--tune-decoder"): \(problem)") }
+        if let problem = t.firstProblem { throw ValidationError(problem.asFlag) }
         return t
     }
 
@@ -106,6 +84,16 @@ struct RefineOptions: ParsableArguments {
         if let photometric { s.refinePhotometric = photometric }
         if let skipping { s.skipping.enabled = skipping }
         if let semanticWeight { s.semanticWeight = semanticWeight }
+        return s
+    }
+
+    /// The settings' first value out of range, named by the flag that sets it (or its key);
+    /// `flags`: a command's own name for a key's flag (eval's `--refine-steps`).
+    static func checked(_ s: RefineSettings, flags: [String: String] = [:]) throws -> RefineSettings {
+        if var problem = s.firstProblem {
+            problem.flag = flags[problem.key] ?? problem.flag
+            throw ValidationError(problem.asFlag)
+        }
         return s
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import Model
 import Pipeline
 
 /// `nerfinv render`: one view of a latent.
@@ -43,7 +42,7 @@ struct Render: ParsableCommand {
     }
 
     func run() throws {
-        var plan = OutputPlan(inputs: [latent, DecoderDelta.path(forLatent: latent), modelOptions.model])
+        var plan = OutputPlan(inputs: LatentScene.inputs(ofLatent: latent) + [modelOptions.model])
         try plan.add(file: out)
         if let depth {
             guard OutputPlan.resolve(depth) != OutputPlan.resolve(out) else {
@@ -52,8 +51,8 @@ struct Render: ParsableCommand {
             try plan.add(file: depth)
             try RenderExport.checkDepthRange(camera: camera.renderCamera)
         }
-        let (model, sha) = try modelOptions.load()
-        let scene = try LatentScene.load(latent, model: model, modelSHA256: sha)
+        let model = try modelOptions.load()
+        let scene = try LatentScene.load(latent, model: model)
         let file = scene.latent
         let code = file.identity, light = try lightOptions.resolve(file, path: latent)
         try RenderExport.view(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 
 /// Finds the benchmarks' scene file from the working directory or beside the executable's checkout:
 /// the shipped model's own family, `scenes/cars_gen1.json`, so the figures stay comparable across

@@ -1,9 +1,6 @@
 import ArgumentParser
-import Datasets
 import FileIO
 import Foundation
-import Model
-import NeuralCore
 import Pipeline
 
 /// `nerfinv train`: auto-decoder training of the field and a code per object.
@@ -69,12 +66,6 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// The field of a new model: a kind's defaults, or a config file.
-    func fieldSpec() throws -> FieldSpec {
-        guard let field else { return FieldSpec(TriplaneConfig()) }
-        return field.hasSuffix(".json") ? try Preset.load(FieldSpec.self, from: field) : try FieldSpec.named(field)
-    }
-
     /// Defaults, then the preset, then the flags.
     func config() throws -> TrainConfig {
         var c = try training.preset(TrainConfig())
@@ -85,78 +76,18 @@ struct Train: ParsableCommand {
         if let warmup = training.warmup { c.warmupSteps = warmup }
         if let lrDecoder { c.lrDecoder = lrDecoder }
         if let lrCodes { c.lrCodes = lrCodes }
-        guard (1...10_000_000).contains(c.steps) else { throw ValidationError("--steps must be in 1...10000000") }
-        guard (1...256).contains(c.objectsPerBatch) else {
-            throw ValidationError("--objects-per-batch must be in 1...256")
-        }
-        guard (1...65536).contains(c.raysPerObject) else {
-            throw ValidationError("--rays-per-object must be in 1...65536")
-        }
-        guard c.codeNoise >= 0 && c.codeNoise <= 10, c.distortionWeight >= 0 && c.distortionWeight <= 100,
-            c.boxRayFraction >= 0 && c.boxRayFraction <= 1
-        else {
-            throw ValidationError("codeNoise must be in 0...10, distortionWeight in 0...100, boxRayFraction in 0...1")
-        }
-        for (flag, lr) in [("--lr-decoder", c.lrDecoder), ("--lr-codes", c.lrCodes)] where !(lr > 0 && lr <= 1) {
-            throw ValidationError("\(flag) must be in (0, 1]")
-        }
-        try training.validateWarmup(c.warmupSteps, steps: c.steps)
+        if let problem = c.firstProblem { throw ValidationError(problem.asFlag) }
         return c
     }
 
     func run() throws {
-        var config = try config()
+        var job = DecoderTrainingJob(data: data, out: out, config: try config())
+        job.initModel = initModel
+        job.field = field
+        job.limitObjects = training.limitObjects
+        job.otherInputs = [training.config].compactMap { $0 }
         training.prepare()
-        // The step's buffers against the budget, before any data is loaded.
-        let initial = try initModel.map { try NeRFModel.load($0).model }
-        let spec = try initial?.config.decoder ?? fieldSpec()
-        try MemoryBudget.check(
-            RenderStep.plannedBytes(
-                spec: spec, objects: config.objectsPerBatch, rays: config.objectsPerBatch * config.raysPerObject,
-                stateFloats: spec.config.stateFloats),
-            for:
-                "a training step of \(config.objectsPerBatch) objects x \(config.raysPerObject) rays x \(spec.samplesPerRay) samples"
-        )
-        let stem = String(out.dropLast(4))
-        // Checked before hours of training: the model, checkpoint, log and curve can all be written.
-        var plan = OutputPlan(inputs: [data] + [initModel, training.config, field].compactMap { $0 })
-        for file in [out, out + ".ckpt", stem + ".train_log.csv", stem + ".train_curve.png"] {
-            try plan.add(file: file)
-        }
-        output.note("loading \(data)...")
-        let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
-        if let initModel, let model = initial {
-            guard model.config.objects == dataset.ids else {
-                throw FileError(
-                    path: initModel,
-                    reason: "was trained on other objects (\(model.config.objects.count) vs \(dataset.count) in --data)"
-                )
-            }
-            config.initialModel = initModel
-            // A trained density field is meaningful from the first step: skip empty space at once.
-            config.skipping.warmupSteps = 0
-        }
-        let trainer = Trainer(data: dataset, config: config, field: spec)
-        if let initial { trainer.warmStart(from: initial, step: 0) }
-        let manifest = DatasetManifest.read(data)
-        let run = DecoderTrainingRun(trainer: trainer) { notes in
-            ModelConfig(
-                decoder: trainer.field.spec, scene: manifest?.scene ?? "unknown",
-                cameraDistance: dataset.cameraDistance,
-                fovDegrees: dataset.fovDegrees, resolution: dataset.width, objects: dataset.ids,
-                training: trainer.config, notes: notes)
-        }
-        let paths = TrainingDriver.Paths(
-            checkpoint: out + ".ckpt", log: stem + ".train_log.csv", curve: stem + ".train_curve.png")
-        let outcome = try training.drive(run, paths: paths, label: "train", output: output)
-        // The generator's attributes of the training objects travel with the codes (edit --attribute).
-        let attributes = try ObjectAttributeTable.load(dataRoot: data, ids: dataset.ids)
-        try run.model(seconds: outcome.seconds, log: outcome.log).with(attributes: attributes).save(to: out)
-        output.report(
-            [
-                "model": out, "steps": trainer.step, "final_batch_psnr_db": outcome.log.rows.last?.psnr ?? 0,
-                "log": paths.log, "curve": paths.curve,
-            ],
-            "wrote \(out) (\(trainer.step) steps); log \(paths.log), curve \(paths.curve)")
+        let o = try job.run(drive: { try training.drive($0, paths: $1, label: $2, output: output) }) { output.note($0) }
+        output.report(o.fields, o.summary)
     }
 }

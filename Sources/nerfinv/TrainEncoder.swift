@@ -1,8 +1,6 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import Model
-import NeuralCore
 import Pipeline
 
 /// `nerfinv train-encoder`: the encoder from one view to identity and view codes, against a
@@ -76,61 +74,17 @@ struct TrainEncoder: ParsableCommand {
         if let lr { c.lr = lr }
         if let warmup = training.warmup, warmup > 0 { c.warmupSteps = warmup }
         if let decoderLR { c.decoderLR = decoderLR }
-        guard (1...10_000_000).contains(c.steps) else { throw ValidationError("--steps must be in 1...10000000") }
-        guard c.renderFromStep >= 0 else { throw ValidationError("--render-from must be ≥ 0") }
-        guard c.lr.isFinite, c.lr > 0, c.lr < 1 else { throw ValidationError("--lr must be in (0, 1)") }
-        if let d = c.decoderLR, !(d.isFinite && d >= 0 && d < 1) {
-            throw ValidationError("--decoder-lr must be in [0, 1)")
-        }
-        try training.validateWarmup(c.warmupSteps ?? 0, steps: c.steps)
+        if let problem = c.firstProblem { throw ValidationError(problem.asFlag) }
         return c
     }
 
     func run() throws {
-        var config = try config()
+        var job = EncoderTrainingJob(data: data, model: model, out: outPath, config: try config())
+        job.initEncoder = initEncoder
+        job.limitObjects = training.limitObjects
+        job.otherInputs = [training.config].compactMap { $0 }
         training.prepare()
-        let stem = String(outPath.dropLast(4))
-        // The model may be replaced by its own output (--out defaults to --model); the data and
-        // presets may not be written, and everything is checked before training.
-        var plan = OutputPlan(inputs: [data] + [initEncoder, training.config].compactMap { $0 })
-        for file in [outPath, stem + ".encoder.ckpt", stem + ".encoder_log.csv", stem + ".encoder_curve.png"] {
-            try plan.add(file: file)
-        }
-        let (decoderModel, _) = try NeRFModel.load(model)
-        let images = config.objectsPerBatch * config.viewsPerObject
-        try MemoryBudget.check(
-            RenderStep.plannedBytes(
-                spec: decoderModel.config.decoder, objects: images, rays: images * config.raysPerImage,
-                stateFloats: decoderModel.config.decoder.config.stateFloats),
-            for: "an encoder step rendering \(images) images x \(config.raysPerImage) rays")
-        output.note("loading \(data)...")
-        let dataset = try TrainingData.load(root: data, limit: training.limitObjects)
-        var initial: Encoder?
-        if let initEncoder {
-            let (source, _) = try NeRFModel.load(initEncoder)
-            guard let enc = source.encoder else { throw ValidationError("\(initEncoder) has no encoder to start from") }
-            initial = enc
-            config.initialEncoder = initEncoder
-        }
-        let trainer: EncoderTrainer
-        do {
-            trainer = try EncoderTrainer(
-                data: dataset, model: decoderModel, config: config,
-                encoderConfig: .forResolution(dataset.width, lit: decoderModel.field.conditionSize > 0),
-                initial: initial)
-        } catch {
-            throw ValidationError("\(model) and \(data): \(error)")
-        }
-        let run = EncoderTrainingRun(trainer: trainer)
-        let paths = TrainingDriver.Paths(
-            checkpoint: stem + ".encoder.ckpt", log: stem + ".encoder_log.csv", curve: stem + ".encoder_curve.png")
-        let outcome = try training.drive(run, paths: paths, label: "encoder", output: output)
-        try run.model(seconds: outcome.seconds, log: outcome.log).save(to: outPath)
-        output.report(
-            [
-                "model": outPath, "steps": trainer.step, "final_render_psnr_db": outcome.log.rows.last?.psnr ?? 0,
-                "log": paths.log, "curve": paths.curve,
-            ],
-            "wrote \(outPath) with its encoder (\(trainer.step) steps); log \(paths.log), curve \(paths.curve)")
+        let o = try job.run(drive: { try training.drive($0, paths: $1, label: $2, output: output) }) { output.note($0) }
+        output.report(o.fields, o.summary)
     }
 }

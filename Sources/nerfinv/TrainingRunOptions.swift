@@ -1,10 +1,7 @@
 import ArgumentParser
+import FileIO
 import Foundation
-import NeuralCore
 import Pipeline
-
-/// Set by SIGINT/SIGTERM: the training loop saves a checkpoint and stops cleanly.
-nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
 
 /// Options every training command shares: resuming, seed, threads, data subset, checkpoints.
 struct TrainingRunOptions: ParsableArguments {
@@ -26,7 +23,7 @@ struct TrainingRunOptions: ParsableArguments {
     var limitObjects: Int?
 
     @Option(help: "Memory the run may plan for its step buffers, in GB (batch flags that need more are refused).")
-    var maxMemory: Double = MemoryBudget.defaultLimitGB
+    var maxMemory: Double = Compute.defaultMemoryGB
 
     @Option(help: "Minutes between checkpoints.")
     var checkpointMinutes: Double = 5
@@ -53,18 +50,11 @@ struct TrainingRunOptions: ParsableArguments {
         try config.map { try Preset.load(T.self, from: $0) } ?? defaults
     }
 
-    /// The warm-up must fit in the run.
-    func validateWarmup(_ warmup: Int, steps: Int) throws {
-        guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0...--steps") }
-    }
-
-    /// Threads for both the loops and OpenBLAS, and the stop signals.
+    /// Threads for both the loops and OpenBLAS, the memory budget, and the stop signals.
     func prepare() {
-        Parallel.threads = threads
-        BLAS.threads = threads
-        MemoryBudget.limitBytes = maxMemory * 1e9
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
+        Compute.use(threads: threads)
+        Compute.limitMemory(gigabytes: maxMemory)
+        Compute.catchStopSignals()
     }
 
     /// Runs the training loop with a progress bar; ends the command with 130 and a resume hint
@@ -74,7 +64,8 @@ struct TrainingRunOptions: ParsableArguments {
     {
         var bar: ProgressBar?
         let outcome = try TrainingDriver.run(
-            run, paths: paths, resume: resume, checkpointMinutes: checkpointMinutes, shouldStop: { stopRequested != 0 },
+            run, paths: paths, resume: resume, checkpointMinutes: checkpointMinutes,
+            shouldStop: { Compute.stopRequested },
             progress: { step, total, status in
                 if bar == nil {
                     bar = ProgressBar(
@@ -83,7 +74,7 @@ struct TrainingRunOptions: ParsableArguments {
                 }
                 bar!.update(step, extra: status)
             }, note: { output.note($0) })
-        if !outcome.finished && stopRequested != 0 {
+        if !outcome.finished && Compute.stopRequested {
             FileHandle.standardError.write(
                 Data(
                     "\ninterrupted at step \(run.step): checkpoint saved to \(paths.checkpoint); continue with --resume\n"

@@ -1,7 +1,6 @@
 import ArgumentParser
 import FileIO
 import Foundation
-import Model
 import Pipeline
 
 /// `nerfinv turntable`: frames around the object plus a contact sheet.
@@ -54,15 +53,15 @@ struct Turntable: ParsableCommand {
     }
 
     func run() throws {
-        var plan = OutputPlan(inputs: [latent, DecoderDelta.path(forLatent: latent), modelOptions.model])
+        var plan = OutputPlan(inputs: LatentScene.inputs(ofLatent: latent) + [modelOptions.model])
         try plan.add(folder: out)
         if let gif { try plan.add(file: gif) }
         if let mp4 {
             try plan.add(file: mp4)
             _ = try Video.ffmpeg()  // before any frame is rendered
         }
-        let (model, sha) = try modelOptions.load()
-        let scene = try LatentScene.load(latent, model: model, modelSHA256: sha)
+        let model = try modelOptions.load()
+        let scene = try LatentScene.load(latent, model: model)
         let file = scene.latent
         let code = file.identity, light = try lightOptions.resolve(file, path: latent)
         let bar = ProgressBar(total: frames, label: "turntable", unit: "frames", quiet: output.silent)

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Model
-import NeuralCore
 import Pipeline
 
 /// `nerfinv view`: a local web page to turn inverted objects with the mouse.
@@ -47,9 +45,9 @@ struct View: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Parallel.threads = threads }
-        let (model, sha) = try modelOptions.load()
-        let session = try ViewerSession(model: model, modelSHA256: sha, latents: latents)
+        if let threads { Compute.use(threads: threads) }
+        let model = try modelOptions.load()
+        let session = try ViewerSession(model: model, latents: latents)
         let server = try ViewerServer(session: session, host: host, port: UInt16(port))
         let done = DispatchSemaphore(value: 0)
         let failure = ErrorBox()

@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import Imaging
 import XCTest
 
 /// `compare`: the same photos through several models, one sheet.

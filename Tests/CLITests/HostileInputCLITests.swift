@@ -1,6 +1,6 @@
 import FileIO
 import Foundation
-import ImageIO
+import Imaging
 import TestSupport
 import XCTest
 

@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import Imaging
 import XCTest
 
 /// The inversion toolbox: decoder tuning with its delta file, joint inversion of several photos,

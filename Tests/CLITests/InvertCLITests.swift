@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import Imaging
 import XCTest
 
 /// train -> train-encoder -> invert (encoder, refine, mean start, turntable), eval modes, and the

@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import Imaging
 import XCTest
 
 /// train-matting on a few generated photos: it learns (the loss falls), writes the network with

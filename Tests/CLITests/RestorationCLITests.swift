@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import Imaging
 import TestSupport
 import XCTest
 

@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import Imaging
 import XCTest
 
 /// The shipped second-generation model (`models/cars.nvm`): a held-out photo inverts at the model's

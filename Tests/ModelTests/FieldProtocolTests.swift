@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import Model
 import NeuralCore
 import TestSupport

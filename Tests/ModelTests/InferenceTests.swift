@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Geometry
 import Model
@@ -88,15 +89,17 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(
             // fp16
             (model.field as! TriplaneDecoder).genB[0], (smallModel().field as! TriplaneDecoder).genB[0], accuracy: 0.02)
-        let sha = try NeRFModel.fingerprint(path)
+        let sha = model.identity.sha256
         XCTAssertEqual(sha.count, 64)
+        XCTAssertEqual(model.identity.name, "m.nvm")
+        XCTAssertEqual(sha, try Fingerprint.sha256Hex(ofFile: path))
         let good = LatentFile(
             model: .init(name: "m.nvm", sha256: sha), identity: [Float](repeating: 0.1, count: 8),
             view: .init(azimuth: 35, elevation: 20, distance: 3, fov: 40),
             obtained: .init(method: "fit", source: "x", steps: 1, views: 1, seconds: 0),
             losses: [:])
         try good.write(to: dir + "/ok.latent")
-        XCTAssertEqual(try LatentFile.read(dir + "/ok.latent", for: model, modelSHA256: sha), good)
+        XCTAssertEqual(try LatentFile.read(dir + "/ok.latent", for: model), good)
         var short = good
         short.identity = [0.1, 0.2]
         var nan = good
@@ -107,7 +110,7 @@ final class ModelFileTests: XCTestCase {
         badView.view.distance = -1
         for (latent, fragment) in [(short, "2 values"), (other, "not this one"), (badView, "view code")] {
             try latent.write(to: dir + "/bad.latent")
-            XCTAssertThrowsError(try LatentFile.read(dir + "/bad.latent", for: model, modelSHA256: sha)) {
+            XCTAssertThrowsError(try LatentFile.read(dir + "/bad.latent", for: model)) {
                 XCTAssertTrue("\($0)".contains(fragment) && "\($0)".contains("bad.latent"), "\($0)")
             }
         }
@@ -116,11 +119,11 @@ final class ModelFileTests: XCTestCase {
         let text = try String(contentsOfFile: dir + "/ok.latent", encoding: .utf8).replacingOccurrences(
             of: "\"format\" : \"nerfinv-latent\"", with: "\"format\" : \"something\"")
         try text.write(toFile: dir + "/fmt.latent", atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try LatentFile.read(dir + "/fmt.latent", for: model, modelSHA256: sha)) {
+        XCTAssertThrowsError(try LatentFile.read(dir + "/fmt.latent", for: model)) {
             XCTAssertTrue("\($0)".contains("format"))
         }
         try "not json".write(toFile: dir + "/junk.latent", atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try LatentFile.read(dir + "/junk.latent", for: model, modelSHA256: sha)) {
+        XCTAssertThrowsError(try LatentFile.read(dir + "/junk.latent", for: model)) {
             XCTAssertTrue("\($0)".contains("not a nerfinv latent"))
         }
     }
@@ -131,7 +134,7 @@ final class ModelFileTests: XCTestCase {
         let path = dir + "/m.nvm"
         try smallModel().save(to: path)
         let (model, _) = try NeRFModel.load(path)
-        let sha = try NeRFModel.fingerprint(path)
+        let sha = model.identity.sha256
         let pivot = [Float](repeating: 0.1, count: 8)
         let genB = model.field.parameters.first { $0.name == "decoder.gen.b" }!.tensor
         let original = genB.array
@@ -142,7 +145,7 @@ final class ModelFileTests: XCTestCase {
                 validationPSNRAfter: 21), differences: [("decoder.gen.b", diff)])
         XCTAssertEqual(DecoderDelta.path(forLatent: dir + "/car.latent"), dir + "/car.delta")
         try delta.write(to: dir + "/a.delta")
-        let back = try DecoderDelta.read(dir + "/a.delta", for: model, modelSHA256: sha)
+        let back = try DecoderDelta.read(dir + "/a.delta", for: model)
         XCTAssertEqual(back.header, delta.header)
         for (a, b) in zip(back.differences[0].values, diff) { XCTAssertEqual(a, b, accuracy: 1e-4) }
         let tuned = back.applied(to: model.field)
@@ -153,17 +156,21 @@ final class ModelFileTests: XCTestCase {
         XCTAssertThrowsError(
             try back.check(pivotOf: pivot.map { $0 + 0.5 }, latentPath: "car.latent", deltaPath: dir + "/a.delta")
         ) { XCTAssertTrue("\($0)".contains("another identity code") && "\($0)".contains("a.delta"), "\($0)") }
-        XCTAssertThrowsError(
-            try DecoderDelta.read(dir + "/a.delta", for: model, modelSHA256: String(repeating: "1", count: 64))
-        ) { XCTAssertTrue("\($0)".contains("was tuned for model m.nvm") && "\($0)".contains("a.delta"), "\($0)") }
+        // The same weights read from another file are another model.
+        try smallModel().save(to: dir + "/other.nvm", metadata: ["note": "another file"])
+        let (other, _) = try NeRFModel.load(dir + "/other.nvm")
+        XCTAssertNotEqual(other.identity.sha256, sha)
+        XCTAssertThrowsError(try DecoderDelta.read(dir + "/a.delta", for: other)) {
+            XCTAssertTrue("\($0)".contains("was tuned for model m.nvm") && "\($0)".contains("a.delta"), "\($0)")
+        }
         for (name, count, says) in [("decoder.nope", 4, "does not have"), ("decoder.gen.b", 3, "holds 3 values")] {
             try DecoderDelta(header: delta.header, differences: [(name, [Float](repeating: 0, count: count))]).write(
                 to: dir + "/bad.delta")
-            XCTAssertThrowsError(try DecoderDelta.read(dir + "/bad.delta", for: model, modelSHA256: sha)) {
+            XCTAssertThrowsError(try DecoderDelta.read(dir + "/bad.delta", for: model)) {
                 XCTAssertTrue("\($0)".contains(says), "\($0)")
             }
         }
         try "junk".write(toFile: dir + "/junk.delta", atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try DecoderDelta.read(dir + "/junk.delta", for: model, modelSHA256: sha))
+        XCTAssertThrowsError(try DecoderDelta.read(dir + "/junk.delta", for: model))
     }
 }

@@ -1,4 +1,4 @@
-import ImageIO
+import Imaging
 import Model
 import NeuralCore
 import TestSupport

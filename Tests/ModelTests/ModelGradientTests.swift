@@ -367,7 +367,7 @@ final class EncoderTests: XCTestCase {
         config.codeDim = 5
         config.lightDim = 5  // the lit field's encoder: its view head is 5 wider
         var rng = SplitMix64(seed: 80)
-        let enc = Encoder(config: config, rng: &rng)
+        let enc = PhotoEncoder(config: config, rng: &rng)
         let B = 2
         let images = Tensor([B, 3, 16, 16])
         images.fillUniform(0, 1, rng: &rng)

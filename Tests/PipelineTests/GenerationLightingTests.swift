@@ -1,6 +1,6 @@
 import Datasets
 import Foundation
-import ImageIO
+import Imaging
 import Model
 import Pipeline
 import Scenes
@@ -135,7 +135,7 @@ final class GenerationLightingTests: XCTestCase {
         unseen.viewProtocol = .test
         unseen.views = nil
         unseen.lighting = .random
-        unseen.lightingRanges = try SceneSpec.loadLightingRanges(repoRoot + "/scenes/lighting_unseen.json")
+        unseen.lightingRangesFile = repoRoot + "/scenes/lighting_unseen.json"
         _ = try DatasetGeneration.run(unseen)
         let id = try SRNDataset.objectIDs(root: unseen.out)[0]
         let decoder = JSONDecoder()

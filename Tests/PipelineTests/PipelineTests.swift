@@ -1,6 +1,6 @@
 import FileIO
 import Foundation
-import ImageIO
+import Imaging
 import Model
 import NeuralCore
 import Pipeline
@@ -125,8 +125,7 @@ final class PipelineTests: XCTestCase {
             testSet + "/"
             + (try FileManager.default.contentsOfDirectory(atPath: testSet).sorted().first { !$0.hasSuffix(".json") }!)
             + "/rgb/000000.png"
-        let session = InversionSession(
-            model: model, modelName: "tiny.nvm", modelSHA256: String(repeating: "0", count: 64))
+        let session = InversionSession(model: model)
         var request = InversionRequest()
         request.settings = refine
         request.photoSize = 24  // the framing size is its own setting: the encoder still sees 16x16
@@ -143,7 +142,7 @@ final class PipelineTests: XCTestCase {
         for f in ["out/car.latent", "out/car_input.png", "out/car_input_reconstruction.png", "tt/contact_sheet.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + f), f)
         }
-        let latent = try LatentFile.read(dir + "/out/car.latent", for: model, modelSHA256: session.modelSHA256)
+        let latent = try LatentFile.read(dir + "/out/car.latent", for: model)
         XCTAssertEqual(latent.identity, outcome.result.code)
         XCTAssertEqual(latent.obtained.method, "encoder+refine")
         XCTAssertThrowsError(

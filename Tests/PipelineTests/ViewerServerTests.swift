@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import Imaging
 import Model
 import Pipeline
 import XCTest
@@ -29,15 +29,14 @@ final class ViewerServerTests: XCTestCase {
     func testPageFramesAndRefusals() async throws {
         let modelPath = repoRoot + "/models/cars_gen1.nvm"
         let (model, _) = try NeRFModel.load(modelPath)
-        let sha = try NeRFModel.fingerprint(modelPath)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("viewer-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try LatentEditing.fresh(
-            model: model, modelName: "cars_gen1.nvm", sha256: sha, identity: model.meanCode, method: "mean"
+            model: model, identity: model.meanCode, method: "mean"
         )
         .write(to: dir + "/mean.latent")
-        let session = try ViewerSession(model: model, modelSHA256: sha, latents: [dir + "/mean.latent"])
+        let session = try ViewerSession(model: model, latents: [dir + "/mean.latent"])
         let server = try ViewerServer(session: session, port: 0)
         let task = Task { try await server.run() }
         let port = try await server.port()

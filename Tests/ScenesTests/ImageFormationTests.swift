@@ -1,6 +1,6 @@
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import NeuralCore
 import XCTest
 

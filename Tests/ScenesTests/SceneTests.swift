@@ -1,7 +1,7 @@
 import FileIO
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import NeuralCore
 import XCTest
 

@@ -2,7 +2,7 @@ import FileIO
 import NeuralCore
 
 /// How a lit triplane field is built (the second generation's decoder); saved in every model file.
-public struct LitTriplaneConfig: FieldConfig, Equatable {
+public struct LitTriplaneConfig: FieldConfig, Settings, Equatable {
     public static let kind = "lit-triplane"
     /// Half the steps at 1.5-2x the learning rates: a step runs the whole generator forward and back
     /// (30 ms against 5 ms for the first generation), and on 8 held-out cars 150 such steps scored
@@ -92,29 +92,23 @@ public struct LitTriplaneConfig: FieldConfig, Equatable {
         return nil
     }
 
-    enum CodingKeys: String, CodingKey {
-        case codeDim, mappingWidth, baseResolution, baseChannels, stageChannels, planeChannels, hidden, leakySlope
-        case samplesPerRay, box, densityBias, background, occupancyResolution
-    }
+    public static let keys: [SettingKey<LitTriplaneConfig>] = [
+        .init("codeDim", \.codeDim),
+        .init("mappingWidth", \.mappingWidth),
+        .init("baseResolution", \.baseResolution),
+        .init("baseChannels", \.baseChannels),
+        .init("stageChannels", \.stageChannels),
+        .init("planeChannels", \.planeChannels),
+        .init("hidden", \.hidden),
+        .init("leakySlope", \.leakySlope),
+        .init("samplesPerRay", \.samplesPerRay),
+        .init("box", \.box),
+        .init("densityBias", \.densityBias),
+        .init("background", \.background),
+        .init("occupancyResolution", \.occupancyResolution),
+    ]
 
-    /// Missing keys keep their defaults.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&codeDim, .codeDim)
-        try c.read(&mappingWidth, .mappingWidth)
-        try c.read(&baseResolution, .baseResolution)
-        try c.read(&baseChannels, .baseChannels)
-        try c.read(&stageChannels, .stageChannels)
-        try c.read(&planeChannels, .planeChannels)
-        try c.read(&hidden, .hidden)
-        try c.read(&leakySlope, .leakySlope)
-        try c.read(&samplesPerRay, .samplesPerRay)
-        try c.read(&box, .box)
-        try c.read(&densityBias, .densityBias)
-        try c.read(&background, .background)
-        try c.read(&occupancyResolution, .occupancyResolution)
-        if let problem {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: problem))
-        }
-    }
+    /// An architecture out of its limits is refused while the model file is read, before any weight
+    /// is allocated.
+    public var decodingProblem: String? { problem }
 }

@@ -93,15 +93,7 @@ extension RadianceField {
                 }
             }
         }
-        let batch = makeBatch(objects: 1, capacity: count)
-        batch.state.data.update(from: state, count: stateSize)
-        if let conditions = batch.conditions {
-            // Seen from the light itself (every visible point lit), under the canonical light.
-            let light = ViewLight.canonical,
-                c = [light.direction.x, light.direction.y, light.direction.z] + light.packed
-            for i in 0..<count { for j in 0..<c.count { conditions[i * c.count + j] = c[j] } }
-        }
-        query(points: points.data, batch: batch)
-        return (batch.sigma.array, batch.rgb.array)
+        // One chunk: the whole lattice at once (the grid's 49³ points are about 10 MB of buffers).
+        return query(state: state, points: points.data, count: count, chunk: count)
     }
 }

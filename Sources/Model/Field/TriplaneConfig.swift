@@ -2,7 +2,7 @@ import FileIO
 import NeuralCore
 
 /// How a triplane field is built; saved in every model file, so a model says how it was made.
-public struct TriplaneConfig: FieldConfig, Equatable {
+public struct TriplaneConfig: FieldConfig, Settings, Equatable {
     public static let kind = "triplane"
     /// Length of the identity code z.
     public var codeDim: Int = 128
@@ -47,22 +47,15 @@ public struct TriplaneConfig: FieldConfig, Equatable {
         return G * D + G + H * C + H + H * H + H + 4 * H + 4
     }
 
-    enum CodingKeys: String, CodingKey {
-        case codeDim, planeResolution, planeChannels, hidden, samplesPerRay, box, densityBias, background,
-            occupancyResolution
-    }
-
-    /// Missing keys keep their defaults (model files from before `occupancyResolution` existed).
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&codeDim, .codeDim)
-        try c.read(&planeResolution, .planeResolution)
-        try c.read(&planeChannels, .planeChannels)
-        try c.read(&hidden, .hidden)
-        try c.read(&samplesPerRay, .samplesPerRay)
-        try c.read(&box, .box)
-        try c.read(&densityBias, .densityBias)
-        try c.read(&background, .background)
-        try c.read(&occupancyResolution, .occupancyResolution)
-    }
+    public static let keys: [SettingKey<TriplaneConfig>] = [
+        .init("codeDim", \.codeDim),
+        .init("planeResolution", \.planeResolution),
+        .init("planeChannels", \.planeChannels),
+        .init("hidden", \.hidden),
+        .init("samplesPerRay", \.samplesPerRay),
+        .init("box", \.box),
+        .init("densityBias", \.densityBias),
+        .init("background", \.background),
+        .init("occupancyResolution", \.occupancyResolution),
+    ]
 }

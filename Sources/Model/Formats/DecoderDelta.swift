@@ -69,7 +69,8 @@ public struct DecoderDelta: Sendable {
     }
 
     /// Reads a delta file and checks it against the model it will be applied to.
-    public static func read(_ path: String, for model: NeRFModel, modelSHA256: String) throws -> DecoderDelta {
+    public static func read(_ path: String, for model: NeRFModel) throws -> DecoderDelta {
+        let modelSHA256 = model.identity.sha256
         let contents = try ParameterFile.read(from: path, config: Header.self)
         guard let header = contents.config, header.format == "nerfinv-decoder-delta" else {
             throw FileError(

@@ -5,14 +5,6 @@ import NeuralCore
 /// A 3D latent as a human-readable JSON file: the identity code, the view code of the photo it
 /// came from, the model it belongs to, and how it was obtained.
 public struct LatentFile: Codable, Sendable, Equatable {
-    public struct ModelRef: Codable, Sendable, Equatable {
-        public var name: String
-        public var sha256: String
-        public init(name: String, sha256: String) {
-            self.name = name
-            self.sha256 = sha256
-        }
-    }
     /// Camera of the source photo in the rig's terms.
     public struct ViewCode: Codable, Sendable, Equatable {
         public var azimuth: Double
@@ -51,7 +43,7 @@ public struct LatentFile: Codable, Sendable, Equatable {
 
     public var format = "nerfinv-latent"
     public var version = 1
-    public var model: ModelRef
+    public var model: ModelIdentity
     public var identity: [Float]
     public var view: ViewCode
     public var obtained: Provenance
@@ -67,7 +59,7 @@ public struct LatentFile: Codable, Sendable, Equatable {
     public var decoderDelta: String?
 
     public init(
-        model: ModelRef, identity: [Float], view: ViewCode, obtained: Provenance, losses: [String: Double],
+        model: ModelIdentity, identity: [Float], view: ViewCode, obtained: Provenance, losses: [String: Double],
         light: [Float]? = nil
     ) {
         self.light = light
@@ -100,7 +92,8 @@ public struct LatentFile: Codable, Sendable, Equatable {
     }
 
     /// Reads and checks a latent file against the model it will be used with.
-    public static func read(_ path: String, for model: NeRFModel, modelSHA256: String) throws -> LatentFile {
+    public static func read(_ path: String, for model: NeRFModel) throws -> LatentFile {
+        let modelSHA256 = model.identity.sha256
         let data = try ReadFile.data(path, limit: 4 << 20, what: "latent file")
         let latent: LatentFile
         do { latent = try JSONDecoder().decode(LatentFile.self, from: data) } catch {

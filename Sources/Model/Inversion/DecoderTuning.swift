@@ -1,4 +1,5 @@
 import Datasets
+import FileIO
 import Foundation
 import Geometry
 import NeuralCore
@@ -9,7 +10,7 @@ import NeuralCore
 // K photos, Q rays per photo per step, L locality rays per step, O training codes, D code length.
 
 /// Settings of `invert --tune-decoder`.
-public struct TuneSettings: Codable, Sendable, Equatable {
+public struct TuneSettings: Settings, Sendable, Equatable {
     /// Tuning steps at most (the early stop usually ends sooner).
     /// (70: about 8 s with its overhead at 128x128 on two cores, inside the 10 s a photo may spend.)
     public var steps = 70
@@ -33,38 +34,21 @@ public struct TuneSettings: Codable, Sendable, Equatable {
     public var parameters: [String]? = nil
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case steps, lr, localityWeight, localityRays, localityReachMin, localityReachMax, validationFraction,
-            checkEvery, patience, parameters
-    }
+    public static let keys: [SettingKey<TuneSettings>] = [
+        .init("steps", \.steps, in: 1...100_000, flag: "--tune-steps"),
+        .init("lr", \.lr, flag: "--tune-lr") { $0.isFinite && $0 > 0 && $0 < 1 ? nil : "must be in (0, 1)" },
+        .init("localityWeight", \.localityWeight, flag: "--locality-weight", rule: SettingRule.nonNegative),
+        .init("localityRays", \.localityRays, in: 1...65536),
+        .init("localityReachMin", \.localityReachMin, in: 0...4),
+        .init("localityReachMax", \.localityReachMax, in: 0...4),
+        .init("validationFraction", \.validationFraction) { $0 > 0 && $0 < 0.5 ? nil : "must be in (0, 0.5)" },
+        .init("checkEvery", \.checkEvery, in: 1...100_000),
+        .init("patience", \.patience, in: 1...100_000),
+        .init("parameters", \.parameters),
+    ]
 
-    /// Missing keys keep their defaults (presets name only what they change).
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&steps, .steps)
-        try c.read(&lr, .lr)
-        try c.read(&localityWeight, .localityWeight)
-        try c.read(&localityRays, .localityRays)
-        try c.read(&localityReachMin, .localityReachMin)
-        try c.read(&localityReachMax, .localityReachMax)
-        try c.read(&validationFraction, .validationFraction)
-        try c.read(&checkEvery, .checkEvery)
-        try c.read(&patience, .patience)
-        parameters = try c.decodeIfPresent([String].self, forKey: .parameters)
-    }
-
-    /// Why these settings cannot run, or nil.
-    public var problem: String? {
-        guard (1...100_000).contains(steps) else { return "tuning steps must be in 1...100000" }
-        guard lr.isFinite, lr > 0, lr < 1 else { return "tuning lr must be in (0, 1)" }
-        guard localityWeight.isFinite, localityWeight >= 0 else { return "localityWeight must be >= 0" }
-        guard (1...65536).contains(localityRays) else { return "localityRays must be in 1...65536" }
-        guard localityReachMin >= 0, localityReachMin <= localityReachMax, localityReachMax <= 4 else {
-            return "locality reach must satisfy 0 <= min <= max <= 4"
-        }
-        guard validationFraction > 0, validationFraction < 0.5 else { return "validationFraction must be in (0, 0.5)" }
-        guard checkEvery >= 1, patience >= 1 else { return "checkEvery and patience must be >= 1" }
-        return nil
+    public var relationProblem: String? {
+        localityReachMin <= localityReachMax ? nil : "localityReachMin must not exceed localityReachMax"
     }
 }
 
@@ -98,7 +82,7 @@ extension Inverter {
         progress: ((Int, Float) -> Void)? = nil
     ) throws -> TuningReport {
         precondition(field !== reference, "tuning changes weights: the inverter needs a copy of the model's field")
-        if let problem = t.problem { throw ModelError(problem) }
+        if let problem = t.firstProblem { throw ModelError(problem.description) }
         let t0 = Date()
         let prefixes = t.parameters ?? field.tunedParameterPrefixes
         let all = field.parameters

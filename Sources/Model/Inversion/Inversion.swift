@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import NeuralCore
 
 // Single-view inversion end to end: encoder, pose search, refinement. H W photo size, I the
@@ -38,7 +38,7 @@ public struct InversionResult: Sendable {
 public enum Inversion {
     /// The encoder's codes for a photo (H, W, 3) in [0, 1], resampled to the encoder's input size
     /// (I, I) when it has another.
-    public static func encode(_ encoder: Encoder, photo: [Float], width W: Int, height H: Int) -> (
+    public static func encode(_ encoder: PhotoEncoder, photo: [Float], width W: Int, height H: Int) -> (
         code: [Float], view: ViewCode, light: ViewLight
     ) {
         let I = encoder.config.inputSize
@@ -196,9 +196,7 @@ public enum Inversion {
         var encoderSeconds = 0.0
         switch mode {
         case .encoder, .refine:
-            guard let encoder = model.encoder else {
-                throw ModelError("this model has no encoder: run `nerfinv train-encoder` first, or use mean-refine")
-            }
+            let encoder = try model.requireEncoder()
             // The encoder sees the whole photo: where a mask hides something (an occluder), it sees
             // the visible surroundings filled in instead, not the occluder.
             starts = photos.map { photo in

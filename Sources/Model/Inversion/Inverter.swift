@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import NeuralCore
 
 // Refines one identity code, and a view code and light per photo, against K photos of one object,

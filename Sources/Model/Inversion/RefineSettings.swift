@@ -1,7 +1,7 @@
 import FileIO
 
 /// Optimisation settings of single-view inversion (a preset is a JSON file of the keys it changes).
-public struct RefineSettings: Codable, Sendable, Equatable {
+public struct RefineSettings: Settings, Sendable, Equatable {
     public var steps = 300
     public var raysPerStep = 1024
     public var lrCode: Float = 1e-2
@@ -46,36 +46,28 @@ public struct RefineSettings: Codable, Sendable, Equatable {
     public var seed: UInt64 = 11
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case steps, raysPerStep, lrCode, lrPose, lrPhotometric, anchorWeight, prior, objectRayFraction, skipping,
-            refinePose
-        case refinePhotometric, seed, refineLight, lrLight, grayscale, footprint
-        case semanticWeight, semanticPatch, semanticEvery, semanticStages, sharedLight
-    }
-
-    /// Missing keys keep their defaults (presets name only what they change).
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&steps, .steps)
-        try c.read(&raysPerStep, .raysPerStep)
-        try c.read(&lrCode, .lrCode)
-        try c.read(&lrPose, .lrPose)
-        try c.read(&lrPhotometric, .lrPhotometric)
-        try c.read(&anchorWeight, .anchorWeight)
-        try c.read(&prior, .prior)
-        try c.read(&objectRayFraction, .objectRayFraction)
-        try c.read(&skipping, .skipping)
-        try c.read(&refinePose, .refinePose)
-        try c.read(&refinePhotometric, .refinePhotometric)
-        try c.read(&seed, .seed)
-        try c.read(&refineLight, .refineLight)
-        try c.read(&lrLight, .lrLight)
-        try c.read(&grayscale, .grayscale)
-        try c.read(&footprint, .footprint)
-        try c.read(&semanticWeight, .semanticWeight)
-        try c.read(&semanticPatch, .semanticPatch)
-        try c.read(&semanticEvery, .semanticEvery)
-        try c.read(&semanticStages, .semanticStages)
-        try c.read(&sharedLight, .sharedLight)
-    }
+    /// The keys in the order model files and presets have always written them.
+    public static let keys: [SettingKey<RefineSettings>] = [
+        .init("steps", \.steps, in: 1...100_000, flag: "--steps"),
+        .init("raysPerStep", \.raysPerStep, in: 16...65536, flag: "--refine-rays"),
+        .init("lrCode", \.lrCode, flag: "--refine-lr", rule: SettingRule.positive),
+        .init("lrPose", \.lrPose, rule: SettingRule.nonNegative),
+        .init("lrPhotometric", \.lrPhotometric, rule: SettingRule.nonNegative),
+        .init("anchorWeight", \.anchorWeight, flag: "--anchor-weight", rule: SettingRule.nonNegative),
+        .init("prior", \.prior, flag: "--prior", rule: SettingRule.nonNegative),
+        .init("objectRayFraction", \.objectRayFraction, in: 0...1, flag: "--object-rays"),
+        .init(nested: "skipping", \.skipping),
+        .init("refinePose", \.refinePose),
+        .init("refinePhotometric", \.refinePhotometric, flag: "--photometric"),
+        .init("seed", \.seed, flag: "--seed"),
+        .init("refineLight", \.refineLight),
+        .init("lrLight", \.lrLight, rule: SettingRule.nonNegative),
+        .init("grayscale", \.grayscale),
+        .init("footprint", \.footprint, in: 1...64),
+        .init("semanticWeight", \.semanticWeight, flag: "--semantic-weight", rule: SettingRule.nonNegative),
+        .init("semanticPatch", \.semanticPatch, in: 4...256),
+        .init("semanticEvery", \.semanticEvery, in: 1...1000),
+        .init("semanticStages", \.semanticStages, in: 1...8),
+        .init("sharedLight", \.sharedLight),
+    ]
 }

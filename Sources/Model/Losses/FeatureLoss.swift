@@ -18,7 +18,7 @@ public struct ConvFeatures {
     }
 
     /// The encoder's first `stages` convolutions (its edge- and texture-level features).
-    public init(encoder: Encoder, stages: Int) {
+    public init(encoder: PhotoEncoder, stages: Int) {
         let n = min(stages, encoder.convW.count)
         self.init(
             weights: Array(encoder.convW.prefix(n)), biases: Array(encoder.convB.prefix(n)), leak: encoder.config.leak)

@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import Imaging
 import NeuralCore
 
 // H W photo size, S the network's side.

@@ -1,7 +1,7 @@
 import Datasets
 import FileIO
 import Foundation
-import ImageIO
+import Imaging
 import NeuralCore
 
 // B photos per batch, S the network's input side, N photos held.
@@ -63,7 +63,7 @@ public struct MattingData: Sendable {
 }
 
 /// How the matting network trains.
-public struct MattingTrainConfig: Codable, Sendable, Equatable {
+public struct MattingTrainConfig: Settings, Sendable, Equatable {
     public var steps = 3000
     public var batch = 16
     public var lr: Float = 2e-3
@@ -72,17 +72,13 @@ public struct MattingTrainConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 1
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case steps, batch, lr, decayFraction, seed }
-
-    /// Missing keys keep their defaults (presets name only what they change).
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&steps, .steps)
-        try c.read(&batch, .batch)
-        try c.read(&lr, .lr)
-        try c.read(&decayFraction, .decayFraction)
-        try c.read(&seed, .seed)
-    }
+    public static let keys: [SettingKey<MattingTrainConfig>] = [
+        .init("steps", \.steps, in: 1...1_000_000, flag: "--steps"),
+        .init("batch", \.batch, in: 1...256, flag: "--batch"),
+        .init("lr", \.lr, rule: SettingRule.positive),
+        .init("decayFraction", \.decayFraction, in: 0...1),
+        .init("seed", \.seed),
+    ]
 }
 
 /// Adam on the network's weights against binary cross-entropy of each pixel's mask.

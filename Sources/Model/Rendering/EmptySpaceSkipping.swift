@@ -7,7 +7,7 @@ import NeuralCore
 /// How an optimiser skips empty space: the field is evaluated only inside each object's occupancy
 /// grid, except along a few "probe" rays that sample everywhere. One value per use, each with the
 /// reason for its numbers.
-public struct EmptySpaceSkipping: Codable, Sendable, Equatable {
+public struct EmptySpaceSkipping: Settings, Sendable, Equatable {
     public var enabled = true
     /// Fraction of rays sampled everywhere regardless of the grid, so density outside it still gets
     /// gradients (floaters fade, missing parts can grow). 1/16 costs a few percent of a step.
@@ -37,16 +37,14 @@ public struct EmptySpaceSkipping: Codable, Sendable, Equatable {
     /// they are rebuilt as in decoder training.
     public static let encoderTraining = EmptySpaceSkipping(refreshSteps: 2000)
 
-    enum CodingKeys: String, CodingKey { case enabled, probeRayFraction, refreshSteps, warmupSteps }
+    public init() { self.init(enabled: true) }
 
-    /// Missing keys keep the defaults (presets name only what they change).
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&enabled, .enabled)
-        try c.read(&probeRayFraction, .probeRayFraction)
-        try c.read(&refreshSteps, .refreshSteps)
-        try c.read(&warmupSteps, .warmupSteps)
-    }
+    public static let keys: [SettingKey<EmptySpaceSkipping>] = [
+        .init("enabled", \.enabled),
+        .init("probeRayFraction", \.probeRayFraction, in: 0...1),
+        .init("refreshSteps", \.refreshSteps, in: 1...1_000_000),
+        .init("warmupSteps", \.warmupSteps, in: 0...10_000_000),
+    ]
 }
 
 /// Each object's occupancy grid and the step it was built at, rebuilt when stale.

@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import NeuralCore
 
 // Inference rendering of one identity code. R rays, S samples per ray, M evaluated samples,
@@ -94,21 +94,12 @@ public final class FieldRenderer {
             var sigma = [Float](), rgb = [Float]()
             let M = owner.count
             if M > 0 {
-                let batch = field.makeBatch(objects: 1, capacity: M)
-                batch.state.copy(from: state)
-                if let conditions = batch.conditions {
-                    let l = light.packed, V = ViewingConditions.count
-                    for k in 0..<M {
-                        let c = conditions.data + k * V, d = directions[Int(owner[k])]
-                        c[0] = -d.x
-                        c[1] = -d.y
-                        c[2] = -d.z
-                        for j in 0..<l.count { c[3 + j] = l[j] }
-                    }
+                // The tile's samples in one chunk (a tile bounds them already).
+                (sigma, rgb) = pts.withUnsafeBufferPointer {
+                    field.query(
+                        state: state.data, points: $0.baseAddress!, count: M, chunk: M, light: light,
+                        towards: { -directions[Int(owner[$0])] })
                 }
-                pts.withUnsafeBufferPointer { field.query(points: $0.baseAddress!, batch: batch) }
-                sigma = batch.sigma.array
-                rgb = batch.rgb.array
                 evaluated += M
             }
             // Composite in order (samples of a ray are contiguous and increasing).

@@ -1,7 +1,7 @@
 import FileIO
 
 /// Hyper-parameters of encoder training (saved with the model).
-public struct EncoderTrainConfig: Codable, Sendable, Equatable {
+public struct EncoderTrainConfig: Settings, Sendable, Equatable {
     public var steps = 16000
     public var objectsPerBatch = 8
     /// Views of each object per batch: pairs feed the identity-consistency term.
@@ -43,36 +43,33 @@ public struct EncoderTrainConfig: Codable, Sendable, Equatable {
     public var skipping = EmptySpaceSkipping.encoderTraining
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case steps, objectsPerBatch, viewsPerObject, lr, decayFraction, finalLRScale, codeWeight, poseWeight,
-            photometricWeight
-        case consistencyWeight, renderFromStep, renderWeight, codeWeightWhileRendering, raysPerImage, augmentation, seed
-        case warmupSteps, initialEncoder, decoderLR, skipping, lightWeight
-    }
+    public static let keys: [SettingKey<EncoderTrainConfig>] = [
+        .init("steps", \.steps, in: 1...10_000_000, flag: "--steps"),
+        .init("objectsPerBatch", \.objectsPerBatch, in: 1...256),
+        .init("viewsPerObject", \.viewsPerObject, in: 1...64),
+        .init("lr", \.lr, flag: "--lr") { $0.isFinite && $0 > 0 && $0 < 1 ? nil : "must be in (0, 1)" },
+        .init("decayFraction", \.decayFraction, in: 0...1),
+        .init("finalLRScale", \.finalLRScale, in: 0...1),
+        .init("codeWeight", \.codeWeight, rule: SettingRule.nonNegative),
+        .init("poseWeight", \.poseWeight, rule: SettingRule.nonNegative),
+        .init("photometricWeight", \.photometricWeight, rule: SettingRule.nonNegative),
+        .init("consistencyWeight", \.consistencyWeight, rule: SettingRule.nonNegative),
+        .init("renderFromStep", \.renderFromStep, in: 0...Int.max, flag: "--render-from"),
+        .init("renderWeight", \.renderWeight, rule: SettingRule.nonNegative),
+        .init("codeWeightWhileRendering", \.codeWeightWhileRendering, rule: SettingRule.nonNegative),
+        .init("raysPerImage", \.raysPerImage, in: 1...65536),
+        .init("augmentation", \.augmentation),
+        .init("seed", \.seed, flag: "--seed"),
+        .init("warmupSteps", \.warmupSteps, flag: "--warmup") { ($0 ?? 0) >= 0 ? nil : "must be ≥ 0" },
+        .init("initialEncoder", \.initialEncoder),
+        .init("decoderLR", \.decoderLR, flag: "--decoder-lr") { d in
+            d.map { $0.isFinite && $0 >= 0 && $0 < 1 } ?? true ? nil : "must be in [0, 1)"
+        },
+        .init(nested: "skipping", \.skipping),
+        .init("lightWeight", \.lightWeight, rule: SettingRule.nonNegative),
+    ]
 
-    /// Missing keys keep their defaults (model files written before a field existed, and presets).
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(&steps, .steps)
-        try c.read(&objectsPerBatch, .objectsPerBatch)
-        try c.read(&viewsPerObject, .viewsPerObject)
-        try c.read(&lr, .lr)
-        try c.read(&decayFraction, .decayFraction)
-        try c.read(&finalLRScale, .finalLRScale)
-        try c.read(&codeWeight, .codeWeight)
-        try c.read(&poseWeight, .poseWeight)
-        try c.read(&photometricWeight, .photometricWeight)
-        try c.read(&consistencyWeight, .consistencyWeight)
-        try c.read(&renderFromStep, .renderFromStep)
-        try c.read(&renderWeight, .renderWeight)
-        try c.read(&codeWeightWhileRendering, .codeWeightWhileRendering)
-        try c.read(&raysPerImage, .raysPerImage)
-        try c.read(&augmentation, .augmentation)
-        try c.read(&seed, .seed)
-        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
-        initialEncoder = try c.decodeIfPresent(String.self, forKey: .initialEncoder)
-        decoderLR = try c.decodeIfPresent(Float.self, forKey: .decoderLR)
-        try c.read(&skipping, .skipping)
-        try c.read(&lightWeight, .lightWeight)
+    public var relationProblem: String? {
+        (warmupSteps ?? 0) <= steps ? nil : "the warm-up must fit in the run (--warmup ≤ --steps)"
     }
 }

@@ -1,7 +1,7 @@
 import FileIO
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import NeuralCore
 
 // Trains the encoder against a trained decoder (frozen). K objects per batch, V views each,
@@ -16,7 +16,7 @@ public final class EncoderTrainer {
     /// it when `decoderLR` trains it too (a loaded model never changes under its other users).
     public let field: any RadianceField
     public let config: EncoderTrainConfig
-    public let encoder: Encoder
+    public let encoder: PhotoEncoder
     public let adam = Adam()
     public var rng: SplitMix64
     public var step = 0
@@ -43,7 +43,7 @@ public final class EncoderTrainer {
     public init(
         data: TrainingData, model: NeRFModel, config: EncoderTrainConfig,
         encoderConfig: EncoderConfig = EncoderConfig(),
-        initial: Encoder? = nil
+        initial: PhotoEncoder? = nil
     ) throws {
         self.data = data
         self.model = model
@@ -70,7 +70,7 @@ public final class EncoderTrainer {
         ec.codeDim = model.config.decoder.codeDim
         rng = SplitMix64(seed: config.seed)
         var initRNG = rng.split()
-        encoder = Encoder(config: ec, rng: &initRNG)
+        encoder = PhotoEncoder(config: ec, rng: &initRNG)
         if let initial {
             for ((_, dst), (_, src)) in zip(encoder.parameters, initial.parameters) { dst.copy(from: src) }
         }

@@ -2,7 +2,7 @@ import FileIO
 
 /// Hyper-parameters of a decoder training run (saved in checkpoints and in the model file; a
 /// preset is a JSON file of the keys it changes).
-public struct TrainConfig: Codable, Sendable, Equatable {
+public struct TrainConfig: Settings, Sendable, Equatable {
     public var steps = 20000
     public var objectsPerBatch = 8
     public var raysPerObject = 512
@@ -34,59 +34,39 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var initialModel: String?
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case steps, objectsPerBatch, raysPerObject, lrDecoder, lrCodes, codePrior, codeInitStd, decayFraction,
-            finalLRScale, seed
-        case skipping, warmupSteps, initialModel, codeNoise, distortionWeight, boxRayFraction
-        /// Before `skipping` grouped them, model files kept these four at the top level.
-        case skipEmptySpace, skipWarmupSteps, gridRefreshSteps, probeRayFraction
-    }
-
-    /// Missing keys keep their defaults, so configs written before a field existed still load.
-    public init(from coder: Decoder) throws {
-        let c = try coder.container(keyedBy: CodingKeys.self)
-        try c.read(&steps, .steps)
-        try c.read(&objectsPerBatch, .objectsPerBatch)
-        try c.read(&raysPerObject, .raysPerObject)
-        try c.read(&lrDecoder, .lrDecoder)
-        try c.read(&lrCodes, .lrCodes)
-        try c.read(&codePrior, .codePrior)
-        try c.read(&codeInitStd, .codeInitStd)
-        try c.read(&decayFraction, .decayFraction)
-        try c.read(&finalLRScale, .finalLRScale)
-        try c.read(&seed, .seed)
-        try c.read(&skipping.enabled, .skipEmptySpace)
-        try c.read(&skipping.warmupSteps, .skipWarmupSteps)
-        try c.read(&skipping.refreshSteps, .gridRefreshSteps)
-        var probe = Double(skipping.probeRayFraction)
-        try c.read(&probe, .probeRayFraction)
-        skipping.probeRayFraction = Float(probe)
-        try c.read(&skipping, .skipping)
-        try c.read(&warmupSteps, .warmupSteps)
-        try c.read(&codeNoise, .codeNoise)
-        try c.read(&distortionWeight, .distortionWeight)
-        try c.read(&boxRayFraction, .boxRayFraction)
-        initialModel = try c.decodeIfPresent(String.self, forKey: .initialModel)
-    }
-
-    public func encode(to encoder: Swift.Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(steps, forKey: .steps)
-        try c.encode(objectsPerBatch, forKey: .objectsPerBatch)
-        try c.encode(raysPerObject, forKey: .raysPerObject)
-        try c.encode(lrDecoder, forKey: .lrDecoder)
-        try c.encode(lrCodes, forKey: .lrCodes)
-        try c.encode(codePrior, forKey: .codePrior)
-        try c.encode(codeInitStd, forKey: .codeInitStd)
-        try c.encode(decayFraction, forKey: .decayFraction)
-        try c.encode(finalLRScale, forKey: .finalLRScale)
-        try c.encode(seed, forKey: .seed)
-        try c.encode(skipping, forKey: .skipping)
-        try c.encode(warmupSteps, forKey: .warmupSteps)
+    public static let keys: [SettingKey<TrainConfig>] = [
+        .init("steps", \.steps, in: 1...10_000_000, flag: "--steps"),
+        .init("objectsPerBatch", \.objectsPerBatch, in: 1...256, flag: "--objects-per-batch"),
+        .init("raysPerObject", \.raysPerObject, in: 1...65536, flag: "--rays-per-object"),
+        .init("lrDecoder", \.lrDecoder, flag: "--lr-decoder", rule: unitRate),
+        .init("lrCodes", \.lrCodes, flag: "--lr-codes", rule: unitRate),
+        .init("codePrior", \.codePrior, rule: SettingRule.nonNegative),
+        .init("codeInitStd", \.codeInitStd, rule: SettingRule.nonNegative),
+        .init("decayFraction", \.decayFraction, in: 0...1),
+        .init("finalLRScale", \.finalLRScale, in: 0...1),
+        .init("seed", \.seed, flag: "--seed"),
+        // Before `skipping` grouped them, model files kept these four at the top level.
+        .legacy("skipEmptySpace", \.skipping.enabled),
+        .legacy("skipWarmupSteps", \.skipping.warmupSteps),
+        .legacy("gridRefreshSteps", \.skipping.refreshSteps),
+        .init(legacy: "probeRayFraction") { c, root in
+            if let p = try c.decodeIfPresent(Double.self, forKey: SettingCodingKey("probeRayFraction")) {
+                root.skipping.probeRayFraction = Float(p)
+            }
+        },
+        .init(nested: "skipping", \.skipping),
+        .init("warmupSteps", \.warmupSteps, in: 0...10_000_000, flag: "--warmup"),
         // Written only when used, so first-generation model files keep their exact config text.
-        if codeNoise != 0 { try c.encode(codeNoise, forKey: .codeNoise) }
-        if distortionWeight != 0 { try c.encode(distortionWeight, forKey: .distortionWeight) }
-        if boxRayFraction != 0 { try c.encode(boxRayFraction, forKey: .boxRayFraction) }
-        try c.encodeIfPresent(initialModel, forKey: .initialModel)
+        .init("codeNoise", \.codeNoise, in: 0...10, omitWhen: 0),
+        .init("distortionWeight", \.distortionWeight, in: 0...100, omitWhen: 0),
+        .init("boxRayFraction", \.boxRayFraction, in: 0...1, omitWhen: 0),
+        .init("initialModel", \.initialModel),
+    ]
+
+    /// A learning rate in (0, 1].
+    static func unitRate(_ lr: Float) -> String? { lr > 0 && lr <= 1 ? nil : "must be in (0, 1]" }
+
+    public var relationProblem: String? {
+        warmupSteps <= steps ? nil : "the warm-up must fit in the run (--warmup ≤ --steps)"
     }
 }

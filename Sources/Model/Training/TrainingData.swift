@@ -2,7 +2,7 @@ import Datasets
 import FileIO
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import NeuralCore
 
 // O objects, V_o views of object o, H W view size, R rays of a batch.

@@ -2,7 +2,7 @@ import Datasets
 import FileIO
 import Foundation
 import Geometry
-import ImageIO
+import Imaging
 import Model
 
 // What `nerfinv view` serves, without the server: frames of the latents named on the command
@@ -94,10 +94,10 @@ public final class ViewerSession: @unchecked Sendable {
     var cached: (key: String, renderer: FieldRenderer)?
 
     /// Loads every latent (and its tuned decoder) for `model`; errors name the file.
-    public init(model: NeRFModel, modelSHA256: String, latents: [String]) throws {
+    public init(model: NeRFModel, latents: [String]) throws {
         self.model = model
         entries = try latents.map { path in
-            let scene = try LatentScene.load(path, model: model, modelSHA256: modelSHA256)
+            let scene = try LatentScene.load(path, model: model)
             let stem = path.hasSuffix(".latent") ? String(path.dropLast(7)) : path
             let sheet = try? PNG.read(stem + "_input_reconstruction.png").image
             return Entry(name: URL(fileURLWithPath: path).lastPathComponent, scene: scene, inputSheet: sheet)
@@ -244,16 +244,6 @@ public final class ViewerSession: @unchecked Sendable {
         return try entries[latent].inputSheet.map { try PNG.encode($0) }
     }
 
-    /// A file made by `write(path)` in a private temporary folder, as bytes.
-    func viaFile(_ name: String, _ write: (String) throws -> Void) throws -> Data {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-view-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent(name).path
-        try write(path)
-        return try Data(contentsOf: URL(fileURLWithPath: path))
-    }
-
     /// The latent's mesh as GLB bytes (128³ cells: a download in about a second).
     public func mesh(_ latent: Int) throws -> Data {
         guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
@@ -261,9 +251,7 @@ public final class ViewerSession: @unchecked Sendable {
         settings.resolution = 128
         renderLock.lock()
         defer { renderLock.unlock() }
-        return try viaFile("mesh.glb") { path in
-            _ = try MeshExport.write(scene: entries[latent].scene, settings: settings, to: path)
-        }
+        return try MeshExport.encode(scene: entries[latent].scene, settings: settings, format: "glb")
     }
 
     /// The latent's turntable as an animated GIF (24 frames at 128 pixels).
@@ -271,12 +259,8 @@ public final class ViewerSession: @unchecked Sendable {
         guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
         renderLock.lock()
         defer { renderLock.unlock() }
-        return try viaFile("turntable.gif") { path in
-            let folder = (path as NSString).deletingLastPathComponent + "/frames"
-            let scene = entries[latent].scene
-            try RenderExport.turntable(
-                field: scene.field, code: scene.latent.identity, frames: 24, elevation: 20, camera: RenderCamera(),
-                to: folder, gif: path)
-        }
+        let scene = entries[latent].scene
+        return try RenderExport.turntableGIF(
+            field: scene.field, code: scene.latent.identity, frames: 24, elevation: 20, camera: RenderCamera())
     }
 }

@@ -1,0 +1,76 @@
+import Datasets
+import FileIO
+import Foundation
+import NeuralCore
+
+/// Encoder shape; saved with the model.
+public struct EncoderConfig: Settings, Sendable, Equatable {
+    public var inputSize = 64
+    /// Channels of the stride-2, 4x4 convolutions (each halves the image).
+    public var channels = [32, 64, 128, 256]
+    public var features = 256
+    public var codeDim = 128
+    public var leak: Float = 0.2
+    /// Outputs of the photo's light after the view code (`ViewLight.encodedSize` for a lit field's
+    /// encoder, 0 for a field whose colour ignores light).
+    public var lightDim = 0
+    public init() {}
+
+    /// Architecture: the ranges are checked against the decoder by `problem(codeDim:)`.
+    public static let keys: [SettingKey<EncoderConfig>] = [
+        .init("inputSize", \.inputSize),
+        .init("channels", \.channels),
+        .init("features", \.features),
+        .init("codeDim", \.codeDim),
+        .init("leak", \.leak),
+        // Written only when there is a head, so first-generation files keep their exact config text.
+        .init("lightDim", \.lightDim, omitWhen: 0),
+    ]
+    /// The encoder for views of side `resolution`: stride-2 stages down to 4x4, channels doubling
+    /// from 32 and capped at 256 (at 64 the first generation's [32, 64, 128, 256]; at 128 one stage more).
+    /// `lit`: with a light head (for a field whose colour takes the light).
+    public static func forResolution(_ resolution: Int, lit: Bool = false) -> EncoderConfig {
+        var c = EncoderConfig()
+        c.inputSize = resolution
+        c.lightDim = lit ? ViewLight.encodedSize : 0
+        var channels: [Int] = [], side = resolution, width = 32
+        while side > 4 {
+            channels.append(min(width, 256))
+            width *= 2
+            side /= 2
+        }
+        c.channels = channels.isEmpty ? [32] : channels
+        return c
+    }
+
+    /// Why this encoder cannot be built for codes of `codeDim`, or nil.
+    func problem(codeDim decoderCodeDim: Int) -> String? {
+        guard (8...1024).contains(inputSize), (1...8).contains(channels.count),
+            channels.allSatisfy({ (1...1024).contains($0) }), (1...4096).contains(features)
+        else { return "inputSize, channels or features outside 8...1024, 1-8 stages of 1...1024, 1...4096" }
+        guard finalSize >= 1 else { return "input \(inputSize) is too small for \(channels.count) stride-2 stages" }
+        guard codeDim == decoderCodeDim else {
+            return "makes \(codeDim)-float codes, the decoder takes \(decoderCodeDim)"
+        }
+        guard lightDim == 0 || lightDim == ViewLight.encodedSize else {
+            return "lightDim must be 0 or \(ViewLight.encodedSize)"
+        }
+        guard leak.isFinite else { return "leak is not finite" }
+        return nil
+    }
+
+    /// Floats of all the encoder's weights.
+    public var parameterCount: Int {
+        var n = 0, cin = 3
+        for cout in channels {
+            n += cout * cin * 16 + cout
+            cin = cout
+        }
+        let flat = cin * finalSize * finalSize
+        return n + features * flat + features + codeDim * features + codeDim + viewDim * features + viewDim
+    }
+
+    /// Pose (4) plus photometric gain and bias (6).
+    public var viewDim: Int { ViewCode.size + lightDim }
+    var finalSize: Int { inputSize >> channels.count }
+}

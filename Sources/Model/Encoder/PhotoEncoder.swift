@@ -1,0 +1,173 @@
+import Datasets
+import FileIO
+import Foundation
+import NeuralCore
+
+// A CNN from one 64x64 view to an identity code and a view code.
+// B images, C channels, H W sizes per stage, F features of the trunk, D code length,
+// V = 4 view outputs (sin/cos azimuth, sin/cos elevation) + 6 photometric (gain, bias per channel).
+
+/// Conv(4x4, stride 2, pad 1) + LeakyReLU stages, a linear trunk, then two linear heads: the
+/// identity code (D) and the view code (V). Forward keeps every activation for backward.
+public final class PhotoEncoder {
+    public let config: EncoderConfig
+    public let convW: [Tensor]  // per stage (C_out, C_in, 4, 4)
+    public let convB: [Tensor]  // per stage (C_out)
+    public let fcW: Tensor  // (F, C_last * S * S)
+    public let fcB: Tensor  // (F)
+    public let idW: Tensor  // (D, F)
+    public let idB: Tensor  // (D)
+    public let viewW: Tensor  // (V, F)
+    public let viewB: Tensor  // (V)
+
+    public var parameters: [(name: String, tensor: Tensor)] {
+        var p: [(String, Tensor)] = []
+        for (i, (w, b)) in zip(convW, convB).enumerated() {
+            p += [("encoder.conv\(i).w", w), ("encoder.conv\(i).b", b)]
+        }
+        return p + [
+            ("encoder.fc.w", fcW), ("encoder.fc.b", fcB), ("encoder.id.w", idW), ("encoder.id.b", idB),
+            ("encoder.view.w", viewW), ("encoder.view.b", viewB),
+        ]
+    }
+
+    public init(config: EncoderConfig, rng: inout SplitMix64) {
+        precondition(config.finalSize >= 1, "input too small for \(config.channels.count) stride-2 stages")
+        self.config = config
+        var cin = 3
+        var ws: [Tensor] = [], bs: [Tensor] = []
+        for cout in config.channels {
+            let w = Tensor([cout, cin, 4, 4]), b = Tensor([cout])
+            let a = 1 / Float(cin * 16).squareRoot()
+            w.fillUniform(-a, a, rng: &rng)
+            b.fillUniform(-a, a, rng: &rng)
+            ws.append(w)
+            bs.append(b)
+            cin = cout
+        }
+        convW = ws
+        convB = bs
+        let flat = cin * config.finalSize * config.finalSize
+        fcW = Tensor([config.features, flat])
+        fcB = Tensor([config.features])
+        idW = Tensor([config.codeDim, config.features])
+        idB = Tensor([config.codeDim])
+        viewW = Tensor([config.viewDim, config.features])
+        viewB = Tensor([config.viewDim])
+        for (t, fanIn) in [
+            (fcW, flat), (fcB, flat), (idW, config.features), (idB, config.features), (viewW, config.features),
+            (viewB, config.features),
+        ] {
+            let a = 1 / Float(fanIn).squareRoot()
+            t.fillUniform(-a, a, rng: &rng)
+        }
+    }
+
+    /// Multiply-adds x 2 of one forward pass over `batch` images (convolutions, trunk, heads).
+    public func forwardFlops(batch: Int) -> Double {
+        var flops = 0.0, cin = 3, side = config.inputSize
+        for cout in config.channels {
+            side /= 2
+            flops += 2 * Double(cout * cin * 16 * side * side)
+            cin = cout
+        }
+        flops += 2 * Double(fcW.count + idW.count + viewW.count)
+        return flops * Double(batch)
+    }
+
+    /// Weights from named tensors (a model file); shapes must match the config.
+    public convenience init(config: EncoderConfig, tensors: [String: Tensor]) throws {
+        var rng = SplitMix64(seed: 0)
+        self.init(config: config, rng: &rng)
+        try NamedWeights.load(parameters, from: tensors, file: "model file", config: "encoder config")
+    }
+
+    func shapes(B: Int) -> [Conv2dShape] {
+        var s: [Conv2dShape] = []
+        var cin = 3, size = config.inputSize
+        for cout in config.channels {
+            s.append(Conv2dShape(B: B, Ci: cin, H: size, W: size, Co: cout, K: 4, S: 2, P: 1))
+            cin = cout
+            size /= 2
+        }
+        return s
+    }
+
+    /// Activations of one forward pass.
+    public final class Activations {
+        public let B: Int
+        public var pre: [Tensor] = []  // per stage (B, C, H, W) before the LeakyReLU
+        public var post: [Tensor] = []  // per stage after it
+        public let fcPre: Tensor  // (B, F)
+        public let fcPost: Tensor  // (B, F)
+        public let identity: Tensor  // (B, D)
+        public let view: Tensor  // (B, V)
+        init(_ e: PhotoEncoder, B: Int) {
+            self.B = B
+            for s in e.shapes(B: B) {
+                pre.append(Tensor([s.outputCount]))
+                post.append(Tensor([s.outputCount]))
+            }
+            fcPre = Tensor([B, e.config.features])
+            fcPost = Tensor([B, e.config.features])
+            identity = Tensor([B, e.config.codeDim])
+            view = Tensor([B, e.config.viewDim])
+        }
+    }
+
+    /// images (B, 3, H, W) in [0, 1] -> identity (B, D) and view (B, V) in the returned activations.
+    public func forward(images: UnsafePointer<Float>, B: Int) -> Activations {
+        let a = Activations(self, B: B)
+        var x = images
+        for (i, s) in shapes(B: B).enumerated() {
+            Conv2d.forward(out: a.pre[i].data, inp: x, weight: convW[i].data, bias: convB[i].data, s)
+            LeakyReLU.forward(out: a.post[i].data, inp: a.pre[i].data, slope: config.leak, N: s.outputCount)
+            x = UnsafePointer(a.post[i].data)
+        }
+        let flat = fcW.shape[1]
+        Linear.forward(out: a.fcPre.data, inp: x, weight: fcW.data, bias: fcB.data, N: B, I: flat, O: config.features)
+        LeakyReLU.forward(out: a.fcPost.data, inp: a.fcPre.data, slope: config.leak, N: B * config.features)
+        Linear.forward(
+            out: a.identity.data, inp: a.fcPost.data, weight: idW.data, bias: idB.data, N: B, I: config.features,
+            O: config.codeDim)
+        Linear.forward(
+            out: a.view.data, inp: a.fcPost.data, weight: viewW.data, bias: viewB.data, N: B, I: config.features,
+            O: config.viewDim)
+        return a
+    }
+
+    /// Adds into grads (named like `parameters`) from dIdentity (B, D) and dView (B, V).
+    public func backward(
+        dIdentity: UnsafePointer<Float>, dView: UnsafePointer<Float>, acts a: Activations, images: UnsafePointer<Float>,
+        grads: [(name: String, tensor: Tensor)]
+    ) {
+        let g = Dictionary(uniqueKeysWithValues: grads.map { ($0.name, $0.tensor.data) })
+        let B = a.B, F = config.features
+        let dFc = Tensor([B, F])
+        Linear.backward(
+            dInp: dFc.data, dWeight: g["encoder.id.w"]!, dBias: g["encoder.id.b"]!, dOut: dIdentity, inp: a.fcPost.data,
+            weight: idW.data, N: B, I: F, O: config.codeDim)
+        Linear.backward(
+            dInp: dFc.data, dWeight: g["encoder.view.w"]!, dBias: g["encoder.view.b"]!, dOut: dView, inp: a.fcPost.data,
+            weight: viewW.data, N: B, I: F, O: config.viewDim)
+        let dFcPre = Tensor([B, F])
+        LeakyReLU.backward(dInp: dFcPre.data, dOut: dFc.data, inp: a.fcPre.data, slope: config.leak, N: B * F)
+        let shapes = self.shapes(B: B)
+        var dX = Tensor([shapes.last!.outputCount])
+        Linear.backward(
+            dInp: dX.data, dWeight: g["encoder.fc.w"]!, dBias: g["encoder.fc.b"]!, dOut: dFcPre.data,
+            inp: a.post.last!.data,
+            weight: fcW.data, N: B, I: fcW.shape[1], O: F)
+        for i in stride(from: shapes.count - 1, through: 0, by: -1) {
+            let s = shapes[i]
+            let dPre = Tensor([s.outputCount])
+            LeakyReLU.backward(dInp: dPre.data, dOut: dX.data, inp: a.pre[i].data, slope: config.leak, N: s.outputCount)
+            let input = i == 0 ? images : UnsafePointer(a.post[i - 1].data)
+            let dIn = Tensor([s.inputCount])
+            Conv2d.backward(
+                dInp: i == 0 ? nil : dIn.data, dWeight: g["encoder.conv\(i).w"]!, dBias: g["encoder.conv\(i).b"]!,
+                dOut: dPre.data, inp: input, weight: convW[i].data, s)
+            dX = dIn
+        }
+    }
+}

@@ -1,0 +1,441 @@
+import Datasets
+import FileIO
+import Foundation
+import Geometry
+import Imaging
+import Model
+import NeuralCore
+
+// The test protocol: view 0 of each held-out object is the input, views 1... are scored.
+// W H view size.
+
+/// How one evaluation runs (the `eval` command's options).
+public struct EvaluationSettings: Sendable {
+    public enum Mode: String, CaseIterable, Codable, Sendable {
+        case encoder, refine, meanRefine = "mean-refine", fit
+        var inversion: InversionMode? {
+            switch self {
+            case .encoder: .encoder
+            case .refine: .refine
+            case .meanRefine: .meanRefine
+            case .fit: nil
+            }
+        }
+    }
+
+    /// Diagnostic: refinement starts at view 0's true camera and keeps it fixed, or only starts there.
+    public enum TruePose: String, CaseIterable, Sendable { case fixed, start }
+
+    public var modes: [Mode] = Mode.allCases
+    /// Evaluate only the first N objects.
+    public var limit: Int?
+    public var fitSteps = CodeFitter.defaultSteps
+    /// Refinement settings (nil: the model's field kind's defaults).
+    public var refine: RefineSettings?
+    public var truePose: TruePose?
+    /// Objects whose second view is also inverted for the consistency figure (refining modes; the
+    /// encoder does all).
+    public var consistencyObjects = 10
+    /// Folder for a comparison sheet per mode (input | truth | prediction for a few novel views).
+    public var saveRenders: String?
+    /// Restoration: hide a random rectangle covering this fraction of the object in the input view
+    /// (filled grey, and masked from the loss), as a user's occluder would.
+    public var occlude: Double?
+    /// Restoration: invert a grayscale version of the input view, compared in luminance only.
+    public var grayscale = false
+    /// Restoration: the input view shrunk to this side (16, 32), inverted through the render's
+    /// average over each pixel's footprint; novel views are still scored at full size.
+    public var inputSize: Int?
+    /// Views of the test protocol given as input (one object, several photos: a joint inversion);
+    /// the others are scored.
+    public var inputViews = [0]
+    /// Tune the decoder on the input views after refinement (refining modes).
+    public var tune: TuneSettings?
+    /// Input views from the set's photos with backgrounds (`photo/`, from `generate --backgrounds`)
+    /// instead of the white-background views; the scored views stay over white.
+    public var backgroundInput = false
+    /// Removes those backgrounds first (nil: the photos are inverted as they are).
+    public var matting: MattingNetwork? = nil
+    public init() {}
+
+    /// Views of each object in the test protocol (view 0 the input, the rest around the object).
+    public static var protocolViews: Int { Rig.testViews.count }
+
+    /// The second view inverted for the consistency figure (azimuth 165°, opposite side of view 0).
+    public static let consistencyView = 12
+    /// Objects and views of the comparison sheet.
+    static let sheetObjects = 6
+    static let sheetViews = [1, 7, 13, 19]
+}
+
+/// The figures of one mode.
+public struct ModeResult: Codable, Sendable {
+    public var mode: String
+    public var objects: Int
+    public var psnr: Double
+    public var ssim: Double
+    public var objectPSNR: Double
+    public var allViewPSNR: Double
+    /// PSNR of the input views rendered at their true cameras (how well the inversion fits what it saw).
+    public var inputViewPSNR: Double?
+    /// With a small input (`inputSize`): PSNR of the input enlarged bicubically to the views' size
+    /// against the true view, the baseline a render from the inversion should beat.
+    public var bicubicInputPSNR: Double?
+    /// Mean decoder-tuning steps run before the early stop (nil: no tuning).
+    public var tuneSteps: Double?
+    public var secondsPerObject: Double
+    public var perObjectPSNR: [String: Double]
+    /// Mean PSNR of each scored view over the objects, keyed by the view's number ("13"): which
+    /// sides an inversion gets right, and a like-for-like comparison of modes given other views.
+    public var perViewPSNR: [String: Double]?
+    /// Median view-code errors of view 0, degrees (nil for fit, which is given the poses).
+    public var medianAzimuthError: Double?
+    public var medianElevationError: Double?
+    /// Mean cosine similarity of codes from two views of one object, and of two objects.
+    public var sameObjectCosine: Double?
+    public var otherObjectCosine: Double?
+    public var encoderSeconds: Double?
+}
+
+/// Novel-view quality of a model on a test-protocol dataset.
+public enum Evaluation {
+    /// Runs every mode of `settings` over the objects of `data`; `progress(mode, done, total, psnr)`.
+    public static func run(
+        model: NeRFModel, data: String, settings: EvaluationSettings,
+        progress: ((EvaluationSettings.Mode, Int, Int, Double) -> Void)? = nil
+    ) throws -> [ModeResult] {
+        var ids = try SRNDataset.objectIDs(root: data)
+        if let limit = settings.limit { ids = Array(ids.prefix(limit)) }
+        guard !ids.isEmpty else { throw FileError(path: data, reason: "no objects") }
+        try checkTestProtocol(data: data, ids: ids)
+        if settings.modes.contains(where: { $0 == .encoder || $0 == .refine }) { _ = try model.requireEncoder() }
+        if let dir = settings.saveRenders {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        return try settings.modes.map { mode in
+            try evaluate(mode, model: model, data: data, ids: ids, settings: settings) { done, psnr in
+                progress?(mode, done, ids.count, psnr)
+            }
+        }
+    }
+
+    /// The input view as a restoration setting damages it: grey (luminance in all three channels),
+    /// and/or a grey rectangle over `occlude` of the object's pixels (seeded by the object's index),
+    /// with the mask of what it hides.
+    static func restorationInput(_ view: RGBAImage, settings: EvaluationSettings, object k: Int) -> (
+        RGBAImage, [Bool]?
+    ) {
+        var image = view
+        let W = image.width, H = image.height
+        if settings.grayscale {
+            for p in 0..<(W * H) {
+                let y =
+                    0.2126 * image.pixels[4 * p] + 0.7152 * image.pixels[4 * p + 1] + 0.0722 * image.pixels[4 * p + 2]
+                for c in 0..<3 { image.pixels[4 * p + c] = y }
+            }
+        }
+        guard let fraction = settings.occlude, fraction > 0 else { return (image, nil) }
+        let object = Metrics.foreground(view)
+        let count = object.filter { $0 }.count
+        guard count > 0 else { return (image, nil) }
+        var xs = (W, 0), ys = (H, 0)
+        for p in 0..<(W * H) where object[p] {
+            xs = (min(xs.0, p % W), max(xs.1, p % W))
+            ys = (min(ys.0, p / W), max(ys.1, p / W))
+        }
+        // A square of growing side at a seeded spot inside the object's box, until it covers the
+        // fraction of the object's pixels.
+        var rng = SplitMix64(seed: 0x0CC1_0DE0 &+ UInt64(k))
+        let cx = xs.0 + rng.nextInt(max(1, xs.1 - xs.0 + 1)), cy = ys.0 + rng.nextInt(max(1, ys.1 - ys.0 + 1))
+        var mask = [Bool](repeating: false, count: W * H)
+        var side = 1
+        while side <= max(W, H) {
+            let x0 = max(0, cx - side / 2), y0 = max(0, cy - side / 2)
+            let x1 = min(W, x0 + side), y1 = min(H, y0 + side)
+            var covered = 0
+            for y in y0..<y1 { for x in x0..<x1 where object[y * W + x] { covered += 1 } }
+            if Double(covered) >= fraction * Double(count) || side == max(W, H) {
+                for y in y0..<y1 { for x in x0..<x1 { mask[y * W + x] = true } }
+                break
+            }
+            side += 1
+        }
+        for p in 0..<(W * H) where mask[p] { for c in 0..<3 { image.pixels[4 * p + c] = 0.5 } }
+        return (image, mask)
+    }
+
+    /// Refuses, before any inversion, a set that is not in the test protocol (its dataset.json says
+    /// another) or an object with views missing: the scores would mean something else.
+    static func checkTestProtocol(data: String, ids: [String]) throws {
+        if let manifest = DatasetManifest.read(data), manifest.protocol != "test" {
+            throw FileError(
+                path: data + "/dataset.json",
+                reason:
+                    "is a \(manifest.protocol)-protocol set; eval scores test-protocol sets (view 0 the input at 35°/20°, views 1-24 around the object): make one with `nerfinv generate --protocol test`"
+            )
+        }
+        let expected = Rig.testViews.count
+        for id in ids {
+            let rgb = "\(data)/\(id)/rgb"
+            let count = ((try? FileManager.default.contentsOfDirectory(atPath: rgb)) ?? []).filter {
+                $0.lowercased().hasSuffix(".png")
+            }.count
+            guard count == expected else {
+                throw FileError(
+                    path: "\(data)/\(id)",
+                    reason: "has \(count) views; the test protocol has \(expected) (views missing?)")
+            }
+        }
+    }
+
+    /// Whether view 0 of an object is the protocol's input view (35°, 20°), within half a degree.
+    static func checkInputView(_ camera: Camera, object: String) throws {
+        let a = Rig.angles(of: camera.position), want = Rig.testViews[0]
+        guard ViewCode.azimuthError(a.azimuth, want.azimuth) < 0.5, abs(a.elevation - want.elevation) < 0.5 else {
+            throw FileError(
+                path: object,
+                reason: String(
+                    format: "view 0 is at azimuth %.1f°, elevation %.1f°; the test protocol's input is at 35°, 20°",
+                    a.azimuth, a.elevation))
+        }
+    }
+
+    /// Cosine similarity of two codes centred on the mean code.
+    static func cosine(_ a: [Float], _ b: [Float], mean: [Float]) -> Double {
+        var ab = 0.0, aa = 0.0, bb = 0.0
+        for d in 0..<a.count {
+            let x = Double(a[d] - mean[d]), y = Double(b[d] - mean[d])
+            ab += x * y
+            aa += x * x
+            bb += y * y
+        }
+        return ab / max(1e-12, (aa * bb).squareRoot())
+    }
+
+    static func evaluate(
+        _ mode: EvaluationSettings.Mode, model: NeRFModel, data: String, ids: [String], settings: EvaluationSettings,
+        progress: (Int, Double) -> Void
+    ) throws -> ModeResult {
+        let meanCode = model.meanCode
+        var psnr: [Double] = [], ssim: [Double] = [], opsnr: [Double] = [], allPSNR: [Double] = [],
+            seconds: [Double] = []
+        var azErr: [Double] = [], elErr: [Double] = [], same: [Double] = [], other: [Double] = [],
+            encSeconds: [Double] = []
+        var perObject: [String: Double] = [:]
+        var perView: [Int: [Double]] = [:]
+        var inputPSNR: [Double] = [], tuneSteps: [Double] = [], bicubic: [Double] = []
+        var sheet: [RGBAImage] = []
+        var previousCode: [Float]? = nil
+        for (k, id) in ids.enumerated() {
+            let object = try SRNDataset.loadObject("\(data)/\(id)", withDepth: false)
+            guard object.views.count >= 2 else {
+                throw FileError(path: "\(data)/\(id)", reason: "needs view 0 plus novel views")
+            }
+            try checkInputView(object.views[0].camera, object: "\(data)/\(id)")
+            // Each view's recorded light: a lit field renders the scored views under it, as it renders
+            // them from their cameras (the input's light stays unknown to the inversion).
+            let lights =
+                try ViewLight.load(objectFolder: "\(data)/\(id)", views: object.views.count)
+                ?? Array(repeating: .canonical, count: object.views.count)
+            let secondView = min(EvaluationSettings.consistencyView, object.views.count - 1)
+            let W = object.views[0].image.width, H = object.views[0].image.height
+            guard settings.inputViews.allSatisfy({ $0 < object.views.count }) else {
+                throw FileError(
+                    path: "\(data)/\(id)",
+                    reason: "has \(object.views.count) views; --input-views asks for view \(settings.inputViews.max()!)"
+                )
+            }
+            let inputViews = settings.inputViews
+            let t0 = Date()
+            let code: [Float]
+            var field = model.field
+            // The input views as the inversion found them (camera, photometric code, light), for the
+            // input-view figure: how well the result reproduces what it was given.
+            var found: [(view: ViewCode, light: ViewLight)] = []
+            var shownInput = object.views[inputViews[0]].image  // what the inversion was given, for the sheet
+            if let inversion = mode.inversion {
+                var inputs: [RGBAImage] = []
+                var ignored: [[Bool]?] = []
+                for (n, v) in inputViews.enumerated() {
+                    var given = object.views[v].image
+                    if settings.backgroundInput {
+                        let path = "\(data)/\(id)/photo/\(SRNDataset.viewName(v)).png"
+                        guard FileManager.default.fileExists(atPath: path) else {
+                            throw FileError(
+                                path: "\(data)/\(id)",
+                                reason: "has no photo/ views: make the set with `nerfinv generate --backgrounds`")
+                        }
+                        given = try PNG.read(path).image
+                        if let matting = settings.matting { given = InversionInput.matted(given, with: matting).image }
+                    }
+                    var (input, ignore) = restorationInput(given, settings: settings, object: k)
+                    if n == 0 { shownInput = input }
+                    if let S = settings.inputSize, S < W {
+                        // Area-averaged, as a small photo of the same view would be; the mask follows.
+                        input = Resample.resize(input, width: S, height: S)
+                        ignore = ignore.map { full in
+                            var m = RGBAImage(width: W, height: H)
+                            for p in 0..<(W * H) where full[p] { m.pixels[4 * p] = 1 }
+                            let small = Resample.resize(m, width: S, height: S)
+                            return (0..<(S * S)).map { small.pixels[4 * $0] > 0.5 }
+                        }
+                        if n == 0 {
+                            bicubic.append(
+                                Metrics.psnr(Bicubic.resize(input, width: W, height: H), object.views[v].image))
+                        }
+                    }
+                    inputs.append(input)
+                    ignored.append(ignore)
+                }
+                let input = InversionInput(
+                    images: inputs, ignore: ignored, viewSide: W, grayscale: settings.grayscale)
+                var runSettings = input.settings(settings.refine ?? model.refineDefaults)
+                var given: [ViewCode]? = nil
+                if let truePose = settings.truePose {
+                    given = inputViews.map { v in
+                        let a = Rig.angles(of: object.views[v].camera.position)
+                        return ViewCode(azimuth: a.azimuth, elevation: a.elevation)
+                    }
+                    runSettings.refinePose = truePose == .start
+                }
+                let r = try Inversion.run(
+                    model: model, photos: input.photos, width: input.side, height: input.side, mode: inversion,
+                    settings: runSettings, givenViews: given, tune: inversion == .encoder ? nil : settings.tune)
+                code = r.code
+                found = Array(zip(r.views, r.lights))
+                if let tuning = r.tuning {
+                    field = tuning.tunedField(from: model.field)
+                    tuneSteps.append(Double(tuning.steps))
+                }
+                seconds.append(Date().timeIntervalSince(t0))
+                if inversion != .meanRefine { encSeconds.append(r.encoderSeconds) }
+                let truth = Rig.angles(of: object.views[inputViews[0]].camera.position)
+                azErr.append(ViewCode.azimuthError(r.view.azimuth, truth.azimuth))
+                elErr.append(abs(r.view.elevation - truth.elevation))
+                if inputViews.count == 1 && (inversion == .encoder || k < settings.consistencyObjects) {
+                    let second = try Inversion.run(
+                        model: model, photo: object.views[secondView].image.rgb, width: W, height: H, mode: inversion,
+                        settings: settings.refine ?? model.refineDefaults)
+                    same.append(cosine(code, second.code, mean: meanCode))
+                }
+                if let previousCode { other.append(cosine(code, previousCode, mean: meanCode)) }
+                previousCode = code
+            } else {
+                let fitter = CodeFitter(
+                    field: model.field, start: meanCode,
+                    views: zip(object.views, lights).map {
+                        TrainingData.View(image: $0.image, camera: $0.camera, light: $1)
+                    },
+                    width: W, height: H)
+                fitter.fit(steps: settings.fitSteps)
+                code = fitter.code.array
+                seconds.append(Date().timeIntervalSince(t0))
+            }
+            let renderer = FieldRenderer(field: field, code: code)
+            var objPSNR: [Double] = []
+            for (v, view) in object.views.enumerated() {
+                renderer.light = lights[v]
+                let out = renderer.render(camera: view.camera)
+                let pred = out.image.clamped()
+                let p = Metrics.psnr(pred, view.image)
+                allPSNR.append(p)
+                // Inverting modes score every view they were not given; fit scores views 1... as always.
+                let given = mode.inversion != nil ? inputViews.contains(v) : v == 0
+                if given {
+                    if let n = inputViews.firstIndex(of: v), n < found.count {
+                        // Rendered at the found view with its photometric code, against the clean view.
+                        let (view, light) = found[n]
+                        renderer.light = light
+                        var recon = renderer.render(
+                            camera: view.camera(
+                                width: W, height: H, distance: model.config.cameraDistance,
+                                fovDegrees: model.config.fovDegrees)
+                        ).image.clamped()
+                        for q in 0..<(W * H) {
+                            for c in 0..<3 {
+                                recon.pixels[4 * q + c] = min(
+                                    1, max(0, view.gain[c] * recon.pixels[4 * q + c] + view.bias[c]))
+                            }
+                        }
+                        inputPSNR.append(Metrics.psnr(recon, object.views[v].image))
+                    }
+                    continue
+                }
+                psnr.append(p)
+                objPSNR.append(p)
+                perView[v, default: []].append(p)
+                ssim.append(Metrics.ssim(pred, view.image))
+                let truth = Metrics.foreground(view.image)
+                let mask = (0..<(W * H)).map { truth[$0] || out.image.pixels[4 * $0 + 3] > 0.5 }
+                opsnr.append(Metrics.maskedPSNR(pred, view.image, mask: mask))
+                if settings.saveRenders != nil, k < EvaluationSettings.sheetObjects,
+                    EvaluationSettings.sheetViews.contains(v)
+                {
+                    if v == EvaluationSettings.sheetViews[0] { sheet.append(shownInput) }
+                    sheet.append(view.image)
+                    sheet.append(pred)
+                }
+            }
+            perObject[id] = objPSNR.reduce(0, +) / Double(objPSNR.count)
+            progress(k + 1, psnr.reduce(0, +) / Double(psnr.count))
+        }
+        func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(max(1, x.count)) }
+        func median(_ x: [Double]) -> Double? { x.isEmpty ? nil : x.sorted()[x.count / 2] }
+        if let dir = settings.saveRenders, !sheet.isEmpty {
+            try PNG.write(
+                ContactSheet.make(sheet, columns: 1 + 2 * EvaluationSettings.sheetViews.count),
+                to: "\(dir)/\(mode.rawValue)_comparison.png")
+        }
+        return ModeResult(
+            mode: mode.rawValue, objects: ids.count, psnr: mean(psnr), ssim: mean(ssim), objectPSNR: mean(opsnr),
+            allViewPSNR: mean(allPSNR), inputViewPSNR: inputPSNR.isEmpty ? nil : mean(inputPSNR),
+            bicubicInputPSNR: bicubic.isEmpty ? nil : mean(bicubic),
+            tuneSteps: tuneSteps.isEmpty ? nil : mean(tuneSteps),
+            secondsPerObject: mean(seconds), perObjectPSNR: perObject,
+            perViewPSNR: Dictionary(uniqueKeysWithValues: perView.map { ("\($0.key)", mean($0.value)) }),
+            medianAzimuthError: median(azErr), medianElevationError: median(elErr),
+            sameObjectCosine: same.isEmpty ? nil : mean(same), otherObjectCosine: other.isEmpty ? nil : mean(other),
+            encoderSeconds: encSeconds.isEmpty ? nil : mean(encSeconds))
+    }
+
+    /// The results as a Markdown table.
+    public static func table(_ results: [ModeResult]) -> String {
+        var lines = [
+            "| mode | objects | novel-view PSNR (dB) | SSIM | object PSNR (dB) | input-view PSNR (dB) | all-view PSNR (dB) | median az / el error (°) | code cosine same / other | s/object |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in results {
+            let pose =
+                r.medianAzimuthError.map { String(format: "%.1f / %.1f", $0, r.medianElevationError ?? 0) } ?? "given"
+            let cos = r.sameObjectCosine.map { String(format: "%.2f / %.2f", $0, r.otherObjectCosine ?? 0) } ?? "-"
+            lines.append(
+                String(
+                    format: "| %@ | %d | %.2f | %.4f | %.2f | %@ | %.2f | %@ | %@ | %.2f |", r.mode, r.objects, r.psnr,
+                    r.ssim, r.objectPSNR, r.inputViewPSNR.map { String(format: "%.2f", $0) } ?? "-",
+                    r.allViewPSNR, pose, cos, r.secondsPerObject))
+        }
+        for r in results {
+            if let b = r.bicubicInputPSNR {
+                lines.append(
+                    String(
+                        format: "\n%@: the small input enlarged bicubically scores %.2f dB at the input view", r.mode, b
+                    ))
+            }
+            if let t = r.tuneSteps {
+                lines.append(
+                    String(format: "\n%@: decoder tuning ran %.0f steps on average before its early stop", r.mode, t))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The results as pretty JSON (the `--report` file).
+    public static func writeReport(_ results: [ModeResult], to path: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // A mode can have no value for a metric (NaN): written as "nan", not a failed report.
+        enc.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicFile.write(try enc.encode(results), to: path)
+    }
+}

@@ -1,0 +1,87 @@
+import Datasets
+import Foundation
+import Geometry
+import Imaging
+import Model
+
+/// Several models inverting the same photos, side by side: a row per photo with the input, then for
+/// each model its reconstruction and the object from four sides, so a reader sees at a glance what
+/// one generation keeps that another loses.
+public enum ModelComparison {
+    /// Azimuths of the views shown per model (elevation 20°, the rig's canonical light).
+    static let azimuths = [0.0, 90.0, 180.0, 270.0]
+    static let labelHeight = 14
+    static let pad = 2
+
+    /// One model's cells for one photo: reconstruction, then the views around.
+    public struct Row {
+        public var input: RGBAImage
+        public var cells: [[RGBAImage]]  // per model: reconstruction + views
+        public var name: String
+    }
+
+    /// Inverts `photo` with each session and renders its cells at `cell` pixels.
+    public static func row(
+        photo: String, sessions: [InversionSession], request: InversionRequest, cell: Int
+    ) throws -> Row {
+        var input: RGBAImage?
+        var cells: [[RGBAImage]] = []
+        for session in sessions {
+            let r = try session.infer(photo: photo, request: request)
+            if input == nil { input = r.input }
+            let renderer = FieldRenderer(field: session.model.field, code: r.result.code)
+            var own = [Resample.resize(r.reconstruction, width: cell, height: cell)]
+            for az in azimuths {
+                let cam = Rig.camera(
+                    azimuth: az, elevation: 20, distance: session.model.config.cameraDistance,
+                    fovDegrees: session.model.config.fovDegrees, width: cell, height: cell)
+                own.append(renderer.render(camera: cam).image.clamped())
+            }
+            cells.append(own)
+        }
+        return Row(
+            input: Resample.resize(input!, width: cell, height: cell), cells: cells,
+            name: URL(fileURLWithPath: photo).deletingPathExtension().lastPathComponent)
+    }
+
+    /// The sheet: headings (model labels over their columns), then a row per photo.
+    public static func make(rows: [Row], labels: [String], cell: Int) -> RGBAImage {
+        let perModel = 1 + azimuths.count, columns = 1 + labels.count * perModel
+        let rowHeight = labelHeight + cell + pad
+        var sheet = RGBAImage(
+            width: pad + columns * (cell + pad) + labels.count * 2 * pad,
+            height: 2 * labelHeight + rows.count * rowHeight + pad, fill: (1, 1, 1, 1))
+        let grey: (Float, Float, Float) = (0.35, 0.35, 0.35)
+        func x(_ column: Int) -> Int {
+            // A gap between models' groups: column 0 is the input, then groups of `perModel`.
+            let group = column == 0 ? 0 : (column - 1) / perModel + 1
+            return pad + column * (cell + pad) + group * 2 * pad
+        }
+        Draw.text(&sheet, "INPUT", x(0) + 2, labelHeight + 2, grey)
+        for (m, label) in labels.enumerated() {
+            let first = 1 + m * perModel
+            Draw.text(&sheet, label.uppercased(), x(first) + 2, 2, grey)
+            Draw.text(&sheet, "RECON.", x(first) + 2, labelHeight + 2, grey)
+            for (k, az) in azimuths.enumerated() {
+                Draw.text(&sheet, "\(Int(az))", x(first + 1 + k) + 2, labelHeight + 2, grey)
+            }
+        }
+        for (r, row) in rows.enumerated() {
+            let y0 = 2 * labelHeight + r * rowHeight
+            Draw.text(&sheet, row.name, x(0) + 2, y0 + 2, grey)
+            let cells = [row.input] + row.cells.flatMap { $0 }
+            for (k, img) in cells.enumerated() {
+                let top = y0 + labelHeight
+                for yy in 0..<cell {
+                    for xx in 0..<cell { for c in 0..<3 { sheet[x(k) + xx, top + yy, c] = img[xx, yy, c] } }
+                }
+            }
+        }
+        return sheet
+    }
+
+    /// The sheet of `make`, written as a PNG.
+    public static func write(rows: [Row], labels: [String], cell: Int, to path: String) throws {
+        try PNG.write(make(rows: rows, labels: labels, cell: cell), to: path)
+    }
+}

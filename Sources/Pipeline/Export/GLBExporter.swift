@@ -1,0 +1,93 @@
+import FileIO
+import Foundation
+import Geometry
+
+/// Binary glTF 2.0 (`.glb`): one mesh with POSITION, NORMAL and COLOR_0 (linear RGB, as glTF
+/// defines vertex colours) and 32-bit indices, a matte white material, metres and +y up as the
+/// format requires.
+public enum GLBExporter: MeshExporter {
+    public static let fileExtension = "glb"
+    public static let summary = "binary glTF 2.0 with COLOR_0 and normals"
+
+    /// sRGB to linear light (glTF's COLOR_0 is linear).
+    static func linear(_ v: Float) -> Float {
+        v <= 0.04045 ? v / 12.92 : Float(pow(Double((v + 0.055) / 1.055), 2.4))
+    }
+
+    public static func encode(_ mesh: TriangleMesh, for path: String) throws -> [Data] {
+        let V = mesh.positions.count, T = mesh.triangles.count
+        let hasNormals = mesh.normals.count == V, hasColours = mesh.colours.count == V
+        var bin = BinaryWriter()
+        var views: [[String: Any]] = [], accessors: [[String: Any]] = []
+        var attributes: [String: Int] = [:]
+        func addVec3(_ values: [SIMD3<Float>], name: String, bounds: Bool) {
+            let offset = bin.data.count
+            for v in values {
+                bin.float(v.x)
+                bin.float(v.y)
+                bin.float(v.z)
+            }
+            views.append(["buffer": 0, "byteOffset": offset, "byteLength": bin.data.count - offset, "target": 34962])
+            var accessor: [String: Any] = [
+                "bufferView": views.count - 1, "componentType": 5126, "count": values.count, "type": "VEC3",
+            ]
+            if bounds {
+                let (lo, hi) = mesh.bounds
+                accessor["min"] = [lo.x, lo.y, lo.z].map(Double.init)
+                accessor["max"] = [hi.x, hi.y, hi.z].map(Double.init)
+            }
+            accessors.append(accessor)
+            attributes[name] = accessors.count - 1
+        }
+        addVec3(mesh.positions, name: "POSITION", bounds: true)
+        if hasNormals { addVec3(mesh.normals, name: "NORMAL", bounds: false) }
+        if hasColours {
+            addVec3(
+                mesh.colours.map { SIMD3(linear($0.x), linear($0.y), linear($0.z)) }, name: "COLOR_0", bounds: false)
+        }
+        let offset = bin.data.count
+        for t in mesh.triangles {
+            bin.uint32(UInt32(t.x))
+            bin.uint32(UInt32(t.y))
+            bin.uint32(UInt32(t.z))
+        }
+        views.append(["buffer": 0, "byteOffset": offset, "byteLength": bin.data.count - offset, "target": 34963])
+        accessors.append(["bufferView": views.count - 1, "componentType": 5125, "count": 3 * T, "type": "SCALAR"])
+        bin.align4(0)
+        let gltf: [String: Any] = [
+            "asset": ["version": "2.0", "generator": "nerfinv"],
+            "scene": 0, "scenes": [["nodes": [0]]], "nodes": [["mesh": 0, "name": "nerfinv"]],
+            "meshes": [
+                [
+                    "name": "nerfinv",
+                    "primitives": [
+                        ["attributes": attributes, "indices": accessors.count - 1, "material": 0, "mode": 4]
+                    ],
+                ]
+            ],
+            "materials": [
+                [
+                    "name": "vertex colour",
+                    "pbrMetallicRoughness": [
+                        "baseColorFactor": [1.0, 1.0, 1.0, 1.0], "metallicFactor": 0.0, "roughnessFactor": 1.0,
+                    ],
+                ]
+            ],
+            "buffers": [["byteLength": bin.data.count]], "bufferViews": views, "accessors": accessors,
+        ]
+        var json = BinaryWriter()
+        json.data = try JSONSerialization.data(withJSONObject: gltf, options: [.sortedKeys])
+        json.align4(0x20)
+        var file = BinaryWriter()
+        file.uint32(0x4654_6C67)  // "glTF"
+        file.uint32(2)
+        file.uint32(UInt32(12 + 8 + json.data.count + 8 + bin.data.count))
+        file.uint32(UInt32(json.data.count))
+        file.uint32(0x4E4F_534A)  // "JSON"
+        file.data.append(json.data)
+        file.uint32(UInt32(bin.data.count))
+        file.uint32(0x004E_4942)  // "BIN\0"
+        file.data.append(bin.data)
+        return [file.data]
+    }
+}

@@ -1,0 +1,85 @@
+import Datasets
+import FileIO
+import Foundation
+import Geometry
+import Imaging
+import Model
+
+/// A latent to a mesh file: extraction, the export frame, the format chosen by extension.
+public enum MeshExport {
+    public struct Outcome {
+        public var files: [String]
+        public var vertices: Int
+        public var triangles: Int
+        public var closed: Bool
+        public var threshold: Float
+        public var seconds: Double
+        /// Silhouette IoU against the field's alpha at the test views (mean, worst), when checked.
+        public var iou: (mean: Double, worst: Double)?
+    }
+
+    /// Views of the mesh at four azimuths (the rig's 20° elevation), shaded under the canonical light.
+    public static func previewSheet(_ mesh: TriangleMesh, size: Int = 256) -> RGBAImage {
+        let frames = [35.0, 125, 215, 305].map { az -> RGBAImage in
+            let camera = Rig.camera(azimuth: az, elevation: 20, width: size, height: size)
+            let rgb = MeshRender.render(mesh, camera: camera, light: ViewLight.canonical.direction)
+            var img = RGBAImage(width: size, height: size)
+            for k in 0..<(size * size) { for c in 0..<3 { img.pixels[4 * k + c] = rgb[3 * k + c] } }
+            return img
+        }
+        return ContactSheet.make(frames, columns: 4)
+    }
+
+    /// `scene`'s mesh (its tuned decoder when it has one) in the world frame; an error naming
+    /// `path` when there is no surface at the threshold.
+    public static func mesh(
+        scene: LatentScene, settings: MeshSettings, light: ViewLight = .canonical, for path: String,
+        progress: ((String) -> Void)? = nil
+    ) throws -> TriangleMesh {
+        let mesh = MeshExtraction.extract(
+            field: scene.field, code: scene.latent.identity, settings: settings, light: light, progress: progress)
+        guard !mesh.triangles.isEmpty else {
+            throw FileError(
+                path: path,
+                reason:
+                    "not written: no surface at density \(settings.threshold ?? MeshExtraction.defaultThreshold(scene.field.spec)) (try a lower --threshold)"
+            )
+        }
+        return mesh
+    }
+
+    /// `scene`'s mesh as the bytes of one file in the format of `format` (an extension: "glb"),
+    /// nothing written (the viewer's download). A format of several files gives its main one.
+    public static func encode(
+        scene: LatentScene, settings: MeshSettings, frame: MeshFrame = MeshFrame(), format: String
+    ) throws -> Data {
+        let name = "mesh." + format
+        let exporter = try MeshExporters.exporter(for: name)
+        return try exporter.encode(frame.apply(try mesh(scene: scene, settings: settings, for: name)), for: name)[0]
+    }
+
+    /// Extracts `scene`'s mesh (its tuned decoder when it has one) and writes it to `path`.
+    public static func write(
+        scene: LatentScene, settings: MeshSettings, frame: MeshFrame = MeshFrame(), light: ViewLight = .canonical,
+        to path: String, check: Bool = false, preview: String? = nil, progress: ((String) -> Void)? = nil
+    ) throws -> Outcome {
+        let exporter = try MeshExporters.exporter(for: path)
+        let t0 = Date()
+        let mesh = try mesh(scene: scene, settings: settings, light: light, for: path, progress: progress)
+        progress?("writing")
+        try AtomicFile.transaction {
+            try exporter.write(frame.apply(mesh), to: path)
+            if let preview { try PNG.write(previewSheet(mesh), to: preview) }
+        }
+        let seconds = Date().timeIntervalSince(t0)
+        var iou: (mean: Double, worst: Double)? = nil
+        if check {
+            progress?("checking the silhouettes")
+            iou = MeshExtraction.silhouetteIoU(mesh, field: scene.field, code: scene.latent.identity, light: light)
+        }
+        return Outcome(
+            files: exporter.files(for: path), vertices: mesh.positions.count, triangles: mesh.triangles.count,
+            closed: mesh.isClosed, threshold: settings.threshold ?? MeshExtraction.defaultThreshold(scene.field.spec),
+            seconds: seconds, iou: iou)
+    }
+}
