@@ -89,25 +89,6 @@ struct ExportMesh: ParsableCommand {
             scene: scene, settings: settings, frame: MeshFrame(metresPerUnit: metresPerUnit), light: light, to: out,
             check: check, preview: preview
         ) { stage in output.note("export-mesh: \(stage)") }
-        var fields: [String: Any] = [
-            "out": o.files, "vertices": o.vertices, "triangles": o.triangles, "closed": o.closed,
-            "threshold": Double(o.threshold), "seconds": o.seconds,
-        ]
-        if let iou = o.iou {
-            fields["silhouette_iou_mean"] = iou.mean
-            fields["silhouette_iou_worst"] = iou.worst
-        }
-        output.report(
-            fields,
-            String(
-                format: "wrote %@ (%d vertices, %d triangles, %@, density threshold %.1f, %.2f s)",
-                o.files.joined(separator: " and "), o.vertices, o.triangles, o.closed ? "closed" : "open",
-                o.threshold, o.seconds)
-                + (scene.deltaPath.map { "\n  with the tuned decoder \($0)" } ?? "")
-                + (o.iou.map {
-                    String(
-                        format: "\n  silhouette IoU with the field's alpha at the 25 test views: mean %.3f, worst %.3f",
-                        $0.mean, $0.worst)
-                } ?? ""))
+        output.report(o.fields, o.summary + (scene.deltaPath.map { "\n  with the tuned decoder \($0)" } ?? ""))
     }
 }

@@ -44,8 +44,7 @@ struct Fit: ParsableCommand {
         let model = try modelOptions.load()
         let bar = ProgressBar(total: steps, label: "fit", unit: "steps", quiet: output.silent)
         let r = try MultiViewFit.run(
-            model: model, views: views, steps: steps, rays: rays, seed: seed
-        ) { s, mse in bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10))))) }
+            model: model, views: views, steps: steps, rays: rays, seed: seed, progress: bar.psnr)
         try r.latent.write(to: out)
         LatentScene.removeStaleDelta(besideLatent: out)
         let lo = r.viewPSNR.min()!, hi = r.viewPSNR.max()!

@@ -31,15 +31,6 @@ struct Generate: ParsableCommand {
     @Option(help: "Views per object for --protocol train (default: the scene file's).")
     var views: Int?
 
-    @Option(help: "Image size in pixels, square (default: the scene file's).")
-    var resolution: Int?
-
-    @Option(
-        help:
-            "Image width when it should differ from the height (--resolution): a wider or narrower frame, same vertical field of view."
-    )
-    var width: Int?
-
     @Option(help: "Index of the first object (objects start..start+objects-1), to extend a set or split work.")
     var start: Int = 0
 
@@ -52,80 +43,40 @@ struct Generate: ParsableCommand {
     )
     var `protocol`: GenerationSettings.ViewProtocol = .train
 
-    @Option(help: "Rays per pixel side for anti-aliasing (default: the scene file's).")
-    var supersample: Int?
-
-    @Flag(help: "Also write 16-bit depth PNGs (camera-z x 10000, 0 = background).")
-    var depth = false
-
-    @Flag(help: "Write RGBA PNGs (alpha = coverage) instead of RGB.")
-    var alpha = false
-
     @Option(help: "Also write a contact sheet PNG: view 0 of up to 32 objects (or, with one object, all its views).")
     var contactSheet: String?
-
-    @Option(
-        help:
-            "canonical (RIG.md's light) or random (per view, from the scene file's lighting ranges); default: random for --protocol train when the scene has ranges, else canonical."
-    )
-    var lighting: GenerationSettings.LightingMode?
-
-    @Option(
-        help:
-            "Lighting ranges (JSON, the scene file's \"lighting\" keys) replacing the scene file's: an unseen-light set."
-    )
-    var lightingRanges: String?
 
     @Option(help: "A style never to draw (repeatable): the training set of a held-out-style split.")
     var excludeStyle: [String] = []
 
-    @Flag(
-        help:
-            "Also render every view as a photo in procedural surroundings (ground with the car's shadow, sky, buildings, walls, clutter, lit by the view's light): photo/NNNNNN.png, with the car's mask (its alpha, no shadow) in mask/NNNNNN.png."
-    )
-    var backgrounds = false
-
     @Option(help: "The only style to draw (repeatable): the test set of a held-out-style split.")
     var onlyStyle: [String] = []
 
+    @OptionGroup var image: GenerateImageOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard objects >= 1, objects <= 1_000_000 else { throw ValidationError("--objects must be in 1...1000000") }
         guard start >= 0, start <= 10_000_000 else { throw ValidationError("--start must be in 0...10000000") }
         if let views, views < 1 || views > 10000 { throw ValidationError("--views must be in 1...10000") }
-        if let resolution, resolution < 8 || resolution > 4096 {
-            throw ValidationError("--resolution must be in 8...4096")
-        }
-        if let width, width < 8 || width > 4096 { throw ValidationError("--width must be in 8...4096") }
-        if let supersample, supersample < 1 || supersample > 8 {
-            throw ValidationError("--supersample must be in 1...8")
-        }
         if `protocol` == .test, views != nil {
             throw ValidationError("--views applies to --protocol train; the test protocol has 25 views")
         }
     }
 
     func run() throws {
-        var plan = OutputPlan(inputs: [scene] + [lightingRanges].compactMap { $0 })
+        var plan = OutputPlan(inputs: [scene] + [image.lightingRanges].compactMap { $0 })
         try plan.add(folder: out)
         if let contactSheet { try plan.add(file: contactSheet) }
         var settings = GenerationSettings(out: out, objects: objects)
         settings.scene = scene
         settings.views = views
-        settings.resolution = resolution
-        settings.width = width
         settings.start = start
         settings.seed = seed
         settings.viewProtocol = `protocol`
-        settings.supersample = supersample
-        settings.depth = depth
-        settings.alpha = alpha
         settings.contactSheet = contactSheet
-        settings.lighting = lighting
-        settings.lightingRangesFile = lightingRanges
         settings.excludeStyles = excludeStyle
-        settings.backgrounds = backgrounds
+        image.apply(to: &settings)
         settings.onlyStyles = onlyStyle
         let bar = ProgressBar(
             total: objects, label: "generate", unit: "objects", quiet: output.silent, logOffTerminal: true)
@@ -133,6 +84,3 @@ struct Generate: ParsableCommand {
         output.report(s.fields, s.summary)
     }
 }
-
-extension GenerationSettings.ViewProtocol: ExpressibleByArgument {}
-extension GenerationSettings.LightingMode: ExpressibleByArgument {}

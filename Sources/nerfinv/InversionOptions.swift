@@ -48,24 +48,7 @@ struct InversionOptions: ParsableArguments {
             "Compare luminance only, colour coming from the prior (default: on for grayscale PNGs, off otherwise).")
     var grayscale: Bool?
 
-    @Option(
-        help:
-            "A background behind the object: auto (remove it when the photo's border is not plain), keep, or remove (predict the object's mask with the matting network, make the rest white)."
-    )
-    var background: BackgroundMode = .auto
-
-    @Option(help: "Matting network for --background (from `nerfinv train-matting`).")
-    var matting: String = "models/matting.nvm"
-
-    /// The matting network when its file is there (an explicitly named missing file is an error).
-    func loadMatting(explicit: Bool) throws -> MattingNetwork? {
-        guard background != .keep else { return nil }
-        guard FileManager.default.fileExists(atPath: matting) else {
-            if explicit { throw ValidationError("\(matting): no such matting network") }
-            return nil
-        }
-        return try InversionSession.loadMatting(matting)
-    }
+    @OptionGroup var backgroundOptions: BackgroundOptions
 
     @Option(help: "Random seed for the ray batches (default 11).")
     var seed: UInt64?
@@ -76,6 +59,16 @@ struct InversionOptions: ParsableArguments {
         }
         guard !(noRefine && `init` == .mean) else {
             throw ValidationError("--no-refine needs the encoder start (--init encoder)")
+        }
+    }
+
+    /// The files these options read besides the photos and the model.
+    func inputs(model: String) -> [String] { [model, backgroundOptions.matting] + [mask].compactMap { $0 } }
+
+    /// A mask belongs to one photo.
+    func validate(photos: [String]) throws {
+        if mask != nil && photos.count != 1 {
+            throw ValidationError("--mask belongs to one photo; invert the others without it")
         }
     }
 
@@ -93,7 +86,7 @@ struct InversionOptions: ParsableArguments {
         request.photoSize = photoSize
         request.mask = mask
         request.grayscale = grayscale
-        request.background = background
+        request.background = backgroundOptions.background
         request.tune = try refine.tuneSettings()
         if request.tune != nil && noRefine {
             throw ValidationError("--tune-decoder tunes after refinement: drop --no-refine")
@@ -101,7 +94,3 @@ struct InversionOptions: ParsableArguments {
         return request
     }
 }
-
-extension InversionStart: ExpressibleByArgument {}
-extension BackgroundMode: ExpressibleByArgument {}
-extension CropMode: ExpressibleByArgument {}

@@ -27,13 +27,8 @@ struct Invert: ParsableCommand {
             that fails is reported and the others still run (exit status 1 at the end). --distance, \
             --fov and --size apply to the turntable frames.
 
-            Restoration: --mask leaves pixels out of the loss (the prior fills them in); --grayscale \
-            compares luminance only (colour from the prior; automatic for gray PNGs); a photo much \
-            smaller than the model's views (16x16, 32x32) is compared with the render averaged over \
-            each pixel's footprint. --joint fits several photos of one object (one identity code, a \
-            view code each; the latent records every view). --tune-decoder then fine-tunes part of \
-            the decoder on the photo (a few seconds; <name>.delta beside the latent, used by render \
-            and turntable, refused with another model).
+            A photo much smaller than the model's views (16x16, 32x32) is compared with the render \
+            averaged over each pixel's footprint. More on every flag: docs/inversion.md.
             """
     )
 
@@ -45,65 +40,39 @@ struct Invert: ParsableCommand {
     @OptionGroup var inversion: InversionOptions
     @OptionGroup var camera: CameraOptions
     @OptionGroup var refine: RefineOptions
-
     @OptionGroup var output: OutputOptions
-
     @OptionGroup var outputs: InvertOutputs
 
     func validate() throws {
         try outputs.validate(photos: photos)
-        if inversion.mask != nil && photos.count != 1 {
-            throw ValidationError("--mask belongs to one photo; invert the others without it")
-        }
+        try inversion.validate(photos: photos)
     }
 
     func run() throws {
         let model = try modelOptions.load()
-        let explicitMatting = CommandLine.arguments.contains("--matting")
-        let session = InversionSession(model: model, matting: try inversion.loadMatting(explicit: explicitMatting))
-        session.warn = { message in FileHandle.standardError.write(Data("warning: \(message)\n".utf8)) }
+        let session = try inversion.backgroundOptions.session(model: model)
         var request = try inversion.request(refine: refine, defaults: model.refineDefaults)
-        do { try session.check(request, photos: photos.count) } catch let error as ModelError {
-            throw ValidationError("\(error)")
-        }
-        request.turntableFrames = outputs.frames
-        request.turntableCamera = camera.renderCamera
+        try OutputOptions.asValidation { try session.check(request, photos: photos.count) }
+        (request.turntableFrames, request.turntableCamera) = (outputs.frames, camera.renderCamera)
         // Every output checked before any work: none is an input, all can be written.
-        var plan = OutputPlan(
-            inputs: photos + [modelOptions.model, inversion.matting] + [inversion.mask].compactMap { $0 })
-        if let outDir = outputs.outDir { try plan.add(folder: outDir) }
-        for photo in outputs.joint ? [photos[0]] : photos {
-            request.turntable = outputs.turntableFolder(for: photo)
-            let planned = LatentWriter(latentPath: outputs.latentPath(for: photo), request: request).outputs
-            for file in planned.files { try plan.add(file: file) }
-            if let folder = planned.folder { try plan.add(folder: folder) }
-        }
-        if let overview = outputs.overview { try plan.add(file: overview) }
+        try outputs.plan(photos: photos, request: request, inputs: photos + inversion.inputs(model: modelOptions.model))
+        let newBar = { ProgressBar.steps(of: request, quiet: output.silent || inversion.noRefine) }
         if outputs.joint {
             request.turntable = outputs.turntable
-            let bar = ProgressBar(
-                total: (request.settings?.steps ?? 0) + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
-                quiet: output.silent || inversion.noRefine)
-            let o = try session.invert(photos: photos, latentPath: outputs.out!, request: request) { s, mse in
-                bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10)))))
-            }
+            let bar = newBar()
+            let o = try session.invert(photos: photos, latentPath: outputs.out!, request: request, progress: bar.psnr)
             bar.finish()
-            output.note("framing: \(o.framing)")
+            output.note("framing: \(o.framing)")  // one latent for all the photos
             output.report(o.fields, o.summary)
             return
         }
         var outcomes: [InversionOutcome] = [], failures: [String] = []
         for photo in photos {
             request.turntable = outputs.turntableFolder(for: photo)
-            let bar = ProgressBar(
-                total: (request.settings?.steps ?? 0) + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
-                quiet: output.silent || inversion.noRefine)
+            let bar = newBar()
             do {
                 let o = try session.invert(
-                    photo: photo, latentPath: outputs.latentPath(for: photo), request: request
-                ) { s, mse in
-                    bar.update(s, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10)))))
-                }
+                    photo: photo, latentPath: outputs.latentPath(for: photo), request: request, progress: bar.psnr)
                 bar.finish()
                 output.note("\(o.photo): \(o.framing)")
                 output.report(o.fields, o.summary)
@@ -114,9 +83,7 @@ struct Invert: ParsableCommand {
                     throw error is ModelError ? ValidationError("\(modelOptions.model): \(error)") : error
                 }
                 failures.append(photo)
-                // FileErrors already name the photo
-                let message = error is FileError ? "\(error)" : "\(photo): \(error)"
-                FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+                OutputOptions.error(error is FileError ? "\(error)" : "\(photo): \(error)")  // FileErrors name it
             }
         }
         if let overview = outputs.overview, !outcomes.isEmpty {
@@ -124,8 +91,8 @@ struct Invert: ParsableCommand {
             if !output.silent { print("overview: \(overview)") }
         }
         if !failures.isEmpty {
-            FileHandle.standardError.write(
-                Data("\(failures.count) of \(photos.count) photos failed: \(failures.joined(separator: ", "))\n".utf8))
+            OutputOptions.error(
+                "\(failures.count) of \(photos.count) photos failed: \(failures.joined(separator: ", "))")
             throw ExitCode(1)
         }
     }

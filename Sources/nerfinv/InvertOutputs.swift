@@ -80,4 +80,18 @@ struct InvertOutputs: ParsableArguments {
     func turntableFolder(for photo: String) -> String? {
         turntable.map { outDir == nil ? $0 : "\($0)/\(Self.stem(photo))" }
     }
+
+    /// Checks every output of the inversions before any work: none is an input, all can be written.
+    func plan(photos: [String], request: InversionRequest, inputs: [String]) throws {
+        var plan = OutputPlan(inputs: inputs)
+        var request = request
+        if let outDir { try plan.add(folder: outDir) }
+        for photo in joint ? [photos[0]] : photos {
+            request.turntable = joint ? turntable : turntableFolder(for: photo)
+            let planned = LatentWriter(latentPath: latentPath(for: photo), request: request).outputs
+            for file in planned.files { try plan.add(file: file) }
+            if let folder = planned.folder { try plan.add(folder: folder) }
+        }
+        if let overview { try plan.add(file: overview) }
+    }
 }

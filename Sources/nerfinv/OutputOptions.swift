@@ -25,6 +25,14 @@ struct OutputOptions: ParsableArguments {
         print(String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs `body`; a model's refusal ("has no encoder") becomes a usage error.
+    static func asValidation(_ body: () throws -> Void) throws {
+        do { try body() } catch let e as ModelError { throw ValidationError("\(e)") }
+    }
+
+    /// An error on stderr that does not end the command (one of several inputs failed), always shown.
+    static func error(_ text: String) { FileHandle.standardError.write(Data("error: \(text)\n".utf8)) }
+
     /// A note on stderr, unless silent.
     func note(_ text: @autoclosure () -> String) {
         if !silent { FileHandle.standardError.write(Data((text() + "\n").utf8)) }

@@ -37,6 +37,20 @@ final class ProgressBar {
     }
 
     /// Ends the line of work that stopped short of the total (an early stop).
+    /// A bar over an inversion's refinement and tuning steps.
+    static func steps(of request: InversionRequest, quiet: Bool) -> ProgressBar {
+        ProgressBar(
+            total: (request.settings?.steps ?? 0) + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
+            quiet: quiet)
+    }
+
+    /// An optimiser's progress callback (step, batch MSE) that shows the batch PSNR.
+    var psnr: (Int, Float) -> Void {
+        { [self] step, mse in
+            update(step, extra: String(format: "batch PSNR %.2f dB", -10 * log10(Double(max(mse, 1e-10)))))
+        }
+    }
+
     func finish() {
         guard !quiet, tty, !ended, lastDraw != .distantPast else { return }
         ended = true

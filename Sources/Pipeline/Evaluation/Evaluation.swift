@@ -13,6 +13,19 @@ import NeuralCore
 public struct EvaluationSettings: Sendable {
     public enum Mode: String, CaseIterable, Codable, Sendable {
         case encoder, refine, meanRefine = "mean-refine", fit
+
+        /// Modes named in a list (comma or space separated), or an error naming the unknown one.
+        public static func parse(_ names: [String]) throws -> [Mode] {
+            let available = allCases.map(\.rawValue).joined(separator: ", ")
+            let modes = try names.flatMap { $0.split(separator: ",") }.map { name in
+                guard let mode = Mode(rawValue: String(name)) else {
+                    throw ModelError("unknown mode '\(name)'; available: \(available)")
+                }
+                return mode
+            }
+            guard !modes.isEmpty else { throw ModelError("--modes names no mode; available: \(available)") }
+            return modes
+        }
         var inversion: InversionMode? {
             switch self {
             case .encoder: .encoder
@@ -427,6 +440,13 @@ public enum Evaluation {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The results as one line of JSON (`eval --json`).
+    public static func json(_ results: [ModeResult]) throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: try enc.encode(results), as: UTF8.self)
     }
 
     /// The results as pretty JSON (the `--report` file).

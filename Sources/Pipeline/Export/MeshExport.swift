@@ -16,6 +16,30 @@ public enum MeshExport {
         public var seconds: Double
         /// Silhouette IoU against the field's alpha at the test views (mean, worst), when checked.
         public var iou: (mean: Double, worst: Double)?
+
+        /// The outcome for `--json`, and as a sentence.
+        public var fields: [String: Any] {
+            var f: [String: Any] = [
+                "out": files, "vertices": vertices, "triangles": triangles, "closed": closed,
+                "threshold": Double(threshold), "seconds": seconds,
+            ]
+            if let iou {
+                f["silhouette_iou_mean"] = iou.mean
+                f["silhouette_iou_worst"] = iou.worst
+            }
+            return f
+        }
+
+        public var summary: String {
+            String(
+                format: "wrote %@ (%d vertices, %d triangles, %@, density threshold %.1f, %.2f s)",
+                files.joined(separator: " and "), vertices, triangles, closed ? "closed" : "open", threshold, seconds)
+                + (iou.map {
+                    String(
+                        format: "\n  silhouette IoU with the field's alpha at the 25 test views: mean %.3f, worst %.3f",
+                        $0.mean, $0.worst)
+                } ?? "")
+        }
     }
 
     /// Views of the mesh at four azimuths (the rig's 20° elevation), shaded under the canonical light.

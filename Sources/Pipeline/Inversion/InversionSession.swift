@@ -24,6 +24,19 @@ public final class InversionSession {
     /// The matting network of a file written by `train-matting`.
     public static func loadMatting(_ path: String) throws -> MattingNetwork { try MattingFile.load(path).network }
 
+    /// The matting network `background` needs: none to keep backgrounds, and none when the file is
+    /// missing unless it was named (`explicit`), which is an error.
+    public static func loadMatting(_ path: String, for background: BackgroundMode, explicit: Bool) throws
+        -> MattingNetwork?
+    {
+        guard background != .keep else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else {
+            if explicit { throw FileError(path: path, reason: "no such matting network") }
+            return nil
+        }
+        return try loadMatting(path)
+    }
+
     /// Writes the overview sheet of several inversions (`overview(_:)`) to a PNG.
     public func writeOverview(_ outcomes: [InversionOutcome], to path: String) throws {
         try PNG.write(overview(outcomes), to: path)
