@@ -8,7 +8,7 @@ MESHCHECK := .build/meshcheck/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NERFINV := .build/release/nerfinv
 
-.PHONY: all deps testdeps build test lint demo bench benchmarks clean
+.PHONY: all deps testdeps build test lint demo bench benchmarks docs clean
 
 all: build
 
@@ -70,6 +70,17 @@ benchmarks: build
 	    echo "== bench $$b, run $$i"; $(NERFINV) bench $$b | tee out/bench/$$b.$$i.txt; \
 	  done; \
 	done
+
+# The DocC catalogs of the library modules (swift-docc-plugin), as archives in .build/docs/; the
+# Pipeline catalog holds the architecture article.
+DOC_TARGETS = FileIO NeuralCore Imaging Geometry Scenes Datasets Model Pipeline
+docs:
+	@mkdir -p .build/docs
+	for t in $(DOC_TARGETS); do \
+	  $(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target $$t \
+	    --output-path .build/docs/$$t.doccarchive || exit 1; \
+	done
+	@echo "documentation: .build/docs/<module>.doccarchive (architecture: Pipeline.doccarchive)"
 
 clean:
 	rm -rf .build out

@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layering: CShims (the only C/C++) <- FileIO <- NeuralCore, Imaging, Geometry <- Scenes, Datasets <- Model
-// <- Pipeline (evaluation, inversion sessions, exports, the training driver) <- the nerfinv CLI.
+// <- Pipeline (the applications, one folder per use case) <- the nerfinv CLI (ArgumentParser, FileIO and
+// Pipeline only). docs/architecture.md explains it.
 
 /// Release: no bounds checks in the numeric modules. Debug (what `swift test` builds): optimised
 /// too, or the CLI tests' inversions and renders would take minutes instead of seconds.
@@ -19,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        // `make docs`: the DocC catalogs of the library modules.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .target(

@@ -19,7 +19,7 @@ public struct MultiViewObject: Sendable {
 
 extension RGBAImage {
     /// Composites over white (the rig's background) and sets alpha to 1.
-    public func overWhite() -> RGBAImage {
+    func overWhite() -> RGBAImage {
         var out = self
         for i in 0..<(width * height) {
             let a = pixels[4 * i + 3]

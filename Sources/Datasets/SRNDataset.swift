@@ -11,7 +11,7 @@ import Imaging
 ///     <root>/<object>/depth/000000.png    optional, 16-bit camera-z * 10000, 0 = background
 public enum SRNDataset {
     /// Depth PNG values are camera-z times this.
-    public static let depthScale: Float = 10000
+    static let depthScale: Float = 10000
 
     public static func viewName(_ k: Int) -> String { String(format: "%06d", k) }
 
@@ -97,9 +97,9 @@ public enum SRNDataset {
     /// Plausible distances of a camera from the origin, in the world units where objects fill
     /// [-1, 1]³ (SRN stores ~1.3 for srn_cars, nerfinv's rig 3): a camera at the origin or light
     /// years away is a broken file.
-    public static let minCameraDistance = 0.05, maxCameraDistance = 1e4
+    static let minCameraDistance = 0.05, maxCameraDistance = 1e4
     /// The largest image size an intrinsics file may state.
-    public static let maxStatedSide = 16384.0
+    static let maxStatedSide = 16384.0
 
     /// Reads intrinsics.txt; focal and principal point are rescaled to the actual image size (as
     /// pixelNeRF does for srn_cars, whose intrinsics are stated for 512x512 images).

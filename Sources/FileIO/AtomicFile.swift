@@ -7,7 +7,7 @@ import Foundation
 /// A rewritten file keeps its permissions, and a symlinked output is written through to its target.
 public enum AtomicFile {
     /// A temporary path in the same directory (so the rename stays on one file system).
-    public static func temporaryPath(for path: String) -> String {
+    static func temporaryPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
         return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
     }

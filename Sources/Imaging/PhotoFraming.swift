@@ -28,11 +28,11 @@ public struct FramedPhoto: Sendable {
 public enum PhotoFraming {
     /// A pixel belongs to the object when a channel differs from the background by more than this
     /// (8-bit noise and JPEG-era halos stay below it; the cars' palest paint does not).
-    public static let foregroundThreshold: Float = 0.08
+    static let foregroundThreshold: Float = 0.08
     /// The smallest side `shrinkOnly` keeps: below it a photo is upsampled (a 4-pixel car is no photo).
-    public static let minimumShrinkOnlySide = 16
+    static let minimumShrinkOnlySide = 16
     /// Fewer object pixels than this fraction of the photo means there is no object to invert.
-    public static let minimumObjectFraction = 0.002
+    static let minimumObjectFraction = 0.002
     /// Side fraction an object fills in the rig's views (a car seen side-on at distance 3, fov 40).
     public static let rigFill = 0.8
     /// An object centre further than this fraction of the side from the photo centre is "off-centre".
@@ -75,7 +75,7 @@ public enum PhotoFraming {
         max(Swift.abs(a.x - b.x), Swift.abs(a.y - b.y), Swift.abs(a.z - b.z))
     }
 
-    public struct NoObject: Error, CustomStringConvertible {
+    struct NoObject: Error, CustomStringConvertible {
         public let description: String
     }
 

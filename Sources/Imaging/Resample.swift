@@ -5,7 +5,7 @@ public enum Resample {
     /// (k = ⌈scale⌉), a box filter when shrinking (no aliasing) and plain bilinear when enlarging.
     /// Bilinear taps per output pixel and axis at most: a box filter of 16 x 16 taps still averages
     /// a 50x shrink smoothly, and a photo thousands of times larger than the output costs no more.
-    public static let maxTaps = 16
+    static let maxTaps = 16
 
     public static func resize(_ img: RGBAImage, width w: Int, height h: Int) -> RGBAImage {
         img.pixels.withUnsafeBufferPointer { src in

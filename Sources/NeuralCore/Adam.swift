@@ -6,10 +6,10 @@ import Foundation
 /// Adam state for a set of named parameters. Call `beginStep()` once per optimisation step, then
 /// `update` for each parameter with its gradient.
 public final class Adam {
-    public var beta1: Float
-    public var beta2: Float
+    var beta1: Float
+    var beta2: Float
     /// Added to sqrt(v) so that parameters with (near) zero gradient history do not divide by 0.
-    public var epsilon: Float
+    var epsilon: Float
     /// Steps taken (the t of the bias correction).
     public private(set) var step: Int = 0
     /// First and second moments per parameter name, each shaped like its parameter.

@@ -6,7 +6,7 @@ import Foundation
 /// loads (from `OPENBLAS_CORETYPE`), so the CLI re-executes itself with the right variable set.
 public enum BLASKernel {
     /// Environment variable OpenBLAS reads at load time.
-    public static let coreTypeVariable = "OPENBLAS_CORETYPE"
+    static let coreTypeVariable = "OPENBLAS_CORETYPE"
     /// Set on the re-executed process: records the core OpenBLAS picked by itself, and stops loops.
     public static let defaultCoreVariable = "NERFINV_BLAS_DEFAULT_CORE"
     /// Set when a chosen kernel failed verification, so the next exec keeps OpenBLAS's own choice.

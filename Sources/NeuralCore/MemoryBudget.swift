@@ -8,7 +8,7 @@ public enum MemoryBudget {
     public static let defaultLimitGB = 4.0
     nonisolated(unsafe) public static var limitBytes = defaultLimitGB * 1e9
 
-    public struct Exceeded: Error, CustomStringConvertible {
+    struct Exceeded: Error, CustomStringConvertible {
         public let description: String
     }
 

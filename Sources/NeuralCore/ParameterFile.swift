@@ -16,7 +16,7 @@ public enum ParameterFile {
     public static let magic: [UInt8] = Array("NVMODEL\n".utf8)
     public static let version: UInt32 = 1
     /// Files above this are refused before reading: the project's models are well under 100 MB.
-    public static let maxFileBytes = 2 << 30
+    static let maxFileBytes = 2 << 30
 
     public enum DType: String, Codable, Sendable { case f32, f16 }
 

@@ -12,11 +12,11 @@ public struct Environment: Sendable, Equatable {
     /// Height of the ground (the object's lowest point).
     public var groundZ: Float
     /// Two ground colours (linear), the size of their pattern's tiles, and how much the value noise varies them.
-    public var groundA: Vec3, groundB: Vec3
+    var groundA: Vec3, groundB: Vec3
     public var tile: Float
     public var grain: Float
     /// Sky at the horizon and at the zenith (linear, before the light's tint).
-    public var horizon: Vec3, zenith: Vec3
+    var horizon: Vec3, zenith: Vec3
     /// Boxes: centre, half-size, colour (linear albedo).
     public struct Box: Sendable, Equatable {
         public var centre: Vec3, half: Vec3, albedo: Vec3
@@ -24,7 +24,7 @@ public struct Environment: Sendable, Equatable {
     public var boxes: [Box]
 
     /// Radius beyond which the boxes stand: past the rig's cameras (3 units from the origin).
-    public static let clearRadius: Float = 3.4
+    static let clearRadius: Float = 3.4
 
     /// A random environment for an object whose lowest point is at `groundZ`.
     public static func random(groundZ: Float, rng: inout SplitMix64) -> Environment {
@@ -88,7 +88,7 @@ public struct Environment: Sendable, Equatable {
     }
 
     /// The ground's albedo at (x, y): tiles of two tones, varied by two octaves of value noise.
-    public func groundAlbedo(_ x: Float, _ y: Float) -> Vec3 {
+    func groundAlbedo(_ x: Float, _ y: Float) -> Vec3 {
         let checker = (Int(floor(x / tile)) + Int(floor(y / tile))) & 1 == 0
         let n = 0.5 * Self.noise(x * 3, y * 3) + 0.5 * Self.noise(x * 17, y * 17)
         return (checker ? groundA : groundB) * (1 - grain + 2 * grain * n)
@@ -103,7 +103,7 @@ public struct Environment: Sendable, Equatable {
     }
 
     /// The nearest box the ray o + t d meets: distance and outward normal.
-    public func hitBox(_ o: Vec3, _ d: Vec3) -> (t: Float, normal: Vec3, albedo: Vec3)? {
+    func hitBox(_ o: Vec3, _ d: Vec3) -> (t: Float, normal: Vec3, albedo: Vec3)? {
         var best: (t: Float, normal: Vec3, albedo: Vec3)? = nil
         for b in boxes {
             var tNear = -Float.infinity, tFar = Float.infinity, axis = 0

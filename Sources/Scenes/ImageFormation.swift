@@ -9,12 +9,12 @@ public struct ImageFormation: Settings, Sendable, Equatable {
     public var shadows = false
     /// Penumbra sharpness k of the estimate min(k h / t): larger is harder (16 ≈ a sun's disc seen
     /// through haze at car scale).
-    public var shadowSoftness = 16.0
+    var shadowSoftness = 16.0
     /// Ambient occlusion from the SDF: a few steps along the normal, creases and undersides darken.
     public var ambientOcclusion = false
     /// How much of the ambient light full occlusion removes, and the reach of the estimate (world units).
-    public var occlusionStrength = 0.85
-    public var occlusionReach = 0.06
+    var occlusionStrength = 0.85
+    var occlusionReach = 0.06
     /// Specular reflection of the key light (normalised Blinn-Phong with Schlick's Fresnel) and of
     /// the white sky, with each part's reflectance and roughness (`surfaces`).
     public var specular = false

@@ -70,7 +70,7 @@ public struct LightingRanges: Settings, Sendable, Equatable {
     public var temperature = Span(4000, 7500)
     public var ambient = Span(0.25, 0.45)
     /// Relative per-channel jitter of the ambient colour.
-    public var ambientTint = 0.08
+    var ambientTint = 0.08
     public var exposure = Span(0.8, 1.25)
     public init() {}
 

@@ -22,7 +22,7 @@ public struct Material: Sendable, Equatable {
     public struct Paint: Sendable, Equatable {
         /// x positions of door gaps on the sides, their half width, and the z band they span.
         public var doorLines: [Float] = []
-        public var lineHalfWidth: Float = 0.012
+        var lineHalfWidth: Float = 0.012
         public var lineZ: ClosedRange<Float> = 0...0
         /// A stripe along x on the upward faces, |y| < stripeHalfWidth, in `stripeAlbedo` (nil: none).
         public var stripeHalfWidth: Float = 0
@@ -43,19 +43,19 @@ public struct Material: Sendable, Equatable {
     public struct Glasshouse: Sendable, Equatable {
         public var albedo: Vec3
         /// World z of the belt line (bottom of the windows) and of the roof.
-        public var beltZ: Float
-        public var roofZ: Float
+        var beltZ: Float
+        var roofZ: Float
         /// The windscreen's and rear window's lower edges (world x at the belt) and their slopes
         /// (tan of the angle from vertical): the edges recede by slope * (z - beltZ).
-        public var frontX: Float
-        public var frontSlope: Float
-        public var rearX: Float
-        public var rearSlope: Float
+        var frontX: Float
+        var frontSlope: Float
+        var rearX: Float
+        var rearSlope: Float
         /// x positions of the B (and C) pillars on the sides.
-        public var pillarX: [Float]
-        public var pillarHalfWidth: Float
+        var pillarX: [Float]
+        var pillarHalfWidth: Float
         /// Half width of the glasshouse; front and rear glass stop a pillar width inside it.
-        public var halfWidth: Float
+        var halfWidth: Float
         /// The glass's reflectance and roughness.
         public var specular: Float = 0
         public var roughness: Float = 1
@@ -141,7 +141,7 @@ public struct SceneObject: Sendable, Equatable {
 
     /// Moves the bounding-box centre to the origin and scales by `scale`, shrinking further if
     /// needed so that the object lies inside [-fit, fit]^3.
-    public func normalized(scale: Float, fit: Float = 0.98) -> SceneObject {
+    func normalized(scale: Float, fit: Float = 0.98) -> SceneObject {
         let b = bounds
         let t = -(b.lo + b.hi) / 2
         let half = (b.hi - b.lo) / 2

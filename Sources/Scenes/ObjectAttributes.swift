@@ -7,7 +7,7 @@ public enum ObjectAttributes {
     public static let sizes = ["length", "height", "wheel-size"]
 
     /// Saturation below which a colour has no hue worth the name (whites, greys, blacks).
-    public static let minSaturation = 0.15
+    static let minSaturation = 0.15
 
     /// Rec. 709 luminance of a linear RGB colour, and its hue in degrees (0 red, 120 green, 240
     /// blue), nil when the colour is nearly grey.

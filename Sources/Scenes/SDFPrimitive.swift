@@ -46,9 +46,9 @@ public struct SDFPrimitive: Sendable, Equatable {
     public var frame: Frame
     /// Up to two half-spaces (local normal xyz, offset w): the solid keeps only points with
     /// n·p <= w. Stored inline rather than in an array so the hot SDF loop does no reference counting.
-    public var cut0: SIMD4<Float>
-    public var cut1: SIMD4<Float>
-    public var cutCount: Int
+    var cut0: SIMD4<Float>
+    var cut1: SIMD4<Float>
+    var cutCount: Int
     /// Index into the object's material list.
     public var material: Int
 

@@ -50,21 +50,21 @@ public struct RigSpec: Codable, Sendable, Equatable {
 /// "details"; absent: none, the first generation's cars).
 public struct CarDetails: Settings, Sendable, Equatable {
     /// Side mirrors at the base of the windscreen.
-    public var mirrors = 0.0
+    var mirrors = 0.0
     /// Roof rails along the roof's edges.
-    public var roofRails = 0.0
+    var roofRails = 0.0
     /// A rear spoiler on two posts.
-    public var spoiler = 0.0
+    var spoiler = 0.0
     /// Wheel spokes over a dark rim well instead of a plain hub disc.
-    public var spokes = 0.0
+    var spokes = 0.0
     /// Dark door gaps on the body sides.
     public var doorLines = 0.0
     /// Roof and pillars in a second paint colour.
-    public var twoTone = 0.0
+    var twoTone = 0.0
     /// A racing stripe along the top surfaces.
     public var stripes = 0.0
     /// Proportions interpolated between the drawn style and a second one (weight uniform in [0, blend]).
-    public var blend = 0.0
+    var blend = 0.0
 
     public init() {}
 
@@ -106,18 +106,18 @@ public struct CarType: Codable, Sendable, Equatable {
     public var weight: Double
     public var length: Span  // m
     public var width: Span  // m
-    public var bodyHeight: Span  // m, lower body (below the windows)
-    public var clearance: Span  // m, ground to the body's underside
-    public var wheelRadius: Span  // m
-    public var wheelWidth: Span  // m
-    public var wheelbase: Span  // fraction of length
-    public var cabinLength: Span  // fraction of length, at the belt line
-    public var cabinHeight: Span  // m
-    public var cabinOffset: Span  // fraction of length, + towards the front
-    public var cabinWidth: Span  // fraction of width
-    public var windshield: Span  // degrees from vertical
-    public var rearWindow: Span  // degrees from vertical
-    public var hoodDrop: Span  // m the bonnet falls towards the nose
+    var bodyHeight: Span  // m, lower body (below the windows)
+    var clearance: Span  // m, ground to the body's underside
+    var wheelRadius: Span  // m
+    var wheelWidth: Span  // m
+    var wheelbase: Span  // fraction of length
+    var cabinLength: Span  // fraction of length, at the belt line
+    var cabinHeight: Span  // m
+    var cabinOffset: Span  // fraction of length, + towards the front
+    var cabinWidth: Span  // fraction of width
+    var windshield: Span  // degrees from vertical
+    var rearWindow: Span  // degrees from vertical
+    var hoodDrop: Span  // m the bonnet falls towards the nose
     public var rounding: Span  // m edge radius of the body
     public var bed: Bool?  // pickup bed behind the cabin
 
@@ -151,16 +151,16 @@ public struct CarType: Codable, Sendable, Equatable {
 public struct ChairType: Codable, Sendable, Equatable {
     public var name: String
     public var weight: Double
-    public var seatWidth: Span
-    public var seatDepth: Span
-    public var seatHeight: Span
-    public var seatThickness: Span
-    public var backHeight: Span
-    public var backTilt: Span  // degrees
-    public var legThickness: Span
-    public var legs: String  // "four" | "pedestal" | "sled"
-    public var slats: Span  // number of back slats (0 = solid back)
-    public var arms: Double  // probability of armrests
+    var seatWidth: Span
+    var seatDepth: Span
+    var seatHeight: Span
+    var seatThickness: Span
+    var backHeight: Span
+    var backTilt: Span  // degrees
+    var legThickness: Span
+    var legs: String  // "four" | "pedestal" | "sled"
+    var slats: Span  // number of back slats (0 = solid back)
+    var arms: Double  // probability of armrests
 }
 
 /// A scene family file (scenes/*.json): the generator, its parameter ranges, colours, rig and view counts.
@@ -170,13 +170,13 @@ public struct SceneSpec: Codable, Sendable, Equatable {
     public var description: String?
     /// World units per metre before fitting into [-1, 1]^3: one scale for the whole family, so
     /// apparent size at the rig's fixed distance carries real size.
-    public var unitsPerMeter: Double
+    var unitsPerMeter: Double
     public var rig: RigSpec
     public var views: ViewSpec
     /// Named colour lists, sRGB 0...255.
     public var palette: [String: [[Double]]]
     /// Relative per-channel jitter applied to drawn colours.
-    public var tint: Double
+    var tint: Double
     public var cars: [CarType]?
     public var chairs: [ChairType]?
     /// Effects beyond Lambertian shading (nil: none, as before they existed).

@@ -11,14 +11,14 @@ import NeuralCore
 /// identity code (D) and the view code (V). Forward keeps every activation for backward.
 public final class PhotoEncoder {
     public let config: EncoderConfig
-    public let convW: [Tensor]  // per stage (C_out, C_in, 4, 4)
-    public let convB: [Tensor]  // per stage (C_out)
+    let convW: [Tensor]  // per stage (C_out, C_in, 4, 4)
+    let convB: [Tensor]  // per stage (C_out)
     public let fcW: Tensor  // (F, C_last * S * S)
-    public let fcB: Tensor  // (F)
-    public let idW: Tensor  // (D, F)
-    public let idB: Tensor  // (D)
-    public let viewW: Tensor  // (V, F)
-    public let viewB: Tensor  // (V)
+    let fcB: Tensor  // (F)
+    let idW: Tensor  // (D, F)
+    let idB: Tensor  // (D)
+    let viewW: Tensor  // (V, F)
+    let viewB: Tensor  // (V)
 
     public var parameters: [(name: String, tensor: Tensor)] {
         var p: [(String, Tensor)] = []
@@ -97,9 +97,9 @@ public final class PhotoEncoder {
     public final class Activations {
         public let B: Int
         public var pre: [Tensor] = []  // per stage (B, C, H, W) before the LeakyReLU
-        public var post: [Tensor] = []  // per stage after it
-        public let fcPre: Tensor  // (B, F)
-        public let fcPost: Tensor  // (B, F)
+        var post: [Tensor] = []  // per stage after it
+        let fcPre: Tensor  // (B, F)
+        let fcPost: Tensor  // (B, F)
         public let identity: Tensor  // (B, D)
         public let view: Tensor  // (B, V)
         init(_ e: PhotoEncoder, B: Int) {

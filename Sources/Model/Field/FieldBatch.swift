@@ -17,7 +17,7 @@ open class FieldBatch {
     public let conditions: Tensor?
     /// Set by a caller that wants d objective / d conditions (a photo's light in inversion): a field
     /// that reads conditions then adds them into `dConditions` during backward.
-    public var wantsConditionGradients = false
+    var wantsConditionGradients = false
     public private(set) lazy var dConditions: Tensor? = conditions.map { Tensor($0.shape) }  // (N, V)
 
     /// An even split of `capacity` points over `objects` objects, all in use.

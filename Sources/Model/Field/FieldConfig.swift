@@ -59,7 +59,7 @@ public struct FieldSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     public var samplesPerRay: Int { config.samplesPerRay }
     public var box: Double { config.box }
     public var occupancyResolution: Int { config.occupancyResolution }
-    public var backgroundColour: SIMD3<Float> {
+    var backgroundColour: SIMD3<Float> {
         SIMD3(config.background[0], config.background[1], config.background[2])
     }
 
@@ -67,7 +67,7 @@ public struct FieldSpec: Codable, Sendable, Equatable, CustomStringConvertible {
 
     /// A field with the weights of a model file's named tensors; the error names the missing or
     /// misshapen tensor.
-    public func loadField(tensors: [String: Tensor]) throws -> any RadianceField {
+    func loadField(tensors: [String: Tensor]) throws -> any RadianceField {
         var rng = SplitMix64(seed: 0)
         let field = makeField(rng: &rng)
         try NamedWeights.load(field.parameters, from: tensors, file: "model file", config: "config")

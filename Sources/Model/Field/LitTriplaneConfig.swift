@@ -31,7 +31,7 @@ public struct LitTriplaneConfig: FieldConfig, Settings, Equatable {
     /// Width of the two hidden layers of the point MLP (channels -> hidden -> hidden -> 17).
     public var hidden: Int = 64
     /// Negative slope of the generator's LeakyReLUs.
-    public var leakySlope: Float = 0.2
+    var leakySlope: Float = 0.2
     /// Samples per ray inside the [-box, box]^3 cube: at 128x128 a ray's samples lie ~1.5 pixels apart.
     public var samplesPerRay: Int = 64
     /// Half side of the cube the field lives in (RIG.md: objects lie inside [-1, 1]^3).

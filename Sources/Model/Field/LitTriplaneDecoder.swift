@@ -13,14 +13,14 @@ import NeuralCore
 /// lights them with the sample's view direction and the view's light.
 public final class LitTriplaneDecoder: RadianceField {
     public let config: LitTriplaneConfig
-    public let map1W: Tensor  // (W, D)
-    public let map1B: Tensor  // (W)
-    public let map2W: Tensor  // (W, W)
-    public let map2B: Tensor  // (W)
-    public let baseW: Tensor  // (C0 R0 R0, W)
-    public let baseB: Tensor  // (C0 R0 R0)
-    public let convW: [Tensor]  // T x (Co, Ci, 3, 3)
-    public let convB: [Tensor]  // T x (Co)
+    let map1W: Tensor  // (W, D)
+    let map1B: Tensor  // (W)
+    let map2W: Tensor  // (W, W)
+    let map2B: Tensor  // (W)
+    let baseW: Tensor  // (C0 R0 R0, W)
+    let baseB: Tensor  // (C0 R0 R0)
+    let convW: [Tensor]  // T x (Co, Ci, 3, 3)
+    let convB: [Tensor]  // T x (Co)
     public let w1: Tensor  // (H, C)
     public let b1: Tensor  // (H)
     public let w2: Tensor  // (H, H)

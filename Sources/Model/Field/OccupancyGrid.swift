@@ -75,7 +75,7 @@ public struct OccupancyGrid: Sendable {
     }
 
     @inline(__always)
-    public func isOccupied(_ p: SIMD3<Float>) -> Bool {
+    func isOccupied(_ p: SIMD3<Float>) -> Bool {
         let G = resolution
         let q = (p / box + 1) * 0.5 * Float(G)
         let x = min(G - 1, max(0, Int(q.x))), y = min(G - 1, max(0, Int(q.y))), z = min(G - 1, max(0, Int(q.z)))

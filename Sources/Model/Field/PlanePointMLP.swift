@@ -8,7 +8,7 @@ import NeuralCore
 /// activations (only on the unfused path) and its raw outputs.
 open class PlaneBatch: FieldBatch {
     public let uv: Tensor  // (N, 3, 2)
-    public let feat: Tensor  // (N, C)
+    let feat: Tensor  // (N, C)
     public lazy var h1 = Tensor([capacity, hidden])  // (N, H)
     public lazy var h2 = Tensor([capacity, hidden])  // (N, H)
     let hidden: Int

@@ -65,7 +65,7 @@ extension RadianceField {
     }
 
     /// Copies every weight from a field of the same kind and shape.
-    public func copyWeights(from other: any RadianceField) {
+    func copyWeights(from other: any RadianceField) {
         for ((_, dst), (_, src)) in zip(parameters, other.parameters) { dst.copy(from: src) }
     }
 
@@ -79,7 +79,7 @@ extension RadianceField {
 
     /// Density (L³) and colour (L³, 3) of one object's state (E) at the vertices of an L x L x L
     /// lattice spanning the box, index (x L + y) L + z: the occupancy grid and mesh export read it.
-    public func denseQuery(state: UnsafePointer<Float>, vertices L: Int) -> (sigma: [Float], rgb: [Float]) {
+    func denseQuery(state: UnsafePointer<Float>, vertices L: Int) -> (sigma: [Float], rgb: [Float]) {
         precondition(L >= 2, "a lattice needs at least two vertices per side")
         let box = Float(spec.box), cells = Float(L - 1), count = L * L * L
         let points = Tensor([count, 3])

@@ -10,7 +10,7 @@ import NeuralCore
 /// planes; an MLP C -> H -> H -> 4 gives density (clamped exp) and colour (sigmoid).
 public final class TriplaneDecoder: RadianceField {
     public let config: TriplaneConfig
-    public let genW: Tensor  // (G, D)
+    let genW: Tensor  // (G, D)
     public let genB: Tensor  // (G)
     public let w1: Tensor  // (H, C)
     public let b1: Tensor  // (H)

@@ -71,7 +71,7 @@ public struct LatentFile: Codable, Sendable, Equatable {
     }
 
     /// How far (in RMS, relative to the model's code table) a latent's identity code may be.
-    public static let maxCodeScale = 100.0
+    static let maxCodeScale = 100.0
     /// Photos one latent may record (a joint inversion of more is not what this format is for).
     public static let maxViews = 256
 

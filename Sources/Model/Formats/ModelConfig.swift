@@ -18,11 +18,11 @@ public struct ModelConfig: Codable, Sendable {
     public var training: TrainConfig?
     /// The encoder's shape and how it was trained (absent before `train-encoder`).
     public var encoder: EncoderConfig?
-    public var encoderTraining: EncoderTrainConfig?
+    var encoderTraining: EncoderTrainConfig?
     /// Free-form provenance: the command, steps, wall time, quality.
     public var notes: [String: String] = [:]
     /// Names of the training objects' generator attributes kept beside the code table (nil: none).
-    public var attributeNames: [String]?
+    var attributeNames: [String]?
 
     public init(
         decoder: FieldSpec, scene: String, cameraDistance: Double, fovDegrees: Double, resolution: Int,

@@ -21,11 +21,11 @@ public struct TuneSettings: Settings, Sendable, Equatable {
     /// Rays per step of the locality term, from random rig cameras.
     public var localityRays = 256
     /// Codes of the locality term: pivot + ρ (a random training code - pivot), ρ uniform in this range.
-    public var localityReachMin: Float = 0.2
-    public var localityReachMax: Float = 1
+    var localityReachMin: Float = 0.2
+    var localityReachMax: Float = 1
     /// Fraction of each photo's object pixels held out of the batches; tuning stops when their
     /// error no longer falls, and keeps the weights that did best on them.
-    public var validationFraction: Float = 0.1
+    var validationFraction: Float = 0.1
     /// Steps between two looks at the held-out pixels, and looks without progress before stopping.
     public var checkEvery = 15
     public var patience = 2

@@ -91,8 +91,8 @@ public enum Inversion {
     }
 
     /// Candidate poses of the coarse search: every 15° of azimuth at three elevations of the rig band.
-    public static let searchAzimuths = stride(from: 0.0, to: 360.0, by: 15.0).map { $0 }
-    public static let searchElevations = [10.0, 25.0, 40.0]
+    static let searchAzimuths = stride(from: 0.0, to: 360.0, by: 15.0).map { $0 }
+    static let searchElevations = [10.0, 25.0, 40.0]
     /// Side of the renders compared in the search (coarse is enough to tell poses apart).
     static let searchSize = 16
 
@@ -109,7 +109,7 @@ public enum Inversion {
     }
 
     /// The rig pose whose low-resolution render of `code` best matches the photo.
-    public static func searchPose(field: any RadianceField, code: [Float], photo: [Float], width W: Int, height H: Int)
+    static func searchPose(field: any RadianceField, code: [Float], photo: [Float], width W: Int, height H: Int)
         -> ViewCode
     {
         let s = searchSize

@@ -33,7 +33,7 @@ public final class Inverter {
         var heldOut: [Bool]?  // (H, W)
     }
     var observations: [Observation]
-    public var photoCount: Int { observations.count }
+    var photoCount: Int { observations.count }
     let width: Int, height: Int
     let distance: Double, fov: Double
     var rng: SplitMix64

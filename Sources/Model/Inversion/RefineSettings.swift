@@ -22,7 +22,7 @@ public struct RefineSettings: Settings, Sendable, Equatable {
     public var refinePhotometric = true
     /// Estimate the photo's light (a lit field's key direction, key and sky intensities), starting
     /// from the canonical light: a code fitted under the wrong light bakes that light into the object.
-    public var refineLight = true
+    var refineLight = true
     /// Compare luminance only (a grayscale photo): colour comes from the prior, and the per-channel
     /// photometric code, which would only fit noise, stays neutral.
     public var grayscale = false
@@ -34,12 +34,12 @@ public struct RefineSettings: Settings, Sendable, Equatable {
     /// rendered patch against the photo's); 0: pixels only. Every `semanticEvery`-th step draws
     /// a `semanticPatch`-pixel square patch per photo instead of scattered pixels.
     public var semanticWeight: Float = 0
-    public var semanticPatch = 32
-    public var semanticEvery = 2
+    var semanticPatch = 32
+    var semanticEvery = 2
     /// Encoder stages the features come from (each halves the patch).
-    public var semanticStages = 2
+    var semanticStages = 2
     /// Adam step on the light's direction and its key and sky colours.
-    public var lrLight: Float = 1e-2
+    var lrLight: Float = 1e-2
     /// Photos of one joint inversion share one light (taken together, the object lit the same):
     /// the identity code then has to explain every photo's shading under it.
     public var sharedLight = true

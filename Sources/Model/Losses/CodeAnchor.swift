@@ -10,7 +10,7 @@ public struct CodeAnchor: LossTerm {
     public let variance: Float
 
     /// Variances below this are clamped: a degenerate code table would make the term infinite.
-    public static let minVariance: Float = 1e-8
+    static let minVariance: Float = 1e-8
 
     public init(weight: Float, anchor: [Float], variance: Float) {
         self.weight = weight

@@ -9,7 +9,7 @@ public struct LuminanceMSE: LossTerm {
     public let name = "luminance"
     public var weight: Float
     /// Rec. 709 luma weights.
-    public static let luma: SIMD3<Float> = SIMD3(0.2126, 0.7152, 0.0722)
+    static let luma: SIMD3<Float> = SIMD3(0.2126, 0.7152, 0.0722)
 
     public init(weight: Float = 1) { self.weight = weight }
 

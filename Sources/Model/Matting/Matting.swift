@@ -9,12 +9,12 @@ import NeuralCore
 public enum Matting {
     /// Fraction of the border's pixels unlike the border's colour above which the photo has a
     /// background (a plain backdrop with an object cut by the frame stays well under it).
-    public static let busyBorderFraction = 0.25
+    static let busyBorderFraction = 0.25
 
     /// How far (largest channel difference) the border's typical colour may lie from white, the
     /// model's background, for a plain border to count as no background (paper, an overexposed
     /// studio sweep); a grey road, a coloured wall or a dark floor filling the border is one.
-    public static let whiteBorderTolerance: Float = 0.12
+    static let whiteBorderTolerance: Float = 0.12
 
     /// Whether the photo is not on a plain white background: much of its border differs from the
     /// border's typical colour (streets, rooms, foliage), or that colour is not white.

@@ -30,12 +30,12 @@ public struct EmptySpaceSkipping: Settings, Sendable, Equatable {
     public static let training = EmptySpaceSkipping(refreshSteps: 2000, warmupSteps: 2000)
     /// Code fitting and single-view refinement: one code moves a little every step and a rebuild
     /// costs about a third of a step, so the grid is rebuilt every 16 steps.
-    public static let codeFitting = EmptySpaceSkipping(refreshSteps: 16)
+    static let codeFitting = EmptySpaceSkipping(refreshSteps: 16)
     public static let inversion = EmptySpaceSkipping(refreshSteps: 16)
     /// Encoder training skips with the grid of each object's table code (the prediction is near it;
     /// probe rays cover the rest). A frozen decoder's grids never go stale; while the decoder trains
     /// they are rebuilt as in decoder training.
-    public static let encoderTraining = EmptySpaceSkipping(refreshSteps: 2000)
+    static let encoderTraining = EmptySpaceSkipping(refreshSteps: 2000)
 
     public init() { self.init(enabled: true) }
 
@@ -48,7 +48,7 @@ public struct EmptySpaceSkipping: Settings, Sendable, Equatable {
 }
 
 /// Each object's occupancy grid and the step it was built at, rebuilt when stale.
-public final class OccupancyCache {
+final class OccupancyCache {
     public let settings: EmptySpaceSkipping
     public private(set) var grids: [OccupancyGrid?]  // (O)
     public private(set) var builtAt: [Int]  // (O), -1 = never built

@@ -17,7 +17,7 @@ public final class FieldRenderer {
     /// The light a lit field is rendered under (fields whose colour ignores light ignore it).
     public var light = ViewLight.canonical
     /// Transmittance below which the rest of a ray cannot change its colour by 1/1000.
-    public static let earlyStop: Float = 1e-3
+    static let earlyStop: Float = 1e-3
     /// Samples per ray evaluated per round before rays are checked for early termination.
     static let round = 12
 
@@ -38,7 +38,7 @@ public final class FieldRenderer {
 
     /// Renders rays (origins (R, 3), directions (R, 3), unit length); returns rgb (R, 3),
     /// opacity (R) and expected t (R).
-    public func renderRays(origins: [SIMD3<Float>], directions: [SIMD3<Float>]) -> (
+    func renderRays(origins: [SIMD3<Float>], directions: [SIMD3<Float>]) -> (
         rgb: [SIMD3<Float>], opacity: [Float], t: [Float], evaluated: Int
     ) {
         let spec = field.spec
@@ -127,7 +127,7 @@ public final class FieldRenderer {
 
     /// Rays rendered together: memory stays bounded (about 2 KB per ray in flight, ~40 MB) whatever
     /// the image size, and a tile is still large enough to keep both cores busy.
-    public static let tileRays = 16384
+    static let tileRays = 16384
 
     /// Renders a full image from a camera, a tile of rows at a time.
     public func render(camera: Camera) -> Output {

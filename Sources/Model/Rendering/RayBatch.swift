@@ -30,7 +30,7 @@ public struct RayBatch {
     }
 
     /// Sets the light of ray r.
-    public mutating func setLight(_ light: ViewLight, ray r: Int) {
+    mutating func setLight(_ light: ViewLight, ray r: Int) {
         let p = light.packed
         for j in 0..<ViewLight.count { lights[r * ViewLight.count + j] = p[j] }
     }

@@ -8,24 +8,24 @@ public struct EncoderTrainConfig: Settings, Sendable, Equatable {
     public var viewsPerObject = 2
     public var lr: Float = 1e-3
     public var decayFraction = 0.4
-    public var finalLRScale: Float = 0.05
+    var finalLRScale: Float = 0.05
     /// Weights of the regression terms: identity code (MSE over the code table's per-dimension
     /// variance), pose (sin/cos MSE), photometric gain/bias (MSE).
-    public var codeWeight: Float = 1
-    public var poseWeight: Float = 1
-    public var photometricWeight: Float = 1
+    var codeWeight: Float = 1
+    var poseWeight: Float = 1
+    var photometricWeight: Float = 1
     /// Weight of the light regression (an encoder with a light head: a lit field's).
-    public var lightWeight: Float = 1
+    var lightWeight: Float = 1
     /// Pulls the codes of two views of one object together (same normalisation as the code term).
-    public var consistencyWeight: Float = 0.1
+    var consistencyWeight: Float = 0.1
     /// From this step on, the predicted code is also rendered at other views of the object and
     /// the photometric error back-propagated into the encoder.
     public var renderFromStep = 6000
     /// Render MSE (~1e-3 at 30 dB) is scaled so its gradient competes with the normalised code loss.
-    public var renderWeight: Float = 30
+    var renderWeight: Float = 30
     /// The code regression's weight once rendering runs: the auto-decoder's code is one good code,
     /// the rendering loss says what matters.
-    public var codeWeightWhileRendering: Float = 0.1
+    var codeWeightWhileRendering: Float = 0.1
     public var raysPerImage = 256
     public var augmentation = ViewAugmentation()
     public var seed: UInt64 = 1

@@ -9,11 +9,11 @@ public struct TrainConfig: Settings, Sendable, Equatable {
     public var lrDecoder: Float = 5e-3
     public var lrCodes: Float = 1e-2
     /// Weight of the L2 prior on codes: keeps the code table near N(0, I/λ) and the latent space compact.
-    public var codePrior: Float = 1e-4
-    public var codeInitStd: Float = 0.01
+    var codePrior: Float = 1e-4
+    var codeInitStd: Float = 0.01
     /// Learning rates fall (cosine) over this last fraction of the run, to `finalLRScale` of their value.
     public var decayFraction: Double = 0.4
-    public var finalLRScale: Float = 0.05
+    var finalLRScale: Float = 0.05
     public var seed: UInt64 = 1
     /// Evaluate the decoder only where each object's occupancy grid (from its current code) says
     /// there may be density, as inference does; about a third of the samples remain.
@@ -23,13 +23,13 @@ public struct TrainConfig: Settings, Sendable, Equatable {
     /// Gaussian noise added to each batch's codes, as a fraction of the code table's RMS: the decoder
     /// learns to render a neighbourhood of each code, not a point, so codes between and around the
     /// training codes (where inversion and interpolation go) still decode to plausible objects.
-    public var codeNoise: Float = 0
+    var codeNoise: Float = 0
     /// Fraction of rays drawn inside the object's box of their view instead of anywhere: at
     /// 128x128 three quarters of the pixels are white background, which teaches little after the
     /// first steps (as pixelNeRF samples SRN rays in the box).
-    public var boxRayFraction: Float = 0
+    var boxRayFraction: Float = 0
     /// Weight of the distortion loss on ray weights (`DistortionLoss`): against floaters and fog.
-    public var distortionWeight: Float = 0
+    var distortionWeight: Float = 0
     /// The model a fine-tune started from (`train --init-model`), nil for a run from scratch.
     public var initialModel: String?
     public init() {}

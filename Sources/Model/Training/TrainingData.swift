@@ -122,7 +122,7 @@ public final class TrainingData {
     /// Draws a uniformly random pixel of a random view of object o (view, then column, then row
     /// from `rng`; with `inBox`, of the view's object box), skipping view `excluding` when the object
     /// has others, and writes its ray, colour and light at slot r of `rays`.
-    public func drawRay(
+    func drawRay(
         object o: Int, excluding: Int? = nil, inBox: Bool = false, rng: inout SplitMix64, slot r: Int,
         into rays: inout RayBatch
     ) {

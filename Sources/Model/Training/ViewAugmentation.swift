@@ -8,14 +8,14 @@ import NeuralCore
 public struct ViewAugmentation: Codable, Sendable, Equatable {
     /// Largest shift in pixels and relative scale change (kept small: at the rig's fixed distance
     /// apparent size means real size, and the pose is read from the framing).
-    public var maxShift: Float = 2
-    public var maxScale: Float = 0.04
-    public var blurProbability: Double = 0.25
+    var maxShift: Float = 2
+    var maxScale: Float = 0.04
+    var blurProbability: Double = 0.25
     /// Photometric changes hit this fraction of images; the rest stay neutral.
     public var photometricProbability: Double = 0.6
-    public var maxGain: Float = 0.2
-    public var maxBias: Float = 0.06
-    public var maxNoise: Float = 0.02
+    var maxGain: Float = 0.2
+    var maxBias: Float = 0.06
+    var maxNoise: Float = 0.02
     public init() {}
 
     /// No augmentation at all (evaluation inputs).

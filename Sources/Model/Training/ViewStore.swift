@@ -7,7 +7,7 @@ import Foundation
 /// file is unlinked as soon as it is created, so it never outlives the process, and its pages are
 /// the kernel's to evict: a 1000 x 50 x 128² set (2.5 GB) trains without holding 2.5 GB of the
 /// process's own memory, and 256² sets train where RAM would not hold them.
-public final class ViewStore: @unchecked Sendable {
+final class ViewStore: @unchecked Sendable {
     public let base: UnsafeMutablePointer<UInt8>
     public let byteCount: Int
     let mapped: Bool
@@ -36,7 +36,7 @@ public final class ViewStore: @unchecked Sendable {
     }
 
     /// Appends views to a scratch file from several threads, then maps it.
-    public final class Writer: @unchecked Sendable {
+    final class Writer: @unchecked Sendable {
         let fd: Int32
         let path: String
         var cursor = 0

@@ -5,7 +5,7 @@ import NeuralCore
 import Scenes
 
 /// Data the benchmarks and tests make in memory, so they need no files.
-public enum BenchmarkData {
+enum BenchmarkData {
     /// A small in-memory dataset rendered from scenes/cars.json's generator (no files needed).
     public static func cars(objects: Int, scene: String, views: Int = 8, size: Int = 64) throws -> TrainingData {
         let spec = try SceneSpec.load(scene)

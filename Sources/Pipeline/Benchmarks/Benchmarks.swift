@@ -29,7 +29,7 @@ public final class BenchReport {
 
 /// Raw sgemm throughput at the decoder MLP's widest shape, measured in the same run as the figure it
 /// is compared with (the machine's state, other load and OpenBLAS kernel included).
-public enum RawSgemm {
+enum RawSgemm {
     /// (N, I) x (O, I)^T -> (N, O) at 65536 x 64 -> 64, the shape of the MLP's hidden layer over a batch of samples.
     static let shape = (N: 65536, I: 64, O: 64)
     static var label: String { "\(shape.N)x\(shape.I)x\(shape.O)" }

@@ -5,13 +5,13 @@ import NeuralCore
 
 /// GFLOPS of raw sgemm and of the dense ops at the decoder's and encoder's shapes, each against
 /// raw sgemm at the same shape (`nerfinv bench core`).
-public enum KernelBenchmark {
+enum KernelBenchmark {
     public struct Row: Codable {
         public var name: String
         public var shape: String
         public var seconds: Double
-        public var gflops: Double
-        public var shareOfSgemm: Double?
+        var gflops: Double
+        var shareOfSgemm: Double?
         init(name: String, shape: String, seconds: Double, gflops: Double, shareOfSgemm: Double? = nil) {
             self.name = name
             self.shape = shape

@@ -4,7 +4,7 @@ import NeuralCore
 
 /// Seconds per training step and per code-fitting step from a trained model's weights and codes,
 /// on cars rendered in memory (`nerfinv bench train`), with the dense-layer work each did.
-public enum StepBenchmark {
+enum StepBenchmark {
     public struct Timing {
         /// Sorted step times.
         public var seconds: [Double]
@@ -16,7 +16,7 @@ public enum StepBenchmark {
         /// Seconds per named phase over all timed steps (with profiling).
         public var phases: [(name: String, seconds: Double)]
         public var median: Double { seconds[seconds.count / 2] }
-        public var gflops: Double { flops / median / 1e9 }
+        var gflops: Double { flops / median / 1e9 }
     }
 
     /// Times `steps` calls of `step` (after 3 untimed) with the profiler on when `profile`.

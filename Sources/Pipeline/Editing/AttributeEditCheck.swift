@@ -28,9 +28,9 @@ public enum AttributeEditCheck {
     }
 
     /// Tolerances per unit of amount for the measures an edit should leave alone.
-    public static let sizeTolerance = 0.03  // box units (1.5% of a car's length)
-    public static let brightnessTolerance = 0.02
-    public static let hueTolerance = 8.0  // degrees
+    static let sizeTolerance = 0.03  // box units (1.5% of a car's length)
+    static let brightnessTolerance = 0.02
+    static let hueTolerance = 8.0  // degrees
 
     static let side = 128
 

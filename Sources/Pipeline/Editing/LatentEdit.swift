@@ -36,7 +36,7 @@ extension LatentEditing {
     }
 
     /// The attribute table of a model, or of the dataset it was trained on (`data`).
-    public static func attributeTable(of model: NeRFModel, data: String?) throws -> ObjectAttributeTable {
+    static func attributeTable(of model: NeRFModel, data: String?) throws -> ObjectAttributeTable {
         if let t = model.attributes { return t }
         guard let data else {
             throw ModelError(

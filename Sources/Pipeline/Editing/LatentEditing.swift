@@ -75,7 +75,7 @@ public enum LatentEditing {
     }
 
     /// A sheet of `code` moved along principal direction k by each of `amounts` (rows of views).
-    public static func editSheet(
+    static func editSheet(
         code: [Float], distribution: CodeDistribution, direction k: Int, amounts: [Float], field: any RadianceField,
         camera: RenderCamera, azimuths: [Double] = [35, 90, 215]
     ) -> RGBAImage {

@@ -75,7 +75,7 @@ public struct EvaluationSettings: Sendable {
     public static var protocolViews: Int { Rig.testViews.count }
 
     /// The second view inverted for the consistency figure (azimuth 165°, opposite side of view 0).
-    public static let consistencyView = 12
+    static let consistencyView = 12
     /// Objects and views of the comparison sheet.
     static let sheetObjects = 6
     static let sheetViews = [1, 7, 13, 19]
@@ -87,26 +87,26 @@ public struct ModeResult: Codable, Sendable {
     public var objects: Int
     public var psnr: Double
     public var ssim: Double
-    public var objectPSNR: Double
-    public var allViewPSNR: Double
+    var objectPSNR: Double
+    var allViewPSNR: Double
     /// PSNR of the input views rendered at their true cameras (how well the inversion fits what it saw).
     public var inputViewPSNR: Double?
     /// With a small input (`inputSize`): PSNR of the input enlarged bicubically to the views' size
     /// against the true view, the baseline a render from the inversion should beat.
-    public var bicubicInputPSNR: Double?
+    var bicubicInputPSNR: Double?
     /// Mean decoder-tuning steps run before the early stop (nil: no tuning).
     public var tuneSteps: Double?
-    public var secondsPerObject: Double
+    var secondsPerObject: Double
     public var perObjectPSNR: [String: Double]
     /// Mean PSNR of each scored view over the objects, keyed by the view's number ("13"): which
     /// sides an inversion gets right, and a like-for-like comparison of modes given other views.
     public var perViewPSNR: [String: Double]?
     /// Median view-code errors of view 0, degrees (nil for fit, which is given the poses).
     public var medianAzimuthError: Double?
-    public var medianElevationError: Double?
+    var medianElevationError: Double?
     /// Mean cosine similarity of codes from two views of one object, and of two objects.
     public var sameObjectCosine: Double?
-    public var otherObjectCosine: Double?
+    var otherObjectCosine: Double?
     public var encoderSeconds: Double?
 }
 
@@ -225,6 +225,49 @@ public enum Evaluation {
         return ab / max(1e-12, (aa * bb).squareRoot())
     }
 
+    /// The inversion's input for object number `k` (its folder `path`): the protocol's input views,
+    /// from the set's photos with backgrounds when asked (matted when a network is given), damaged
+    /// as a restoration setting says and shrunk to `inputSize`; with the first as the sheet shows it
+    /// and, for a shrunk input, the PSNR of its bicubic enlargement against the true view.
+    static func protocolInput(_ object: MultiViewObject, path: String, index k: Int, settings: EvaluationSettings)
+        throws -> (input: InversionInput, shown: RGBAImage, bicubic: Double?)
+    {
+        let W = object.views[0].image.width, H = object.views[0].image.height
+        var inputs: [RGBAImage] = []
+        var ignored: [[Bool]?] = []
+        var shown = object.views[settings.inputViews[0]].image, bicubic: Double? = nil
+        for (n, v) in settings.inputViews.enumerated() {
+            var given = object.views[v].image
+            if settings.backgroundInput {
+                let photo = "\(path)/photo/\(SRNDataset.viewName(v)).png"
+                guard FileManager.default.fileExists(atPath: photo) else {
+                    throw FileError(
+                        path: path,
+                        reason: "has no photo/ views: make the set with `nerfinv generate --backgrounds`")
+                }
+                given = try PNG.read(photo).image
+                if let matting = settings.matting { given = InversionInput.matted(given, with: matting).image }
+            }
+            var (input, ignore) = restorationInput(given, settings: settings, object: k)
+            if n == 0 { shown = input }
+            if let S = settings.inputSize, S < W {
+                // Area-averaged, as a small photo of the same view would be; the mask follows.
+                input = Resample.resize(input, width: S, height: S)
+                ignore = ignore.map { full in
+                    var m = RGBAImage(width: W, height: H)
+                    for p in 0..<(W * H) where full[p] { m.pixels[4 * p] = 1 }
+                    let small = Resample.resize(m, width: S, height: S)
+                    return (0..<(S * S)).map { small.pixels[4 * $0] > 0.5 }
+                }
+                if n == 0 { bicubic = Metrics.psnr(Bicubic.resize(input, width: W, height: H), object.views[v].image) }
+            }
+            inputs.append(input)
+            ignored.append(ignore)
+        }
+        let input = InversionInput(images: inputs, ignore: ignored, viewSide: W, grayscale: settings.grayscale)
+        return (input, shown, bicubic)
+    }
+
     static func evaluate(
         _ mode: EvaluationSettings.Mode, model: NeRFModel, data: String, ids: [String], settings: EvaluationSettings,
         progress: (Int, Double) -> Void
@@ -267,41 +310,10 @@ public enum Evaluation {
             var found: [(view: ViewCode, light: ViewLight)] = []
             var shownInput = object.views[inputViews[0]].image  // what the inversion was given, for the sheet
             if let inversion = mode.inversion {
-                var inputs: [RGBAImage] = []
-                var ignored: [[Bool]?] = []
-                for (n, v) in inputViews.enumerated() {
-                    var given = object.views[v].image
-                    if settings.backgroundInput {
-                        let path = "\(data)/\(id)/photo/\(SRNDataset.viewName(v)).png"
-                        guard FileManager.default.fileExists(atPath: path) else {
-                            throw FileError(
-                                path: "\(data)/\(id)",
-                                reason: "has no photo/ views: make the set with `nerfinv generate --backgrounds`")
-                        }
-                        given = try PNG.read(path).image
-                        if let matting = settings.matting { given = InversionInput.matted(given, with: matting).image }
-                    }
-                    var (input, ignore) = restorationInput(given, settings: settings, object: k)
-                    if n == 0 { shownInput = input }
-                    if let S = settings.inputSize, S < W {
-                        // Area-averaged, as a small photo of the same view would be; the mask follows.
-                        input = Resample.resize(input, width: S, height: S)
-                        ignore = ignore.map { full in
-                            var m = RGBAImage(width: W, height: H)
-                            for p in 0..<(W * H) where full[p] { m.pixels[4 * p] = 1 }
-                            let small = Resample.resize(m, width: S, height: S)
-                            return (0..<(S * S)).map { small.pixels[4 * $0] > 0.5 }
-                        }
-                        if n == 0 {
-                            bicubic.append(
-                                Metrics.psnr(Bicubic.resize(input, width: W, height: H), object.views[v].image))
-                        }
-                    }
-                    inputs.append(input)
-                    ignored.append(ignore)
-                }
-                let input = InversionInput(
-                    images: inputs, ignore: ignored, viewSide: W, grayscale: settings.grayscale)
+                let (input, shown, small) = try protocolInput(
+                    object, path: "\(data)/\(id)", index: k, settings: settings)
+                shownInput = shown
+                if let small { bicubic.append(small) }
                 var runSettings = input.settings(settings.refine ?? model.refineDefaults)
                 var given: [ViewCode]? = nil
                 if let truePose = settings.truePose {
@@ -357,19 +369,8 @@ public enum Evaluation {
                 if given {
                     if let n = inputViews.firstIndex(of: v), n < found.count {
                         // Rendered at the found view with its photometric code, against the clean view.
-                        let (view, light) = found[n]
-                        renderer.light = light
-                        var recon = renderer.render(
-                            camera: view.camera(
-                                width: W, height: H, distance: model.config.cameraDistance,
-                                fovDegrees: model.config.fovDegrees)
-                        ).image.clamped()
-                        for q in 0..<(W * H) {
-                            for c in 0..<3 {
-                                recon.pixels[4 * q + c] = min(
-                                    1, max(0, view.gain[c] * recon.pixels[4 * q + c] + view.bias[c]))
-                            }
-                        }
+                        let recon = InversionSession.render(
+                            renderer, at: found[n].view, light: found[n].light, width: W, height: H, model: model)
                         inputPSNR.append(Metrics.psnr(recon, object.views[v].image))
                     }
                     continue

@@ -43,7 +43,7 @@ public enum MeshExport {
     }
 
     /// Views of the mesh at four azimuths (the rig's 20° elevation), shaded under the canonical light.
-    public static func previewSheet(_ mesh: TriangleMesh, size: Int = 256) -> RGBAImage {
+    static func previewSheet(_ mesh: TriangleMesh, size: Int = 256) -> RGBAImage {
         let frames = [35.0, 125, 215, 305].map { az -> RGBAImage in
             let camera = Rig.camera(azimuth: az, elevation: 20, width: size, height: size)
             let rgb = MeshRender.render(mesh, camera: camera, light: ViewLight.canonical.direction)

@@ -31,7 +31,7 @@ public struct RenderCamera: Sendable {
 /// Pictures of a code written to disk: one view with its depth map, or a turntable.
 public enum RenderExport {
     /// Camera z of a depth PNG is stored x 10000 in 16 bits: at most 6.5535 units.
-    public static let maxDepth = 65535.0 / 10000
+    static let maxDepth = 65535.0 / 10000
 
     /// Refuses a camera whose depths of the [-1, 1]³ box cannot be stored (they would all read 6.55).
     public static func checkDepthRange(camera: RenderCamera, box: Double = 1) throws {
@@ -68,12 +68,12 @@ public enum RenderExport {
     }
 
     /// Side of a turntable contact sheet's tiles (frames larger than this are shrunk for the sheet).
-    public static let thumbnailSide = 128
+    static let thumbnailSide = 128
 
     /// Largest side of an animated GIF's frames (larger turntables are shrunk for it).
-    public static let gifSide = 256
+    static let gifSide = 256
     /// Frames per second of the animations.
-    public static let animationFPS = 12.0
+    static let animationFPS = 12.0
 
     /// frame_000.png ... and contact_sheet.png in `folder` (created if missing; other files kept),
     /// evenly spaced in azimuth, plus an animated GIF at `gif` and an MP4 at `mp4` when given (the
@@ -120,7 +120,7 @@ public enum RenderExport {
     }
 
     /// A turntable as GIF bytes, nothing written (the viewer's download).
-    public static func turntableGIF(
+    static func turntableGIF(
         field: any RadianceField, code: [Float], frames: Int, elevation: Double, camera: RenderCamera,
         light: ViewLight = .canonical
     ) throws -> Data {

@@ -10,9 +10,9 @@ public struct InversionOutcome {
     /// The photo as the model saw it, and its reconstruction at the found view (photometric code applied).
     public var input: RGBAImage
     public var reconstruction: RGBAImage
-    public var inputPSNR: Double
+    var inputPSNR: Double
     public var framing: String
-    public var comparisonPath: String
+    var comparisonPath: String
     public var method: String
     public var turntable: String?
     /// The tuned decoder the result renders with (nil: the model's own).

@@ -5,7 +5,7 @@ import Model
 
 /// One picture of a batch of inversions: a row per photo with the input the model saw, its
 /// reconstruction at the found view, and the object rendered all around.
-public enum InversionOverview {
+enum InversionOverview {
     /// Views around the object per row (every 360/n degrees of azimuth at the rig's 20° elevation).
     static let aroundViews = 8
     /// Side of every cell in pixels: inputs are enlarged to it, views rendered at it.

@@ -37,7 +37,7 @@ public struct InversionRequest: Sendable {
     /// Also write a turntable into this folder.
     public var turntable: String?
     public var turntableFrames = 36
-    public var turntableElevation = 20.0
+    var turntableElevation = 20.0
     public var turntableCamera = RenderCamera()
     public init() {}
 

@@ -51,16 +51,16 @@ public final class InversionSession {
     }
 
     /// One photo's inversion in memory: what `invert` writes, without writing it.
-    public struct Inferred {
+    struct Inferred {
         public var result: InversionResult
         /// The photos as the model saw them, and their reconstructions at the found views.
         public var inputs: [RGBAImage]
-        public var reconstructions: [RGBAImage]
+        var reconstructions: [RGBAImage]
         /// The first photo's (the only one's, but for a joint inversion).
         public var input: RGBAImage { inputs[0] }
         public var reconstruction: RGBAImage { reconstructions[0] }
         /// Mean over the photos of their input-view PSNR.
-        public var inputPSNR: Double
+        var inputPSNR: Double
         public var framing: String
         /// How the loss saw the photo: "masked", "grayscale" (empty: all pixels, in colour).
         public var restoration: [String] = []
@@ -71,11 +71,11 @@ public final class InversionSession {
         /// The first photo's predicted object mask (H, W at its own size) and the photo with the
         /// background removed (alpha = mask), when the background was removed.
         public var mask: RGBAImage? = nil
-        public var cutout: RGBAImage? = nil
+        var cutout: RGBAImage? = nil
     }
 
     /// Reads and frames a photo and inverts it; errors about the photo name it.
-    public func infer(photo: String, request: InversionRequest, progress: ((Int, Float) -> Void)? = nil) throws
+    func infer(photo: String, request: InversionRequest, progress: ((Int, Float) -> Void)? = nil) throws
         -> Inferred
     {
         try infer(photos: [photo], request: request, progress: progress)
@@ -83,7 +83,7 @@ public final class InversionSession {
 
     /// Reads and frames photos of one object and inverts them together: one identity code, a view
     /// code per photo. They are framed to one side, the smallest photo's own (up to the model's).
-    public func infer(photos: [String], request: InversionRequest, progress: ((Int, Float) -> Void)? = nil) throws
+    func infer(photos: [String], request: InversionRequest, progress: ((Int, Float) -> Void)? = nil) throws
         -> Inferred
     {
         try check(request, photos: photos.count)
@@ -226,17 +226,27 @@ public final class InversionSession {
     public func reconstruct(
         _ result: InversionResult, side P: Int, view k: Int = 0, field: (any RadianceField)? = nil
     ) -> RGBAImage {
-        let view = result.views.isEmpty ? result.view : result.views[k]
-        let cam = view.camera(
-            width: P, height: P, distance: model.config.cameraDistance, fovDegrees: model.config.fovDegrees)
         let renderer = FieldRenderer(field: field ?? model.field, code: result.code)
-        renderer.light = result.lights.isEmpty ? result.light : result.lights[k]
-        var recon = renderer.render(camera: cam).image.clamped()
-        for k in 0..<(P * P) {
+        var recon = Self.render(
+            renderer, at: result.views.isEmpty ? result.view : result.views[k],
+            light: result.lights.isEmpty ? result.light : result.lights[k], width: P, height: P, model: model)
+        for q in 0..<(P * P) { recon.pixels[4 * q + 3] = 1 }
+        return recon
+    }
+
+    /// A renderer's code at a found view under its light, with the view's photometric code (gain
+    /// and bias per channel) applied, clamped to [0, 1] (W, H): how an inversion sees its photo again.
+    static func render(
+        _ renderer: FieldRenderer, at view: ViewCode, light: ViewLight, width W: Int, height H: Int, model: NeRFModel
+    ) -> RGBAImage {
+        renderer.light = light
+        let camera = view.camera(
+            width: W, height: H, distance: model.config.cameraDistance, fovDegrees: model.config.fovDegrees)
+        var recon = renderer.render(camera: camera).image.clamped()
+        for q in 0..<(W * H) {
             for c in 0..<3 {
-                recon.pixels[4 * k + c] = min(1, max(0, view.gain[c] * recon.pixels[4 * k + c] + view.bias[c]))
+                recon.pixels[4 * q + c] = min(1, max(0, view.gain[c] * recon.pixels[4 * q + c] + view.bias[c]))
             }
-            recon.pixels[4 * k + 3] = 1
         }
         return recon
     }

@@ -3,7 +3,7 @@ import Imaging
 
 /// The loss/PSNR curve as a PNG: PSNR (blue) and log-loss (red) against steps, with a grid and
 /// axis labels in a small bitmap font.
-public enum TrainingCurve {
+enum TrainingCurve {
     public static func write(log: TrainingLog, to path: String) throws {
         let rows = log.rows
         guard rows.count >= 2 else { return }

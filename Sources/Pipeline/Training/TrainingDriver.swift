@@ -17,7 +17,7 @@ public protocol TrainingRun: AnyObject {
 }
 
 /// An error that stops a training run before or during its loop.
-public struct TrainingError: Error, CustomStringConvertible {
+struct TrainingError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
@@ -45,7 +45,7 @@ public enum TrainingDriver {
     }
 
     /// Steps between log rows.
-    public static let logInterval = 25
+    static let logInterval = 25
 
     /// Runs `run` to its last step. With `resume` it continues from the checkpoint; without, it
     /// refuses to start over an existing one (a plain rerun would silently restart).

@@ -8,7 +8,7 @@ public struct TrainingLog {
         public var loss: Double
         public var psnr: Double
         public var lrScale: Double
-        public var raysPerSecond: Double
+        var raysPerSecond: Double
         public var seconds: Double
     }
     public let path: String
@@ -16,11 +16,11 @@ public struct TrainingLog {
     public var rateColumn = "rays_per_second"
     public var rows: [Row] = []
     /// Wall time of the earlier sessions of a resumed run.
-    public var offsetSeconds: Double = 0
+    var offsetSeconds: Double = 0
 
     public init(path: String) { self.path = path }
 
-    public mutating func reload() throws {
+    mutating func reload() throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
         rows = text.split(separator: "\n").dropFirst().compactMap { line in
             let f = line.split(separator: ",").compactMap { Double($0) }
@@ -38,7 +38,7 @@ public struct TrainingLog {
             Row(step: step, loss: loss, psnr: psnr, lrScale: lrScale, raysPerSecond: raysPerSecond, seconds: seconds))
     }
 
-    public func flush() throws {
+    func flush() throws {
         var text = "step,loss,psnr_db,lr_scale,\(rateColumn),seconds\n"
         for r in rows {
             text += String(

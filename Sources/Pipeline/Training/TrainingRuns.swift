@@ -50,7 +50,7 @@ public final class DecoderTrainingRun: TrainingRun {
 }
 
 /// Encoder training as a `TrainingRun`: the log shows code + pose loss and the render PSNR.
-public final class EncoderTrainingRun: TrainingRun {
+final class EncoderTrainingRun: TrainingRun {
     public let trainer: EncoderTrainer
     var window: [EncoderTrainer.Losses] = []
     var renders: [Float] = []
@@ -101,7 +101,7 @@ public final class EncoderTrainingRun: TrainingRun {
 
 /// Matting-network training as a `TrainingRun`: the log shows the BCE and the batch's mask PSNR
 /// stand-in (-10 log10 BCE, so the curve rises as the masks sharpen).
-public final class MattingTrainingRun: TrainingRun {
+final class MattingTrainingRun: TrainingRun {
     public let trainer: MattingTrainer
     var window: [Float] = []
 

@@ -78,14 +78,14 @@ public final class ViewerSession: @unchecked Sendable {
         public var name: String
         public var scene: LatentScene
         /// The input photo beside its reconstruction, when `invert` wrote one beside the latent.
-        public var inputSheet: RGBAImage?
+        var inputSheet: RGBAImage?
     }
     public let model: NeRFModel
     public let entries: [Entry]
     let distribution: CodeDistribution?
     let attributes: AttributeDirections?
     /// Principal directions offered as sliders.
-    public static let principalSliders = 5
+    static let principalSliders = 5
     let lock = NSLock()
     let renderLock = NSLock()
     var busy = Set<String>()
@@ -155,7 +155,7 @@ public final class ViewerSession: @unchecked Sendable {
 
     /// A frame as the WebSocket stream sends it: `sequence` (UInt32), width and height (UInt16 each),
     /// little-endian, then the pixels as RGBA bytes (no PNG to encode here or to decode in the page).
-    public func rawFrame(_ r: FrameRequest, sequence: UInt32) throws -> Data {
+    func rawFrame(_ r: FrameRequest, sequence: UInt32) throws -> Data {
         let img = try picture(r)
         var bytes = [UInt8](repeating: 255, count: 8 + img.width * img.height * 4)
         for (i, v) in [UInt32(sequence), UInt32(img.width) | UInt32(img.height) << 16].enumerated() {
@@ -239,7 +239,7 @@ public final class ViewerSession: @unchecked Sendable {
     }
 
     /// The latent's input photo beside its reconstruction, as PNG bytes (nil: none).
-    public func inputSheet(_ latent: Int) throws -> Data? {
+    func inputSheet(_ latent: Int) throws -> Data? {
         guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
         return try entries[latent].inputSheet.map { try PNG.encode($0) }
     }
