@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// A settings type as the library's are: defaults in the properties, keys declared once.
-private struct Knobs: Settings, Equatable {
+struct Knobs: Settings, Equatable {
     var steps = 10
     var rate: Float = 0.5
     var name: String? = nil
@@ -86,7 +86,7 @@ final class SettingsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func preset(_ json: String) -> String {
             let path = dir + "/p\(json.count).json"
-            FileManager.default.createFile(atPath: path, contents: Data(json.utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(json.utf8))
             return path
         }
         var base = Knobs()

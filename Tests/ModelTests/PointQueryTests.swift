@@ -1,7 +1,8 @@
 import Datasets
-import Model
 import NeuralCore
 import XCTest
+
+@testable import Model
 
 /// The one chunked point query: its answer does not depend on the chunk size, a point seen from the
 /// light equals a point seen along `towards` = the light's direction, and the dense lattice query

@@ -9,7 +9,7 @@ import Model
 /// views to one square side, with the pixels the loss ignores and the footprint of a photo pixel on
 /// the model's views. `invert` builds one from files (`read`), `eval` from a test set's views
 /// (`init(images:...)`); both hand it to `Inversion.run` through `photos` and `settings(_:)`.
-struct InversionInput {
+public struct InversionInput {
     /// The photos as the model sees them, each (P, P).
     public var images: [RGBAImage]
     /// Per photo, the pixels the loss ignores (P * P); nil: none.
@@ -24,7 +24,7 @@ struct InversionInput {
     /// The first photo's predicted object mask (its own size) and the photo with that mask as its
     /// alpha, when its background was removed.
     public var mask: RGBAImage? = nil
-    var cutout: RGBAImage? = nil
+    public var cutout: RGBAImage? = nil
     /// Some pixels are left out of the loss (a user's `--mask`, an evaluation's occluder).
     public var masked: Bool { ignore.contains { $0 != nil } }
 
@@ -67,7 +67,7 @@ struct InversionInput {
 
     /// The photo with its background made white where the matting network's mask says so, and the
     /// mask (H, W).
-    static func matted(_ photo: RGBAImage, with matting: MattingNetwork) -> (image: RGBAImage, mask: [Float]) {
+    public static func matted(_ photo: RGBAImage, with matting: MattingNetwork) -> (image: RGBAImage, mask: [Float]) {
         let mask = Matting.predict(matting, photo: photo)
         return (Matting.whiteBackground(photo, mask: mask), mask)
     }

@@ -20,11 +20,11 @@ public struct LatentWriter {
 
     /// The latent's path without `.latent`: the other files' names start with it.
     public var stem: String { latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath }
-    var inputPath: String { stem + "_input.png" }
-    var comparisonPath: String { stem + "_input_reconstruction.png" }
+    public var inputPath: String { stem + "_input.png" }
+    public var comparisonPath: String { stem + "_input_reconstruction.png" }
     public var deltaPath: String { DecoderDelta.path(forLatent: latentPath) }
-    var maskPath: String { stem + "_mask.png" }
-    var cutoutPath: String { stem + "_cutout.png" }
+    public var maskPath: String { stem + "_mask.png" }
+    public var cutoutPath: String { stem + "_cutout.png" }
 
     /// Every file the request may write, and the turntable folder.
     public var outputs: (files: [String], folder: String?) {

@@ -16,6 +16,20 @@ public struct TrainingJobOutcome {
     public var summary: String
 }
 
+extension TrainingJobOutcome {
+    /// A model written after `steps` steps, with its last logged PSNR under `psnr.key`.
+    static func model(
+        _ out: String, steps: Int, psnr: (key: String, log: TrainingLog), paths: TrainingDriver.Paths, what: String = ""
+    ) -> TrainingJobOutcome {
+        TrainingJobOutcome(
+            fields: [
+                "model": out, "steps": steps, psnr.key: psnr.log.rows.last?.psnr ?? 0, "log": paths.log,
+                "curve": paths.curve,
+            ],
+            summary: "wrote \(out)\(what) (\(steps) steps); log \(paths.log), curve \(paths.curve)")
+    }
+}
+
 /// `nerfinv train` as a library call: a decoder and one code per training object.
 public struct DecoderTrainingJob {
     public var data: String
@@ -90,12 +104,7 @@ public struct DecoderTrainingJob {
         // The generator's attributes of the training objects travel with the codes (edit --attribute).
         let attributes = try ObjectAttributeTable.load(dataRoot: data, ids: dataset.ids)
         try run.model(seconds: outcome.seconds, log: outcome.log).with(attributes: attributes).save(to: out)
-        return TrainingJobOutcome(
-            fields: [
-                "model": out, "steps": trainer.step, "final_batch_psnr_db": outcome.log.rows.last?.psnr ?? 0,
-                "log": paths.log, "curve": paths.curve,
-            ],
-            summary: "wrote \(out) (\(trainer.step) steps); log \(paths.log), curve \(paths.curve)")
+        return .model(out, steps: trainer.step, psnr: ("final_batch_psnr_db", outcome.log), paths: paths)
     }
 }
 
@@ -159,12 +168,9 @@ public struct EncoderTrainingJob {
         let run = EncoderTrainingRun(trainer: trainer)
         let outcome = try drive(run, paths, "encoder")
         try run.model(seconds: outcome.seconds, log: outcome.log).save(to: out)
-        return TrainingJobOutcome(
-            fields: [
-                "model": out, "steps": trainer.step, "final_render_psnr_db": outcome.log.rows.last?.psnr ?? 0,
-                "log": paths.log, "curve": paths.curve,
-            ],
-            summary: "wrote \(out) with its encoder (\(trainer.step) steps); log \(paths.log), curve \(paths.curve)")
+        return .model(
+            out, steps: trainer.step, psnr: ("final_render_psnr_db", outcome.log), paths: paths,
+            what: " with its encoder")
     }
 }
 
