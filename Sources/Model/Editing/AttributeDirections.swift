@@ -20,13 +20,13 @@ public struct AttributeDirections: Sendable {
     public let steps: [[Double]]
     /// Standard deviation and mean of each attribute over the objects that have it.
     public let deviations: [Double]
-    public let means: [Double]
+    let means: [Double]
     /// Fraction of each attribute's variance the codes explain (R² on the training objects).
     public let explained: [Double]
     let codeMean: [Double]
 
     /// Ridge strength relative to the mean diagonal of the codes' scatter matrix.
-    public static let ridge = 1e-2
+    static let ridge = 1e-2
 
     public init?(codes: Tensor, table: ObjectAttributeTable) {
         let O = codes.shape[0], D = codes.shape[1]

@@ -13,7 +13,7 @@ public final class PhotoEncoder {
     public let config: EncoderConfig
     let convW: [Tensor]  // per stage (C_out, C_in, 4, 4)
     let convB: [Tensor]  // per stage (C_out)
-    public let fcW: Tensor  // (F, C_last * S * S)
+    let fcW: Tensor  // (F, C_last * S * S)
     let fcB: Tensor  // (F)
     let idW: Tensor  // (D, F)
     let idB: Tensor  // (D)

@@ -9,7 +9,7 @@ open class FieldBatch {
     /// Points in use (≤ `capacity`): object b owns points [starts[b], starts[b + 1]).
     public private(set) var N: Int
     public let capacity: Int
-    public private(set) var starts: [Int]  // (B + 1)
+    private(set) var starts: [Int]  // (B + 1)
     public let state: Tensor  // (B, E)
     public let sigma: Tensor  // (N)
     public let rgb: Tensor  // (N, 3)
@@ -35,7 +35,7 @@ open class FieldBatch {
 
     /// Uses the first Σ counts points, object b owning counts[b] of them in order (the uneven
     /// split empty-space skipping leaves).
-    public func setCounts(_ counts: [Int]) {
+    func setCounts(_ counts: [Int]) {
         precondition(counts.count == B, "one count per object")
         var s = [0]
         for c in counts { s.append(s.last! + c) }

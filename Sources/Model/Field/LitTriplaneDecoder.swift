@@ -22,9 +22,9 @@ public final class LitTriplaneDecoder: RadianceField {
     let convW: [Tensor]  // T x (Co, Ci, 3, 3)
     let convB: [Tensor]  // T x (Co)
     public let w1: Tensor  // (H, C)
-    public let b1: Tensor  // (H)
+    let b1: Tensor  // (H)
     public let w2: Tensor  // (H, H)
-    public let b2: Tensor  // (H)
+    let b2: Tensor  // (H)
     public let w3: Tensor  // (K, H)
     public let b3: Tensor  // (K)
     /// Dense-layer kernel of the point MLP (the fused one where the CPU has it).
@@ -148,7 +148,7 @@ public final class LitTriplaneDecoder: RadianceField {
     }
 
     /// The plane query buffers, the viewing conditions, and the generator's activations for the backward.
-    public final class Batch: PlaneBatch {
+    final class Batch: PlaneBatch {
         var generator: Activations?
         /// The codes `generator` holds the activations of (nil: none kept).
         var generatorCodes: [Float]?

@@ -8,7 +8,7 @@ import NeuralCore
 public struct OccupancyGrid: Sendable {
     public let resolution: Int
     public let box: Float
-    public let occupied: [Bool]  // (G, G, G), index (x G + y) G + z
+    let occupied: [Bool]  // (G, G, G), index (x G + y) G + z
     /// Density below which a sample contributes under 1% opacity at the usual step (δ ≈ 0.05).
     public static let threshold: Float = 0.2
 

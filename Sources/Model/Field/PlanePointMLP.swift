@@ -7,12 +7,12 @@ import NeuralCore
 /// The query buffers of a triplane field: plane coordinates, summed features, the MLP's hidden
 /// activations (only on the unfused path) and its raw outputs.
 open class PlaneBatch: FieldBatch {
-    public let uv: Tensor  // (N, 3, 2)
+    let uv: Tensor  // (N, 3, 2)
     let feat: Tensor  // (N, C)
     public lazy var h1 = Tensor([capacity, hidden])  // (N, H)
     public lazy var h2 = Tensor([capacity, hidden])  // (N, H)
     let hidden: Int
-    public let raw: Tensor  // (N, K)
+    let raw: Tensor  // (N, K)
 
     public init(
         objects: Int, capacity: Int, planeCount: Int, channels: Int, hidden: Int, outputs: Int, conditionSize: Int = 0

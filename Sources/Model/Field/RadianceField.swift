@@ -57,7 +57,7 @@ extension RadianceField {
 
     /// A field of the same kind with its own copy of the weights: whatever tunes weights works on
     /// one of these, so a loaded model never changes under another user.
-    public func copy() -> any RadianceField {
+    func copy() -> any RadianceField {
         var rng = SplitMix64(seed: 0)
         let twin = spec.makeField(rng: &rng)
         for ((_, dst), (_, src)) in zip(twin.parameters, parameters) { dst.copy(from: src) }

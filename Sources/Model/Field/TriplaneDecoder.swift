@@ -13,9 +13,9 @@ public final class TriplaneDecoder: RadianceField {
     let genW: Tensor  // (G, D)
     public let genB: Tensor  // (G)
     public let w1: Tensor  // (H, C)
-    public let b1: Tensor  // (H)
+    let b1: Tensor  // (H)
     public let w2: Tensor  // (H, H)
-    public let b2: Tensor  // (H)
+    let b2: Tensor  // (H)
     public let w3: Tensor  // (4, H)
     public let b3: Tensor  // (4)
     /// Dense-layer kernel of the point MLP (the fused AVX-512/AVX2 one where the CPU has it); a

@@ -11,12 +11,12 @@ import NeuralCore
 public struct DecoderDelta: Sendable {
     /// The delta file's config: what it belongs to and how it was made.
     public struct Header: Codable, Sendable, Equatable {
-        public var format = "nerfinv-decoder-delta"
-        public var version = 1
-        public var baseModel: String
-        public var baseModelSHA256: String
+        var format = "nerfinv-decoder-delta"
+        var version = 1
+        var baseModel: String
+        var baseModelSHA256: String
         /// The identity code the decoder was tuned at (the latent's).
-        public var pivot: [Float]
+        var pivot: [Float]
         public var steps: Int
         /// Input-view PSNR (dB) of held-out photo pixels before and after tuning.
         public var validationPSNRBefore: Double

@@ -28,7 +28,7 @@ public struct LatentFile: Codable, Sendable, Equatable {
     }
     public struct Provenance: Codable, Sendable, Equatable {
         public var method: String
-        public var source: String
+        var source: String
         public var steps: Int
         public var views: Int
         public var seconds: Double
@@ -41,8 +41,8 @@ public struct LatentFile: Codable, Sendable, Equatable {
         }
     }
 
-    public var format = "nerfinv-latent"
-    public var version = 1
+    var format = "nerfinv-latent"
+    var version = 1
     public var model: ModelIdentity
     public var identity: [Float]
     public var view: ViewCode
@@ -73,7 +73,7 @@ public struct LatentFile: Codable, Sendable, Equatable {
     /// How far (in RMS, relative to the model's code table) a latent's identity code may be.
     static let maxCodeScale = 100.0
     /// Photos one latent may record (a joint inversion of more is not what this format is for).
-    public static let maxViews = 256
+    static let maxViews = 256
 
     public func write(to path: String) throws {
         // A diverged optimisation must not leave a latent nothing can read.

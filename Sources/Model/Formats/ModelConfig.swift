@@ -4,7 +4,7 @@ import NeuralCore
 
 /// What a model file says about itself (saved as the file's JSON config).
 public struct ModelConfig: Codable, Sendable {
-    public var format = "nerfinv-model"
+    var format = "nerfinv-model"
     /// The radiance field: its kind and settings.
     public var decoder: FieldSpec
     /// The scene family and rig the model was trained for (../shared/RIG.md).

@@ -19,7 +19,7 @@ public struct TuneSettings: Settings, Sendable, Equatable {
     /// original decoder's renders of codes near the pivot (PTI's locality regulariser).
     public var localityWeight: Float = 1
     /// Rays per step of the locality term, from random rig cameras.
-    public var localityRays = 256
+    var localityRays = 256
     /// Codes of the locality term: pivot + ρ (a random training code - pivot), ρ uniform in this range.
     var localityReachMin: Float = 0.2
     var localityReachMax: Float = 1
@@ -27,8 +27,8 @@ public struct TuneSettings: Settings, Sendable, Equatable {
     /// error no longer falls, and keeps the weights that did best on them.
     var validationFraction: Float = 0.1
     /// Steps between two looks at the held-out pixels, and looks without progress before stopping.
-    public var checkEvery = 15
-    public var patience = 2
+    var checkEvery = 15
+    var patience = 2
     /// Names (or prefixes) of the decoder weights to tune; nil: the field's choice
     /// (`RadianceField.tunedParameterPrefixes`).
     public var parameters: [String]? = nil
@@ -77,7 +77,7 @@ public struct TuningReport: Sendable {
 extension Inverter {
     /// Fine-tunes the weights of `field` (a copy of `reference`, the model's own) named by
     /// `settings` at the current code, views and lights, which stay fixed. progress(step, MSE).
-    public func tuneDecoder(
+    func tuneDecoder(
         reference: any RadianceField, codeTable: Tensor, settings t: TuneSettings,
         progress: ((Int, Float) -> Void)? = nil
     ) throws -> TuningReport {

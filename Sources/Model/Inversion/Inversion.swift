@@ -137,7 +137,7 @@ public enum Inversion {
 
     /// Of `candidates` (each (D)), the code whose renders at each photo's start view, light and
     /// photometric code are closest (MSE at `startChoiceSize`) to the photos (each (H, W, 3)).
-    public static func bestStart(
+    static func bestStart(
         field: any RadianceField, distance: Double, fov: Double, candidates: [[Float]], photos: [[Float]],
         starts: [(code: [Float], view: ViewCode, light: ViewLight)], width W: Int, height H: Int
     ) -> [Float] {

@@ -6,7 +6,7 @@ extension ViewLight {
     /// Direction towards the key light (3), then the key and sky intensities (the means of their
     /// colours): what inversion estimates of a photo's light (colour casts belong to the
     /// photometric gain).
-    public static let encodedSize = 5
+    static let encodedSize = 5
 
     /// Decodes an encoder output (L); the direction need not be normalised, intensities are kept ≥ 0.
     public init(encoded v: UnsafePointer<Float>) {
@@ -27,7 +27,7 @@ extension ViewLight {
     }
 
     /// The light of the mirror image: the rig's mirror (azimuth a -> -a) reflects y.
-    public var mirrored: ViewLight {
+    var mirrored: ViewLight {
         ViewLight(direction: SIMD3(direction.x, -direction.y, direction.z), key: key, sky: sky)
     }
 }

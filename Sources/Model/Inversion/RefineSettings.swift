@@ -6,8 +6,8 @@ public struct RefineSettings: Settings, Sendable, Equatable {
     public var raysPerStep = 1024
     public var lrCode: Float = 1e-2
     /// Adam step on azimuth/elevation, radians (0.003 rad ≈ 0.17° per step).
-    public var lrPose: Float = 3e-3
-    public var lrPhotometric: Float = 5e-3
+    var lrPose: Float = 3e-3
+    var lrPhotometric: Float = 5e-3
     /// In-domain term: λ ||z - z_start||² / σ² with σ² the code table's per-dimension variance, so
     /// the code stays near the encoder's (or mean) code and inside the region the decoder knows.
     public var anchorWeight: Float = 2e-6
@@ -42,7 +42,7 @@ public struct RefineSettings: Settings, Sendable, Equatable {
     var lrLight: Float = 1e-2
     /// Photos of one joint inversion share one light (taken together, the object lit the same):
     /// the identity code then has to explain every photo's shading under it.
-    public var sharedLight = true
+    var sharedLight = true
     public var seed: UInt64 = 11
     public init() {}
 

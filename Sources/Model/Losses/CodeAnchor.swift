@@ -6,8 +6,8 @@
 public struct CodeAnchor: LossTerm {
     public let name = "code anchor"
     public var weight: Float
-    public let anchor: [Float]  // (B, D)
-    public let variance: Float
+    let anchor: [Float]  // (B, D)
+    let variance: Float
 
     /// Variances below this are clamped: a degenerate code table would make the term infinite.
     static let minVariance: Float = 1e-8

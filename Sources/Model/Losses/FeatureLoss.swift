@@ -7,7 +7,7 @@ import NeuralCore
 /// followed by a LeakyReLU (the network nerfinv already has; no other network ships with it).
 public struct ConvFeatures {
     public let weights: [Tensor]  // per stage (C_out, C_in, 4, 4)
-    public let biases: [Tensor]  // per stage (C_out)
+    let biases: [Tensor]  // per stage (C_out)
     public let leak: Float
 
     public init(weights: [Tensor], biases: [Tensor], leak: Float) {
@@ -58,8 +58,8 @@ public struct FeatureLoss: LossTerm {
     public var weight: Float
     public let features: ConvFeatures
     public let side: Int
-    public let groups: Int
-    public var correction: Tensor?  // (G, 6)
+    let groups: Int
+    var correction: Tensor?  // (G, 6)
 
     public init(weight: Float, features: ConvFeatures, side: Int, groups: Int = 1, correction: Tensor? = nil) {
         precondition(side >= 4 && side % (1 << features.weights.count) == 0, "patch side must halve at every stage")

@@ -4,7 +4,7 @@
 /// batch's objects.
 public struct LossInputs {
     public let rgb: UnsafePointer<Float>  // (R, 3)
-    public let targets: UnsafePointer<Float>  // (R, 3)
+    let targets: UnsafePointer<Float>  // (R, 3)
     public let R: Int
     public let codes: UnsafePointer<Float>  // (B, D)
     public let B: Int
@@ -12,8 +12,8 @@ public struct LossInputs {
     /// The compositing weights of every sample and the sample depths along their rays, for terms on
     /// how density is distributed along rays (nil where a caller has no samples).
     public let weights: UnsafePointer<Float>?  // (R, S)
-    public let t: UnsafePointer<Float>?  // (R, S)
-    public let delta: UnsafePointer<Float>?  // (R, S)
+    let t: UnsafePointer<Float>?  // (R, S)
+    let delta: UnsafePointer<Float>?  // (R, S)
     public let S: Int
 
     public init(
@@ -39,7 +39,7 @@ public struct LossGradients {
     public let dRGB: UnsafeMutablePointer<Float>  // (R, 3)
     public let dCodes: UnsafeMutablePointer<Float>  // (B, D)
     /// Gradient w.r.t. the compositing weights (nil where the caller cannot take one).
-    public let dWeights: UnsafeMutablePointer<Float>?  // (R, S)
+    let dWeights: UnsafeMutablePointer<Float>?  // (R, S)
 
     public init(
         dRGB: UnsafeMutablePointer<Float>, dCodes: UnsafeMutablePointer<Float>,

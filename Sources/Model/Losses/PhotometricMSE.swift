@@ -10,8 +10,8 @@ import NeuralCore
 public struct PhotometricMSE: LossTerm {
     public let name = "photometric"
     public var weight: Float
-    public var correction: Tensor?  // (G, 6)
-    public var dCorrection: Tensor?  // (G, 6)
+    var correction: Tensor?  // (G, 6)
+    var dCorrection: Tensor?  // (G, 6)
     public var footprint = 1
 
     public init(weight: Float = 1, correction: Tensor? = nil, dCorrection: Tensor? = nil, footprint: Int = 1) {

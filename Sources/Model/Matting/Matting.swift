@@ -65,9 +65,9 @@ public enum Matting {
     public struct MaskReading: Sendable, Equatable {
         /// Average with the prediction on the mirrored photo (a mirrored car is still a car, and
         /// the two predictions err in different places).
-        public var mirrored = true
+        var mirrored = true
         /// Keep only the mask's largest region (`MaskCleanup`).
-        public var largestRegion = true
+        var largestRegion = true
         public init(mirrored: Bool = true, largestRegion: Bool = true) {
             self.mirrored = mirrored
             self.largestRegion = largestRegion

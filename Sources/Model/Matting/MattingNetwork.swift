@@ -6,7 +6,7 @@ import NeuralCore
 
 /// Shape of the matting network; saved in its file.
 public struct MattingConfig: Codable, Sendable, Equatable {
-    public var format = "nerfinv-matting"
+    var format = "nerfinv-matting"
     /// Side of the square photo the network sees (the inversion's framing, resampled).
     public var inputSize = 128
     /// Channels of the 4x4 stride-2 encoder stages and of the decoder's 3x3 stages (deepest first,

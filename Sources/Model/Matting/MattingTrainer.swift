@@ -68,7 +68,7 @@ public struct MattingTrainConfig: Settings, Sendable, Equatable {
     public var batch = 16
     public var lr: Float = 2e-3
     /// Cosine fall of the learning rate over this last fraction of the steps.
-    public var decayFraction = 0.5
+    var decayFraction = 0.5
     public var seed: UInt64 = 1
     public init() {}
 

@@ -51,7 +51,7 @@ public struct EmptySpaceSkipping: Settings, Sendable, Equatable {
 final class OccupancyCache {
     public let settings: EmptySpaceSkipping
     public private(set) var grids: [OccupancyGrid?]  // (O)
-    public private(set) var builtAt: [Int]  // (O), -1 = never built
+    private(set) var builtAt: [Int]  // (O), -1 = never built
 
     public init(objects: Int, settings: EmptySpaceSkipping) {
         self.settings = settings
@@ -60,7 +60,7 @@ final class OccupancyCache {
     }
 
     /// Whether `step` skips at all (skipping on and past the warm-up).
-    public func skips(at step: Int) -> Bool { settings.enabled && step >= settings.warmupSteps }
+    func skips(at step: Int) -> Bool { settings.enabled && step >= settings.warmupSteps }
 
     /// The grids (nil = sample everywhere) of `objects` at `step`; object k's state is
     /// states + k E. A grid is (re)built when missing, or older than the refresh interval when

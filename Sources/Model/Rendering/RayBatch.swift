@@ -10,9 +10,9 @@ public struct RayBatch {
     public let S: Int
     public var origins: [Float]  // (R, 3)
     public var directions: [Float]  // (R, 3)
-    public var targets: [Float]  // (R, 3)
-    public var jitter: [Float]  // (R, S) in [0, 1): where in its interval each sample lies
-    public var probe: [Bool]  // (R) rays that sample everywhere (see EmptySpaceSkipping)
+    var targets: [Float]  // (R, 3)
+    var jitter: [Float]  // (R, S) in [0, 1): where in its interval each sample lies
+    var probe: [Bool]  // (R) rays that sample everywhere (see EmptySpaceSkipping)
     /// The light each ray's view was taken under (`ViewLight.packed`), for fields lit per view.
     public var lights: [Float]  // (R, 9)
 

@@ -23,7 +23,7 @@ public final class RenderStep {
     let targets: Tensor  // (R, 3)
     /// The composited colour and opacity of every ray after `run`.
     public let rgb: Tensor  // (R, 3)
-    public let opacity: Tensor  // (R)
+    let opacity: Tensor  // (R)
     let weights: Tensor  // (R, S)
     let dRGB: Tensor  // (R, 3)
     let dWeights: Tensor  // (R, S)
@@ -38,8 +38,8 @@ public final class RenderStep {
     public let dCodes: Tensor  // (B, D)
     let dCodeTerms: Tensor  // (B, D)
     /// d objective / d ray origins and directions after a `run` with `rayGradients`.
-    public let dOrigins: Tensor  // (R, 3)
-    public let dDirections: Tensor  // (R, 3)
+    let dOrigins: Tensor  // (R, 3)
+    let dDirections: Tensor  // (R, 3)
     /// d objective / d each ray's light after a `run` with `lightGradients` (a lit field only).
     public private(set) lazy var dLights = Tensor([R, ViewLight.count])  // (R, 9)
     lazy var dPointsKept = Tensor([R * S, 3])  // (M, 3)

@@ -9,18 +9,18 @@ import NeuralCore
 /// Skipped samples get zero density, so the compositor (which keeps the full (R, S) layout) sees
 /// them as the empty space the grid says they are. Probe rays sample everywhere, so density the grid
 /// does not know about (a floater to remove, a part still to grow) keeps receiving gradients.
-public final class SampleSelection {
+final class SampleSelection {
     /// Indices into the N samples, grouped by object, then ray, then sample order.
-    public private(set) var kept: [Int32] = []  // (M)
+    private(set) var kept: [Int32] = []  // (M)
     /// Kept samples per object.
-    public private(set) var counts: [Int] = []  // (B)
-    public var M: Int { kept.count }
+    private(set) var counts: [Int] = []  // (B)
+    var M: Int { kept.count }
 
     public init() {}
 
     /// Keeps sample n = r S + i when ray r is a probe, its object has no grid (nil: keep all), or its
     /// point lies in an occupied cell. points (N, 3); grids (B); probe (R).
-    public func select(points: UnsafePointer<Float>, grids: [OccupancyGrid?], probe: [Bool], R: Int, S: Int) {
+    func select(points: UnsafePointer<Float>, grids: [OccupancyGrid?], probe: [Bool], R: Int, S: Int) {
         let B = grids.count, Q = R / B
         precondition(Q * B == R && probe.count == R, "rays must split evenly over objects, one probe flag per ray")
         var rayCount = [Int](repeating: 0, count: R + 1)  // (R + 1), then exclusive prefix sums
@@ -66,7 +66,7 @@ public final class SampleSelection {
     }
 
     /// compact (M, width) = full[kept] (full (N, width)).
-    public func gather(_ compact: UnsafeMutablePointer<Float>, from full: UnsafePointer<Float>, width: Int) {
+    func gather(_ compact: UnsafeMutablePointer<Float>, from full: UnsafePointer<Float>, width: Int) {
         kept.withUnsafeBufferPointer { k in
             Parallel.forRanges(k.count, grain: 16384) { range in
                 for m in range {
@@ -78,7 +78,7 @@ public final class SampleSelection {
     }
 
     /// full (N, width) = 0 except full[kept[m]] = compact[m] (compact (M, width)).
-    public func scatter(_ full: UnsafeMutablePointer<Float>, from compact: UnsafePointer<Float>, width: Int, N: Int) {
+    func scatter(_ full: UnsafeMutablePointer<Float>, from compact: UnsafePointer<Float>, width: Int, N: Int) {
         Parallel.forRanges(N * width, grain: 65536) { r in (full + r.lowerBound).update(repeating: 0, count: r.count) }
         kept.withUnsafeBufferPointer { k in
             Parallel.forRanges(k.count, grain: 16384) { range in

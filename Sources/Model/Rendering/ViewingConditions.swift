@@ -11,7 +11,7 @@ public enum ViewingConditions {
 
     /// conditions (M, V) of kept samples (ray of sample m: kept[m] / S) from ray directions (R, 3) and
     /// per-ray lights (R, 9).
-    public static func gather(
+    static func gather(
         _ conditions: UnsafeMutablePointer<Float>, kept: [Int32], S: Int, directions: UnsafePointer<Float>,
         lights: UnsafePointer<Float>
     ) {

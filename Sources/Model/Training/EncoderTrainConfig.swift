@@ -7,7 +7,7 @@ public struct EncoderTrainConfig: Settings, Sendable, Equatable {
     /// Views of each object per batch: pairs feed the identity-consistency term.
     public var viewsPerObject = 2
     public var lr: Float = 1e-3
-    public var decayFraction = 0.4
+    var decayFraction = 0.4
     var finalLRScale: Float = 0.05
     /// Weights of the regression terms: identity code (MSE over the code table's per-dimension
     /// variance), pose (sin/cos MSE), photometric gain/bias (MSE).
@@ -27,7 +27,7 @@ public struct EncoderTrainConfig: Settings, Sendable, Equatable {
     /// the rendering loss says what matters.
     var codeWeightWhileRendering: Float = 0.1
     public var raysPerImage = 256
-    public var augmentation = ViewAugmentation()
+    var augmentation = ViewAugmentation()
     public var seed: UInt64 = 1
     /// Linear learning-rate ramp over the first steps: a run that starts from trained weights with a
     /// fresh Adam would otherwise take full-size steps on moments estimated from a handful of batches.

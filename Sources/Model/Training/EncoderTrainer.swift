@@ -17,7 +17,7 @@ public final class EncoderTrainer {
     public let field: any RadianceField
     public let config: EncoderTrainConfig
     public let encoder: PhotoEncoder
-    public let adam = Adam()
+    let adam = Adam()
     public var rng: SplitMix64
     public var step = 0
     let grads: [(name: String, tensor: Tensor)]

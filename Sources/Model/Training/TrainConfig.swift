@@ -12,7 +12,7 @@ public struct TrainConfig: Settings, Sendable, Equatable {
     var codePrior: Float = 1e-4
     var codeInitStd: Float = 0.01
     /// Learning rates fall (cosine) over this last fraction of the run, to `finalLRScale` of their value.
-    public var decayFraction: Double = 0.4
+    var decayFraction: Double = 0.4
     var finalLRScale: Float = 0.05
     public var seed: UInt64 = 1
     /// Evaluate the decoder only where each object's occupancy grid (from its current code) says

@@ -13,7 +13,7 @@ public final class Trainer {
     public let config: TrainConfig
     public let field: any RadianceField
     public let codes: Tensor  // (O, D)
-    public let adam = Adam()
+    let adam = Adam()
     public var rng: SplitMix64
     public var step = 0
     let grads: ParameterGradients

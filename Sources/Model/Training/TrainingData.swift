@@ -30,12 +30,12 @@ public final class TrainingData {
     public let width: Int
     public let height: Int
     /// Each object's cameras.
-    public let cameras: [[Camera]]  // (O, V_o)
+    let cameras: [[Camera]]  // (O, V_o)
     /// Each view's light (lighting.json beside the views; the canonical light where there is none).
     public let lights: [[ViewLight]]  // (O, V_o)
     /// Each view's object box: the pixels that differ from the white background, as
     /// (x0, y0, x1, y1) inclusive, grown by `boxMargin`; the whole view when it is all background.
-    public let boxes: [[SIMD4<Int32>]]  // (O, V_o)
+    let boxes: [[SIMD4<Int32>]]  // (O, V_o)
     /// Pixels added around a view's object box: the silhouette's edge and what lies just outside it
     /// belong to the object's rays.
     static let boxMargin = 2
@@ -45,7 +45,7 @@ public final class TrainingData {
     let offsets: [Int]  // (O) first byte of each object's views in the store
 
     public var count: Int { ids.count }
-    public func viewCount(_ o: Int) -> Int { cameras[o].count }
+    func viewCount(_ o: Int) -> Int { cameras[o].count }
     var viewBytes: Int { width * height * 3 }
 
     /// The pixels (H, W, 3) of view v of object o.

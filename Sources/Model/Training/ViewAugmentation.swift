@@ -5,21 +5,21 @@ import NeuralCore
 
 /// Small shifts and scales, blur, photometric gain/bias (which the encoder learns to report in its
 /// view code) and sensor noise, applied to a rendered view.
-public struct ViewAugmentation: Codable, Sendable, Equatable {
+struct ViewAugmentation: Codable, Sendable, Equatable {
     /// Largest shift in pixels and relative scale change (kept small: at the rig's fixed distance
     /// apparent size means real size, and the pose is read from the framing).
     var maxShift: Float = 2
     var maxScale: Float = 0.04
     var blurProbability: Double = 0.25
     /// Photometric changes hit this fraction of images; the rest stay neutral.
-    public var photometricProbability: Double = 0.6
+    var photometricProbability: Double = 0.6
     var maxGain: Float = 0.2
     var maxBias: Float = 0.06
     var maxNoise: Float = 0.02
     public init() {}
 
     /// No augmentation at all (evaluation inputs).
-    public static let none: ViewAugmentation = {
+    static let none: ViewAugmentation = {
         var a = ViewAugmentation()
         a.maxShift = 0
         a.maxScale = 0
@@ -31,7 +31,7 @@ public struct ViewAugmentation: Codable, Sendable, Equatable {
 
     /// Writes the augmented image (3, H, W) in [0, 1] from pixels (H, W, 3) sRGB over white and
     /// returns the photometric change applied (image = gain ⊙ clean + bias before noise).
-    public func apply(
+    func apply(
         pixels: UnsafePointer<UInt8>, width W: Int, height H: Int, into out: UnsafeMutablePointer<Float>,
         rng: inout SplitMix64
     ) -> (gain: SIMD3<Float>, bias: SIMD3<Float>) {

@@ -8,8 +8,8 @@ import Foundation
 /// the kernel's to evict: a 1000 x 50 x 128² set (2.5 GB) trains without holding 2.5 GB of the
 /// process's own memory, and 256² sets train where RAM would not hold them.
 final class ViewStore: @unchecked Sendable {
-    public let base: UnsafeMutablePointer<UInt8>
-    public let byteCount: Int
+    let base: UnsafeMutablePointer<UInt8>
+    let byteCount: Int
     let mapped: Bool
 
     /// `byteCount` zeroed bytes of ordinary memory (small sets, tests, benchmarks).
@@ -56,7 +56,7 @@ final class ViewStore: @unchecked Sendable {
         deinit { close(fd) }
 
         /// Writes `bytes` after everything appended so far; returns their offset.
-        public func append(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+        func append(_ bytes: UnsafeRawBufferPointer) throws -> Int {
             lock.lock()
             let offset = cursor
             cursor += bytes.count
@@ -74,7 +74,7 @@ final class ViewStore: @unchecked Sendable {
         }
 
         /// The store of everything appended, mapped read-only.
-        public func finish() throws -> ViewStore {
+        func finish() throws -> ViewStore {
             lock.lock()
             defer { lock.unlock() }
             return try ViewStore(mapping: fd, byteCount: cursor, path: path)

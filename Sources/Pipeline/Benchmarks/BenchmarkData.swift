@@ -7,7 +7,7 @@ import Scenes
 /// Data the benchmarks and tests make in memory, so they need no files.
 enum BenchmarkData {
     /// A small in-memory dataset rendered from scenes/cars.json's generator (no files needed).
-    public static func cars(objects: Int, scene: String, views: Int = 8, size: Int = 64) throws -> TrainingData {
+    static func cars(objects: Int, scene: String, views: Int = 8, size: Int = 64) throws -> TrainingData {
         let spec = try SceneSpec.load(scene)
         var rng = SplitMix64(seed: 99)
         var all: [[TrainingData.View]] = []

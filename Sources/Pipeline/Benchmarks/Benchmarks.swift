@@ -9,8 +9,8 @@ import Scenes
 /// How long each benchmark measures: timed runs per figure (the median is reported) and the
 /// shortest a timed run may be (short ops are repeated until they last this long).
 public struct BenchSettings: Sendable {
-    public var repeats = 5
-    public var minSeconds = 0.2
+    var repeats = 5
+    var minSeconds = 0.2
     public init(repeats: Int = 5, minSeconds: Double = 0.2) {
         self.repeats = repeats
         self.minSeconds = minSeconds

@@ -7,8 +7,8 @@ import NeuralCore
 /// raw sgemm at the same shape (`nerfinv bench core`).
 enum KernelBenchmark {
     public struct Row: Codable {
-        public var name: String
-        public var shape: String
+        var name: String
+        var shape: String
         public var seconds: Double
         var gflops: Double
         var shareOfSgemm: Double?

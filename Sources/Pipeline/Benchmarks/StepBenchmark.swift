@@ -5,17 +5,17 @@ import NeuralCore
 /// Seconds per training step and per code-fitting step from a trained model's weights and codes,
 /// on cars rendered in memory (`nerfinv bench train`), with the dense-layer work each did.
 enum StepBenchmark {
-    public struct Timing {
+    struct Timing {
         /// Sorted step times.
         public var seconds: [Double]
         /// Mean samples the field evaluated per step, and all samples of a step.
-        public var evaluated: Double
-        public var samples: Double
+        var evaluated: Double
+        var samples: Double
         /// Dense-layer floating-point operations per step.
-        public var flops: Double
+        var flops: Double
         /// Seconds per named phase over all timed steps (with profiling).
-        public var phases: [(name: String, seconds: Double)]
-        public var median: Double { seconds[seconds.count / 2] }
+        var phases: [(name: String, seconds: Double)]
+        var median: Double { seconds[seconds.count / 2] }
         var gflops: Double { flops / median / 1e9 }
     }
 

@@ -13,11 +13,11 @@ import Scenes
 /// moves monotonically with the amount while the others stay within their tolerances.
 public enum AttributeEditCheck {
     /// What one render says about the car.
-    public struct Measures: Sendable {
+    struct Measures: Sendable {
         /// Silhouette extents in the side view, in box units; mean luminance and circular-mean hue
         /// (degrees, nil without saturated pixels) of the object's pixels.
-        public var length: Double, height: Double, brightness: Double
-        public var hue: Double?
+        var length: Double, height: Double, brightness: Double
+        var hue: Double?
     }
 
     /// One row: an attribute moved by an amount, and how much every measure changed on average.
@@ -35,7 +35,7 @@ public enum AttributeEditCheck {
     static let side = 128
 
     /// The measures of one code's side view (azimuth 90°, elevation 0°).
-    public static func measure(field: any RadianceField, code: [Float], distance: Double, fov: Double) -> Measures {
+    static func measure(field: any RadianceField, code: [Float], distance: Double, fov: Double) -> Measures {
         let S = side
         let camera = Rig.camera(azimuth: 90, elevation: 0, distance: distance, fovDegrees: fov, width: S, height: S)
         let img = FieldRenderer(field: field, code: code).render(camera: camera).image

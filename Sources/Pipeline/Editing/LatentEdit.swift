@@ -27,7 +27,7 @@ public struct EditOutcome {
 
 extension LatentEditing {
     /// The model's code table as a distribution, or an error naming the model.
-    public static func distribution(of model: NeRFModel) throws -> CodeDistribution {
+    static func distribution(of model: NeRFModel) throws -> CodeDistribution {
         guard let d = CodeDistribution(codes: model.codes) else {
             throw ModelError(
                 "\(model.identity.name): its code table cannot be decomposed (fewer than two codes, or NaN)")

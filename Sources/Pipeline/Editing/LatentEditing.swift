@@ -11,7 +11,7 @@ import NeuralCore
 /// model's own decoder (a tuned decoder belongs to one code).
 public enum LatentEditing {
     /// A latent with another identity code, the same view, saying how it was made.
-    public static func derived(from source: LatentFile, identity: [Float], method: String, sourceName: String)
+    static func derived(from source: LatentFile, identity: [Float], method: String, sourceName: String)
         -> LatentFile
     {
         var l = source
@@ -35,7 +35,7 @@ public enum LatentEditing {
     }
 
     /// Renders each code at one camera.
-    public static func renders(
+    static func renders(
         field: any RadianceField, codes: [[Float]], camera: RenderCamera, azimuth: Double, elevation: Double,
         light: ViewLight = .canonical
     ) -> [RGBAImage] {

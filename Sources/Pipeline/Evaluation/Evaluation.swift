@@ -86,16 +86,16 @@ public struct ModeResult: Codable, Sendable {
     public var mode: String
     public var objects: Int
     public var psnr: Double
-    public var ssim: Double
+    var ssim: Double
     var objectPSNR: Double
     var allViewPSNR: Double
     /// PSNR of the input views rendered at their true cameras (how well the inversion fits what it saw).
-    public var inputViewPSNR: Double?
+    var inputViewPSNR: Double?
     /// With a small input (`inputSize`): PSNR of the input enlarged bicubically to the views' size
     /// against the true view, the baseline a render from the inversion should beat.
     var bicubicInputPSNR: Double?
     /// Mean decoder-tuning steps run before the early stop (nil: no tuning).
-    public var tuneSteps: Double?
+    var tuneSteps: Double?
     var secondsPerObject: Double
     public var perObjectPSNR: [String: Double]
     /// Mean PSNR of each scored view over the objects, keyed by the view's number ("13"): which
@@ -107,7 +107,7 @@ public struct ModeResult: Codable, Sendable {
     /// Mean cosine similarity of codes from two views of one object, and of two objects.
     public var sameObjectCosine: Double?
     var otherObjectCosine: Double?
-    public var encoderSeconds: Double?
+    var encoderSeconds: Double?
 }
 
 /// Novel-view quality of a model on a test-protocol dataset.

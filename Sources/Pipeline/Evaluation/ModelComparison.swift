@@ -16,8 +16,8 @@ public enum ModelComparison {
     /// One model's cells for one photo: reconstruction, then the views around.
     public struct Row {
         public var input: RGBAImage
-        public var cells: [[RGBAImage]]  // per model: reconstruction + views
-        public var name: String
+        var cells: [[RGBAImage]]  // per model: reconstruction + views
+        var name: String
     }
 
     /// Inverts `photo` with each session and renders its cells at `cell` pixels.
@@ -45,7 +45,7 @@ public enum ModelComparison {
     }
 
     /// The sheet: headings (model labels over their columns), then a row per photo.
-    public static func make(rows: [Row], labels: [String], cell: Int) -> RGBAImage {
+    static func make(rows: [Row], labels: [String], cell: Int) -> RGBAImage {
         let perModel = 1 + azimuths.count, columns = 1 + labels.count * perModel
         let rowHeight = labelHeight + cell + pad
         var sheet = RGBAImage(

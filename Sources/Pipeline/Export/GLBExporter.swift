@@ -5,8 +5,8 @@ import Geometry
 /// Binary glTF 2.0 (`.glb`): one mesh with POSITION, NORMAL and COLOR_0 (linear RGB, as glTF
 /// defines vertex colours) and 32-bit indices, a matte white material, metres and +y up as the
 /// format requires.
-public enum GLBExporter: MeshExporter {
-    public static let fileExtension = "glb"
+enum GLBExporter: MeshExporter {
+    static let fileExtension = "glb"
     public static let summary = "binary glTF 2.0 with COLOR_0 and normals"
 
     /// sRGB to linear light (glTF's COLOR_0 is linear).

@@ -8,14 +8,14 @@ import Model
 /// A latent to a mesh file: extraction, the export frame, the format chosen by extension.
 public enum MeshExport {
     public struct Outcome {
-        public var files: [String]
-        public var vertices: Int
-        public var triangles: Int
-        public var closed: Bool
-        public var threshold: Float
+        var files: [String]
+        var vertices: Int
+        var triangles: Int
+        var closed: Bool
+        var threshold: Float
         public var seconds: Double
         /// Silhouette IoU against the field's alpha at the test views (mean, worst), when checked.
-        public var iou: (mean: Double, worst: Double)?
+        var iou: (mean: Double, worst: Double)?
 
         /// The outcome for `--json`, and as a sentence.
         public var fields: [String: Any] {
@@ -56,7 +56,7 @@ public enum MeshExport {
 
     /// `scene`'s mesh (its tuned decoder when it has one) in the world frame; an error naming
     /// `path` when there is no surface at the threshold.
-    public static func mesh(
+    static func mesh(
         scene: LatentScene, settings: MeshSettings, light: ViewLight = .canonical, for path: String,
         progress: ((String) -> Void)? = nil
     ) throws -> TriangleMesh {

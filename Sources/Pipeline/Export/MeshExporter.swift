@@ -15,7 +15,7 @@ public protocol MeshExporter {
 }
 
 extension MeshExporter {
-    public static func files(for path: String) -> [String] { [path] }
+    static func files(for path: String) -> [String] { [path] }
 
     /// Writes the mesh's files as one transaction.
     public static func write(_ mesh: TriangleMesh, to path: String) throws {
@@ -28,7 +28,7 @@ extension MeshExporter {
 
 /// The mesh formats `export-mesh` writes, by extension.
 public enum MeshExporters {
-    public static let all: [any MeshExporter.Type] = [PLYExporter.self, OBJExporter.self, GLBExporter.self]
+    static let all: [any MeshExporter.Type] = [PLYExporter.self, OBJExporter.self, GLBExporter.self]
 
     /// The exporter for a path's extension, or an error listing the ones there are.
     public static func exporter(for path: String) throws -> any MeshExporter.Type {
@@ -47,12 +47,12 @@ public enum MeshExporters {
 /// for every format), right-handed. The rig's world is +z up in box units (a car is about two
 /// units long), so (x, y, z) becomes metresPerUnit · (x, z, -y): the car's front stays +x.
 public struct MeshFrame: Sendable {
-    public var metresPerUnit: Float
+    var metresPerUnit: Float
     public init(metresPerUnit: Float = MeshFrame.carMetresPerUnit) { self.metresPerUnit = metresPerUnit }
     /// A car of the rig's box (length about 2 units) becomes about 4.5 m long.
     public static let carMetresPerUnit: Float = 2.25
 
-    public func apply(_ mesh: TriangleMesh) -> TriangleMesh {
+    func apply(_ mesh: TriangleMesh) -> TriangleMesh {
         let s = metresPerUnit
         return mesh.transformed({ s * SIMD3($0.x, $0.z, -$0.y) }, rotate: { SIMD3($0.x, $0.z, -$0.y) })
     }

@@ -5,8 +5,8 @@ import Geometry
 /// Wavefront OBJ with vertex colours (`v x y z r g b`, the extension MeshLab, Blender and trimesh
 /// read), normals, and a material file beside it (`<name>.mtl`, a white diffuse material so the
 /// vertex colours show as they are).
-public enum OBJExporter: MeshExporter {
-    public static let fileExtension = "obj"
+enum OBJExporter: MeshExporter {
+    static let fileExtension = "obj"
     public static let summary = "OBJ with vertex colours and normals, plus an MTL"
 
     /// `car.obj` → `car.mtl`, in the folder the path names (kept relative when it is).
@@ -16,7 +16,7 @@ public enum OBJExporter: MeshExporter {
         return String(path.dropLast(name.count)) + stem + ".mtl"
     }
 
-    public static func files(for path: String) -> [String] { [path, materialPath(path)] }
+    static func files(for path: String) -> [String] { [path, materialPath(path)] }
 
     public static func encode(_ mesh: TriangleMesh, for path: String) throws -> [Data] {
         let mtl = materialPath(path)

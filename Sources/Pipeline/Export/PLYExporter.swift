@@ -3,8 +3,8 @@ import Foundation
 import Geometry
 
 /// Binary little-endian PLY: positions, normals, 8-bit sRGB vertex colours, triangles.
-public enum PLYExporter: MeshExporter {
-    public static let fileExtension = "ply"
+enum PLYExporter: MeshExporter {
+    static let fileExtension = "ply"
     public static let summary = "binary PLY with normals and vertex colours"
 
     public static func encode(_ mesh: TriangleMesh, for path: String) throws -> [Data] {

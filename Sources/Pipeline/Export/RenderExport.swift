@@ -9,9 +9,9 @@ import Model
 
 /// Where the camera of a render or turntable sits on the rig's sphere, and the frame size.
 public struct RenderCamera: Sendable {
-    public var distance: Double = 3
-    public var fovDegrees: Double = 40
-    public var size: Int = 128
+    var distance: Double = 3
+    var fovDegrees: Double = 40
+    var size: Int = 128
     public init(distance: Double = 3, fovDegrees: Double = 40, size: Int = 128) {
         self.distance = distance
         self.fovDegrees = fovDegrees

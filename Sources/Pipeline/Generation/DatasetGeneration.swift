@@ -72,7 +72,7 @@ public enum DatasetGeneration {
     public struct Summary {
         public var views: Int
         public var width: Int
-        public var height: Int
+        var height: Int
         public var seconds: Double
         public var settings: GenerationSettings
 

@@ -11,9 +11,9 @@ import Model
 /// (`init(images:...)`); both hand it to `Inversion.run` through `photos` and `settings(_:)`.
 public struct InversionInput {
     /// The photos as the model sees them, each (P, P).
-    public var images: [RGBAImage]
+    var images: [RGBAImage]
     /// Per photo, the pixels the loss ignores (P * P); nil: none.
-    public var ignore: [[Bool]?]
+    var ignore: [[Bool]?]
     /// Rays averaged into one photo pixel: a photo smaller than the model's views is compared with
     /// the render's average over each pixel's footprint (1: one ray a pixel).
     public var footprint: Int
@@ -24,7 +24,7 @@ public struct InversionInput {
     /// The first photo's predicted object mask (its own size) and the photo with that mask as its
     /// alpha, when its background was removed.
     public var mask: RGBAImage? = nil
-    public var cutout: RGBAImage? = nil
+    var cutout: RGBAImage? = nil
     /// Some pixels are left out of the loss (a user's `--mask`, an evaluation's occluder).
     public var masked: Bool { ignore.contains { $0 != nil } }
 
@@ -67,7 +67,7 @@ public struct InversionInput {
 
     /// The photo with its background made white where the matting network's mask says so, and the
     /// mask (H, W).
-    public static func matted(_ photo: RGBAImage, with matting: MattingNetwork) -> (image: RGBAImage, mask: [Float]) {
+    static func matted(_ photo: RGBAImage, with matting: MattingNetwork) -> (image: RGBAImage, mask: [Float]) {
         let mask = Matting.predict(matting, photo: photo)
         return (Matting.whiteBackground(photo, mask: mask), mask)
     }

@@ -5,7 +5,7 @@ import Model
 /// What one photo's inversion produced.
 public struct InversionOutcome {
     public var photo: String
-    public var latentPath: String
+    var latentPath: String
     public var result: InversionResult
     /// The photo as the model saw it, and its reconstruction at the found view (photometric code applied).
     public var input: RGBAImage
@@ -13,12 +13,12 @@ public struct InversionOutcome {
     var inputPSNR: Double
     public var framing: String
     var comparisonPath: String
-    public var method: String
+    var method: String
     public var turntable: String?
     /// The tuned decoder the result renders with (nil: the model's own).
-    public var tunedField: (any RadianceField)? = nil
+    var tunedField: (any RadianceField)? = nil
     /// The photo as given and its predicted object mask, when its background was removed.
-    public var removed: (photo: RGBAImage, mask: RGBAImage)? = nil
+    var removed: (photo: RGBAImage, mask: RGBAImage)? = nil
 
     /// The outcome as JSON fields (`--json`) and as a sentence.
     public var fields: [String: Any] {

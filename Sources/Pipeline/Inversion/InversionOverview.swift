@@ -15,7 +15,7 @@ enum InversionOverview {
     /// `field`: the decoder of every row; a row's own (a tuned decoder) replaces it. `removed`: per
     /// row, the photo as given and the object mask when its background was removed; when any row
     /// has them, two columns show them first (blank for the other rows).
-    public static func make(
+    static func make(
         rows: [(name: String, input: RGBAImage, reconstruction: RGBAImage, code: [Float])], field: any RadianceField,
         fields: [(any RadianceField)?] = [], removed: [(photo: RGBAImage, mask: RGBAImage)?] = []
     )

@@ -43,7 +43,7 @@ public struct InversionRequest: Sendable {
 
     var mode: InversionMode { start == .mean ? .meanRefine : (refine ? .refine : .encoder) }
     /// How the latent says it was obtained.
-    public var method: String {
+    var method: String {
         switch mode {
         case .encoder: "encoder"
         case .refine: "encoder+refine"

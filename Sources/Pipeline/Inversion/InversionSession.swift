@@ -63,11 +63,11 @@ public final class InversionSession {
         var inputPSNR: Double
         public var framing: String
         /// How the loss saw the photo: "masked", "grayscale" (empty: all pixels, in colour).
-        public var restoration: [String] = []
+        var restoration: [String] = []
         /// The field the result renders with: the model's, or its tuned copy.
         public var field: any RadianceField
         /// The tuned decoder's differences as its delta file holds them (nil: not tuned).
-        public var delta: DecoderDelta?
+        var delta: DecoderDelta?
         /// The first photo's predicted object mask (H, W at its own size) and the photo with the
         /// background removed (alpha = mask), when the background was removed.
         public var mask: RGBAImage? = nil
@@ -210,7 +210,7 @@ public final class InversionSession {
     }
 
     /// One sheet of several inversions: a row per photo with input, reconstruction and views around.
-    public func overview(_ outcomes: [InversionOutcome]) -> RGBAImage {
+    func overview(_ outcomes: [InversionOutcome]) -> RGBAImage {
         let rows = outcomes.map {
             (
                 name: URL(fileURLWithPath: $0.photo).lastPathComponent, input: $0.input,
@@ -223,7 +223,7 @@ public final class InversionSession {
 
     /// The code rendered at the found view, the photometric code applied, opaque (P, P).
     /// `view`: which photo's view (a joint inversion's); `field`: the tuned decoder, if any.
-    public func reconstruct(
+    func reconstruct(
         _ result: InversionResult, side P: Int, view k: Int = 0, field: (any RadianceField)? = nil
     ) -> RGBAImage {
         let renderer = FieldRenderer(field: field ?? model.field, code: result.code)

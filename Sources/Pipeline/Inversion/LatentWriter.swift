@@ -10,8 +10,8 @@ import Model
 /// `car_input_reconstruction.png` (input | reconstruction), `car.delta` (a tuned decoder),
 /// `car_mask.png` and `car_cutout.png` (a removed background), and the turntable folder.
 public struct LatentWriter {
-    public var latentPath: String
-    public var request: InversionRequest
+    var latentPath: String
+    var request: InversionRequest
 
     public init(latentPath: String, request: InversionRequest) {
         self.latentPath = latentPath
@@ -19,12 +19,12 @@ public struct LatentWriter {
     }
 
     /// The latent's path without `.latent`: the other files' names start with it.
-    public var stem: String { latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath }
-    public var inputPath: String { stem + "_input.png" }
-    public var comparisonPath: String { stem + "_input_reconstruction.png" }
+    var stem: String { latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath }
+    var inputPath: String { stem + "_input.png" }
+    var comparisonPath: String { stem + "_input_reconstruction.png" }
     public var deltaPath: String { DecoderDelta.path(forLatent: latentPath) }
-    public var maskPath: String { stem + "_mask.png" }
-    public var cutoutPath: String { stem + "_cutout.png" }
+    var maskPath: String { stem + "_mask.png" }
+    var cutoutPath: String { stem + "_cutout.png" }
 
     /// Every file the request may write, and the turntable folder.
     public var outputs: (files: [String], folder: String?) {

@@ -10,10 +10,10 @@ import Model
 public enum MultiViewFit {
     public struct Result {
         public var objectID: String
-        public var code: [Float]
+        var code: [Float]
         /// PSNR of each view's render against the view.
         public var viewPSNR: [Double]
-        public var finalMSE: Float
+        var finalMSE: Float
         public var seconds: Double
         public var meanPSNR: Double { viewPSNR.reduce(0, +) / Double(max(1, viewPSNR.count)) }
         /// The latent, with view 0's camera as its view code.

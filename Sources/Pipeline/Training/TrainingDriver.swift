@@ -28,7 +28,7 @@ public enum TrainingDriver {
     public struct Paths: Sendable {
         public var checkpoint: String
         public var log: String
-        public var curve: String
+        var curve: String
         public init(checkpoint: String, log: String, curve: String) {
             self.checkpoint = checkpoint
             self.log = log

@@ -51,7 +51,7 @@ public struct DecoderTrainingJob {
     }
 
     var stem: String { String(out.dropLast(4)) }
-    public var paths: TrainingDriver.Paths {
+    var paths: TrainingDriver.Paths {
         .init(checkpoint: out + ".ckpt", log: stem + ".train_log.csv", curve: stem + ".train_curve.png")
     }
 
@@ -130,7 +130,7 @@ public struct EncoderTrainingJob {
     }
 
     var stem: String { String(out.dropLast(4)) }
-    public var paths: TrainingDriver.Paths {
+    var paths: TrainingDriver.Paths {
         .init(checkpoint: stem + ".encoder.ckpt", log: stem + ".encoder_log.csv", curve: stem + ".encoder_curve.png")
     }
 
@@ -193,7 +193,7 @@ public struct MattingTrainingJob {
     }
 
     var stem: String { out.hasSuffix(".nvm") ? String(out.dropLast(4)) : out }
-    public var paths: TrainingDriver.Paths {
+    var paths: TrainingDriver.Paths {
         .init(checkpoint: out + ".ckpt", log: stem + ".matting_log.csv", curve: stem + ".matting_curve.png")
     }
 

@@ -30,7 +30,7 @@ public struct TrainingLog {
         offsetSeconds = rows.last?.seconds ?? 0
     }
 
-    public mutating func append(
+    mutating func append(
         step: Int, loss: Double, psnr: Double, lrScale: Double, raysPerSecond: Double, seconds: Double
     ) {
         rows.removeAll { $0.step >= step }  // a resumed run overwrites rows past its checkpoint

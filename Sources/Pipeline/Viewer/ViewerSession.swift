@@ -9,23 +9,23 @@ import Model
 // line, their input pictures, edit directions, meshes and GIFs. P pixels of a frame side.
 
 /// One frame a browser asks for; every value is range-checked by `ViewerSession.frame`.
-public struct FrameRequest: Sendable, Equatable {
+struct FrameRequest: Sendable, Equatable {
     public enum Mode: String, Sendable, CaseIterable { case rgb, depth, normals }
     public var latent = 0
-    public var azimuth = 35.0
-    public var elevation = 20.0
-    public var distance = 3.0
-    public var size = 128
+    var azimuth = 35.0
+    var elevation = 20.0
+    var distance = 3.0
+    var size = 128
     public var mode = Mode.rgb
     /// Edit amounts by direction name (pc1..., or an attribute), in standard deviations.
-    public var edits: [String: Float] = [:]
+    var edits: [String: Float] = [:]
     public init() {}
 
     /// The ranges a request must lie in.
-    public static let sizes = 16...512
-    public static let distances = 1.3...20.0
-    public static let elevations = -89.0...89.0
-    public static let amounts: ClosedRange<Float> = -5...5
+    static let sizes = 16...512
+    static let distances = 1.3...20.0
+    static let elevations = -89.0...89.0
+    static let amounts: ClosedRange<Float> = -5...5
 
     /// From URL query items; nil with the reason when a value is missing, malformed or out of range.
     public static func parse(_ query: [String: String]) -> Result<FrameRequest, ViewerError> {
@@ -66,7 +66,7 @@ public struct FrameRequest: Sendable, Equatable {
     }
 }
 
-public struct ViewerError: Error, CustomStringConvertible, Sendable {
+struct ViewerError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ d: String) { description = d }
 }
@@ -74,14 +74,14 @@ public struct ViewerError: Error, CustomStringConvertible, Sendable {
 /// The latents and the model behind a viewer. Frames render one at a time (each on both cores);
 /// a client with a frame in flight gets no second one until the first is done.
 public final class ViewerSession: @unchecked Sendable {
-    public struct Entry {
-        public var name: String
+    struct Entry {
+        var name: String
         public var scene: LatentScene
         /// The input photo beside its reconstruction, when `invert` wrote one beside the latent.
         var inputSheet: RGBAImage?
     }
     public let model: NeRFModel
-    public let entries: [Entry]
+    let entries: [Entry]
     let distribution: CodeDistribution?
     let attributes: AttributeDirections?
     /// Principal directions offered as sliders.
@@ -107,12 +107,12 @@ public final class ViewerSession: @unchecked Sendable {
     }
 
     /// The edit directions a page offers: pc1... and the model's attributes.
-    public var directions: [String] {
+    var directions: [String] {
         (distribution == nil ? [] : (1...Self.principalSliders).map { "pc\($0)" }) + (attributes?.names ?? [])
     }
 
     /// What the page needs to build itself, as JSON.
-    public func info() throws -> Data {
+    func info() throws -> Data {
         let json: [String: Any] = [
             "latents": entries.map { ["name": $0.name, "input": $0.inputSheet != nil] },
             "directions": directions, "modes": FrameRequest.Mode.allCases.map(\.rawValue),
@@ -138,7 +138,7 @@ public final class ViewerSession: @unchecked Sendable {
     }
 
     /// A frame as PNG bytes for `client`; nil while that client already has one in flight.
-    public func frame(_ r: FrameRequest, client: String) throws -> Data? {
+    func frame(_ r: FrameRequest, client: String) throws -> Data? {
         lock.lock()
         guard busy.insert(client).inserted else {
             lock.unlock()
@@ -245,7 +245,7 @@ public final class ViewerSession: @unchecked Sendable {
     }
 
     /// The latent's mesh as GLB bytes (128³ cells: a download in about a second).
-    public func mesh(_ latent: Int) throws -> Data {
+    func mesh(_ latent: Int) throws -> Data {
         guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
         var settings = MeshSettings()
         settings.resolution = 128
