@@ -72,7 +72,7 @@ struct Eval: ParsableCommand {
         settings.fitSteps = fitSteps
         var refineSettings = try refine.settings(base: model.refineDefaults)
         if let refineSteps { refineSettings.steps = refineSteps }
-        settings.refine = try RefineOptions.checked(refineSettings, flags: ["steps": "--refine-steps"])
+        settings.refine = try checked(refineSettings, flags: ["steps": "--refine-steps"])
         settings.saveRenders = saveRenders
         try restoration.apply(to: &settings)
         settings.tune = try refine.tuneSettings()

@@ -73,7 +73,7 @@ struct ExportMesh: ParsableCommand {
     }
 
     func validate() throws {
-        if let problem = settings.firstProblem { throw ValidationError(problem.asFlag) }
+        _ = try checked(settings)
         guard metresPerUnit.isFinite, metresPerUnit > 0 else { throw ValidationError("--metres-per-unit must be > 0") }
     }
 

@@ -81,7 +81,7 @@ struct InversionOptions: ParsableArguments {
         if let steps { settings.steps = steps }
         if let seed { settings.seed = seed }
         settings.refinePose = pose == .refinePose
-        request.settings = try RefineOptions.checked(settings)
+        request.settings = try checked(settings)
         request.crop = crop
         request.photoSize = photoSize
         request.mask = mask

@@ -59,14 +59,4 @@ struct RefineOptions: ParsableArguments {
         if let semanticWeight { s.semanticWeight = semanticWeight }
         return s
     }
-
-    /// The settings' first value out of range, named by the flag that sets it (or its key);
-    /// `flags`: a command's own name for a key's flag (eval's `--refine-steps`).
-    static func checked(_ s: RefineSettings, flags: [String: String] = [:]) throws -> RefineSettings {
-        if var problem = s.firstProblem {
-            problem.flag = flags[problem.key] ?? problem.flag
-            throw ValidationError(problem.asFlag)
-        }
-        return s
-    }
 }

@@ -76,8 +76,7 @@ struct Train: ParsableCommand {
         if let warmup = training.warmup { c.warmupSteps = warmup }
         if let lrDecoder { c.lrDecoder = lrDecoder }
         if let lrCodes { c.lrCodes = lrCodes }
-        if let problem = c.firstProblem { throw ValidationError(problem.asFlag) }
-        return c
+        return try checked(c)
     }
 
     func run() throws {

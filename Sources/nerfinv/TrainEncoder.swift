@@ -74,8 +74,7 @@ struct TrainEncoder: ParsableCommand {
         if let lr { c.lr = lr }
         if let warmup = training.warmup, warmup > 0 { c.warmupSteps = warmup }
         if let decoderLR { c.decoderLR = decoderLR }
-        if let problem = c.firstProblem { throw ValidationError(problem.asFlag) }
-        return c
+        return try checked(c)
     }
 
     func run() throws {

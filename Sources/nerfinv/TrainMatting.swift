@@ -57,7 +57,7 @@ struct TrainMatting: ParsableCommand {
         if let steps { config.steps = steps }
         if let batch { config.batch = batch }
         if let seed = training.seed { config.seed = seed }
-        if let problem = config.firstProblem { throw ValidationError(problem.asFlag) }
+        config = try checked(config)
         var job = MattingTrainingJob(data: data, out: out, config: config)
         job.side = side
         job.viewsPerObject = viewsPerObject

@@ -32,7 +32,6 @@ struct TuneOptions: ParsableArguments {
         if let tuneSteps { t.steps = tuneSteps }
         if let tuneLR { t.lr = tuneLR }
         if let localityWeight { t.localityWeight = localityWeight }
-        if let problem = t.firstProblem { throw ValidationError(problem.asFlag) }
-        return t
+        return try checked(t)
     }
 }

@@ -19,6 +19,9 @@ public struct MeshSettings: Settings, Sendable, Equatable {
     public var maxTriangles: Int? = nil
     public init() {}
 
+    /// The surface's density for a field: the set threshold, or the field's default.
+    public func threshold(for spec: FieldSpec) -> Float { threshold ?? MeshExtraction.defaultThreshold(spec) }
+
     public static let keys: [SettingKey<MeshSettings>] = [
         .init("resolution", \.resolution, flag: "--resolution") {
             (16...1024).contains($0) && $0 % 4 == 0 ? nil : "must be a multiple of 4 in 16...1024"
@@ -74,7 +77,7 @@ public enum MeshExtraction {
     ) -> TriangleMesh {
         precondition(settings.firstProblem == nil, settings.firstProblem?.description ?? "")
         let R = settings.resolution, C = R / 4, F = R + 1, box = Float(field.spec.box)
-        let iso = settings.threshold ?? defaultThreshold(field.spec)
+        let iso = settings.threshold(for: field.spec)
         let state = field.state(of: code)
         func position(_ x: Int, _ y: Int, _ z: Int, cells: Int) -> SIMD3<Float> {
             (SIMD3(Float(x), Float(y), Float(z)) / Float(cells) * 2 - 1) * box

@@ -71,69 +71,54 @@ extension LatentEditing {
     ) throws -> EditOutcome {
         let source = try LatentFile.read(path, for: model)
         let amounts: [Float] = [-1, -0.5, 0, 0.5, 1].map { $0 * abs(amount) }
-        let sheetNote = sheet.map { "; sheet: \($0)" } ?? ""
+        // Per direction: the code moved by an amount, the edit's name, and what the report says.
+        let moved: (Float) -> [Float]
+        let method: String
+        let report: (_ edited: [Float]) -> (fields: [String: Any], summary: String)
         switch direction {
         case .principal(let k):
             let d = try distribution(of: model)
             guard k < d.directions.count else {
                 throw ModelError("the model's codes have \(d.directions.count) principal directions, not \(k + 1)")
             }
-            let edited = derived(
-                from: source, identity: d.moved(source.identity, direction: k, amount: amount),
-                method: String(format: "edit pc%d %+.2f", k + 1, amount), sourceName: path)
-            try AtomicFile.transaction {
-                try edited.write(to: out)
-                if let sheet {
-                    try PNG.write(
-                        editSheet(
-                            code: source.identity, distribution: d, direction: k, amounts: amounts,
-                            field: model.field, camera: camera), to: sheet)
-                }
+            moved = { d.moved(source.identity, direction: k, amount: $0) }
+            method = String(format: "edit pc%d %+.2f", k + 1, amount)
+            report = { _ in
+                (
+                    ["out": out, "direction": k + 1, "amount": Double(amount), "deviation": Double(d.deviations[k])],
+                    String(format: "wrote %@ (pc%d, %+.2f deviations of %.3f)", out, k + 1, amount, d.deviations[k])
+                )
             }
-            return EditOutcome(
-                latent: edited,
-                fields: [
-                    "out": out, "direction": k + 1, "amount": Double(amount), "deviation": Double(d.deviations[k]),
-                ],
-                summary: String(
-                    format: "wrote %@ (pc%d, %+.2f deviations of %.3f)", out, k + 1, amount, d.deviations[k])
-                    + sheetNote)
         case .attribute(let name, let independent):
             let dirs = try attributeDirections(of: model, data: data)
             guard let a = dirs.names.firstIndex(of: name) else {
                 throw ModelError("no attribute '\(name)'; the model has \(dirs.names.joined(separator: ", "))")
             }
-            let moved = { (amount: Float) in
-                dirs.moved(source.identity, attribute: a, amount: amount, independent: independent)
+            moved = { dirs.moved(source.identity, attribute: a, amount: $0, independent: independent) }
+            method = String(format: "edit %@ %+.2f σ%@", name, amount, independent ? " (independent)" : "")
+            report = { edited in
+                let before = dirs.predict(source.identity, attribute: a), after = dirs.predict(edited, attribute: a)
+                return (
+                    [
+                        "out": out, "attribute": name, "amount": Double(amount), "predicted_before": before,
+                        "predicted_after": after,
+                    ],
+                    String(
+                        format:
+                            "wrote %@ (%@ %+.2f σ: predicted %.3f -> %.3f; the direction explains %.0f%% of its variance)",
+                        out, name, amount, before, after, 100 * dirs.explained[a])
+                )
             }
-            let edited = derived(
-                from: source, identity: moved(amount),
-                method: String(format: "edit %@ %+.2f σ%@", name, amount, independent ? " (independent)" : ""),
-                sourceName: path)
-            try AtomicFile.transaction {
-                try edited.write(to: out)
-                if let sheet {
-                    var cells: [RGBAImage] = []
-                    for az in [35.0, 90, 215] {
-                        cells += renders(
-                            field: model.field, codes: amounts.map(moved), camera: camera, azimuth: az, elevation: 20)
-                    }
-                    try PNG.write(ContactSheet.make(cells, columns: amounts.count), to: sheet)
-                }
-            }
-            let before = dirs.predict(source.identity, attribute: a)
-            let after = dirs.predict(edited.identity, attribute: a)
-            return EditOutcome(
-                latent: edited,
-                fields: [
-                    "out": out, "attribute": name, "amount": Double(amount), "predicted_before": before,
-                    "predicted_after": after,
-                ],
-                summary: String(
-                    format:
-                        "wrote %@ (%@ %+.2f σ: predicted %.3f -> %.3f; the direction explains %.0f%% of its variance)",
-                    out, name, amount, before, after, 100 * dirs.explained[a]) + sheetNote)
         }
+        let edited = derived(from: source, identity: moved(amount), method: method, sourceName: path)
+        try AtomicFile.transaction {
+            try edited.write(to: out)
+            if let sheet {
+                try PNG.write(editSheet(codes: amounts.map(moved), field: model.field, camera: camera), to: sheet)
+            }
+        }
+        let (fields, summary) = report(edited.identity)
+        return EditOutcome(latent: edited, fields: fields, summary: summary + (sheet.map { "; sheet: \($0)" } ?? ""))
     }
 
     /// `count` objects drawn from the code table's Gaussian (`truncation` scales its spread), as

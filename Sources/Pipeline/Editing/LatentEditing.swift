@@ -74,17 +74,15 @@ public enum LatentEditing {
         return written
     }
 
-    /// A sheet of `code` moved along principal direction k by each of `amounts` (rows of views).
+    /// A sheet of a code's edits: a column per code of `codes` (the code moved by each amount), a
+    /// row per azimuth at the rig's 20° elevation.
     static func editSheet(
-        code: [Float], distribution: CodeDistribution, direction k: Int, amounts: [Float], field: any RadianceField,
-        camera: RenderCamera, azimuths: [Double] = [35, 90, 215]
+        codes: [[Float]], field: any RadianceField, camera: RenderCamera, azimuths: [Double] = [35, 90, 215]
     ) -> RGBAImage {
         var cells: [RGBAImage] = []
         for az in azimuths {
-            cells += renders(
-                field: field, codes: amounts.map { distribution.moved(code, direction: k, amount: $0) },
-                camera: camera, azimuth: az, elevation: 20)
+            cells += renders(field: field, codes: codes, camera: camera, azimuth: az, elevation: 20)
         }
-        return ContactSheet.make(cells, columns: amounts.count)
+        return ContactSheet.make(cells, columns: codes.count)
     }
 }

@@ -66,7 +66,7 @@ public enum MeshExport {
             throw FileError(
                 path: path,
                 reason:
-                    "not written: no surface at density \(settings.threshold ?? MeshExtraction.defaultThreshold(scene.field.spec)) (try a lower --threshold)"
+                    "not written: no surface at density \(settings.threshold(for: scene.field.spec)) (try a lower --threshold)"
             )
         }
         return mesh
@@ -103,7 +103,7 @@ public enum MeshExport {
         }
         return Outcome(
             files: exporter.files(for: path), vertices: mesh.positions.count, triangles: mesh.triangles.count,
-            closed: mesh.isClosed, threshold: settings.threshold ?? MeshExtraction.defaultThreshold(scene.field.spec),
+            closed: mesh.isClosed, threshold: settings.threshold(for: scene.field.spec),
             seconds: seconds, iou: iou)
     }
 }

@@ -26,6 +26,11 @@ public struct RenderCamera: Sendable {
             fovDegrees: fovDegrees, width: size,
             height: size)
     }
+
+    /// Frame `f` of a turntable of `frames` frames, evenly spaced in azimuth from 0°.
+    func turntable(frame f: Int, of frames: Int, elevation: Double) -> Camera {
+        camera(azimuth: 360 * Double(f) / Double(frames), elevation: elevation)
+    }
 }
 
 /// Pictures of a code written to disk: one view with its depth map, or a turntable.
@@ -92,8 +97,8 @@ public enum RenderExport {
         var thumbnails: [RGBAImage] = [], animation: [RGBAImage] = []
         try AtomicFile.transaction {
             for f in 0..<frames {
-                let cam = camera.camera(azimuth: 360 * Double(f) / Double(frames), elevation: elevation)
-                let img = renderer.render(camera: cam).image.clamped()
+                let img = renderer.render(camera: camera.turntable(frame: f, of: frames, elevation: elevation)).image
+                    .clamped()
                 try PNG.write(img, to: "\(folder)/" + String(format: "frame_%03d.png", f))
                 let side = min(img.width, thumbnailSide)
                 thumbnails.append(img.width == side ? img : Resample.resize(img, width: side, height: side))
@@ -101,7 +106,7 @@ public enum RenderExport {
                 progress?(f + 1)
             }
             try PNG.write(ContactSheet.make(thumbnails, columns: min(frames, 9)), to: "\(folder)/contact_sheet.png")
-            if let gif { try AtomicFile.write(try gifData(animation, path: gif), to: gif) }
+            if let gif { try AnimatedGIF.write(animation, delay: 1 / animationFPS, to: gif) }
         }
         // After the transaction: ffmpeg reads the frames from their final names.
         if let mp4 { try Video.encode(frames: "\(folder)/frame_%03d.png", fps: animationFPS, to: mp4) }
@@ -113,12 +118,6 @@ public enum RenderExport {
         return img.width == g ? img : Resample.resize(img, width: g, height: g)
     }
 
-    static func gifData(_ frames: [RGBAImage], path: String) throws -> Data {
-        do { return try AnimatedGIF.encode(frames, delay: 1 / animationFPS) } catch let e as AnimatedGIF.GIFError {
-            throw FileError(path: path, reason: e.reason)
-        }
-    }
-
     /// A turntable as GIF bytes, nothing written (the viewer's download).
     static func turntableGIF(
         field: any RadianceField, code: [Float], frames: Int, elevation: Double, camera: RenderCamera,
@@ -128,9 +127,8 @@ public enum RenderExport {
         renderer.light = light
         let animation = (0..<frames).map { f in
             gifFrame(
-                renderer.render(camera: camera.camera(azimuth: 360 * Double(f) / Double(frames), elevation: elevation))
-                    .image.clamped())
+                renderer.render(camera: camera.turntable(frame: f, of: frames, elevation: elevation)).image.clamped())
         }
-        return try gifData(animation, path: "turntable.gif")
+        return try AnimatedGIF.encode(animation, delay: 1 / animationFPS)
     }
 }

@@ -62,6 +62,9 @@ public final class InversionSession {
         /// Mean over the photos of their input-view PSNR.
         var inputPSNR: Double
         public var framing: String
+        /// The refinement settings the inversion ran with (the request's or the model's, with what
+        /// the photos decide).
+        var settings: RefineSettings
         /// How the loss saw the photo: "masked", "grayscale" (empty: all pixels, in colour).
         var restoration: [String] = []
         /// The field the result renders with: the model's, or its tuned copy.
@@ -113,7 +116,7 @@ public final class InversionSession {
         let psnr = zip(reconstructions, inputs).map { Metrics.psnr($0, $1) }.reduce(0, +) / Double(inputs.count)
         return Inferred(
             result: result, inputs: inputs, reconstructions: reconstructions, inputPSNR: psnr,
-            framing: input.framing,
+            framing: input.framing, settings: settings,
             restoration: (input.masked ? ["masked"] : []) + (settings.grayscale ? ["grayscale"] : [])
                 + (input.mask == nil ? [] : ["background removed"]), field: field,
             delta: delta, mask: input.mask, cutout: input.cutout)
@@ -189,7 +192,7 @@ public final class InversionSession {
                 method: ([request.method + (photos.count > 1 ? " (joint)" : "")] + inferred.restoration
                     + (inferred.delta == nil ? [] : ["tuned decoder"])).joined(separator: ", "),
                 source: photos.joined(separator: ", "),
-                steps: request.mode == .encoder ? 0 : (request.settings ?? model.refineDefaults).steps,
+                steps: request.mode == .encoder ? 0 : inferred.settings.steps,
                 views: photos.count,
                 seconds: result.seconds),
             losses: [
