@@ -1,6 +1,6 @@
 # nerfinv: `make demo` and `make test` work on a fresh Debian machine.
 SWIFT ?= swift
-DEPS := libopenblas-dev libpng-dev libgif-dev libeigen3-dev
+DEPS := libopenblas-dev libdnnl-dev libpng-dev libgif-dev libeigen3-dev
 # Only for the tests: the independent mesh readers (trimesh, pygltflib) and the DevTools client that
 # drives headless Chromium through `nerfinv view` run in a virtual environment.
 TEST_DEPS := python3 python3-venv chromium

@@ -31,6 +31,7 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [
                 .linkedLibrary("openblas"),
+                .linkedLibrary("dnnl"),
                 .linkedLibrary("png16"),
                 .linkedLibrary("gif"),
                 .linkedLibrary("z"),

@@ -55,6 +55,26 @@ typedef struct {
 } nv_cpu_features;
 void nv_cpu_query(nv_cpu_features *out);
 
+// ---------------------------------------------------------------- oneDNN convolutions
+
+/// A 2D (de)convolution on plain NCHW input (B, Ci, H, W), OIHW weights (Co, Ci, KH, KW) and NCHW
+/// output (B, Co, Ho, Wo); pads top/left/bottom/right. A deconvolution (transposed convolution)
+/// maps output row oh from input row ih by oh = ih * SH + kh - PT.
+typedef struct {
+    int deconv, B, Ci, H, W, Co, Ho, Wo, KH, KW, SH, SW, PT, PL, PB, PR;
+} nv_conv_spec;
+/// 1 when oneDNN made its CPU engine.
+int nv_dnnl_available(void);
+/// Threads of oneDNN's OpenMP runtime.
+void nv_dnnl_set_threads(int n);
+/// Each returns 0, or -1 when oneDNN has no primitive for the spec. They overwrite their output.
+int nv_dnnl_conv_forward(const nv_conv_spec *spec, float *out, const float *inp, const float *weight,
+                         const float *bias);
+int nv_dnnl_conv_backward_data(const nv_conv_spec *spec, float *dInp, const float *dOut, const float *weight);
+int nv_dnnl_conv_backward_weights(const nv_conv_spec *spec, float *dWeight, const float *inp, const float *dOut);
+/// oneDNN's version, the ISA it dispatches to, and the implementation of its first primitive.
+const char *nv_dnnl_describe(void);
+
 // ---------------------------------------------------------------- GIF (giflib)
 
 /// Encodes an animated GIF that loops forever: `frames` images of width x height palette indices

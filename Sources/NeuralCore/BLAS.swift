@@ -15,6 +15,7 @@ public enum BLAS {
             for i in 0..<M { for j in 0..<N { C[i * ldc + j] *= beta } }
             return
         }
+        if Profiler.enabled { Profiler.gemm(M: M, N: N, K: K, transA: transA, transB: transB) }
         nv_sgemm(
             transA ? 1 : 0, transB ? 1 : 0, Int32(M), Int32(N), Int32(K), alpha,
             A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
@@ -26,6 +27,7 @@ public enum BLAS {
         x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
     ) {
         guard M > 0, N > 0 else { return }
+        if Profiler.enabled { Profiler.gemm(M: transA ? N : M, N: 1, K: transA ? M : N, transA: transA) }
         nv_sgemv(transA ? 1 : 0, Int32(M), Int32(N), alpha, A, Int32(N), x, beta, y)
     }
 

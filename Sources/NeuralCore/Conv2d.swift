@@ -87,8 +87,16 @@ public enum Conv2d {
         inp: UnsafePointer<Float>,  // (B, Ci, H, W)
         weight: UnsafePointer<Float>,  // (Co, Ci, K, K)
         bias: UnsafePointer<Float>?,  // (Co)
-        _ s: Conv2dShape
+        _ s: Conv2dShape, oneDNN: Bool = OneDNN.enabled
     ) {
+        if oneDNN {
+            let done = Scratch.with(s.Co) { zeros in  // (Co): oneDNN always adds a bias
+                if bias == nil { zeros.initialize(repeating: 0, count: s.Co) }
+                return OneDNN.forward(
+                    OneDNN.spec(s), out: out, inp: inp, weight: weight, bias: bias ?? UnsafePointer(zeros))
+            }
+            if done { return }
+        }
         let L = s.columns, HW = s.Ho * s.Wo
         Scratch.with(s.patch * L) { col in  // (Ci*K*K, B*Ho*Wo)
             Scratch.with(s.Co * L) { tmp in  // (Co, B, Ho*Wo)
@@ -116,8 +124,12 @@ public enum Conv2d {
         dOut: UnsafePointer<Float>,  // (B, Co, Ho, Wo)
         inp: UnsafePointer<Float>,  // (B, Ci, H, W)
         weight: UnsafePointer<Float>,  // (Co, Ci, K, K)
-        _ s: Conv2dShape
+        _ s: Conv2dShape, oneDNN: Bool = OneDNN.enabled
     ) {
+        if oneDNN && backwardOneDNN(dInp: dInp, dWeight: dWeight, dBias: dBias, dOut: dOut, inp: inp, weight: weight, s)
+        {
+            return
+        }
         let L = s.columns, HW = s.Ho * s.Wo
         Scratch.with(s.Co * L) { dT in  // (Co, B, Ho*Wo)
             Parallel.forRanges(s.B * s.Co, grain: max(1, 16384 / max(1, HW))) { r in
@@ -151,6 +163,28 @@ public enum Conv2d {
                 }
             }
         }
+    }
+
+    /// `backward` on oneDNN: its results go to scratch and are added into the gradients (oneDNN
+    /// overwrites). False, with nothing added, where oneDNN cannot run the shape.
+    static func backwardOneDNN(
+        dInp: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
+        dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ s: Conv2dShape
+    ) -> Bool {
+        let spec = OneDNN.spec(s)
+        let ok = Scratch.with(s.weightCount) { dW in  // (Co, Ci, K, K)
+            Scratch.with(s.inputCount) { dX in  // (B, Ci, H, W)
+                // Both first, then both added: a failure adds nothing.
+                if dWeight != nil && !OneDNN.backwardWeights(spec, dWeight: dW, inp: inp, dOut: dOut) { return false }
+                if dInp != nil && !OneDNN.backwardData(spec, dInp: dX, dOut: dOut, weight: weight) { return false }
+                if let dWeight { Pointwise.add(into: dWeight, dW, count: s.weightCount) }
+                if let dInp { Pointwise.add(into: dInp, dX, count: s.inputCount) }
+                return true
+            }
+        }
+        guard ok else { return false }
+        if let dBias { ChannelSum.accumulate(into: dBias, dOut, B: s.B, C: s.Co, HW: s.Ho * s.Wo) }
+        return true
     }
 
     /// Direct seven-loop convolution accumulated in Double: the reference for `forward`.

@@ -83,6 +83,7 @@ public enum FusedMLP {
         precondition(supports(layers), "FusedMLP.forward: unsupported layer shapes")
         let packed = Packed(layers)
         let L = layers.count, Olast = layers[L - 1].outputs, widest = packed.o8.max()!
+        if Profiler.enabled { for l in layers { Profiler.gemm(M: N, N: l.outputs, K: l.inputs, transB: true) } }
         let K = blockRows
         Parallel.forRanges(N, grain: 2 * K) { rows in
             let a = UnsafeMutablePointer<Float>.allocate(capacity: K * widest),
@@ -124,6 +125,15 @@ public enum FusedMLP {
         precondition(supports(layers), "FusedMLP.backward: unsupported layer shapes")
         let packed = Packed(layers)
         let L = layers.count, Olast = layers[L - 1].outputs, widest = max(packed.o8.max()!, layers[0].inputs)
+        if Profiler.enabled {
+            // The recomputed forward (all but the last layer), then each layer's weight and input products.
+            for (l, layer) in layers.enumerated() {
+                let (I, O) = (layer.inputs, layer.outputs)
+                if l < L - 1 { Profiler.gemm(M: N, N: O, K: I, transB: true) }
+                if weightGradients { Profiler.gemm(M: O, N: I, K: N, transA: true) }
+                if l > 0 || dInp != nil { Profiler.gemm(M: N, N: I, K: O) }
+            }
+        }
         let K = blockRows
         let T = min(Parallel.threads, max(1, N / (2 * K)))
         // Per-thread gradient partials, (T, O8, I) and (T, O8) per layer.

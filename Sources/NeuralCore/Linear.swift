@@ -41,6 +41,9 @@ public enum Linear {
         bias: UnsafePointer<Float>?,  // (O)
         N: Int, I: Int, O: Int, relu: Bool = false, kernel requested: Kernel = preferred
     ) {
+        if Profiler.enabled && (kernel(I: I, O: O, requested) == .fused || skinny(N: N, I: I, O: O, requested)) {
+            Profiler.gemm(M: N, N: O, K: I, transB: true)  // the fused kernels' products; sgemm counts its own
+        }
         if kernel(I: I, O: O, requested) == .fused {
             let wt = UnsafeMutablePointer<Float>.allocate(capacity: I * O)  // (I, O)
             defer { wt.deallocate() }
@@ -116,6 +119,10 @@ public enum Linear {
         inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, I: Int, O: Int,
         kernel requested: Kernel
     ) {
+        if Profiler.enabled && (kernel(I: I, O: O, requested) == .fused || skinny(N: N, I: I, O: O, requested)) {
+            if dInp != nil { Profiler.gemm(M: N, N: I, K: O) }
+            if dWeight != nil { Profiler.gemm(M: O, N: I, K: N, transA: true) }
+        }
         if skinny(N: N, I: I, O: O, requested) {
             // Each thread streams its weight rows once; dInp gets per-thread partials (N I floats).
             let T = min(Parallel.threads, max(1, O / 4096))

@@ -15,6 +15,7 @@ public enum Compute {
     public static func use(threads: Int) {
         Parallel.threads = threads
         BLAS.threads = threads
+        OneDNN.use(threads: threads)
     }
 
     /// The most memory a run's planned step buffers may take, GB.

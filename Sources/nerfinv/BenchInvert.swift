@@ -9,7 +9,7 @@ struct BenchInvert: ParsableCommand {
         commandName: "invert",
         abstract:
             "Seconds for the encoder alone, one refinement step, and a whole default inversion (held-out cars rendered in memory).",
-        discussion: "Example: nerfinv bench invert --model models/cars.nvm --photos 5"
+        discussion: "Example: nerfinv bench invert --model models/cars.nvm --photos 5 --profile"
     )
 
     @OptionGroup var options: BenchOptions
@@ -17,6 +17,9 @@ struct BenchInvert: ParsableCommand {
 
     @Option(help: "Held-out cars to invert (rendered from scenes/cars.json at seed 4242).")
     var photos: Int = 5
+
+    @Flag(help: "Also print a per-op profile of a refinement step and the encoder, against raw sgemm at the same shapes.")
+    var profile = false
 
     func validate() throws {
         guard photos >= 1, photos <= 100 else { throw ValidationError("--photos must be in 1...100") }
@@ -26,6 +29,7 @@ struct BenchInvert: ParsableCommand {
         options.apply()
         options.print(
             try Benchmarks.invert(
-                model: try modelOptions.load(), photos: photos, scene: SceneLocator.cars(), settings: options.settings))
+                model: try modelOptions.load(), photos: photos, scene: SceneLocator.cars(), profile: profile,
+                settings: options.settings))
     }
 }

@@ -256,17 +256,19 @@ final class OpGradientTests: XCTestCase {
             let x = random([s.B, s.Ci, s.H, s.W], &rng), w = random([s.Co, s.Ci, s.K, s.K], &rng),
                 b = random([s.Co], &rng)
             let y = Tensor([s.B, s.Co, s.Ho, s.Wo])
-            checkGradients(
-                "Conv2d \(s)", inputs: [x, w, b],
-                forward: {
-                    Conv2d.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, s)
-                    return y
-                },
-                backward: { d, g in
-                    Conv2d.backward(
-                        dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data,
-                        weight: w.data, s)
-                })
+            for oneDNN in OneDNN.enabled ? [false, true] : [false] {
+                checkGradients(
+                    "Conv2d \(s) oneDNN \(oneDNN)", inputs: [x, w, b],
+                    forward: {
+                        Conv2d.forward(out: y.data, inp: x.data, weight: w.data, bias: b.data, s, oneDNN: oneDNN)
+                        return y
+                    },
+                    backward: { d, g in
+                        Conv2d.backward(
+                            dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data,
+                            weight: w.data, s, oneDNN: oneDNN)
+                    })
+            }
         }
     }
 
@@ -331,5 +333,28 @@ final class OpGradientTests: XCTestCase {
             uv[2 * i + 1] = (y + 0.5) / Float(H) * 2 - 1
         }
         return uv
+    }
+
+    func testUpsampleConv() {
+        var rng = SplitMix64(seed: 31)
+        for (B, Ci, H, W, Co) in [(2, 3, 4, 5, 4), (1, 2, 1, 1, 3), (2, 4, 3, 2, 2)] {
+            let x = random([B, Ci, H, W], &rng), w = random([Co, Ci, 3, 3], &rng), b = random([Co], &rng)
+            let y = Tensor([B, Co, 2 * H, 2 * W])
+            for oneDNN in OneDNN.enabled ? [false, true] : [false] {
+                checkGradients(
+                    "UpsampleConv \(B)x\(Ci)x\(H)x\(W) -> \(Co) oneDNN \(oneDNN)", inputs: [x, w, b],
+                    forward: {
+                        UpsampleConv.forward(
+                            out: y.data, inp: x.data, weight: w.data, bias: b.data, B: B, Ci: Ci, H: H, W: W, Co: Co,
+                            oneDNN: oneDNN)
+                        return y
+                    },
+                    backward: { d, g in
+                        UpsampleConv.backward(
+                            dInp: g[0].data, dWeight: g[1].data, dBias: g[2].data, dOut: d.data, inp: x.data,
+                            weight: w.data, B: B, Ci: Ci, H: H, W: W, Co: Co, oneDNN: oneDNN)
+                    })
+            }
+        }
     }
 }

@@ -72,9 +72,46 @@ final class ReferenceTests: XCTestCase {
         ] {
             let x = random([s.inputCount], &rng), w = random([s.weightCount], &rng), b = random([s.Co], &rng)
             let fast = Tensor([s.outputCount]), slow = Tensor([s.outputCount])
-            Conv2d.forward(out: fast.data, inp: x.data, weight: w.data, bias: b.data, s)
             Conv2d.forwardReference(out: slow.data, inp: x.data, weight: w.data, bias: b.data, s)
-            XCTAssertLessThan(maxDiff(fast, slow), 1e-4, "\(s)")
+            for oneDNN in OneDNN.enabled ? [false, true] : [false] {
+                Conv2d.forward(out: fast.data, inp: x.data, weight: w.data, bias: b.data, s, oneDNN: oneDNN)
+                XCTAssertLessThan(maxDiff(fast, slow), 1e-4, "\(s) oneDNN \(oneDNN)")
+            }
+        }
+    }
+
+    /// The sub-pixel op against its naive twin, nearest upsampling then the 3x3 convolution: outputs
+    /// and all three gradients.
+    func testUpsampleConvMatchesUpsampleThenConv() {
+        var rng = SplitMix64(seed: 23)
+        for (B, Ci, H, W, Co) in [(2, 5, 4, 6, 3), (1, 16, 8, 8, 8), (3, 2, 1, 3, 4)] {
+            let s = Conv2dShape(B: B, Ci: Ci, H: 2 * H, W: 2 * W, Co: Co, K: 3, S: 1, P: 1)
+            let x = random([B, Ci, H, W], &rng), w = random([Co, Ci, 3, 3], &rng), b = random([Co], &rng)
+            let dOut = random([s.outputCount], &rng)
+            let up = Tensor([s.inputCount]), slow = Tensor([s.outputCount]), fast = Tensor([s.outputCount])
+            Upsample2x.forward(out: up.data, inp: x.data, B: B, C: Ci, H: H, W: W)
+            Conv2d.forward(out: slow.data, inp: up.data, weight: w.data, bias: b.data, s, oneDNN: false)
+            let dUp = Tensor([s.inputCount]), dxSlow = Tensor([x.count]), dwSlow = Tensor([w.count])
+            let dbSlow = Tensor([Co])
+            Conv2d.backward(
+                dInp: dUp.data, dWeight: dwSlow.data, dBias: dbSlow.data, dOut: dOut.data, inp: up.data, weight: w.data,
+                s,
+                oneDNN: false)
+            Upsample2x.backward(dInp: dxSlow.data, dOut: dUp.data, B: B, C: Ci, H: H, W: W)
+            // Both kernels of the fast op: sub-pixel sgemm, and oneDNN's transposed convolution.
+            for oneDNN in OneDNN.enabled ? [false, true] : [false] {
+                UpsampleConv.forward(
+                    out: fast.data, inp: x.data, weight: w.data, bias: b.data, B: B, Ci: Ci, H: H, W: W, Co: Co,
+                    oneDNN: oneDNN)
+                XCTAssertLessThan(maxDiff(fast, slow), 1e-4, "forward \(s) oneDNN \(oneDNN)")
+                let dxFast = Tensor([x.count]), dwFast = Tensor([w.count]), dbFast = Tensor([Co])
+                UpsampleConv.backward(
+                    dInp: dxFast.data, dWeight: dwFast.data, dBias: dbFast.data, dOut: dOut.data, inp: x.data,
+                    weight: w.data, B: B, Ci: Ci, H: H, W: W, Co: Co, oneDNN: oneDNN)
+                XCTAssertLessThan(maxDiff(dxFast, dxSlow), 1e-3, "dInp \(s) oneDNN \(oneDNN)")
+                XCTAssertLessThan(maxDiff(dwFast, dwSlow), 1e-3, "dWeight \(s) oneDNN \(oneDNN)")
+                XCTAssertLessThan(maxDiff(dbFast, dbSlow), 1e-3, "dBias \(s) oneDNN \(oneDNN)")
+            }
         }
     }
 

@@ -120,19 +120,24 @@ public final class PhotoEncoder {
         let a = Activations(self, B: B)
         var x = images
         for (i, s) in shapes(B: B).enumerated() {
-            Conv2d.forward(out: a.pre[i].data, inp: x, weight: convW[i].data, bias: convB[i].data, s)
-            LeakyReLU.forward(out: a.post[i].data, inp: a.pre[i].data, slope: config.leak, N: s.outputCount)
+            Profiler.measure("conv\(i + 1) \(s.Ci)->\(s.Co) k\(s.K) s\(s.S) at \(s.H)²") {
+                Conv2d.forward(out: a.pre[i].data, inp: x, weight: convW[i].data, bias: convB[i].data, s)
+                LeakyReLU.forward(out: a.post[i].data, inp: a.pre[i].data, slope: config.leak, N: s.outputCount)
+            }
             x = UnsafePointer(a.post[i].data)
         }
         let flat = fcW.shape[1]
-        Linear.forward(out: a.fcPre.data, inp: x, weight: fcW.data, bias: fcB.data, N: B, I: flat, O: config.features)
-        LeakyReLU.forward(out: a.fcPost.data, inp: a.fcPre.data, slope: config.leak, N: B * config.features)
-        Linear.forward(
-            out: a.identity.data, inp: a.fcPost.data, weight: idW.data, bias: idB.data, N: B, I: config.features,
-            O: config.codeDim)
-        Linear.forward(
-            out: a.view.data, inp: a.fcPost.data, weight: viewW.data, bias: viewB.data, N: B, I: config.features,
-            O: config.viewDim)
+        Profiler.measure("fc + heads") {
+            Linear.forward(
+                out: a.fcPre.data, inp: x, weight: fcW.data, bias: fcB.data, N: B, I: flat, O: config.features)
+            LeakyReLU.forward(out: a.fcPost.data, inp: a.fcPre.data, slope: config.leak, N: B * config.features)
+            Linear.forward(
+                out: a.identity.data, inp: a.fcPost.data, weight: idW.data, bias: idB.data, N: B, I: config.features,
+                O: config.codeDim)
+            Linear.forward(
+                out: a.view.data, inp: a.fcPost.data, weight: viewW.data, bias: viewB.data, N: B, I: config.features,
+                O: config.viewDim)
+        }
         return a
     }
 

@@ -127,22 +127,24 @@ public final class LitTriplaneDecoder: RadianceField {
     public var setupFlopsPerObject: Double {
         let D = Double(config.codeDim), Wm = Double(config.mappingWidth)
         var f = 2 * (D * Wm + Wm * Wm + Wm * Double(baseCount))
-        for s in stages { f += 2 * Double(s.co * s.ci * 9 * s.side * s.side) }
+        // The products the sub-pixel convolution runs: 4 folded taps per output pixel, not 9.
+        for s in stages { f += 2 * Double(s.co * s.ci * 4 * s.side * s.side) }
         return f
     }
 
     /// The generator's activations for one batch of codes (kept for its backward).
     final class Activations {
         let m1, m2, x0: Tensor  // (B, W), (B, W), (B, C0 R0 R0): post-activation
-        let up: [Tensor]  // T x (B, Ci, Rt, Rt): the upsampled input of each stage's convolution
         let pre: [Tensor]  // T x (B, Co, Rt, Rt): the convolution's output before its LeakyReLU
+        /// T x (B, Ci, Rt/2, Rt/2): each stage's (activated) input, before its upsampling; the first is x0.
+        let inputs: [Tensor]
         let image: Tensor  // (B, 3C, R, R): the last stage's output (no activation)
         init(_ f: LitTriplaneDecoder, objects B: Int) {
             m1 = Tensor([B, f.config.mappingWidth])
             m2 = Tensor([B, f.config.mappingWidth])
             x0 = Tensor([B, f.baseCount])
-            up = f.stages.map { Tensor([B, $0.ci, $0.side, $0.side]) }
             pre = f.stages.map { Tensor([B, $0.co, $0.side, $0.side]) }
+            inputs = [x0] + f.stages.dropLast().map { Tensor([B, $0.co, $0.side, $0.side]) }
             image = pre.last!
         }
     }
@@ -169,29 +171,33 @@ public final class LitTriplaneDecoder: RadianceField {
         let D = config.codeDim, Wm = config.mappingWidth, slope = config.leakySlope
         // The mapping and base layers keep their pre-activations in m1/m2/x0 and apply LeakyReLU in
         // place afterwards; their backward re-derives the sign from the output (LeakyReLU keeps it).
-        Linear.forward(out: act.m1.data, inp: codes, weight: map1W.data, bias: map1B.data, N: B, I: D, O: Wm)
-        LeakyReLU.forward(out: act.m1.data, inp: act.m1.data, slope: slope, N: B * Wm)
-        Linear.forward(out: act.m2.data, inp: act.m1.data, weight: map2W.data, bias: map2B.data, N: B, I: Wm, O: Wm)
-        LeakyReLU.forward(out: act.m2.data, inp: act.m2.data, slope: slope, N: B * Wm)
-        Linear.forward(
-            out: act.x0.data, inp: act.m2.data, weight: baseW.data, bias: baseB.data, N: B, I: Wm, O: baseCount)
-        LeakyReLU.forward(out: act.x0.data, inp: act.x0.data, slope: slope, N: B * baseCount)
-        var x = act.x0
+        Profiler.measure("mapping + base") {
+            Linear.forward(out: act.m1.data, inp: codes, weight: map1W.data, bias: map1B.data, N: B, I: D, O: Wm)
+            LeakyReLU.forward(out: act.m1.data, inp: act.m1.data, slope: slope, N: B * Wm)
+            Linear.forward(
+                out: act.m2.data, inp: act.m1.data, weight: map2W.data, bias: map2B.data, N: B, I: Wm, O: Wm)
+            LeakyReLU.forward(out: act.m2.data, inp: act.m2.data, slope: slope, N: B * Wm)
+            Linear.forward(
+                out: act.x0.data, inp: act.m2.data, weight: baseW.data, bias: baseB.data, N: B, I: Wm, O: baseCount)
+            LeakyReLU.forward(out: act.x0.data, inp: act.x0.data, slope: slope, N: B * baseCount)
+        }
         for (t, s) in stages.enumerated() {
-            Upsample2x.forward(out: act.up[t].data, inp: x.data, B: B, C: s.ci, H: s.side / 2, W: s.side / 2)
-            Conv2d.forward(
-                out: act.pre[t].data, inp: act.up[t].data, weight: convW[t].data, bias: convB[t].data,
-                Conv2dShape(B: B, Ci: s.ci, H: s.side, W: s.side, Co: s.co, K: 3, S: 1, P: 1))
-            x = act.pre[t]
-            if t < stages.count - 1 {
-                // The next stage's upsampling reads the activated copy; `pre` keeps the pre-activation.
-                let activated = Tensor(x.shape)
-                LeakyReLU.forward(out: activated.data, inp: x.data, slope: slope, N: x.count)
-                x = activated
+            Profiler.measure("stage \(t + 1): up x2 + conv \(s.ci)->\(s.co) at \(s.side)²") {
+                // Nearest x2 upsampling and the 3x3 convolution in one op, as four 2x2 sub-pixel convolutions.
+                UpsampleConv.forward(
+                    out: act.pre[t].data, inp: act.inputs[t].data, weight: convW[t].data, bias: convB[t].data, B: B,
+                    Ci: s.ci, H: s.side / 2, W: s.side / 2, Co: s.co)
+                if t < stages.count - 1 {
+                    // The next stage reads the activated copy; `pre` keeps the pre-activation.
+                    let x = act.pre[t]
+                    LeakyReLU.forward(out: act.inputs[t + 1].data, inp: x.data, slope: slope, N: x.count)
+                }
             }
         }
         let R = config.planeResolution
-        PlaneSplit.forward(planes: planes, image: act.image.data, B: B, P: 3, C: config.planeChannels, H: R, W: R)
+        Profiler.measure("plane split") {
+            PlaneSplit.forward(planes: planes, image: act.image.data, B: B, P: 3, C: config.planeChannels, H: R, W: R)
+        }
     }
 
     /// planes (B, G) from codes (B, D).
@@ -271,20 +277,20 @@ public final class LitTriplaneDecoder: RadianceField {
         var dX = Tensor([B, 3 * config.planeChannels, R, R])  // gradient w.r.t. the current stage's output
         PlaneSplit.backward(dImage: dX.data, dPlanes: dPlanes, B: B, P: 3, C: config.planeChannels, H: R, W: R)
         for (t, s) in stages.enumerated().reversed() {
-            if t < stages.count - 1 {
-                // dX is w.r.t. the activated output; through the LeakyReLU to the pre-activation.
-                let dPre = Tensor(dX.shape)
-                LeakyReLU.backward(dInp: dPre.data, dOut: dX.data, inp: act.pre[t].data, slope: slope, N: dX.count)
-                dX = dPre
+            Profiler.measure("stage \(t + 1): up x2 + conv \(s.ci)->\(s.co) at \(s.side)²") {
+                if t < stages.count - 1 {
+                    // dX is w.r.t. the activated output; through the LeakyReLU to the pre-activation.
+                    let dPre = Tensor(dX.shape)
+                    LeakyReLU.backward(dInp: dPre.data, dOut: dX.data, inp: act.pre[t].data, slope: slope, N: dX.count)
+                    dX = dPre
+                }
+                let dIn = Tensor([B, s.ci, s.side / 2, s.side / 2])
+                UpsampleConv.backward(
+                    dInp: dIn.data, dWeight: gw("decoder.conv\(t + 1).w"), dBias: gw("decoder.conv\(t + 1).b"),
+                    dOut: dX.data, inp: act.inputs[t].data, weight: convW[t].data, B: B, Ci: s.ci, H: s.side / 2,
+                    W: s.side / 2, Co: s.co)
+                dX = dIn
             }
-            let dUp = Tensor(act.up[t].shape)
-            Conv2d.backward(
-                dInp: dUp.data, dWeight: gw("decoder.conv\(t + 1).w"), dBias: gw("decoder.conv\(t + 1).b"),
-                dOut: dX.data, inp: act.up[t].data, weight: convW[t].data,
-                Conv2dShape(B: B, Ci: s.ci, H: s.side, W: s.side, Co: s.co, K: 3, S: 1, P: 1))
-            let dIn = Tensor([B, s.ci, s.side / 2, s.side / 2])
-            Upsample2x.backward(dInp: dIn.data, dOut: dUp.data, B: B, C: s.ci, H: s.side / 2, W: s.side / 2)
-            dX = dIn
         }
         // dX: w.r.t. x0 (activated). LeakyReLU keeps the sign, so the output gives the mask.
         func leakyBackward(_ dOut: Tensor, out: Tensor) -> Tensor {
@@ -292,19 +298,21 @@ public final class LitTriplaneDecoder: RadianceField {
             LeakyReLU.backward(dInp: d.data, dOut: dOut.data, inp: out.data, slope: slope, N: d.count)
             return d
         }
-        let dBasePre = leakyBackward(dX, out: act.x0)
-        let dM2 = Tensor([B, Wm])
-        Linear.backward(
-            dInp: dM2.data, dWeight: gw("decoder.base.w"), dBias: gw("decoder.base.b"), dOut: dBasePre.data,
-            inp: act.m2.data, weight: baseW.data, N: B, I: Wm, O: baseCount)
-        let dM2Pre = leakyBackward(dM2, out: act.m2)
-        let dM1 = Tensor([B, Wm])
-        Linear.backward(
-            dInp: dM1.data, dWeight: gw("decoder.map2.w"), dBias: gw("decoder.map2.b"), dOut: dM2Pre.data,
-            inp: act.m1.data, weight: map2W.data, N: B, I: Wm, O: Wm)
-        let dM1Pre = leakyBackward(dM1, out: act.m1)
-        Linear.backward(
-            dInp: dCodes, dWeight: gw("decoder.map1.w"), dBias: gw("decoder.map1.b"), dOut: dM1Pre.data, inp: codes,
-            weight: map1W.data, N: B, I: D, O: Wm)
+        Profiler.measure("mapping + base") {
+            let dBasePre = leakyBackward(dX, out: act.x0)
+            let dM2 = Tensor([B, Wm])
+            Linear.backward(
+                dInp: dM2.data, dWeight: gw("decoder.base.w"), dBias: gw("decoder.base.b"), dOut: dBasePre.data,
+                inp: act.m2.data, weight: baseW.data, N: B, I: Wm, O: baseCount)
+            let dM2Pre = leakyBackward(dM2, out: act.m2)
+            let dM1 = Tensor([B, Wm])
+            Linear.backward(
+                dInp: dM1.data, dWeight: gw("decoder.map2.w"), dBias: gw("decoder.map2.b"), dOut: dM2Pre.data,
+                inp: act.m1.data, weight: map2W.data, N: B, I: Wm, O: Wm)
+            let dM1Pre = leakyBackward(dM1, out: act.m1)
+            Linear.backward(
+                dInp: dCodes, dWeight: gw("decoder.map1.w"), dBias: gw("decoder.map1.b"), dOut: dM1Pre.data, inp: codes,
+                weight: map1W.data, N: B, I: D, O: Wm)
+        }
     }
 }

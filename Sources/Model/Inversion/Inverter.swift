@@ -294,9 +294,9 @@ public final class Inverter {
     /// One Adam step; returns the photometric MSE of the batch before the update.
     @discardableResult
     public func step(lrScale: Float = 1) -> Float {
-        let Q = raysPerPhoto, K = photoCount
+        let K = photoCount
         let patches = drawsPatches(atStep: steps)
-        let (rays, jacobian) = drawRays(patches: patches)
+        let (rays, jacobian) = Profiler.measure("rays") { drawRays(patches: patches) }
         // Photometric part of the view codes: pred = gain ⊙ render + bias, per photo.
         let dPhotometric = Tensor([K, 6])
         let cache = occupancy, step = steps, field = field
@@ -314,6 +314,14 @@ public final class Inverter {
             cache.grids(for: [0], step: step, field: field, states: states)
         }
         steps += 1
+        Profiler.measure("optimiser") { update(jacobian: jacobian, dPhotometric: dPhotometric, lrScale: lrScale) }
+        return values[0]
+    }
+
+    /// One Adam step of every refined parameter from the render step's gradients, then the
+    /// parameters back in their ranges and the view codes they describe.
+    private func update(jacobian: [Float], dPhotometric: Tensor, lrScale: Float) {
+        let Q = raysPerPhoto, K = photoCount
         adam.beginStep()
         adam.update("code", param: code, grad: renderStep.dCodes, lr: settings.lrCode * lrScale)
         if settings.refinePose {
@@ -372,6 +380,5 @@ public final class Inverter {
                 gain: SIMD3(1 + photometric[p], 1 + photometric[p + 1], 1 + photometric[p + 2]),
                 bias: SIMD3(photometric[p + 3], photometric[p + 4], photometric[p + 5]))
         }
-        return values[0]
     }
 }

@@ -22,9 +22,29 @@ public struct BenchSettings: Sendable {
 public final class BenchReport {
     public private(set) var lines: [String] = []
     public private(set) var fields: [String: Any] = [:]
-    public init() {}
+    /// A report starts with the machine it measures (its first line, and the JSON field `cpu`).
+    public init() {
+        let cpu = CPUDescription.current
+        say("CPU: " + cpu.summary)
+        set(
+            "cpu",
+            [
+                "model": cpu.model, "cores": cpu.cores, "avx2": cpu.avx2, "avx512": cpu.avx512,
+                "avx512_bf16": cpu.avx512bf16, "openblas_kernel": cpu.blasKernel, "threads": cpu.threads,
+                "openblas_threads": cpu.blasThreads,
+            ] as [String: Any])
+    }
     func say(_ line: String) { lines.append(line) }
     func set(_ key: String, _ value: Any) { fields[key] = value }
+
+    /// Per-op profiles as tables and as JSON fields `profile_<key>`.
+    func add(profiles: [(key: String, profile: OpProfile?)]) {
+        for (key, p) in profiles {
+            guard let p else { continue }
+            lines += p.lines
+            fields["profile_" + key] = p.fields
+        }
+    }
 }
 
 /// Raw sgemm throughput at the decoder MLP's widest shape, measured in the same run as the figure it
@@ -114,14 +134,16 @@ public enum Benchmarks {
 
     /// The encoder alone, one refinement step and whole default inversions of `photos` held-out
     /// cars of `scene` rendered in memory.
-    public static func invert(model: NeRFModel, photos: Int, scene: String, settings: BenchSettings) throws
-        -> BenchReport
-    {
+    public static func invert(
+        model: NeRFModel, photos: Int, scene: String, profile: Bool = false, settings: BenchSettings
+    ) throws -> BenchReport {
         let out = BenchReport()
         let encoder = try model.requireEncoder()
         let spec = try SceneSpec.load(scene)
         let S = model.config.resolution
         var encoderTimes: [Double] = [], totals: [Double] = [], stepTimes: [Double] = []
+        var profiles: [(String, OpProfile?)] = []
+        let sgemm = OpProfile.SgemmTimes()
         for p in 0..<photos {
             let renderer = GroundTruthRenderer(
                 object: spec.makeObject(seed: 4242, index: p).object,
@@ -144,6 +166,20 @@ public enum Benchmarks {
             for _ in 0..<3 { inverter.step() }
             stepTimes.append(
                 Timing.median(repeats: settings.repeats, minSeconds: settings.minSeconds) { inverter.step() })
+            if profile && p == 0 {
+                profiles = [
+                    (
+                        "refine_step",
+                        OpProfile.measure("refinement step (first photo):", steps: 20, sgemm: sgemm) { inverter.step() }
+                    ),
+                    (
+                        "encoder",
+                        OpProfile.measure("encoder, photo + mirror:", steps: 50, sgemm: sgemm) {
+                            _ = Inversion.encode(encoder, photo: photo, width: S, height: S)
+                        }
+                    ),
+                ]
+            }
         }
         func median(_ x: [Double]) -> Double {
             let s = x.sorted()
@@ -176,6 +212,7 @@ public enum Benchmarks {
                 format:
                     "whole inversion at defaults (encoder + %d steps): median %.2f s over %d photos (min %.2f, max %.2f)",
                 refine.steps, median(totals), photos, totals.min()!, totals.max()!))
+        out.add(profiles: profiles)
         return out
     }
 
@@ -224,13 +261,7 @@ public enum Benchmarks {
             String(
                 format: "  decoder dense layers %.1f GFLOPS over the whole step = %.0f%% of raw sgemm", fit.gflops,
                 100 * fit.gflops / raw))
-        guard profile else { return out }
-        for (title, timing) in [("training step:", train), ("inversion step:", fit)] {
-            out.say(title)
-            for (name, s) in timing.phases {
-                out.say(String(format: "  %-24@ %8.2f ms/step", name as NSString, s / Double(steps) * 1e3))
-            }
-        }
+        out.add(profiles: [("train_step", train.profile), ("inversion_step", fit.profile)])
         return out
     }
 
@@ -240,6 +271,7 @@ public enum Benchmarks {
         let verify = BLASKernel.verificationError()
         let rows = KernelBenchmark.run(repeats: settings.repeats, minSeconds: settings.minSeconds)
         struct Report: Codable {
+            var cpu: CPUDescription
             var blasCore: String
             var verificationError: Double
             var threads: Int
@@ -249,7 +281,9 @@ public enum Benchmarks {
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = String(
             decoding: try enc.encode(
-                Report(blasCore: BLASKernel.report, verificationError: verify, threads: Parallel.threads, rows: rows)),
+                Report(
+                    cpu: CPUDescription.current, blasCore: BLASKernel.report, verificationError: verify,
+                    threads: Parallel.threads, rows: rows)),
             as: UTF8.self)
         func pad(_ s: String, _ n: Int) -> String {
             s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
@@ -258,7 +292,7 @@ public enum Benchmarks {
             s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s
         }
         var lines = [
-            "OpenBLAS kernel: \(BLASKernel.report)",
+            "CPU: " + CPUDescription.current.summary, "OpenBLAS kernel: \(BLASKernel.report)",
             "kernel check vs Double reference: max relative error \(String(format: "%.1e", verify))",
             "threads: \(Parallel.threads) (OpenBLAS \(BLAS.threads)); median of \(settings.repeats) runs", "",
             pad("op", 26) + pad("shape (N x I x O)", 28) + lpad("ms", 10) + lpad("GFLOPS", 9) + lpad("of sgemm", 10),

@@ -115,6 +115,52 @@ enum KernelBenchmark {
                     name: "Conv2d fwd+bwd", shape: shape, seconds: fb, gflops: flops / fb / 1e9,
                     shareOfSgemm: flops / fb / 1e9 / raw))
         }
+        rows += generatorStages(rng: &rng, time: time)
+        return rows
+    }
+
+    /// The generator's stages for one code (an inversion step): nearest x2 upsampling + 3x3 conv,
+    /// forward and the input gradient, as the naive twin (Upsample2x then Conv2d at the upsampled
+    /// size) and as the sub-pixel op. GFLOPS count the sub-pixel op's products for both, so the
+    /// rates compare the time of the same result.
+    static func generatorStages(rng: inout SplitMix64, time: (() -> Void) -> Double) -> [Row] {
+        var rows: [Row] = []
+        for (Ci, H, Co) in [(128, 8, 128), (128, 16, 64), (64, 32, 48)] {
+            let s = Conv2dShape(B: 1, Ci: Ci, H: 2 * H, W: 2 * H, Co: Co, K: 3, S: 1, P: 1)
+            let x = Tensor([Ci * H * H]), w = Tensor([s.weightCount]), b = Tensor([Co]), y = Tensor([s.outputCount])
+            let up = Tensor([s.inputCount]), dUp = Tensor([s.inputCount]), dx = Tensor([Ci * H * H])
+            let dy = Tensor([s.outputCount])
+            x.fillUniform(-1, 1, rng: &rng)
+            w.fillUniform(-0.1, 0.1, rng: &rng)
+            dy.fillUniform(-1, 1, rng: &rng)
+            let naive = time {
+                Upsample2x.forward(out: up.data, inp: x.data, B: 1, C: Ci, H: H, W: H)
+                Conv2d.forward(out: y.data, inp: up.data, weight: w.data, bias: b.data, s, oneDNN: false)
+                dUp.zero()
+                dx.zero()
+                Conv2d.backward(
+                    dInp: dUp.data, dWeight: nil, dBias: nil, dOut: dy.data, inp: up.data, weight: w.data, s,
+                    oneDNN: false)
+                Upsample2x.backward(dInp: dx.data, dOut: dUp.data, B: 1, C: Ci, H: H, W: H)
+            }
+            func fused(oneDNN: Bool) -> Double {
+                time {
+                    UpsampleConv.forward(
+                        out: y.data, inp: x.data, weight: w.data, bias: b.data, B: 1, Ci: Ci, H: H, W: H, Co: Co,
+                        oneDNN: oneDNN)
+                    dx.zero()
+                    UpsampleConv.backward(
+                        dInp: dx.data, dWeight: nil, dBias: nil, dOut: dy.data, inp: x.data, weight: w.data, B: 1,
+                        Ci: Ci, H: H, W: H, Co: Co, oneDNN: oneDNN)
+                }
+            }
+            let flops = 2 * 2 * Double(Co * Ci * 4 * 4 * H * H), shape = "B1 \(Ci)x\(H)x\(H)->\(Co) at \(2 * H)"
+            var kernels = [("up+conv naive im2col", naive), ("up+conv sub-pixel sgemm", fused(oneDNN: false))]
+            if OneDNN.enabled { kernels.append(("up+conv oneDNN deconv", fused(oneDNN: true))) }
+            for (name, seconds) in kernels {
+                rows.append(Row(name: name + " f+dX", shape: shape, seconds: seconds, gflops: flops / seconds / 1e9))
+            }
+        }
         return rows
     }
 }

@@ -13,27 +13,25 @@ enum StepBenchmark {
         var samples: Double
         /// Dense-layer floating-point operations per step.
         var flops: Double
-        /// Seconds per named phase over all timed steps (with profiling).
-        var phases: [(name: String, seconds: Double)]
+        /// The per-op profile of as many further steps (with profiling).
+        var profile: OpProfile?
         var median: Double { seconds[seconds.count / 2] }
         var gflops: Double { flops / median / 1e9 }
     }
 
-    /// Times `steps` calls of `step` (after 3 untimed) with the profiler on when `profile`.
-    static func time(steps: Int, profile: Bool, _ step: () -> Int) -> (
-        seconds: [Double], evaluated: Double, phases: [(String, Double)]
+    /// Times `steps` calls of `step` (after 3 untimed), then, when `profile`, profiles as many more.
+    static func time(steps: Int, profile: String?, sgemm: OpProfile.SgemmTimes, _ step: () -> Int) -> (
+        seconds: [Double], evaluated: Double, profile: OpProfile?
     ) {
         for _ in 0..<3 { _ = step() }
-        Profiler.enabled = profile
-        Profiler.reset()
-        defer { Profiler.enabled = false }
         var times: [Double] = [], evaluated = 0
         for _ in 0..<steps {
             let t0 = NeuralCore.Timing.now()
             evaluated += step()
             times.append(NeuralCore.Timing.now() - t0)
         }
-        return (times.sorted(), Double(evaluated) / Double(steps), Profiler.report.map { ($0.name, $0.seconds) })
+        let ops = profile.map { title in OpProfile.measure(title, steps: steps, sgemm: sgemm) { _ = step() } }
+        return (times.sorted(), Double(evaluated) / Double(steps), ops)
     }
 
     /// A training step of `objects` x `rays` past the skipping warm-up, then a code-fitting step of 1024 rays.
@@ -49,7 +47,8 @@ enum StepBenchmark {
         // Past the warm-up, as in the bulk of a real run.
         trainer.warmStart(from: trained, step: config.skipping.warmupSteps)
         let field = trainer.field, S = Double(field.spec.samplesPerRay)
-        let t = time(steps: steps, profile: profile) {
+        let sgemm = OpProfile.SgemmTimes()
+        let t = time(steps: steps, profile: profile ? "training step:" : nil, sgemm: sgemm) {
             trainer.trainStep()
             return trainer.evaluatedSamples
         }
@@ -58,7 +57,7 @@ enum StepBenchmark {
         let trainFlops = field.queryFlopsPerPoint * t.evaluated * 4 + field.setupFlopsPerObject * Double(objects) * 3
         let fitter = CodeFitter(field: field, start: trained.meanCode, data: data, object: 0)
         fitter.raysPerStep = 1024
-        let f = time(steps: steps, profile: profile) {
+        let f = time(steps: steps, profile: profile ? "inversion step (code fit):" : nil, sgemm: sgemm) {
             fitter.step()
             return fitter.evaluatedSamples
         }
@@ -68,8 +67,8 @@ enum StepBenchmark {
         return (
             Timing(
                 seconds: t.seconds, evaluated: t.evaluated, samples: Double(objects * rays) * S, flops: trainFlops,
-                phases: t.phases),
-            Timing(seconds: f.seconds, evaluated: f.evaluated, samples: 1024 * S, flops: fitFlops, phases: f.phases)
+                profile: t.profile),
+            Timing(seconds: f.seconds, evaluated: f.evaluated, samples: 1024 * S, flops: fitFlops, profile: f.profile)
         )
     }
 }
