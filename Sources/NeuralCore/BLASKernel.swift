@@ -98,8 +98,13 @@ public enum BLASKernel {
     /// kernel when OpenBLAS fell back to a generic one, then verifies the kernel in use. Returns
     /// normally when no re-exec is needed; on a failed verification re-executes with OpenBLAS's own
     /// choice or, if that was already the case, writes a warning to stderr.
+    ///
+    /// The thread pools' spin limits (`ThreadPools`) are set here too, in the same re-exec: both
+    /// need the library to load again.
     public static func ensureBestKernel() {
         let env = ProcessInfo.processInfo.environment
+        let spins = ThreadPools.missing(in: env)
+        for s in spins { setenv(s.name, s.value, 1) }
         var features = nv_cpu_features()
         nv_cpu_query(&features)
         let current = BLAS.coreName
@@ -111,6 +116,9 @@ public enum BLASKernel {
             unsetenv(coreTypeVariable)
             unsetenv(defaultCoreVariable)
             return
+        }
+        if !spins.isEmpty {
+            reexec()  // returns only if exec failed: carry on with the default spins
         }
         let err = verificationError()
         if err > verificationTolerance {
