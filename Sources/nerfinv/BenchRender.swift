@@ -8,7 +8,7 @@ struct BenchRender: ParsableCommand {
         commandName: "render",
         abstract:
             "Seconds per rendered frame (default 128x128) of a trained model's codes, with and without empty-space skipping.",
-        discussion: "Example: nerfinv bench render --model models/cars.nvm --size 128"
+        discussion: "Example: nerfinv bench render --model models/cars.nvm --size 128 --profile"
     )
 
     @OptionGroup var options: BenchOptions
@@ -20,6 +20,10 @@ struct BenchRender: ParsableCommand {
     @Option(help: "How many training codes to render (the first N of the model's table).")
     var codes: Int = 4
 
+    @Flag(
+        help: "Also print a per-op profile of the per-code setup and of a frame, against raw sgemm at the same shapes.")
+    var profile = false
+
     func validate() throws {
         guard size >= 8, size <= 2048, codes >= 1, codes <= 1000 else {
             throw ValidationError("--size 8...2048, --codes 1...1000")
@@ -29,6 +33,8 @@ struct BenchRender: ParsableCommand {
     func run() throws {
         options.apply()
         options.print(
-            Benchmarks.render(model: try modelOptions.load(), size: size, codes: codes, settings: options.settings))
+            Benchmarks.render(
+                model: try modelOptions.load(), size: size, codes: codes, profile: profile,
+                settings: options.settings))
     }
 }

@@ -18,6 +18,9 @@ open class FieldBatch {
     /// Set by a caller that wants d objective / d conditions (a photo's light in inversion): a field
     /// that reads conditions then adds them into `dConditions` during backward.
     var wantsConditionGradients = false
+    /// Set by a caller that reads only `sigma` (the occupancy grid's lattice): a field may then skip
+    /// its colour, which costs the lit field more than its density (a dozen exp, log and pow a point).
+    var densityOnly = false
     public private(set) lazy var dConditions: Tensor? = conditions.map { Tensor($0.shape) }  // (N, V)
 
     /// An even split of `capacity` points over `objects` objects, all in use.

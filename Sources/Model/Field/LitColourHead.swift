@@ -38,6 +38,13 @@ public enum LitColourHead {
 
     @inline(__always) static func softplus(_ x: Float) -> Float { max(x, 0) + log1p(exp(-abs(x))) }
 
+    /// Only the density of `forward`: sigma (N) from raw (N, K).
+    static func density(sigma: UnsafeMutablePointer<Float>, raw: UnsafePointer<Float>, densityBias: Float, N: Int) {
+        Parallel.forRanges(N, grain: 8192) { r in
+            for n in r { sigma[n] = exp(min(raw[n * rawCount] + densityBias, ClampedExp.maxInput)) }
+        }
+    }
+
     public static func forward(
         sigma: UnsafeMutablePointer<Float>,  // (N)
         rgb: UnsafeMutablePointer<Float>,  // (N, 3)

@@ -219,6 +219,10 @@ public final class LitTriplaneDecoder: RadianceField {
     public func query(points: UnsafePointer<Float>, batch: FieldBatch) {
         let a = batch as! Batch
         pointMLP.forward(points: points, batch: a)
+        if a.densityOnly {
+            LitColourHead.density(sigma: a.sigma.data, raw: a.raw.data, densityBias: config.densityBias, N: a.N)
+            return
+        }
         Profiler.measure("field: head") {
             LitColourHead.forward(
                 sigma: a.sigma.data, rgb: a.rgb.data, raw: a.raw.data, conditions: a.conditions!.data,

@@ -13,7 +13,7 @@ extension RadianceField {
     /// Rendering, the occupancy grid and mesh extraction all query points through this.
     public func query(
         state: UnsafePointer<Float>, points: UnsafePointer<Float>, count N: Int, chunk: Int,
-        light: ViewLight = .canonical, towards: ((Int) -> SIMD3<Float>)? = nil
+        light: ViewLight = .canonical, towards: ((Int) -> SIMD3<Float>)? = nil, densityOnly: Bool = false
     ) -> (sigma: [Float], rgb: [Float]) {
         precondition(chunk >= 1, "a chunk holds at least one point")
         var sigma = [Float](repeating: 0, count: N)  // (N)
@@ -21,6 +21,7 @@ extension RadianceField {
         guard N > 0 else { return (sigma, rgb) }
         let C = min(chunk, N)
         let batch = makeBatch(objects: 1, capacity: C)
+        batch.densityOnly = densityOnly
         batch.state.data.update(from: state, count: stateSize)
         let packed = light.packed
         for start in stride(from: 0, to: N, by: C) {

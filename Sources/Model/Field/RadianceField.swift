@@ -77,9 +77,9 @@ extension RadianceField {
         return state
     }
 
-    /// Density (L³) and colour (L³, 3) of one object's state (E) at the vertices of an L x L x L
-    /// lattice spanning the box, index (x L + y) L + z: the occupancy grid and mesh export read it.
-    func denseQuery(state: UnsafePointer<Float>, vertices L: Int) -> (sigma: [Float], rgb: [Float]) {
+    /// Density (L³) of one object's state (E) at the vertices of an L x L x L lattice spanning the
+    /// box, index (x L + y) L + z: the occupancy grid reads it. The colour is not computed.
+    func denseQuery(state: UnsafePointer<Float>, vertices L: Int) -> [Float] {
         precondition(L >= 2, "a lattice needs at least two vertices per side")
         let box = Float(spec.box), cells = Float(L - 1), count = L * L * L
         let points = Tensor([count, 3])
@@ -94,6 +94,6 @@ extension RadianceField {
             }
         }
         // One chunk: the whole lattice at once (the grid's 49³ points are about 10 MB of buffers).
-        return query(state: state, points: points.data, count: count, chunk: count)
+        return query(state: state, points: points.data, count: count, chunk: count, densityOnly: true).sigma
     }
 }

@@ -72,7 +72,9 @@ enum RawSgemm {
 /// The figures of `nerfinv bench`: each measured in one run against raw sgemm in the same run.
 public enum Benchmarks {
     /// Seconds per rendered frame of a model's first `codes` codes, with and without empty-space skipping.
-    public static func render(model: NeRFModel, size: Int, codes: Int, settings: BenchSettings) -> BenchReport {
+    public static func render(model: NeRFModel, size: Int, codes: Int, profile: Bool = false, settings: BenchSettings)
+        -> BenchReport
+    {
         let out = BenchReport()
         let D = model.config.decoder.codeDim, O = model.codes.shape[0]
         var frameTimes: [Double] = [], plainTimes: [Double] = [], setup: [Double] = [], samples: [Double] = [],
@@ -129,6 +131,18 @@ public enum Benchmarks {
                     "  evaluated %.0f of %d samples per frame (%.1f%%); occupancy %.1f%% of cells; per-code setup (triplane + grid) %.4f s",
                 median(samples), size * size * S, 100 * median(samples) / Double(size * size * S),
                 100 * median(occupancy), median(setup)))
+        if profile {
+            let code = Array(UnsafeBufferPointer(start: model.codes.data, count: D)), sgemm = OpProfile.SgemmTimes()
+            var r: FieldRenderer?
+            let setupOps = OpProfile.measure("per-code setup (generator + occupancy grid):", steps: 5, sgemm: sgemm) {
+                r = FieldRenderer(field: model.field, code: code)
+            }
+            let cam = Rig.camera(azimuth: 35, elevation: 20, width: size, height: size)
+            let frameOps = OpProfile.measure("frame \(size)x\(size):", steps: 10, sgemm: sgemm) {
+                _ = r!.render(camera: cam)
+            }
+            out.add(profiles: [("setup", setupOps), ("frame", frameOps)])
+        }
         return out
     }
 
