@@ -74,6 +74,15 @@ int nv_dnnl_conv_backward_data(const nv_conv_spec *spec, float *dInp, const floa
 int nv_dnnl_conv_backward_weights(const nv_conv_spec *spec, float *dWeight, const float *inp, const float *dOut);
 /// oneDNN's version, the ISA it dispatches to, and the implementation of its first primitive.
 const char *nv_dnnl_describe(void);
+/// A chain of convolutions each followed by LeakyReLU(slope), run for inference with the
+/// activations in oneDNN's own layout, the weights reordered once (fp32 or, with bf16, bfloat16
+/// products accumulated in fp32). NULL where oneDNN cannot build it.
+typedef struct nv_dnnl_chain nv_dnnl_chain;
+nv_dnnl_chain *nv_dnnl_chain_create(int layers, const nv_conv_spec *specs, const float *const *weights,
+                                    const float *const *biases, float slope, int bf16);
+/// input: the first layer's plain NCHW input; output: the last layer's activated plain NCHW output. 0 or -1.
+int nv_dnnl_chain_run(nv_dnnl_chain *chain, const float *input, float *output);
+void nv_dnnl_chain_destroy(nv_dnnl_chain *chain);
 
 // ---------------------------------------------------------------- GIF (giflib)
 

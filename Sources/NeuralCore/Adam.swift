@@ -48,6 +48,7 @@ public final class Adam {
                 p[i] -= stepSize * m[i] / (v[i].squareRoot() + epsHat)
             }
         }
+        param.modified()
     }
 
     /// The state as named tensors ("<name>.m", "<name>.v"), for checkpoints.

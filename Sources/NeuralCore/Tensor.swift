@@ -9,6 +9,13 @@ public final class Tensor: @unchecked Sendable {
     public let count: Int
     /// The storage, `count` floats.
     public let data: UnsafeMutablePointer<Float>
+    /// Bumped by the methods that change the values (and by `Adam.update`): what was derived from
+    /// them (a oneDNN chain's reordered weights) is rebuilt when it changes. Code that writes
+    /// through `data` or the subscript into weights a derived copy depends on calls `modified()`.
+    public private(set) var version = 0
+
+    /// Marks the values as changed.
+    public func modified() { version &+= 1 }
 
     /// Allocates a zero-filled tensor.
     public init(_ shape: [Int]) {
@@ -40,11 +47,18 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// Sets every element to zero (the separate zeroing step before a backward pass).
-    public func zero() { data.update(repeating: 0, count: count) }
-    public func fill(_ value: Float) { data.update(repeating: value, count: count) }
+    public func zero() {
+        data.update(repeating: 0, count: count)
+        modified()
+    }
+    public func fill(_ value: Float) {
+        data.update(repeating: value, count: count)
+        modified()
+    }
     public func copy(from other: Tensor) {
         precondition(other.count == count, "copy between tensors of \(other.count) and \(count) elements")
         data.update(from: other.data, count: count)
+        modified()
     }
     public func clone() -> Tensor {
         let t = Tensor(shape)
@@ -55,11 +69,13 @@ public final class Tensor: @unchecked Sendable {
     /// Fills with N(mean, std^2) draws from `rng`.
     public func fillNormal(mean: Float = 0, std: Float, rng: inout SplitMix64) {
         for i in 0..<count { data[i] = mean + std * rng.nextNormal() }
+        modified()
     }
 
     /// Fills with uniform draws in [lo, hi).
     public func fillUniform(_ lo: Float, _ hi: Float, rng: inout SplitMix64) {
         for i in 0..<count { data[i] = lo + (hi - lo) * rng.nextFloat() }
+        modified()
     }
 
     /// True if every element is finite.

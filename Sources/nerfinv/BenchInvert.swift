@@ -18,7 +18,7 @@ struct BenchInvert: ParsableCommand {
     @Option(help: "Held-out cars to invert (rendered from scenes/cars.json at seed 4242).")
     var photos: Int = 5
 
-    @Flag(help: "Also print a per-op profile of a refinement step and the encoder, against raw sgemm at the same shapes.")
+    @Flag(help: "Also print a per-op profile of a refinement step and the encoder, against raw sgemm at their shapes.")
     var profile = false
 
     func validate() throws {

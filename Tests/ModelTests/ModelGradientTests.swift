@@ -359,6 +359,41 @@ final class VolumePropertyTests: XCTestCase {
 }
 
 final class EncoderTests: XCTestCase {
+    /// Inference (the oneDNN chain, fused LeakyReLU, reordered weights) gives `forward`'s codes: in
+    /// fp32 to rounding, in bf16 to its 8-bit mantissa; and after the weights change, the new ones.
+    func testInferenceMatchesForwardAndFollowsWeightChanges() {
+        var config = EncoderConfig()
+        config.inputSize = 32
+        config.channels = [16, 32, 32]
+        config.features = 16
+        config.codeDim = 8
+        var rng = SplitMix64(seed: 81)
+        let enc = PhotoEncoder(config: config, rng: &rng)
+        let B = 2
+        let images = Tensor([B, 3, 32, 32])
+        images.fillUniform(0, 1, rng: &rng)
+        func gap(_ precision: ConvChain.Precision) -> Float {
+            PhotoEncoder.inferencePrecision = precision
+            let fast = enc.infer(images: images.data, B: B), slow = enc.forward(images: images.data, B: B)
+            var worst: Float = 0, scale: Float = 0
+            for i in 0..<fast.identity.count {
+                worst = max(worst, abs(fast.identity[i] - slow.identity[i]))
+                scale = max(scale, abs(slow.identity[i]))
+            }
+            for i in 0..<fast.view.count { worst = max(worst, abs(fast.view[i] - slow.view[i])) }
+            return worst / max(scale, 1e-3)
+        }
+        let saved = PhotoEncoder.inferencePrecision
+        defer { PhotoEncoder.inferencePrecision = saved }
+        XCTAssertLessThan(gap(.fp32), 1e-4)
+        XCTAssertLessThan(gap(.bf16), 5e-2)
+        // A changed weight (as Adam changes it) must reach inference: the chain is rebuilt.
+        let w = enc.parameters.first { $0.name == "encoder.conv1.w" }!.tensor
+        for i in 0..<w.count { w.data[i] *= -1.5 }
+        w.modified()
+        XCTAssertLessThan(gap(.fp32), 1e-4)
+    }
+
     func testEncoderBackward() {
         var config = EncoderConfig()
         config.inputSize = 16

@@ -59,7 +59,7 @@ public enum Inversion {
                 }
             }
         }
-        let a = encoder.forward(images: image.data, B: 2)
+        let a = encoder.infer(images: image.data, B: 2)
         let D = encoder.config.codeDim
         let code = (0..<D).map { 0.5 * (a.identity[$0] + a.identity[D + $0]) }
         // The mirror was taken from azimuth -a: its pose estimate, mirrored back, is a second

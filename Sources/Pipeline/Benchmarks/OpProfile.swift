@@ -66,7 +66,9 @@ struct OpProfile {
 
     /// A table: ops indented under their parents.
     var lines: [String] {
-        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+        func pad(_ s: String, _ n: Int) -> String {
+            s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
+        }
         func lpad(_ s: String, _ n: Int) -> String {
             s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s
         }
