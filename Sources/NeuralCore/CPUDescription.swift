@@ -3,7 +3,7 @@ import Foundation
 
 /// What a speed figure was measured on (`nerfinv bench` prints it with every table and writes it
 /// into every JSON report): the CPU's model name, its vector extensions, the OpenBLAS kernel that
-/// ran and the threads, so figures from two CPU kinds are never compared unlabelled.
+/// and oneDNN that ran and the threads, so figures from two CPU kinds are never compared unlabelled.
 public struct CPUDescription: Codable, Sendable, Equatable {
     /// `model name` from /proc/cpuinfo (the vendor string where that is absent).
     public var model: String
@@ -16,6 +16,8 @@ public struct CPUDescription: Codable, Sendable, Equatable {
     /// Threads of nerfinv's loops and of OpenBLAS.
     public var threads: Int
     public var blasThreads: Int
+    /// oneDNN's version and ISA (and the implementation of its first primitive once one ran), or "not used".
+    public var onednn: String
 
     /// The machine this process runs on.
     public static var current: CPUDescription {
@@ -27,7 +29,8 @@ public struct CPUDescription: Codable, Sendable, Equatable {
                 ?? vendor,
             cores: ProcessInfo.processInfo.activeProcessorCount, avx2: f.avx2 != 0 && f.os_saves_ymm != 0,
             avx512: f.avx512f != 0 && f.os_saves_zmm != 0, avx512bf16: f.avx512bf16 != 0 && f.os_saves_zmm != 0,
-            blasKernel: BLAS.coreName, threads: Parallel.threads, blasThreads: BLAS.threads)
+            blasKernel: BLAS.coreName, threads: Parallel.threads, blasThreads: BLAS.threads,
+            onednn: OneDNN.description)
     }
 
     /// The first `model name` of a /proc/cpuinfo text, or nil.

@@ -26,12 +26,13 @@ public final class BenchReport {
     public init() {
         let cpu = CPUDescription.current
         say("CPU: " + cpu.summary)
+        say("oneDNN: " + cpu.onednn)
         set(
             "cpu",
             [
                 "model": cpu.model, "cores": cpu.cores, "avx2": cpu.avx2, "avx512": cpu.avx512,
                 "avx512_bf16": cpu.avx512bf16, "openblas_kernel": cpu.blasKernel, "threads": cpu.threads,
-                "openblas_threads": cpu.blasThreads,
+                "openblas_threads": cpu.blasThreads, "onednn": cpu.onednn,
             ] as [String: Any])
     }
     func say(_ line: String) { lines.append(line) }
@@ -306,7 +307,7 @@ public enum Benchmarks {
             s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s
         }
         var lines = [
-            "CPU: " + CPUDescription.current.summary, "OpenBLAS kernel: \(BLASKernel.report)",
+            "CPU: " + CPUDescription.current.summary, "oneDNN: " + OneDNN.description, "OpenBLAS kernel: \(BLASKernel.report)",
             "kernel check vs Double reference: max relative error \(String(format: "%.1e", verify))",
             "threads: \(Parallel.threads) (OpenBLAS \(BLAS.threads)); median of \(settings.repeats) runs", "",
             pad("op", 26) + pad("shape (N x I x O)", 28) + lpad("ms", 10) + lpad("GFLOPS", 9) + lpad("of sgemm", 10),
