@@ -307,7 +307,8 @@ public enum Benchmarks {
             s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s
         }
         var lines = [
-            "CPU: " + CPUDescription.current.summary, "oneDNN: " + OneDNN.description, "OpenBLAS kernel: \(BLASKernel.report)",
+            "CPU: " + CPUDescription.current.summary, "oneDNN: " + OneDNN.description,
+            "OpenBLAS kernel: \(BLASKernel.report)",
             "kernel check vs Double reference: max relative error \(String(format: "%.1e", verify))",
             "threads: \(Parallel.threads) (OpenBLAS \(BLAS.threads)); median of \(settings.repeats) runs", "",
             pad("op", 26) + pad("shape (N x I x O)", 28) + lpad("ms", 10) + lpad("GFLOPS", 9) + lpad("of sgemm", 10),
