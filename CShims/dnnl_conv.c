@@ -59,6 +59,7 @@ typedef struct entry {
 } entry;
 
 static entry *cache;
+static void destroy_entry(entry *e);
 static char impl[128];  // the implementation oneDNN chose for the first primitive built
 
 static void plain_md(dnnl_memory_desc_t *md, int n, int c, int h, int w, int any) {
@@ -153,15 +154,39 @@ static entry *build(const nv_conv_spec *sp, int kind) {
             snprintf(impl, sizeof impl, "%s", info);
     }
     dnnl_primitive_desc_destroy(pd);
-    if (bad) return NULL;  // leaks the partial entry's handles; happens only when oneDNN is broken
+    if (bad) {
+        destroy_entry(e);
+        return NULL;
+    }
     e->next = cache;
     cache = e;
     return e;
 }
 
+// Entries kept at most: each holds JIT code and blocked buffers, and shapes come from the caller
+// (a long-running viewer could meet many); past this the least recently built one goes.
+enum { max_entries = 64 };
+
+static void destroy_entry(entry *e) {
+    if (e->prim) dnnl_primitive_destroy(e->prim);
+    for (int i = 0; i < e->count; i++) {
+        slot *s = &e->slots[i];
+        if (s->reorder) dnnl_primitive_destroy(s->reorder);
+        if (s->inner && s->inner != s->user) dnnl_memory_destroy(s->inner);
+        if (s->user) dnnl_memory_destroy(s->user);
+    }
+    free(e);
+}
+
 static entry *find(const nv_conv_spec *sp, int kind) {
-    for (entry *e = cache; e; e = e->next)
+    int n = 0;
+    for (entry *e = cache; e; e = e->next, n++) {
         if (e->kind == kind && memcmp(&e->spec, sp, sizeof(*sp)) == 0) return e;
+        if (n + 1 >= max_entries && e->next) {  // drop the oldest (the list is newest first)
+            destroy_entry(e->next);
+            e->next = NULL;
+        }
+    }
     return build(sp, kind);
 }
 

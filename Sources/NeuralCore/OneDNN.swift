@@ -43,27 +43,28 @@ public enum OneDNN {
         _ spec: nv_conv_spec, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>
     ) -> Bool {
-        if Profiler.enabled { Profiler.gemm(M: Int(spec.Co), N: Int(spec.B * spec.Ho * spec.Wo), K: flopsK(spec)) }
-        var s = spec
-        return nv_dnnl_conv_forward(&s, out, inp, weight, bias) == 0
+        counted(spec) { nv_dnnl_conv_forward($0, out, inp, weight, bias) }
     }
 
     static func backwardData(
         _ spec: nv_conv_spec, dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
         weight: UnsafePointer<Float>
     ) -> Bool {
-        if Profiler.enabled { Profiler.gemm(M: Int(spec.Co), N: Int(spec.B * spec.Ho * spec.Wo), K: flopsK(spec)) }
-        var s = spec
-        return nv_dnnl_conv_backward_data(&s, dInp, dOut, weight) == 0
+        counted(spec) { nv_dnnl_conv_backward_data($0, dInp, dOut, weight) }
     }
 
     static func backwardWeights(
         _ spec: nv_conv_spec, dWeight: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
         dOut: UnsafePointer<Float>
     ) -> Bool {
+        counted(spec) { nv_dnnl_conv_backward_weights($0, dWeight, inp, dOut) }
+    }
+
+    /// Runs one oneDNN call on `spec`, its products counted for the profile; true when it returned 0.
+    private static func counted(_ spec: nv_conv_spec, _ call: (UnsafePointer<nv_conv_spec>) -> Int32) -> Bool {
         if Profiler.enabled { Profiler.gemm(M: Int(spec.Co), N: Int(spec.B * spec.Ho * spec.Wo), K: flopsK(spec)) }
         var s = spec
-        return nv_dnnl_conv_backward_weights(&s, dWeight, inp, dOut) == 0
+        return call(&s) == 0
     }
 
     /// Products per output pixel and output channel, for the profile: Ci KH KW for a convolution;

@@ -209,22 +209,25 @@ final class OpGradientTests: XCTestCase {
             backward: { d, g in ClampedExp.backward(dInp: g[0].data, dOut: d.data, inp: x.data, out: y.data, N: 40) })
     }
 
+    /// C = 16 takes the one-vector-a-texel path (the triplane's width), C = 4 the channel loop.
     func testBilinearSample() {
         var rng = SplitMix64(seed: 8)
-        let (N, P, H, W, C) = (30, 3, 5, 6, 4)
-        let planes = random([P, H, W, C], &rng), y = Tensor([N, C])
-        let uv = interiorUV(N: N, P: P, H: H, W: W, &rng)
-        checkGradients(
-            "BilinearSample", inputs: [planes, uv], samplesPerInput: 80,
-            forward: {
-                BilinearSample.forward(out: y.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
-                return y
-            },
-            backward: { d, g in
-                BilinearSample.backward(
-                    dPlanes: g[0].data, dUV: g[1].data, dOut: d.data, planes: planes.data, uv: uv.data, N: N, P: P,
-                    H: H, W: W, C: C)
-            })
+        for C in [4, 16] {
+            let (N, P, H, W) = (30, 3, 5, 6)
+            let planes = random([P, H, W, C], &rng), y = Tensor([N, C])
+            let uv = interiorUV(N: N, P: P, H: H, W: W, &rng)
+            checkGradients(
+                "BilinearSample C=\(C)", inputs: [planes, uv], samplesPerInput: 80,
+                forward: {
+                    BilinearSample.forward(out: y.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
+                    return y
+                },
+                backward: { d, g in
+                    BilinearSample.backward(
+                        dPlanes: g[0].data, dUV: g[1].data, dOut: d.data, planes: planes.data, uv: uv.data, N: N, P: P,
+                        H: H, W: W, C: C)
+                })
+        }
     }
 
     func testBilinearSampleManyPointsSplitsAcrossThreads() {

@@ -117,18 +117,21 @@ final class ReferenceTests: XCTestCase {
 
     func testBilinearSampleMatchesReferenceIncludingOutOfRange() {
         var rng = SplitMix64(seed: 22)
-        let (N, P, H, W, C) = (3000, 3, 8, 7, 5)
-        let planes = random([P, H, W, C], &rng)
-        let uv = Tensor([N, P, 2])
-        uv.fillUniform(-1.3, 1.3, rng: &rng)  // some points fall outside and must clamp to the border
-        uv[0] = -1
-        uv[1] = 1
-        uv[2] = 1
-        uv[3] = -1  // exact corners
-        let fast = Tensor([N, C]), slow = Tensor([N, C])
-        BilinearSample.forward(out: fast.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
-        BilinearSample.forwardReference(out: slow.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
-        XCTAssertLessThan(maxDiff(fast, slow), 1e-5)
+        for C in [5, 16] {  // 16: one vector a texel
+            let (N, P, H, W) = (3000, 3, 8, 7)
+            let planes = random([P, H, W, C], &rng)
+            let uv = Tensor([N, P, 2])
+            uv.fillUniform(-1.3, 1.3, rng: &rng)  // some points fall outside and must clamp to the border
+            uv[0] = -1
+            uv[1] = 1
+            uv[2] = 1
+            uv[3] = -1  // exact corners
+            let fast = Tensor([N, C]), slow = Tensor([N, C])
+            BilinearSample.forward(out: fast.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
+            BilinearSample.forwardReference(
+                out: slow.data, planes: planes.data, uv: uv.data, N: N, P: P, H: H, W: W, C: C)
+            XCTAssertLessThan(maxDiff(fast, slow), 1e-5)
+        }
     }
 
     func testBilinearSampleAtTexelCentreReturnsTexel() {
