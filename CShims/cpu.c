@@ -41,3 +41,18 @@ void nv_cpu_query(nv_cpu_features *f) {
     }
 #endif
 }
+
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+// Flush-to-zero and denormals-are-zero for this thread's SSE/AVX arithmetic (MXCSR bits 15 and 6).
+int nv_flush_denormals(int on) {
+#if defined(__x86_64__)
+    unsigned int old = _mm_getcsr();
+    _mm_setcsr(on ? (old | 0x8040) : (old & ~0x8040u));
+    return (old & 0x8040) == 0x8040;
+#else
+    (void)on;
+    return 0;
+#endif
+}

@@ -54,6 +54,8 @@ typedef struct {
     char vendor[13];
 } nv_cpu_features;
 void nv_cpu_query(nv_cpu_features *out);
+/// Sets (1) or clears (0) flush-to-zero and denormals-are-zero for the calling thread; returns whether they were set.
+int nv_flush_denormals(int on);
 
 // ---------------------------------------------------------------- oneDNN convolutions
 

@@ -6,7 +6,11 @@ import NeuralCore
 /// that SIGINT and SIGTERM raise (a training loop then saves a checkpoint and stops cleanly).
 public enum Compute {
     /// Must run before any BLAS work: may re-execute the process with a faster OpenBLAS kernel.
-    public static func ensureBestKernel() { BLASKernel.ensureBestKernel() }
+    /// Also sets flush-to-zero on the main thread, as `Parallel` does on its workers.
+    public static func ensureBestKernel() {
+        BLASKernel.ensureBestKernel()
+        Parallel.flushDenormals()
+    }
 
     /// The memory budget's default, GB.
     public static var defaultMemoryGB: Double { MemoryBudget.defaultLimitGB }

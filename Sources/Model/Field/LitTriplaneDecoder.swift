@@ -250,9 +250,11 @@ public final class LitTriplaneDecoder: RadianceField {
                 dRaw.initialize(repeating: 0, count: N * K)
                 let dConditions = a.wantsConditionGradients ? a.dConditions : nil
                 dConditions?.data.initialize(repeating: 0, count: N * ViewingConditions.count)
-                LitColourHead.backward(
-                    dRaw: dRaw, dConditions: dConditions?.data, dSigma: dSigma, dRGB: dRGB, raw: a.raw.data,
-                    conditions: a.conditions!.data, sigma: a.sigma.data, densityBias: config.densityBias, N: N)
+                Profiler.measure("backward: head") {
+                    LitColourHead.backward(
+                        dRaw: dRaw, dConditions: dConditions?.data, dSigma: dSigma, dRGB: dRGB, raw: a.raw.data,
+                        conditions: a.conditions!.data, sigma: a.sigma.data, densityBias: config.densityBias, N: N)
+                }
                 pointMLP.backward(
                     dRaw: dRaw, batch: a, mlpGrads: mlpGrads, weightGradients: grads != nil, dPlanes: dPlanes,
                     dPoints: dPoints)
