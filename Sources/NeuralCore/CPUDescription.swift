@@ -28,10 +28,20 @@ public struct CPUDescription: Codable, Sendable, Equatable {
             model: modelName(cpuinfo: (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
                 ?? vendor,
             cores: ProcessInfo.processInfo.activeProcessorCount, avx2: f.avx2 != 0 && f.os_saves_ymm != 0,
-            avx512: f.avx512f != 0 && f.os_saves_zmm != 0, avx512bf16: f.avx512bf16 != 0 && f.os_saves_zmm != 0,
-            blasKernel: BLAS.coreName, threads: Parallel.threads, blasThreads: BLAS.threads,
+            avx512: f.avx512f != 0 && f.os_saves_zmm != 0, avx512bf16: hasAVX512BF16(f), blasKernel: BLAS.coreName,
+            threads: Parallel.threads, blasThreads: BLAS.threads,
             onednn: OneDNN.description)
     }
+
+    /// Whether this CPU (and its OS) runs AVX-512 bf16: CPUID only, without the rest of `current`
+    /// (/proc/cpuinfo, OpenBLAS and oneDNN queries), for code that only needs this flag.
+    public static var hasAVX512BF16: Bool {
+        var f = nv_cpu_features()
+        nv_cpu_query(&f)
+        return hasAVX512BF16(f)
+    }
+
+    private static func hasAVX512BF16(_ f: nv_cpu_features) -> Bool { f.avx512bf16 != 0 && f.os_saves_zmm != 0 }
 
     /// The first `model name` of a /proc/cpuinfo text, or nil.
     static func modelName(cpuinfo: String) -> String? {

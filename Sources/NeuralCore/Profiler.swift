@@ -34,12 +34,13 @@ public enum Profiler {
     nonisolated(unsafe) static var open: [String] = []
     static let lock = NSLock()
 
+    /// The name is built only when profiling is on (stage names are interpolated per call).
     @inline(__always)
-    public static func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+    public static func measure<T>(_ name: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
         guard enabled else { return try body() }
         lock.lock()
         let parent = open.last.map { entries[$0]!.path } ?? []
-        let path = parent + [name], key = path.joined(separator: " / ")
+        let path = parent + [name()], key = path.joined(separator: " / ")
         if entries[key] == nil {
             entries[key] = Entry(path: path)
             order.append(key)

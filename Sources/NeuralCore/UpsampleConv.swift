@@ -109,53 +109,40 @@ public enum UpsampleConv {
         }
     }
 
-    /// Folded weights (4, Co, Ci*4): phase p = 2 py + px, column ci*4 + 2 ty + tx. The upsampled
-    /// rows 2y + py - 1, 2y + py, 2y + py + 1 are input rows y - 1, y, y for py = 0 and y, y, y + 1
-    /// for py = 1, so tap 0 of phase 0 takes kernel row 0 and tap 1 rows 1 + 2; tap 0 of phase 1
-    /// takes rows 0 + 1 and tap 1 row 2 (columns alike).
+    /// Index in a 4x4 kernel of tap (ty, tx) of phase (py, px): kernel row 3 - py - 2 ty (rows 3, 1
+    /// for phase 0's input rows y - 1, y; rows 2, 0 for phase 1's y, y + 1), columns alike.
+    @inline(__always)
+    static func tap(_ py: Int, _ px: Int, _ t: Int) -> Int { (3 - py - 2 * (t / 2)) * 4 + (3 - px - 2 * (t % 2)) }
+
+    /// Folded weights (4, Co, Ci*4): phase p = 2 py + px, column ci*4 + 2 ty + tx, gathered from
+    /// the 4x4 kernels F w Fᵀ (so both kernels fold the 3x3 weights one way).
     static func foldWeights(
         folded: UnsafeMutablePointer<Float>,  // (4, Co, Ci*4)
         weight: UnsafePointer<Float>,  // (Co, Ci, 3, 3)
         Co: Int, Ci: Int
     ) {
         let phase = Co * Ci * 4
-        Parallel.forRanges(Co * Ci, grain: 4096) { blocks in
-            for o in blocks {
-                let w = weight + o * 9
-                // Row folds (kernel row sums of each tap), then the column folds of each row fold.
-                func put(_ py: Int, _ ty: Int, _ k0: Float, _ k1: Float, _ k2: Float) {
-                    let p0 = folded + (2 * py) * phase + o * 4 + 2 * ty  // px 0
-                    p0[0] = k0
-                    p0[1] = k1 + k2
-                    let p1 = folded + (2 * py + 1) * phase + o * 4 + 2 * ty  // px 1
-                    p1[0] = k0 + k1
-                    p1[1] = k2
+        Scratch.with(Co * Ci * 16) { w4 in  // (Co, Ci, 4, 4)
+            expandWeights(w4: w4, weight: weight, count: Co * Ci)
+            Parallel.forRanges(Co * Ci, grain: 4096) { blocks in
+                for o in blocks {
+                    for p in 0..<4 {
+                        for t in 0..<4 { folded[p * phase + o * 4 + t] = w4[o * 16 + tap(p / 2, p % 2, t)] }
+                    }
                 }
-                put(0, 0, w[0], w[1], w[2])
-                put(0, 1, w[3] + w[6], w[4] + w[7], w[5] + w[8])
-                put(1, 0, w[0] + w[3], w[1] + w[4], w[2] + w[5])
-                put(1, 1, w[6], w[7], w[8])
             }
         }
     }
 
-    /// dWeight (Co, Ci, 3, 3) += the unfolded phase-p gradient dFolded (Co, Ci*4): each folded tap's
-    /// gradient goes to every kernel weight that was summed into it.
-    static func unfoldGradient(
-        dWeight: UnsafeMutablePointer<Float>,  // (Co, Ci, 3, 3)
+    /// dW4 (Co, Ci, 4, 4) += phase p's folded gradient dFolded (Co, Ci*4), scattered to its taps.
+    static func scatterGradient(
+        dW4: UnsafeMutablePointer<Float>,  // (Co, Ci, 4, 4)
         dFolded: UnsafePointer<Float>,  // (Co, Ci*4)
-        phase p: Int, Co: Int, Ci: Int
+        phase p: Int, count CoCi: Int
     ) {
-        let py = p / 2, px = p % 2
-        // Kernel index ranges of tap 0 and tap 1, for rows (py) and columns (px).
-        let ry = py == 0 ? [0..<1, 1..<3] : [0..<2, 2..<3], rx = px == 0 ? [0..<1, 1..<3] : [0..<2, 2..<3]
-        Parallel.forRanges(Co * Ci, grain: 4096) { blocks in
+        Parallel.forRanges(CoCi, grain: 4096) { blocks in
             for o in blocks {
-                let d = dFolded + o * 4, w = dWeight + o * 9
-                for t in 0..<4 {
-                    let g = d[t]
-                    for ky in ry[t / 2] { for kx in rx[t % 2] { w[ky * 3 + kx] += g } }
-                }
+                for t in 0..<4 { dW4[o * 16 + tap(p / 2, p % 2, t)] += dFolded[o * 4 + t] }
             }
         }
     }
@@ -273,16 +260,7 @@ public enum UpsampleConv {
         B: Int, Ci: Int, H: Int, W: Int, Co: Int, oneDNN: Bool = OneDNN.enabled
     ) {
         let L = B * H * W, HW = H * W, K = Ci * 4
-        if let dBias {
-            for c in 0..<Co {
-                var acc: Float = 0
-                for b in 0..<B {
-                    let plane = dOut + (b * Co + c) * 4 * HW
-                    for i in 0..<(4 * HW) { acc += plane[i] }
-                }
-                dBias[c] += acc
-            }
-        }
+        if let dBias { ChannelSum.accumulate(into: dBias, dOut, B: B, C: Co, HW: 4 * HW) }
         if dWeight == nil && dInp == nil { return }
         if oneDNN
             && backwardOneDNN(
@@ -294,7 +272,9 @@ public enum UpsampleConv {
             if dInp != nil { foldWeights(folded: folded, weight: weight, Co: Co, Ci: Ci) }
             Scratch.with(K * L) { col in  // (Ci*4, L)
                 Scratch.with(Co * L) { dT in  // (Co, B, H W): phase p of dOut
-                    Scratch.with(Co * K) { dFolded in  // (Co, Ci*4)
+                    Scratch.with(Co * K + Co * Ci * 16) { dFolded in  // (Co, Ci*4), then dW4 (Co, Ci, 4, 4)
+                        let dW4 = dFolded + Co * K
+                        if dWeight != nil { dW4.initialize(repeating: 0, count: Co * Ci * 16) }
                         for p in 0..<4 {
                             let py = p / 2, px = p % 2
                             Parallel.forRanges(B * Co, grain: max(1, 8192 / max(1, HW))) { r in
@@ -312,7 +292,8 @@ public enum UpsampleConv {
                                 BLAS.sgemm(
                                     transA: false, transB: true, M: Co, N: K, K: L, A: dT, lda: L, B: col, ldb: L,
                                     beta: 0, C: dFolded, ldc: K)
-                                unfoldGradient(dWeight: dWeight, dFolded: dFolded, phase: p, Co: Co, Ci: Ci)
+                                scatterGradient(dW4: dW4, dFolded: dFolded, phase: p, count: Co * Ci)
+                                if p == 3 { contractGradient(dWeight: dWeight, dW4: dW4, count: Co * Ci) }
                             }
                             if let dInp {
                                 BLAS.sgemm(

@@ -121,7 +121,7 @@ public final class PhotoEncoder {
     /// (BENCHMARKS.md), and halved its time.
     nonisolated(unsafe) public static var inferencePrecision: ConvChain.Precision =
         ConvChain.Precision(rawValue: ProcessInfo.processInfo.environment["NERFINV_ENCODER_PRECISION"] ?? "")
-        ?? (CPUDescription.current.avx512bf16 ? .bf16 : .fp32)
+        ?? (CPUDescription.hasAVX512BF16 ? .bf16 : .fp32)
 
     /// The oneDNN chain of the convolutions for `infer`, rebuilt when the weights change.
     private var chain: ConvChain?

@@ -285,6 +285,7 @@ public enum Benchmarks {
     public static func core(settings: BenchSettings) throws -> (lines: [String], json: String) {
         let verify = BLASKernel.verificationError()
         let rows = KernelBenchmark.run(repeats: settings.repeats, minSeconds: settings.minSeconds)
+        let cpu = CPUDescription.current  // after the runs, so oneDNN names the kernels it chose
         struct Report: Codable {
             var cpu: CPUDescription
             var blasCore: String
@@ -297,7 +298,7 @@ public enum Benchmarks {
         let json = String(
             decoding: try enc.encode(
                 Report(
-                    cpu: CPUDescription.current, blasCore: BLASKernel.report, verificationError: verify,
+                    cpu: cpu, blasCore: BLASKernel.report, verificationError: verify,
                     threads: Parallel.threads, rows: rows)),
             as: UTF8.self)
         func pad(_ s: String, _ n: Int) -> String {
@@ -307,7 +308,7 @@ public enum Benchmarks {
             s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s
         }
         var lines = [
-            "CPU: " + CPUDescription.current.summary, "oneDNN: " + OneDNN.description,
+            "CPU: " + cpu.summary, "oneDNN: " + cpu.onednn,
             "OpenBLAS kernel: \(BLASKernel.report)",
             "kernel check vs Double reference: max relative error \(String(format: "%.1e", verify))",
             "threads: \(Parallel.threads) (OpenBLAS \(BLAS.threads)); median of \(settings.repeats) runs", "",
