@@ -186,6 +186,9 @@ final class PipelineTests: XCTestCase {
                 _ = try Preset.load(TrainConfig.self, from: p)
             } else if f.hasPrefix("encoder_") {
                 _ = try Preset.load(EncoderTrainConfig.self, from: p)
+            } else if f.hasPrefix("field_") {
+                let spec = try Preset.load(FieldSpec.self, from: p)  // a field preset for `train --field`
+                XCTAssertEqual(spec.kind, "lit-triplane", f)
             } else {
                 _ = try Preset.load(RefineSettings.self, from: p)
             }
