@@ -151,7 +151,11 @@ public final class Trainer {
                 reason: "checkpoint was trained on other objects (\(state.objects.count) vs \(data.count) in --data)")
         }
         guard state.decoder == field.spec else {
-            throw FileError(path: path, reason: "checkpoint decoder config differs")
+            throw FileError(
+                path: path,
+                reason:
+                    "the checkpoint's field is \(state.decoder), this run's \(field.spec): resume with the run's own --field"
+            )
         }
         try ResumeCheck.validate(saved: state.train, current: config, step: state.step, path: path)
         field.copyWeights(from: model.field)

@@ -14,6 +14,13 @@ public protocol TrainingRun: AnyObject {
     func lrScale(_ step: Int) -> Float
     func saveCheckpoint(_ path: String) throws
     func restore(from path: String) throws
+    /// Whether the logged loss is one quantity from start to end, so that a rise is a collapse
+    /// (`DivergenceGuard`); an encoder run's loss changes terms when its rendering loss starts.
+    var watchesDivergence: Bool { get }
+}
+
+extension TrainingRun {
+    public var watchesDivergence: Bool { false }
 }
 
 /// An error that stops a training run before or during its loop.
@@ -56,12 +63,14 @@ public enum TrainingDriver {
     ) throws -> Outcome {
         var log = TrainingLog(path: paths.log)
         log.rateColumn = run.rateColumn
+        var watch = DivergenceGuard()
         if resume {
             guard FileManager.default.fileExists(atPath: paths.checkpoint) else {
                 throw FileError(path: paths.checkpoint, reason: "no checkpoint to resume from")
             }
             try run.restore(from: paths.checkpoint)
             try log.reload()
+            for row in log.rows where row.step <= run.step { watch.observe(step: row.step, loss: row.loss) }
             note("resumed at step \(run.step) from \(paths.checkpoint)")
         } else if FileManager.default.fileExists(atPath: paths.checkpoint) {
             throw TrainingError(
@@ -77,13 +86,30 @@ public enum TrainingDriver {
                 log.append(
                     step: run.step, loss: loss, psnr: psnr, lrScale: Double(run.lrScale(run.step)), raysPerSecond: rate,
                     seconds: log.offsetSeconds + elapsed)
+                if run.watchesDivergence {
+                    watch.observe(step: run.step, loss: loss)
+                    if watch.diverged {
+                        // The log and curve show the collapse; the checkpoint keeps the last good state.
+                        try? log.flush()
+                        try? TrainingCurve.write(log: log, to: paths.curve)
+                        throw TrainingError(watch.failure(checkpoint: paths.checkpoint))
+                    }
+                }
             }
             let unit = run.rateColumn.replacingOccurrences(of: "_per_second", with: "")
             progress(run.step, run.totalSteps, status + String(format: "  %.0f %@/s", rate, unit))
-            if Date().timeIntervalSince(lastCheckpoint) > checkpointMinutes * 60 {
+            // A state whose loss has left its best waits: it must not replace the last good checkpoint.
+            if Date().timeIntervalSince(lastCheckpoint) > checkpointMinutes * 60 && watch.healthy {
                 try persist(run, log: log, paths: paths, final: false)
                 lastCheckpoint = Date()
             }
+        }
+        guard watch.healthy else {
+            try? log.flush()
+            throw TrainingError(
+                "the run stopped at step \(run.step) with its batch loss \(String(format: "%.5f", watch.latest)) above "
+                    + "\(DivergenceGuard.healthyRatio)x its best (\(String(format: "%.5f", watch.best)) at step "
+                    + "\(watch.bestStep)): \(paths.checkpoint) keeps the last good state and was not overwritten")
         }
         try persist(run, log: log, paths: paths, final: true)
         return Outcome(

@@ -20,6 +20,7 @@ public final class DecoderTrainingRun: TrainingRun {
         Double(min(trainer.config.objectsPerBatch, trainer.data.count) * trainer.config.raysPerObject)
     }
     public var rateColumn: String { "rays_per_second" }
+    public var watchesDivergence: Bool { true }
 
     public func advance() throws -> (loss: Double, psnr: Double, status: String) {
         let loss = trainer.trainStep()
