@@ -173,6 +173,8 @@ struct CarGenerator {
         let (brightness, hue) = ObjectAttributes.brightnessAndHue(
             Double(bodyColour.x), Double(bodyColour.y), Double(bodyColour.z))
         car.attributes["brightness"] = brightness
+        car.attributes["saturation"] = ObjectAttributes.saturation(
+            Double(bodyColour.x), Double(bodyColour.y), Double(bodyColour.z))
         if let hue { car.attributes["hue"] = hue }
         return car
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// The generator's choices that `edit --attribute` can move along: names and how colour becomes
 /// two of them.
@@ -25,5 +26,13 @@ public enum ObjectAttributes {
         }
         if h < 0 { h += 360 }
         return (luminance, h)
+    }
+
+    /// Saturation (max - min) / max of a linear RGB colour as sRGB stores it: a grey paint's ±10%
+    /// tint stays below 0.2 there, while in linear light it can reach 0.4, as much as a pastel's.
+    public static func saturation(_ r: Double, _ g: Double, _ b: Double) -> Double {
+        let c = [r, g, b].map { Double(ColorSpace.linearToSRGB(Float($0))) }
+        let hi = c.max()!, lo = c.min()!
+        return hi > 0 ? (hi - lo) / hi : 0
     }
 }

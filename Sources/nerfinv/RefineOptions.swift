@@ -40,6 +40,12 @@ struct RefineOptions: ParsableArguments {
     )
     var semanticWeight: Float?
 
+    @Option(
+        help:
+            "Weight of the light prior: the light estimate's pull towards the training lights' intensities and elevations (0: free)."
+    )
+    var lightPrior: Float?
+
     @OptionGroup var tune: TuneOptions
 
     /// The decoder-tuning settings, or nil without --tune-decoder (or a tuning preset).
@@ -57,6 +63,12 @@ struct RefineOptions: ParsableArguments {
         if let photometric { s.refinePhotometric = photometric }
         if let skipping { s.skipping.enabled = skipping }
         if let semanticWeight { s.semanticWeight = semanticWeight }
+        if let lightPrior {
+            guard lightPrior >= 0 && lightPrior.isFinite else {
+                throw ValidationError("--light-prior must be a number ≥ 0, got \(lightPrior)")
+            }
+            s.lightPrior.weight = lightPrior
+        }
         return s
     }
 }

@@ -158,6 +158,38 @@ final class InversionTests: XCTestCase {
         }
     }
 
+    /// The light prior pulls a light that started dim towards the training lights' key intensity:
+    /// with it the key found is nearer the prior's mean than without it.
+    func testLightPriorPullsTheKeyTowardsTheTrainingLights() {
+        let config = tinyLitTriplane(codeDim: 4, stages: [], samples: 16, densityBias: 1)
+        var rng = SplitMix64(seed: 9)
+        let field = LitTriplaneDecoder(config: config, rng: &rng)
+        let size = 12
+        let img = FieldRenderer(field: field, code: [Float](repeating: 0.3, count: 4), skipEmptySpace: false)
+            .render(camera: Rig.camera(azimuth: 30, elevation: 20, width: size, height: size)).image
+        let pixels = (0..<(size * size * 3)).map { img.pixels[4 * ($0 / 3) + $0 % 3] }
+        let dim = ViewLight(
+            direction: ViewLight.canonical.direction, key: SIMD3(repeating: 0.1), sky: SIMD3(repeating: 0.35))
+        var found: [Float] = []
+        for weight: Float in [0, 1] {
+            var s = RefineSettings()
+            s.steps = 30
+            s.raysPerStep = 64
+            s.lightPrior.weight = weight
+            let inv = Inverter(
+                field: field,
+                photos: [
+                    InversionPhoto(
+                        pixels: pixels, width: size, height: size, startView: ViewCode(azimuth: 30, elevation: 20),
+                        startLight: dim)
+                ], startCode: [Float](repeating: 0, count: 4), codeVariance: 1, settings: s)
+            inv.run()
+            found.append(inv.light.key.sum() / 3)
+        }
+        let mean = LightPrior().keyMean
+        XCTAssertLessThan(abs(found[1] - mean), abs(found[0] - mean) - 0.05, "key without / with the prior: \(found)")
+    }
+
     /// Decoder tuning fits what the code cannot (a photo whose colours the field lacks), on a copy:
     /// the held-out pixels get better, only the named weights change, the original stays.
     func testDecoderTuningFitsThePhotoOnACopy() throws {

@@ -115,6 +115,17 @@ final class PipelineTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/renders/\(r.mode)_comparison.png"))
         }
         XCTAssertNil(results[3].medianAzimuthError, "fit is given the poses")
+        // Inverting modes report the light they found against the set's recorded light; fit finds none.
+        for r in results.prefix(3) {
+            let e = try XCTUnwrap(r.lightError, r.mode)
+            XCTAssertTrue(e.key.isFinite && e.sky.isFinite && (0...180).contains(e.angle), "\(r.mode): \(e)")
+        }
+        XCTAssertNil(results[3].lightError)
+        for r in results {
+            if let e = r.farSideDeltaE { XCTAssertTrue(e.isFinite && e >= 0, "\(r.mode): \(e)") }
+            let families = Set(PaintFamily.allCases.map(\.rawValue))
+            XCTAssertTrue(Set((r.farSideDeltaEByPaint ?? [:]).keys).isSubset(of: families))
+        }
         XCTAssertNotNil(results[1].sameObjectCosine)
         let table = Evaluation.table(results)
         for m in ["encoder", "refine", "mean-refine", "fit"] { XCTAssertTrue(table.contains("| \(m) | 2 |"), table) }

@@ -50,6 +50,8 @@ public final class Inverter {
         }
     }
     var estimatesLight: Bool { settings.refineLight && field.conditionSize > 0 }
+    /// Each photo's light when refinement started (the light prior's anchor).
+    let startLights: [ViewLight]
     /// Key and sky colours stay in a physical range while the light moves.
     static let lightColourRange: ClosedRange<Float> = 0...4
     let occupancy: OccupancyCache
@@ -135,6 +137,10 @@ public final class Inverter {
                 for k in 0..<K { mean += lightCodes[k * L + j] / Float(K) }
                 for k in 0..<K { lightCodes[k * L + j] = mean }
             }
+        }
+        let startPacked = lightCodes.array
+        startLights = (0..<K).map { k in
+            ViewLight(packed: Array(startPacked[(k * ViewLight.count)..<((k + 1) * ViewLight.count)]))
         }
         // Rays per photo pixel: a power of two up to settings.footprint dividing the rays per photo.
         let perPhoto = max(1, settings.raysPerStep / K)
@@ -354,6 +360,8 @@ public final class Inverter {
             }
             // A shared light: every row takes the summed gradient, so the rows stay equal.
             if settings.sharedLight { for k in 1..<K { for j in 0..<L { dLight[k * L + j] = dLight[j] } } }
+            // Shared rows are equal, so each row's own prior gradient keeps them equal.
+            settings.lightPrior.backward(dLights: dLight.data, lights: lightCodes.data, starts: startLights)
             adam.update("light", param: lightCodes, grad: dLight, lr: settings.lrLight * lrScale)
             // Back onto the sphere of directions; key and sky stay grey (one intensity each, in range):
             // the photometric gain already models the photo's colour cast, and a free light colour

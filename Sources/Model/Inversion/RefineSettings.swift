@@ -40,6 +40,8 @@ public struct RefineSettings: Settings, Sendable, Equatable {
     var semanticStages = 2
     /// Adam step on the light's direction and its key and sky colours.
     var lrLight: Float = 1e-2
+    /// The prior on the light estimate (the training lights' intensities and elevations).
+    public var lightPrior = LightPrior()
     /// Photos of one joint inversion share one light (taken together, the object lit the same):
     /// the identity code then has to explain every photo's shading under it.
     var sharedLight = true
@@ -69,5 +71,6 @@ public struct RefineSettings: Settings, Sendable, Equatable {
         .init("semanticEvery", \.semanticEvery, in: 1...1000),
         .init("semanticStages", \.semanticStages, in: 1...8),
         .init("sharedLight", \.sharedLight),
+        .init(nested: "lightPrior", \.lightPrior),
     ]
 }

@@ -79,6 +79,8 @@ public struct EvaluationSettings: Sendable {
     /// Objects and views of the comparison sheet.
     static let sheetObjects = 6
     static let sheetViews = [1, 7, 13, 19]
+    /// Views at least this far in azimuth from the input (degrees) are its far side.
+    static let farSideAngle = 90.0
 }
 
 /// The figures of one mode.
@@ -108,6 +110,18 @@ public struct ModeResult: Codable, Sendable {
     public var sameObjectCosine: Double?
     var otherObjectCosine: Double?
     var encoderSeconds: Double?
+    /// Mean error of the light found for the input view against the light it was rendered under
+    /// (`lighting.json`; the canonical light for a set without one), for inverting modes.
+    public var lightError: LightError?
+    /// Mean ΔE*ab over the object's pixels (true and rendered object both) on the far-side views,
+    /// those more than `EvaluationSettings.farSideAngle` in azimuth from the input: the colour of
+    /// what the photo did not show.
+    public var farSideDeltaE: Double?
+    /// The same by paint family (`PaintFamily`), for sets that record their cars' paint.
+    public var farSideDeltaEByPaint: [String: Double]?
+    /// Cars of each paint family behind those means.
+    public var farSideCarsByPaint: [String: Int]?
+    public var perObjectFarSideDeltaE: [String: Double]?
 }
 
 /// Novel-view quality of a model on a test-protocol dataset.
@@ -281,6 +295,8 @@ public enum Evaluation {
         var perView: [Int: [Double]] = [:]
         var inputPSNR: [Double] = [], tuneSteps: [Double] = [], bicubic: [Double] = []
         var sheet: [RGBAImage] = []
+        var lightErrors: [LightError] = []
+        var farSide: [String: Double] = [:], paint: [String: PaintFamily] = [:]
         var previousCode: [Float]? = nil
         for (k, id) in ids.enumerated() {
             let object = try SRNDataset.loadObject("\(data)/\(id)", withDepth: false)
@@ -328,6 +344,9 @@ public enum Evaluation {
                     settings: runSettings, givenViews: given, tune: inversion == .encoder ? nil : settings.tune)
                 code = r.code
                 found = Array(zip(r.views, r.lights))
+                if let first = r.lights.first {
+                    lightErrors.append(LightError(found: first, truth: lights[inputViews[0]]))
+                }
                 if let tuning = r.tuning {
                     field = tuning.tunedField(from: model.field)
                     tuneSteps.append(Double(tuning.steps))
@@ -357,7 +376,9 @@ public enum Evaluation {
                 seconds.append(Date().timeIntervalSince(t0))
             }
             let renderer = FieldRenderer(field: field, code: code)
-            var objPSNR: [Double] = []
+            var objPSNR: [Double] = [], objDeltaE: [Double] = []
+            let inputAzimuth = Rig.angles(of: object.views[inputViews[0]].camera.position).azimuth
+            paint[id] = try PaintFamily.of(objectFolder: "\(data)/\(id)")
             for (v, view) in object.views.enumerated() {
                 renderer.light = lights[v]
                 let out = renderer.render(camera: view.camera)
@@ -382,6 +403,12 @@ public enum Evaluation {
                 let truth = Metrics.foreground(view.image)
                 let mask = (0..<(W * H)).map { truth[$0] || out.image.pixels[4 * $0 + 3] > 0.5 }
                 opsnr.append(Metrics.maskedPSNR(pred, view.image, mask: mask))
+                let azimuth = Rig.angles(of: view.camera.position).azimuth
+                if ViewCode.azimuthError(azimuth, inputAzimuth) >= EvaluationSettings.farSideAngle {
+                    // Where both show the object: a colour error, not a silhouette one.
+                    let both = (0..<(W * H)).map { truth[$0] && out.image.pixels[4 * $0 + 3] > 0.5 }
+                    if let e = Metrics.meanDeltaE(pred, view.image, mask: both) { objDeltaE.append(e) }
+                }
                 if settings.saveRenders != nil, k < EvaluationSettings.sheetObjects,
                     EvaluationSettings.sheetViews.contains(v)
                 {
@@ -391,6 +418,7 @@ public enum Evaluation {
                 }
             }
             perObject[id] = objPSNR.reduce(0, +) / Double(objPSNR.count)
+            if !objDeltaE.isEmpty { farSide[id] = objDeltaE.reduce(0, +) / Double(objDeltaE.count) }
             progress(k + 1, psnr.reduce(0, +) / Double(psnr.count))
         }
         func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(max(1, x.count)) }
@@ -400,7 +428,7 @@ public enum Evaluation {
                 ContactSheet.make(sheet, columns: 1 + 2 * EvaluationSettings.sheetViews.count),
                 to: "\(dir)/\(mode.rawValue)_comparison.png")
         }
-        return ModeResult(
+        var result = ModeResult(
             mode: mode.rawValue, objects: ids.count, psnr: mean(psnr), ssim: mean(ssim), objectPSNR: mean(opsnr),
             allViewPSNR: mean(allPSNR), inputViewPSNR: inputPSNR.isEmpty ? nil : mean(inputPSNR),
             bicubicInputPSNR: bicubic.isEmpty ? nil : mean(bicubic),
@@ -410,6 +438,21 @@ public enum Evaluation {
             medianAzimuthError: median(azErr), medianElevationError: median(elErr),
             sameObjectCosine: same.isEmpty ? nil : mean(same), otherObjectCosine: other.isEmpty ? nil : mean(other),
             encoderSeconds: encSeconds.isEmpty ? nil : mean(encSeconds))
+        result.lightError = LightError.mean(lightErrors)
+        if !farSide.isEmpty {
+            result.farSideDeltaE = mean(Array(farSide.values))
+            result.perObjectFarSideDeltaE = farSide
+            let byPaint = Dictionary(grouping: farSide.keys.compactMap { id in paint[id].map { ($0, farSide[id]!) } }) {
+                $0.0
+            }
+            if !byPaint.isEmpty {
+                result.farSideDeltaEByPaint = Dictionary(
+                    uniqueKeysWithValues: byPaint.map { ($0.key.rawValue, mean($0.value.map(\.1))) })
+                result.farSideCarsByPaint = Dictionary(
+                    uniqueKeysWithValues: byPaint.map { ($0.key.rawValue, $0.value.count) })
+            }
+        }
+        return result
     }
 
     /// The results as a Markdown table.
@@ -434,6 +477,23 @@ public enum Evaluation {
                     String(
                         format: "\n%@: the small input enlarged bicubically scores %.2f dB at the input view", r.mode, b
                     ))
+            }
+            if let l = r.lightError {
+                lines.append(
+                    String(
+                        format:
+                            "\n%@: light found for the input view: key %.2f (off by %.3f), sky off by %.3f, direction off by %.1f°",
+                        r.mode, l.foundKey, l.key, l.sky, l.angle))
+            }
+            if let e = r.farSideDeltaE {
+                let families = PaintFamily.allCases.compactMap { f in
+                    r.farSideDeltaEByPaint?[f.rawValue].map {
+                        String(format: "%@ %.1f (%d cars)", f.rawValue, $0, r.farSideCarsByPaint?[f.rawValue] ?? 0)
+                    }
+                }
+                lines.append(
+                    String(format: "\n%@: far-side colour error ΔE*ab %.1f", r.mode, e)
+                        + (families.isEmpty ? "" : " (" + families.joined(separator: ", ") + ")"))
             }
             if let t = r.tuneSteps {
                 lines.append(
