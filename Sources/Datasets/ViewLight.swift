@@ -22,6 +22,11 @@ public struct ViewLight: Codable, Sendable, Equatable {
             direction: d / (d * d).sum().squareRoot(), key: SIMD3(repeating: 0.65), sky: SIMD3(repeating: 0.35))
     }()
 
+    /// The key and sky intensities: the means of their colours (what inversion estimates of a
+    /// photo's light; colour casts belong to the photometric gain).
+    public var keyIntensity: Float { key.sum() / 3 }
+    public var skyIntensity: Float { sky.sum() / 3 }
+
     /// Floats in `packed`.
     public static let count = 9
     /// direction (3), key (3), sky (3).

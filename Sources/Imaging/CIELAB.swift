@@ -4,20 +4,20 @@ import Foundation
 /// distance in which about 2.3 is a just-noticeable difference, whatever the hue or lightness,
 /// unlike an RGB error, which is small for every dark colour.
 public enum CIELAB {
-    /// sRGB (IEC 61966-2-1) primaries to CIE XYZ, D65.
-    static let toXYZ: [Double] = [
-        0.412_456_4, 0.357_576_1, 0.180_437_5,
-        0.212_672_9, 0.715_152_2, 0.072_175_0,
-        0.019_333_9, 0.119_192_0, 0.950_304_1,
+    /// sRGB (IEC 61966-2-1) primaries to CIE XYZ, D65: the rows giving X, Y and Z.
+    static let toXYZ: [SIMD3<Double>] = [
+        SIMD3(0.412_456_4, 0.357_576_1, 0.180_437_5),
+        SIMD3(0.212_672_9, 0.715_152_2, 0.072_175_0),
+        SIMD3(0.019_333_9, 0.119_192_0, 0.950_304_1),
     ]
     /// The D65 reference white in XYZ.
     static let white = SIMD3<Double>(0.950_47, 1.0, 1.088_83)
 
     /// L* a* b* of an sRGB colour with channels in [0, 1].
     public static func lab(srgb r: Float, _ g: Float, _ b: Float) -> SIMD3<Double> {
-        let rgb = [r, g, b].map { Double(ColorSpace.srgbToLinear(min(max($0, 0), 1))) }
-        var xyz = SIMD3<Double>(0, 0, 0)
-        for i in 0..<3 { xyz[i] = (0..<3).reduce(0) { $0 + toXYZ[3 * i + $1] * rgb[$1] } }
+        func linear(_ c: Float) -> Double { Double(ColorSpace.srgbToLinear(min(max(c, 0), 1))) }
+        let rgb = SIMD3(linear(r), linear(g), linear(b))
+        let xyz = SIMD3((toXYZ[0] * rgb).sum(), (toXYZ[1] * rgb).sum(), (toXYZ[2] * rgb).sum())
         // CIE's cube root with its linear segment below (6/29)³, so black is finite.
         func f(_ t: Double) -> Double {
             let e = 216.0 / 24389.0

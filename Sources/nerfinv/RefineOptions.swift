@@ -63,12 +63,7 @@ struct RefineOptions: ParsableArguments {
         if let photometric { s.refinePhotometric = photometric }
         if let skipping { s.skipping.enabled = skipping }
         if let semanticWeight { s.semanticWeight = semanticWeight }
-        if let lightPrior {
-            guard lightPrior >= 0 && lightPrior.isFinite else {
-                throw ValidationError("--light-prior must be a number ≥ 0, got \(lightPrior)")
-            }
-            s.lightPrior.weight = lightPrior
-        }
+        if let lightPrior { s.lightPrior.weight = lightPrior }
         return s
     }
 }

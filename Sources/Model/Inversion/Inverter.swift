@@ -44,10 +44,11 @@ public final class Inverter {
     let lightCodes: Tensor  // (K, 9)
     /// The first photo's light found so far (canonical for fields that ignore light).
     public var light: ViewLight { lights[0] }
-    public var lights: [ViewLight] {
-        (0..<photoCount).map { k in
-            ViewLight(packed: Array(lightCodes.array[(k * ViewLight.count)..<((k + 1) * ViewLight.count)]))
-        }
+    public var lights: [ViewLight] { Self.unpack(lights: lightCodes) }
+    /// The lights of a (K, L) tensor of packed lights.
+    static func unpack(lights t: Tensor) -> [ViewLight] {
+        let packed = t.array, L = ViewLight.count
+        return (0..<(packed.count / L)).map { k in ViewLight(packed: Array(packed[(k * L)..<((k + 1) * L)])) }
     }
     var estimatesLight: Bool { settings.refineLight && field.conditionSize > 0 }
     /// Each photo's light when refinement started (the light prior's anchor).
@@ -138,10 +139,7 @@ public final class Inverter {
                 for k in 0..<K { lightCodes[k * L + j] = mean }
             }
         }
-        let startPacked = lightCodes.array
-        startLights = (0..<K).map { k in
-            ViewLight(packed: Array(startPacked[(k * ViewLight.count)..<((k + 1) * ViewLight.count)]))
-        }
+        startLights = Self.unpack(lights: lightCodes)
         // Rays per photo pixel: a power of two up to settings.footprint dividing the rays per photo.
         let perPhoto = max(1, settings.raysPerStep / K)
         var f = 1

@@ -22,8 +22,8 @@ extension ViewLight {
         v[0] = direction.x
         v[1] = direction.y
         v[2] = direction.z
-        v[3] = key.sum() / 3
-        v[4] = sky.sum() / 3
+        v[3] = keyIntensity
+        v[4] = skyIntensity
     }
 
     /// The light of the mirror image: the rig's mirror (azimuth a -> -a) reflects y.

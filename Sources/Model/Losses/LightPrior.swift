@@ -56,7 +56,7 @@ public struct LightPrior: Settings, Sendable, Equatable {
 
     /// The (key, sky) intensities a photo's light is pulled to: the training means, or the start's.
     func centre(start: ViewLight) -> (key: Float, sky: Float) {
-        anchored ? (start.key.sum() / 3, start.sky.sum() / 3) : (keyMean, skyMean)
+        anchored ? (start.keyIntensity, start.skyIntensity) : (keyMean, skyMean)
     }
 
     /// The deviations of one packed light (L) that the prior squares, each already divided by its spread.

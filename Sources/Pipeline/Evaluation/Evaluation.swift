@@ -296,7 +296,7 @@ public enum Evaluation {
         var inputPSNR: [Double] = [], tuneSteps: [Double] = [], bicubic: [Double] = []
         var sheet: [RGBAImage] = []
         var lightErrors: [LightError] = []
-        var farSide: [String: Double] = [:], paint: [String: PaintFamily] = [:]
+        var farSide: [String: Double] = [:], farSideByPaint: [PaintFamily: [Double]] = [:]
         var previousCode: [Float]? = nil
         for (k, id) in ids.enumerated() {
             let object = try SRNDataset.loadObject("\(data)/\(id)", withDepth: false)
@@ -378,7 +378,6 @@ public enum Evaluation {
             let renderer = FieldRenderer(field: field, code: code)
             var objPSNR: [Double] = [], objDeltaE: [Double] = []
             let inputAzimuth = Rig.angles(of: object.views[inputViews[0]].camera.position).azimuth
-            paint[id] = try PaintFamily.of(objectFolder: "\(data)/\(id)")
             for (v, view) in object.views.enumerated() {
                 renderer.light = lights[v]
                 let out = renderer.render(camera: view.camera)
@@ -401,12 +400,13 @@ public enum Evaluation {
                 perView[v, default: []].append(p)
                 ssim.append(Metrics.ssim(pred, view.image))
                 let truth = Metrics.foreground(view.image)
-                let mask = (0..<(W * H)).map { truth[$0] || out.image.pixels[4 * $0 + 3] > 0.5 }
+                let rendered = (0..<(W * H)).map { out.image.pixels[4 * $0 + 3] > 0.5 }
+                let mask = (0..<(W * H)).map { truth[$0] || rendered[$0] }
                 opsnr.append(Metrics.maskedPSNR(pred, view.image, mask: mask))
                 let azimuth = Rig.angles(of: view.camera.position).azimuth
                 if ViewCode.azimuthError(azimuth, inputAzimuth) >= EvaluationSettings.farSideAngle {
                     // Where both show the object: a colour error, not a silhouette one.
-                    let both = (0..<(W * H)).map { truth[$0] && out.image.pixels[4 * $0 + 3] > 0.5 }
+                    let both = (0..<(W * H)).map { truth[$0] && rendered[$0] }
                     if let e = Metrics.meanDeltaE(pred, view.image, mask: both) { objDeltaE.append(e) }
                 }
                 if settings.saveRenders != nil, k < EvaluationSettings.sheetObjects,
@@ -418,7 +418,13 @@ public enum Evaluation {
                 }
             }
             perObject[id] = objPSNR.reduce(0, +) / Double(objPSNR.count)
-            if !objDeltaE.isEmpty { farSide[id] = objDeltaE.reduce(0, +) / Double(objDeltaE.count) }
+            if !objDeltaE.isEmpty {
+                let e = objDeltaE.reduce(0, +) / Double(objDeltaE.count)
+                farSide[id] = e
+                if let family = try PaintFamily.of(objectFolder: "\(data)/\(id)") {
+                    farSideByPaint[family, default: []].append(e)
+                }
+            }
             progress(k + 1, psnr.reduce(0, +) / Double(psnr.count))
         }
         func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(max(1, x.count)) }
@@ -442,15 +448,12 @@ public enum Evaluation {
         if !farSide.isEmpty {
             result.farSideDeltaE = mean(Array(farSide.values))
             result.perObjectFarSideDeltaE = farSide
-            let byPaint = Dictionary(grouping: farSide.keys.compactMap { id in paint[id].map { ($0, farSide[id]!) } }) {
-                $0.0
-            }
-            if !byPaint.isEmpty {
-                result.farSideDeltaEByPaint = Dictionary(
-                    uniqueKeysWithValues: byPaint.map { ($0.key.rawValue, mean($0.value.map(\.1))) })
-                result.farSideCarsByPaint = Dictionary(
-                    uniqueKeysWithValues: byPaint.map { ($0.key.rawValue, $0.value.count) })
-            }
+        }
+        if !farSideByPaint.isEmpty {
+            result.farSideDeltaEByPaint = Dictionary(
+                uniqueKeysWithValues: farSideByPaint.map { ($0.key.rawValue, mean($0.value)) })
+            result.farSideCarsByPaint = Dictionary(
+                uniqueKeysWithValues: farSideByPaint.map { ($0.key.rawValue, $0.value.count) })
         }
         return result
     }

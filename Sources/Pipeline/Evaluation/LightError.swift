@@ -13,12 +13,11 @@ public struct LightError: Codable, Sendable, Equatable {
     public var foundKey: Double
 
     public init(found: ViewLight, truth: ViewLight) {
-        func intensity(_ c: SIMD3<Float>) -> Double { Double(c.sum()) / 3 }
-        key = abs(intensity(found.key) - intensity(truth.key))
-        sky = abs(intensity(found.sky) - intensity(truth.sky))
+        key = abs(Double(found.keyIntensity) - Double(truth.keyIntensity))
+        sky = abs(Double(found.skyIntensity) - Double(truth.skyIntensity))
         let cosine = Double((found.direction * truth.direction).sum())
         angle = acos(min(1, max(-1, cosine))) * 180 / .pi
-        foundKey = intensity(found.key)
+        foundKey = Double(found.keyIntensity)
     }
 
     init(key: Double, sky: Double, angle: Double, foundKey: Double) {
