@@ -23,6 +23,7 @@ public typealias CropMode = Imaging.CropMode
 /// Settings a command overlays with its preset and flags.
 public typealias RefineSettings = Model.RefineSettings
 public typealias TuneSettings = Model.TuneSettings
+public typealias LayerSettings = Model.LayerSettings
 public typealias TrainConfig = Model.TrainConfig
 public typealias EncoderTrainConfig = Model.EncoderTrainConfig
 public typealias MattingTrainConfig = Model.MattingTrainConfig

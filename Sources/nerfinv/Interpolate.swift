@@ -10,7 +10,8 @@ struct Interpolate: ParsableCommand {
         discussion: """
             Writes step_00.latent ... step_NN.latent, step_00.png ... and strip.png into --out; the \
             in-between latents keep the first latent's view. Tuned decoders (.delta files) belong to \
-            one code each, so the frames use the model's own decoder.
+            one code each, so the frames use the model's own decoder; layered latents' residuals are \
+            blended linearly (a layer one latent lacks counts as zero there).
 
             Example:
               nerfinv interpolate a.latent b.latent --steps 8 --out a_to_b/ --azimuth 35 --elevation 20

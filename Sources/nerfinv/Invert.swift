@@ -17,6 +17,7 @@ struct Invert: ParsableCommand {
                 --overview out/overview.png
               nerfinv invert front.png side.png back.png --joint --out car.latent   # one object, 3 photos
               nerfinv invert photo.png --out car.latent --tune-decoder   # also writes car.delta
+              nerfinv invert photo.png --out car.latent --layer-steps 150  # + residuals in the generator's layers
               nerfinv invert photo.png --out car.latent --mask scratches.png
               nerfinv invert old_bw_photo.png --out car.latent --grayscale
 

@@ -40,7 +40,8 @@ final class ProgressBar {
     /// A bar over an inversion's refinement and tuning steps.
     static func steps(of request: InversionRequest, quiet: Bool) -> ProgressBar {
         ProgressBar(
-            total: (request.settings?.steps ?? 0) + (request.tune?.steps ?? 0), label: "invert", unit: "steps",
+            total: (request.settings?.steps ?? 0) + (request.settings?.layers.steps ?? 0) + (request.tune?.steps ?? 0),
+            label: "invert", unit: "steps",
             quiet: quiet)
     }
 

@@ -46,6 +46,7 @@ struct RefineOptions: ParsableArguments {
     )
     var lightPrior: Float?
 
+    @OptionGroup var layers: LayerOptions
     @OptionGroup var tune: TuneOptions
 
     /// The decoder-tuning settings, or nil without --tune-decoder (or a tuning preset).
@@ -64,6 +65,7 @@ struct RefineOptions: ParsableArguments {
         if let skipping { s.skipping.enabled = skipping }
         if let semanticWeight { s.semanticWeight = semanticWeight }
         if let lightPrior { s.lightPrior.weight = lightPrior }
+        layers.apply(to: &s.layers)
         return s
     }
 }

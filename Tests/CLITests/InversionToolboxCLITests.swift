@@ -44,6 +44,43 @@ final class InversionToolboxCLITests: CLITestCase {
         _ = try ok(render + ["--latent", dir + "/b.latent", "--out", dir + "/b.png"])
     }
 
+    /// invert --layer-steps: the latent carries its residuals (fp16) and render draws them; a
+    /// layer the field does not have is refused by name; interpolation blends the residuals; the
+    /// second generation's feature-map layers (with the mirror loss) run too.
+    func testLayeredLatentIsWrittenAndRendered() throws {
+        let photo = repoRoot + "/scenes/photos/car_256.png"
+        let base = ["invert", photo, "--model", model, "--steps", "10", "--quiet"]
+        let r = try ok(base + ["--out", dir + "/a.latent", "--layer-steps", "12", "--json"])
+        XCTAssertTrue(r.stdout.contains("\"layers\""), r.stdout)
+        let text = try String(contentsOfFile: dir + "/a.latent", encoding: .utf8)
+        var json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        let layers = try XCTUnwrap(json["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.map { $0["name"] as? String }, ["planes"])
+        let render = ["render", "--model", model, "--azimuth", "200", "--elevation", "20", "--size", "32"]
+        _ = try ok(render + ["--latent", dir + "/a.latent", "--out", dir + "/layered.png"])
+        json.removeValue(forKey: "layers")
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/plain.latent"))
+        _ = try ok(render + ["--latent", dir + "/plain.latent", "--out", dir + "/plain.png"])
+        let (layered, _) = try PNG.read(dir + "/layered.png"), (plain, _) = try PNG.read(dir + "/plain.png")
+        XCTAssertNotEqual(layered.pixels, plain.pixels, "the residuals change the render")
+        let wrong = try CLI.run(base + ["--out", dir + "/b.latent", "--layer-steps", "5", "--layers", "features16"])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.stderr.contains("features16") && wrong.stderr.contains("planes"), wrong.stderr)
+        _ = try ok([
+            "interpolate", dir + "/a.latent", dir + "/plain.latent", "--model", model, "--steps", "2", "--out",
+            dir + "/mix", "--size", "32",
+        ])
+        let middle = try String(contentsOfFile: dir + "/mix/step_01.latent", encoding: .utf8)
+        XCTAssertTrue(middle.contains("\"layers\""), middle)
+        let lit = repoRoot + "/models/cars.nvm"
+        _ = try ok([
+            "invert", photo, "--model", lit, "--steps", "4", "--layer-steps", "4", "--layers", "features16,planes",
+            "--out", dir + "/lit.latent", "--quiet",
+        ])
+        _ = try ok(
+            render.map { $0 == model ? lit : $0 } + ["--latent", dir + "/lit.latent", "--out", dir + "/lit.png"])
+    }
+
     /// invert --joint: several photos of one object, one latent with every view; eval
     /// --input-views runs the same joint inversion on the test protocol; the semantic term runs.
     func testJointInversionAndInputViews() throws {

@@ -128,6 +128,43 @@ final class ModelFileTests: XCTestCase {
         }
     }
 
+    /// A layered latent: its residuals round-trip as fp16 in the latent file and render through a
+    /// `LayeredField`; a latent without layers reads as before; a residual on a layer the model does
+    /// not have, of the wrong shape or not fp16 base64 is refused, naming the file.
+    func testLayeredLatentRoundTripAndRefusals() throws {
+        let path = dir + "/m.nvm"
+        try smallModel().save(to: path)
+        let (model, _) = try NeRFModel.load(path)
+        let layer = (model.field as! TriplaneDecoder).latentLayers[0]
+        var rng = SplitMix64(seed: 9)
+        let values = (0..<layer.count).map { _ in 0.3 * rng.nextNormal() }
+        var latent = LatentFile(
+            model: model.identity, identity: [Float](repeating: 0.1, count: 8),
+            view: .init(azimuth: 35, elevation: 20, distance: 3, fov: 40),
+            obtained: .init(method: "fit", source: "x", steps: 1, views: 1, seconds: 0), losses: [:])
+        try latent.write(to: dir + "/plain.latent")
+        XCTAssertNil(try LatentFile.read(dir + "/plain.latent", for: model).layers)
+        latent.layers = try LatentLayerEntry.entries(
+            [LayerResidual(name: "planes", values: values)], field: model.field)
+        try latent.write(to: dir + "/layered.latent")
+        let read = try LatentFile.read(dir + "/layered.latent", for: model)
+        let residuals = try LatentLayerEntry.residuals(read.layers!, for: model.field, path: "layered.latent")
+        XCTAssertEqual(residuals[0].values, values.map { Float(Float16($0)) })
+        let field = try LayeredField.with(residuals, on: model.field)
+        let plain = model.field.state(of: latent.identity), layered = field.state(of: latent.identity)
+        for k in 0..<layer.count { XCTAssertEqual(layered[k], plain[k] + residuals[0].values[k], accuracy: 1e-5) }
+        var wrongName = latent, wrongShape = latent, notBase64 = latent
+        wrongName.layers![0].name = "features16"
+        wrongShape.layers![0].shape = [3, 2, 2, 2]
+        notBase64.layers![0].fp16 = "@@"
+        for (bad, fragment) in [(wrongName, "features16"), (wrongShape, "shape"), (notBase64, "base64")] {
+            try bad.write(to: dir + "/bad.latent")
+            XCTAssertThrowsError(try LatentFile.read(dir + "/bad.latent", for: model)) {
+                XCTAssertTrue("\($0)".contains(fragment) && "\($0)".contains("bad.latent"), "\($0)")
+            }
+        }
+    }
+
     /// The tuned decoder's delta file: fp16 differences that round-trip, applied to a copy, and
     /// refused for another model, another identity code or weights the decoder lacks.
     func testDecoderDeltaRoundTripAndRefusals() throws {

@@ -8,7 +8,7 @@ import NeuralCore
 /// The conditional radiance field: a linear generator maps z (D) to three axis-aligned feature
 /// planes (3, R, R, C); a point's feature is the sum of its bilinear samples on the xy, xz and yz
 /// planes; an MLP C -> H -> H -> 4 gives density (clamped exp) and colour (sigmoid).
-public final class TriplaneDecoder: RadianceField {
+public final class TriplaneDecoder: LayeredGenerator {
     public let config: TriplaneConfig
     let genW: Tensor  // (G, D)
     public let genB: Tensor  // (G)
@@ -78,10 +78,30 @@ public final class TriplaneDecoder: RadianceField {
             hidden: config.hidden, outputs: 4)
     }
 
-    /// planes (B, G) = codes (B, D) · genW^T + genB.
-    public func setup(state planes: UnsafeMutablePointer<Float>, codes: UnsafePointer<Float>, objects B: Int) {
+    /// The generator is one linear map: its planes are its only layer.
+    public var latentLayers: [LatentLayer] {
+        [LatentLayer(name: "planes", layout: .triplane(side: config.planeResolution, channels: config.planeChannels))]
+    }
+
+    public var defaultLatentLayers: [String] { ["planes"] }
+
+    /// planes (B, G) = codes (B, D) · genW^T + genB (+ the planes' residual).
+    public func setup(
+        state planes: UnsafeMutablePointer<Float>, codes: UnsafePointer<Float>, objects B: Int,
+        residuals: [UnsafePointer<Float>?]
+    ) {
         Linear.forward(
             out: planes, inp: codes, weight: genW.data, bias: genB.data, N: B, I: config.codeDim, O: config.planeCount)
+        addResidual(planes, residuals.first ?? nil, objects: B, count: config.planeCount)
+    }
+
+    public func setup(batch: FieldBatch, codes: UnsafePointer<Float>, residuals: [UnsafePointer<Float>?]) {
+        setup(state: batch.state.data, codes: codes, objects: batch.B, residuals: residuals)
+    }
+
+    public func layerScales(code: [Float]) -> [Float] {
+        let planes = state(of: code)
+        return [rootMeanSquare(planes.data, count: planes.count)]
     }
 
     /// Density and colour at points (N, 3) from the planes in `batch.state` (see `setup`).
@@ -94,7 +114,8 @@ public final class TriplaneDecoder: RadianceField {
     public func backward(
         dSigma: UnsafePointer<Float>, dRGB: UnsafePointer<Float>, batch: FieldBatch, codes: UnsafePointer<Float>,
         points: UnsafePointer<Float>, grads: ParameterGradients?, dCodes: UnsafeMutablePointer<Float>?,
-        dPoints: UnsafeMutablePointer<Float>?
+        dPoints: UnsafeMutablePointer<Float>?, residuals: [UnsafePointer<Float>?],
+        dResiduals: [UnsafeMutablePointer<Float>?], dState: UnsafePointer<Float>?
     ) {
         let a = batch as! PlaneBatch
         let N = a.N, B = a.B, D = config.codeDim, G = config.planeCount
@@ -112,6 +133,8 @@ public final class TriplaneDecoder: RadianceField {
                 pointMLP.backward(
                     dRaw: dRaw, batch: a, mlpGrads: mlpGrads, weightGradients: grads != nil, dPlanes: dPlanes,
                     dPoints: dPoints)
+                if let dState { for i in 0..<(B * G) { dPlanes[i] += dState[i] } }
+                sumResidualGradient(dResiduals.first ?? nil, dPlanes, objects: B, count: G)
                 Profiler.measure("backward: generator") {
                     Linear.backward(
                         dInp: dCodes, dWeight: grads.map { $0[Slot.genW.rawValue].data },

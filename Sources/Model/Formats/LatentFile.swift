@@ -57,6 +57,9 @@ public struct LatentFile: Codable, Sendable, Equatable {
     public var lights: [[Float]]?
     /// The file name of the tuned decoder's delta beside the latent (`invert --tune-decoder`).
     public var decoderDelta: String?
+    /// The layered latent's residuals in the generator's layers (`invert --layer-steps`), absent
+    /// for a code-only latent.
+    public var layers: [LatentLayerEntry]?
 
     public init(
         model: ModelIdentity, identity: [Float], view: ViewCode, obtained: Provenance, losses: [String: Double],
@@ -74,6 +77,9 @@ public struct LatentFile: Codable, Sendable, Equatable {
     static let maxCodeScale = 100.0
     /// Photos one latent may record (a joint inversion of more is not what this format is for).
     static let maxViews = 256
+    /// A latent's size limit: a layered latent's residuals on the third generation's 128x128 planes
+    /// and a feature map are about 3 MB of base64 fp16.
+    static let maxBytes = 16 << 20
 
     public func write(to path: String) throws {
         // A diverged optimisation must not leave a latent nothing can read.
@@ -94,7 +100,7 @@ public struct LatentFile: Codable, Sendable, Equatable {
     /// Reads and checks a latent file against the model it will be used with.
     public static func read(_ path: String, for model: NeRFModel) throws -> LatentFile {
         let modelSHA256 = model.identity.sha256
-        let data = try ReadFile.data(path, limit: 4 << 20, what: "latent file")
+        let data = try ReadFile.data(path, limit: maxBytes, what: "latent file")
         let latent: LatentFile
         do { latent = try JSONDecoder().decode(LatentFile.self, from: data) } catch {
             throw FileError(
@@ -156,6 +162,10 @@ public struct LatentFile: Codable, Sendable, Equatable {
                 reason:
                     "latent was made with model \(latent.model.name) (sha256 \(latent.model.sha256.prefix(12))...), not this one (\(modelSHA256.prefix(12))...)"
             )
+        }
+        // The residuals are checked against the model's layers (they are read again where drawn).
+        if let entries = latent.layers {
+            _ = try LatentLayerEntry.residuals(entries, for: model.field, path: path)
         }
         return latent
     }

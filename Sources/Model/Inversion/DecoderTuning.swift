@@ -94,18 +94,8 @@ extension Inverter {
         }
         let K = photoCount, D = code.count, O = codeTable.shape[0]
         // Validation pixels: a seeded fraction of each photo's object pixels, out of every batch.
-        var validation: [[Int]] = []
-        for k in 0..<K {
-            var candidates = observations[k].objectPixels
-            if candidates.isEmpty { candidates = observations[k].visiblePixels ?? Array(0..<(width * height)) }
-            for i in stride(from: candidates.count - 1, to: 0, by: -1) { candidates.swapAt(i, rng.nextInt(i + 1)) }
-            let chosen = Array(candidates.prefix(max(1, Int(Float(candidates.count) * t.validationFraction))))
-            var held = [Bool](repeating: false, count: width * height)
-            for p in chosen { held[p] = true }
-            observations[k].heldOut = held
-            validation.append(chosen)
-        }
-        defer { for k in 0..<K { observations[k].heldOut = nil } }
+        let validation = holdOut(fraction: t.validationFraction)
+        defer { releaseHeldOut() }
         let validationRays = drawRays(from: validation).rays
         let dPhotometric = Tensor([K, 6])  // the view codes stay fixed: their gradient is dropped
         let pixelTerm = terms(dPhotometric: dPhotometric)[0]

@@ -31,6 +31,8 @@ public struct InversionResult: Sendable {
     public var finalMSE: Float
     public var encoderSeconds: Double
     public var seconds: Double
+    /// What the layered phase did, and its residuals (nil: the code only).
+    public var layers: LayerReport? = nil
     /// What decoder tuning did, and the tuned weights' differences (nil: not tuned).
     public var tuning: TuningReport? = nil
 }
@@ -232,7 +234,15 @@ public enum Inversion {
                 encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
         }
         // Tuning changes weights: the inverter works on a copy of the model's field.
-        let field = tune == nil ? model.field : model.field.copy()
+        let own = tune == nil ? model.field : model.field.copy()
+        let layered = settings.layers.steps > 0
+        var field = own
+        if layered {
+            guard let generator = own as? any LayeredGenerator else {
+                throw ModelError("a \(own.spec.kind) field has no latent layers: run without --layer-steps")
+            }
+            field = LayeredField(base: generator)
+        }
         let inverter = Inverter(
             field: field,
             photos: zip(photos, starts).map { p, s in
@@ -251,9 +261,27 @@ public enum Inversion {
             code: inverter.code.array, view: inverter.view, startCode: startCode, startView: starts[0].view,
             light: inverter.light, views: inverter.views, lights: inverter.lights, finalMSE: mse,
             encoderSeconds: encoderSeconds, seconds: 0)
+        if layered {
+            let report = try inverter.refineLayers { s, mse in progress?(settings.steps + s, mse) }
+            result.layers = report
+            result.code = inverter.code.array
+            result.view = inverter.view
+            result.views = inverter.views
+            result.light = inverter.light
+            result.lights = inverter.lights
+        }
         if let tune {
-            let report = try inverter.tuneDecoder(reference: model.field, codeTable: model.codes, settings: tune) {
-                s, mse in progress?(settings.steps + s, mse)
+            // The reference renders what the tuned field would without tuning: with the same residuals.
+            var reference = model.field
+            if let f = field as? LayeredField, let generator = model.field as? any LayeredGenerator {
+                reference = LayeredField(
+                    base: generator,
+                    residuals: Dictionary(
+                        uniqueKeysWithValues: f.residuals.enumerated().compactMap { i, r in r.map { (i, $0) } }))
+            }
+            let offset = settings.steps + (result.layers?.steps ?? 0)
+            let report = try inverter.tuneDecoder(reference: reference, codeTable: model.codes, settings: tune) {
+                s, mse in progress?(offset + s, mse)
             }
             result.tuning = report
         }

@@ -70,6 +70,10 @@ public final class Inverter {
     static let outlineDilation = 2
     /// The semantic term's feature extractor (nil: pixels only).
     public var features: ConvFeatures?
+    /// The layered phase's residuals while it runs or after it (nil: the code only).
+    var layerResiduals: LayerResiduals?
+    /// The layered phase's pseudo-views (nil: off, or no phase).
+    var viewPrior: ViewPrior?
     /// Whether this step draws patches for the semantic term: the term is on, photos are not
     /// smaller than the model's views (footprints), and a patch fits the photo and the rays.
     func drawsPatches(atStep s: Int) -> Bool {
@@ -301,6 +305,7 @@ public final class Inverter {
         let K = photoCount
         let patches = drawsPatches(atStep: steps)
         let (rays, jacobian) = Profiler.measure("rays") { drawRays(patches: patches) }
+        layerResiduals?.apply()
         // Photometric part of the view codes: pred = gain ⊙ render + bias, per photo.
         let dPhotometric = Tensor([K, 6])
         let cache = occupancy, step = steps, field = field
@@ -317,6 +322,7 @@ public final class Inverter {
         ) { states in
             cache.grids(for: [0], step: step, field: field, states: states)
         }
+        if let viewPrior { Profiler.measure("view prior") { viewPrior.run(code: code.data, rng: &rng) } }
         steps += 1
         Profiler.measure("optimiser") { update(jacobian: jacobian, dPhotometric: dPhotometric, lrScale: lrScale) }
         return values[0]
@@ -327,6 +333,14 @@ public final class Inverter {
     private func update(jacobian: [Float], dPhotometric: Tensor, lrScale: Float) {
         let Q = raysPerPhoto, K = photoCount
         adam.beginStep()
+        if let layers = layerResiduals {
+            for (k, dTheta) in layers.gradients().enumerated() {
+                adam.update(
+                    "layer \(layers.names[k])", param: layers.theta[k], grad: dTheta, lr: settings.layers.lr * lrScale)
+            }
+        }
+        // During the layered phase the code, pose, photometric code and light follow more gently.
+        let lrScale = layerResiduals == nil ? lrScale : lrScale * settings.layers.otherRateScale
         adam.update("code", param: code, grad: renderStep.dCodes, lr: settings.lrCode * lrScale)
         if settings.refinePose {
             let dO = renderStep.dOrigins, dD = renderStep.dDirections
@@ -376,7 +390,12 @@ public final class Inverter {
                 }
             }
         }
-        views = (0..<K).map { k in
+        syncViews()
+    }
+
+    /// `views` from the pose and photometric parameters.
+    func syncViews() {
+        views = (0..<photoCount).map { k in
             var degrees = Double(poses[2 * k]) * 180 / .pi
             degrees = degrees.truncatingRemainder(dividingBy: 360)
             if degrees < 0 { degrees += 360 }

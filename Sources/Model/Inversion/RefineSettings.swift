@@ -42,6 +42,8 @@ public struct RefineSettings: Settings, Sendable, Equatable {
     var lrLight: Float = 1e-2
     /// The prior on the light estimate (the training lights' intensities and elevations).
     public var lightPrior = LightPrior()
+    /// The layered latent's phase after the code's (`LayerSettings`; 0 steps: the code only).
+    public var layers = LayerSettings()
     /// Photos of one joint inversion share one light (taken together, the object lit the same):
     /// the identity code then has to explain every photo's shading under it.
     var sharedLight = true
@@ -72,5 +74,6 @@ public struct RefineSettings: Settings, Sendable, Equatable {
         .init("semanticStages", \.semanticStages, in: 1...8),
         .init("sharedLight", \.sharedLight),
         .init(nested: "lightPrior", \.lightPrior),
+        .init(nested: "layers", \.layers),
     ]
 }

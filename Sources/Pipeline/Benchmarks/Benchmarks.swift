@@ -156,7 +156,12 @@ public enum Benchmarks {
         let encoder = try model.requireEncoder()
         let spec = try SceneSpec.load(scene)
         let S = model.config.resolution
-        var encoderTimes: [Double] = [], totals: [Double] = [], stepTimes: [Double] = []
+        var encoderTimes: [Double] = [], totals: [Double] = [], stepTimes: [Double] = [], layeredTotals: [Double] = []
+        // The layered inversion beside it, in the same run: at the defaults' layer steps, or 150 when
+        // the defaults are the code only.
+        var layered = model.refineDefaults
+        if layered.layers.steps == 0 { layered.layers.steps = 150 }
+        let hasLayers = model.field is any LayeredGenerator
         var profiles: [(String, OpProfile?)] = []
         let sgemm = OpProfile.SgemmTimes()
         for p in 0..<photos {
@@ -174,6 +179,11 @@ public enum Benchmarks {
             let t0 = Timing.now()
             _ = try Inversion.run(model: model, photo: photo, width: S, height: S, mode: .refine)
             totals.append(Timing.now() - t0)
+            if hasLayers {
+                let t1 = Timing.now()
+                _ = try Inversion.run(model: model, photo: photo, width: S, height: S, mode: .refine, settings: layered)
+                layeredTotals.append(Timing.now() - t1)
+            }
             let start = Inversion.encode(encoder, photo: photo, width: S, height: S)
             let inverter = Inverter(
                 field: model.field, photo: photo, width: S, height: S, startCode: start.code, startView: start.view,
@@ -227,6 +237,16 @@ public enum Benchmarks {
                 format:
                     "whole inversion at defaults (encoder + %d steps): median %.2f s over %d photos (min %.2f, max %.2f)",
                 refine.steps, median(totals), photos, totals.min()!, totals.max()!))
+        if !layeredTotals.isEmpty {
+            out.set("whole_layered_inversion_seconds", median(layeredTotals))
+            out.say(
+                String(
+                    format:
+                        "whole layered inversion (+ up to %d layer steps on %@): median %.2f s (%+.2f s over the code only)",
+                    layered.layers.steps,
+                    (layered.layers.names ?? (model.field as! any LayeredGenerator).defaultLatentLayers).joined(
+                        separator: " + "), median(layeredTotals), median(layeredTotals) - median(totals)))
+        }
         out.add(profiles: profiles)
         return out
     }

@@ -111,10 +111,12 @@ extension LatentEditing {
             }
         }
         let edited = derived(from: source, identity: moved(amount), method: method, sourceName: path)
+        // The residuals stay with the edit (and in its sheet).
+        let field = try LayeredField.with(residuals(of: source, model: model, path: path), on: model.field)
         try AtomicFile.transaction {
             try edited.write(to: out)
             if let sheet {
-                try PNG.write(editSheet(codes: amounts.map(moved), field: model.field, camera: camera), to: sheet)
+                try PNG.write(editSheet(codes: amounts.map(moved), field: field, camera: camera), to: sheet)
             }
         }
         let (fields, summary) = report(edited.identity)

@@ -8,7 +8,9 @@ import NeuralCore
 
 /// Moving through the latent space: interpolation between two latents, principal-direction
 /// edits, and new objects sampled from the code table's Gaussian. Edited codes render with the
-/// model's own decoder (a tuned decoder belongs to one code).
+/// model's own decoder (a tuned decoder belongs to one code). A layered latent's residuals stay
+/// with an edit (they add to the generator's activations whatever the code: the edit moves the
+/// object, the residuals keep the photo's detail on it), and interpolation blends them linearly.
 public enum LatentEditing {
     /// A latent with another identity code, the same view, saying how it was made.
     static func derived(from source: LatentFile, identity: [Float], method: String, sourceName: String)
@@ -20,6 +22,23 @@ public enum LatentEditing {
         l.losses = [:]
         l.decoderDelta = nil
         return l
+    }
+
+    /// The residuals of a latent's layers (none for a code-only latent).
+    static func residuals(of latent: LatentFile, model: NeRFModel, path: String) throws -> [LayerResidual] {
+        try LatentLayerEntry.residuals(latent.layers ?? [], for: model.field, path: path)
+    }
+
+    /// (1 - t) a + t b, layer by layer (a layer one of them lacks counts as zero there).
+    static func blend(_ a: [LayerResidual], _ b: [LayerResidual], t: Float) -> [LayerResidual] {
+        var names = a.map(\.name)
+        for r in b where !names.contains(r.name) { names.append(r.name) }
+        return names.map { name in
+            let x = a.first { $0.name == name }?.values, y = b.first { $0.name == name }?.values
+            let n = (x ?? y)!.count
+            return LayerResidual(
+                name: name, values: (0..<n).map { (1 - t) * (x?[$0] ?? 0) + t * (y?[$0] ?? 0) })
+        }
     }
 
     /// A latent of a sampled or mean code, seen from the rig's default view.
@@ -55,17 +74,28 @@ public enum LatentEditing {
         let codes = (0...steps).map {
             CodeDistribution.interpolate(a.identity, b.identity, t: Float($0) / Float(steps))
         }
-        let frames = renders(field: model.field, codes: codes, camera: camera, azimuth: azimuth, elevation: elevation)
+        let (ra, rb) = (
+            try residuals(of: a, model: model, path: names.0), try residuals(of: b, model: model, path: names.1)
+        )
+        let layered = !ra.isEmpty || !rb.isEmpty
+        let blends = (0...steps).map { blend(ra, rb, t: Float($0) / Float(steps)) }
+        var frames: [RGBAImage] = []
+        for (code, r) in zip(codes, blends) {
+            frames += renders(
+                field: try LayeredField.with(r, on: model.field), codes: [code], camera: camera, azimuth: azimuth,
+                elevation: elevation)
+        }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var written: [String] = []
         try AtomicFile.transaction {
             for (k, code) in codes.enumerated() {
                 let t = Float(k) / Float(steps)
                 let name = String(format: "%@/step_%02d", folder, k)
-                try derived(
+                var latent = derived(
                     from: a, identity: code, method: String(format: "interpolation t=%.3f", t),
-                    sourceName: "\(names.0) -> \(names.1)"
-                ).write(to: name + ".latent")
+                    sourceName: "\(names.0) -> \(names.1)")
+                latent.layers = layered ? try LatentLayerEntry.entries(blends[k], field: model.field) : nil
+                try latent.write(to: name + ".latent")
                 try PNG.write(frames[k], to: name + ".png")
                 written.append(name + ".latent")
             }

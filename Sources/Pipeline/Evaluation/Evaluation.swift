@@ -81,6 +81,9 @@ public struct EvaluationSettings: Sendable {
     static let sheetViews = [1, 7, 13, 19]
     /// Views at least this far in azimuth from the input (degrees) are its far side.
     static let farSideAngle = 90.0
+    /// Views at least this far (120-240° from the input) are its back: what neither the photo nor
+    /// its mirror image shows of a side view.
+    static let backAngle = 120.0
 }
 
 /// The figures of one mode.
@@ -98,6 +101,8 @@ public struct ModeResult: Codable, Sendable {
     var bicubicInputPSNR: Double?
     /// Mean decoder-tuning steps run before the early stop (nil: no tuning).
     var tuneSteps: Double?
+    /// Mean steps of the layered phase before its early stop (nil: the code only).
+    var layerSteps: Double?
     var secondsPerObject: Double
     public var perObjectPSNR: [String: Double]
     /// Mean PSNR of each scored view over the objects, keyed by the view's number ("13"): which
@@ -122,6 +127,10 @@ public struct ModeResult: Codable, Sendable {
     /// Cars of each paint family behind those means.
     public var farSideCarsByPaint: [String: Int]?
     public var perObjectFarSideDeltaE: [String: Double]?
+    /// Mean PSNR of the views `EvaluationSettings.backAngle` or more in azimuth from the input
+    /// (120-240°), overall and by paint family.
+    public var backPSNR: Double?
+    public var backPSNRByPaint: [String: Double]?
 }
 
 /// Novel-view quality of a model on a test-protocol dataset.
@@ -293,10 +302,11 @@ public enum Evaluation {
             encSeconds: [Double] = []
         var perObject: [String: Double] = [:]
         var perView: [Int: [Double]] = [:]
-        var inputPSNR: [Double] = [], tuneSteps: [Double] = [], bicubic: [Double] = []
+        var inputPSNR: [Double] = [], tuneSteps: [Double] = [], layerSteps: [Double] = [], bicubic: [Double] = []
         var sheet: [RGBAImage] = []
         var lightErrors: [LightError] = []
         var farSide: [String: Double] = [:], farSideByPaint: [PaintFamily: [Double]] = [:]
+        var back: [Double] = [], backByPaint: [PaintFamily: [Double]] = [:]
         var previousCode: [Float]? = nil
         for (k, id) in ids.enumerated() {
             let object = try SRNDataset.loadObject("\(data)/\(id)", withDepth: false)
@@ -351,15 +361,21 @@ public enum Evaluation {
                     field = tuning.tunedField(from: model.field)
                     tuneSteps.append(Double(tuning.steps))
                 }
+                if let layers = r.layers {
+                    field = try LayeredField.with(layers.residuals, on: field)
+                    layerSteps.append(Double(layers.steps))
+                }
                 seconds.append(Date().timeIntervalSince(t0))
                 if inversion != .meanRefine { encSeconds.append(r.encoderSeconds) }
                 let truth = Rig.angles(of: object.views[inputViews[0]].camera.position)
                 azErr.append(ViewCode.azimuthError(r.view.azimuth, truth.azimuth))
                 elErr.append(abs(r.view.elevation - truth.elevation))
                 if inputViews.count == 1 && (inversion == .encoder || k < settings.consistencyObjects) {
+                    var codeOnly = settings.refine ?? model.refineDefaults  // the codes are compared
+                    codeOnly.layers.steps = 0
                     let second = try Inversion.run(
                         model: model, photo: object.views[secondView].image.rgb, width: W, height: H, mode: inversion,
-                        settings: settings.refine ?? model.refineDefaults)
+                        settings: codeOnly)
                     same.append(cosine(code, second.code, mean: meanCode))
                 }
                 if let previousCode { other.append(cosine(code, previousCode, mean: meanCode)) }
@@ -372,11 +388,27 @@ public enum Evaluation {
                     },
                     width: W, height: H)
                 fitter.fit(steps: settings.fitSteps)
-                code = fitter.code.array
+                var fitted = fitter.code.array
+                if let s = settings.refine, s.layers.steps > 0 {
+                    // The layered phase on every posed view, from the fitted code.
+                    let photos = zip(object.views, lights).map { v, l in
+                        let a = Rig.angles(of: v.camera.position)
+                        return InversionPhoto(
+                            pixels: v.image.rgb, width: W, height: H,
+                            startView: ViewCode(azimuth: a.azimuth, elevation: a.elevation), startLight: l)
+                    }
+                    let r = try Inversion.fitLayers(
+                        field: model.field, code: fitted, photos: photos, codeVariance: model.codeVariance, settings: s,
+                        distance: model.config.cameraDistance, fov: model.config.fovDegrees)
+                    fitted = r.code
+                    field = try LayeredField.with(r.report.residuals, on: field)
+                    layerSteps.append(Double(r.report.steps))
+                }
+                code = fitted
                 seconds.append(Date().timeIntervalSince(t0))
             }
             let renderer = FieldRenderer(field: field, code: code)
-            var objPSNR: [Double] = [], objDeltaE: [Double] = []
+            var objPSNR: [Double] = [], objDeltaE: [Double] = [], objBack: [Double] = []
             let inputAzimuth = Rig.angles(of: object.views[inputViews[0]].camera.position).azimuth
             for (v, view) in object.views.enumerated() {
                 renderer.light = lights[v]
@@ -404,6 +436,7 @@ public enum Evaluation {
                 let mask = (0..<(W * H)).map { truth[$0] || rendered[$0] }
                 opsnr.append(Metrics.maskedPSNR(pred, view.image, mask: mask))
                 let azimuth = Rig.angles(of: view.camera.position).azimuth
+                if ViewCode.azimuthError(azimuth, inputAzimuth) >= EvaluationSettings.backAngle { objBack.append(p) }
                 if ViewCode.azimuthError(azimuth, inputAzimuth) >= EvaluationSettings.farSideAngle {
                     // Where both show the object: a colour error, not a silhouette one.
                     let both = (0..<(W * H)).map { truth[$0] && rendered[$0] }
@@ -418,12 +451,16 @@ public enum Evaluation {
                 }
             }
             perObject[id] = objPSNR.reduce(0, +) / Double(objPSNR.count)
+            let family = try PaintFamily.of(objectFolder: "\(data)/\(id)")
             if !objDeltaE.isEmpty {
                 let e = objDeltaE.reduce(0, +) / Double(objDeltaE.count)
                 farSide[id] = e
-                if let family = try PaintFamily.of(objectFolder: "\(data)/\(id)") {
-                    farSideByPaint[family, default: []].append(e)
-                }
+                if let family { farSideByPaint[family, default: []].append(e) }
+            }
+            if !objBack.isEmpty {
+                let b = objBack.reduce(0, +) / Double(objBack.count)
+                back.append(b)
+                if let family { backByPaint[family, default: []].append(b) }
             }
             progress(k + 1, psnr.reduce(0, +) / Double(psnr.count))
         }
@@ -439,6 +476,7 @@ public enum Evaluation {
             allViewPSNR: mean(allPSNR), inputViewPSNR: inputPSNR.isEmpty ? nil : mean(inputPSNR),
             bicubicInputPSNR: bicubic.isEmpty ? nil : mean(bicubic),
             tuneSteps: tuneSteps.isEmpty ? nil : mean(tuneSteps),
+            layerSteps: layerSteps.isEmpty ? nil : mean(layerSteps),
             secondsPerObject: mean(seconds), perObjectPSNR: perObject,
             perViewPSNR: Dictionary(uniqueKeysWithValues: perView.map { ("\($0.key)", mean($0.value)) }),
             medianAzimuthError: median(azErr), medianElevationError: median(elErr),
@@ -448,6 +486,12 @@ public enum Evaluation {
         if !farSide.isEmpty {
             result.farSideDeltaE = mean(Array(farSide.values))
             result.perObjectFarSideDeltaE = farSide
+        }
+        if !back.isEmpty {
+            result.backPSNR = mean(back)
+            result.backPSNRByPaint =
+                backByPaint.isEmpty
+                ? nil : Dictionary(uniqueKeysWithValues: backByPaint.map { ($0.key.rawValue, mean($0.value)) })
         }
         if !farSideByPaint.isEmpty {
             result.farSideDeltaEByPaint = Dictionary(
@@ -488,6 +532,14 @@ public enum Evaluation {
                             "\n%@: light found for the input view: key %.2f (off by %.3f), sky off by %.3f, direction off by %.1f°",
                         r.mode, l.foundKey, l.key, l.sky, l.angle))
             }
+            if let b = r.backPSNR {
+                let families = PaintFamily.allCases.compactMap { f in
+                    r.backPSNRByPaint?[f.rawValue].map { String(format: "%@ %.2f", f.rawValue, $0) }
+                }
+                lines.append(
+                    String(format: "\n%@: back (views 120-240° from the input) PSNR %.2f dB", r.mode, b)
+                        + (families.isEmpty ? "" : " (" + families.joined(separator: ", ") + ")"))
+            }
             if let e = r.farSideDeltaE {
                 let families = PaintFamily.allCases.compactMap { f in
                     r.farSideDeltaEByPaint?[f.rawValue].map {
@@ -501,6 +553,11 @@ public enum Evaluation {
             if let t = r.tuneSteps {
                 lines.append(
                     String(format: "\n%@: decoder tuning ran %.0f steps on average before its early stop", r.mode, t))
+            }
+            if let t = r.layerSteps {
+                lines.append(
+                    String(format: "\n%@: the layered phase ran %.0f steps on average before its early stop", r.mode, t)
+                )
             }
         }
         return lines.joined(separator: "\n")

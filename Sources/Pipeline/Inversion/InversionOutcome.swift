@@ -15,7 +15,7 @@ public struct InversionOutcome {
     var comparisonPath: String
     var method: String
     public var turntable: String?
-    /// The tuned decoder the result renders with (nil: the model's own).
+    /// The tuned or layered field the result renders with (nil: the model's own).
     var tunedField: (any RadianceField)? = nil
     /// The photo as given and its predicted object mask, when its background was removed.
     var removed: (photo: RGBAImage, mask: RGBAImage)? = nil
@@ -27,6 +27,14 @@ public struct InversionOutcome {
             "input_psnr_db": inputPSNR, "seconds": result.seconds, "method": method, "reconstruction": comparisonPath,
         ]
         if let turntable { f["turntable"] = turntable }
+        if let layers = result.layers {
+            f["layers"] = [
+                "names": layers.layers, "steps": layers.steps, "validation_psnr_before_db": layers.validationPSNRBefore,
+                "validation_psnr_after_db": layers.validationPSNRAfter,
+                "relative_sizes": layers.relativeSizes.map(Double.init),
+                "seconds": layers.seconds,
+            ]
+        }
         if let tuning = result.tuning {
             f["tuning"] = [
                 "steps": tuning.steps, "validation_psnr_before_db": tuning.validationPSNRBefore,
@@ -47,6 +55,12 @@ public struct InversionOutcome {
                 ? "\n  views: "
                     + result.views.map { String(format: "%.1f°/%.1f°", $0.azimuth, $0.elevation) }.joined(
                         separator: ", ") : "")
+            + (result.layers.map {
+                String(
+                    format: "\n  layers %@: %d steps, held-out pixels %.2f -> %.2f dB (%.1f s)",
+                    $0.layers.joined(separator: " + "), $0.steps, $0.validationPSNRBefore, $0.validationPSNRAfter,
+                    $0.seconds)
+            } ?? "")
             + (result.tuning.map {
                 String(
                     format:

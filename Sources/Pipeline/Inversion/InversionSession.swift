@@ -111,6 +111,13 @@ public final class InversionSession {
             delta = d
             field = d.applied(to: model.field)
         }
+        // The residuals as the latent file will hold them (fp16), in the field the result renders with.
+        if let layers = result.layers {
+            let rounded = layers.residuals.map {
+                LayerResidual(name: $0.name, values: $0.values.map { Float(Float16($0)) })
+            }
+            field = try LayeredField.with(rounded, on: field)
+        }
         let reconstructions = result.views.indices.map { reconstruct(result, side: P, view: $0, field: field) }
         let inputs = input.images
         let psnr = zip(reconstructions, inputs).map { Metrics.psnr($0, $1) }.reduce(0, +) / Double(inputs.count)
@@ -164,7 +171,7 @@ public final class InversionSession {
             photo: photos[0], latentPath: latentPath, result: inferred.result, input: inferred.input,
             reconstruction: inferred.reconstruction, inputPSNR: inferred.inputPSNR, framing: inferred.framing,
             comparisonPath: writer.comparisonPath, method: request.method, turntable: request.turntable,
-            tunedField: inferred.delta == nil ? nil : inferred.field,
+            tunedField: inferred.delta == nil && inferred.result.layers == nil ? nil : inferred.field,
             removed: inferred.cutout.flatMap { cutout in
                 inferred.mask.map { mask in
                     var photo = cutout  // the photo's own colours, opaque
@@ -203,6 +210,11 @@ public final class InversionSession {
         if photos.count > 1 {
             latent.views = result.views.map(cameraOf)
             latent.lights = lit ? result.lights.map(\.packed) : nil
+        }
+        if let layers = result.layers {
+            latent.layers = try? LatentLayerEntry.entries(layers.residuals, field: model.field)
+            latent.losses["layers_validation_psnr_before_db"] = layers.validationPSNRBefore
+            latent.losses["layers_validation_psnr_after_db"] = layers.validationPSNRAfter
         }
         if let delta = inferred.delta {
             latent.decoderDelta = URL(fileURLWithPath: writer.deltaPath).lastPathComponent

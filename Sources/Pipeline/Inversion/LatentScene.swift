@@ -12,8 +12,9 @@ extension LatentScene {
 }
 
 /// A latent ready to render: its file, and the field to render it with (the model's own, or a
-/// copy with the tuned decoder's delta beside the latent applied). `render`, `turntable` and every
-/// export load latents through this, so a tuned latent always renders with its tuned decoder.
+/// copy with the tuned decoder's delta beside the latent applied, with the layered latent's
+/// residuals in its generator). `render`, `turntable` and every export load latents through
+/// this, so a tuned or layered latent always renders as it was inverted.
 public struct LatentScene {
     public var latent: LatentFile
     public var field: any RadianceField
@@ -25,6 +26,7 @@ public struct LatentScene {
     /// which is missing is refused too (it would render with the untuned decoder silently).
     public static func load(_ path: String, model: NeRFModel) throws -> LatentScene {
         let latent = try LatentFile.read(path, for: model)
+        let residuals = try LatentLayerEntry.residuals(latent.layers ?? [], for: model.field, path: path)
         let deltaPath = DecoderDelta.path(forLatent: path)
         guard FileManager.default.fileExists(atPath: deltaPath) else {
             if let named = latent.decoderDelta {
@@ -32,10 +34,12 @@ public struct LatentScene {
                     path: path,
                     reason: "was made with a tuned decoder, but its delta \(deltaPath) (\(named)) is missing")
             }
-            return LatentScene(latent: latent, field: model.field, deltaPath: nil)
+            return LatentScene(latent: latent, field: try LayeredField.with(residuals, on: model.field), deltaPath: nil)
         }
         let delta = try DecoderDelta.read(deltaPath, for: model)
         try delta.check(pivotOf: latent.identity, latentPath: path, deltaPath: deltaPath)
-        return LatentScene(latent: latent, field: delta.applied(to: model.field), deltaPath: deltaPath)
+        return LatentScene(
+            latent: latent, field: try LayeredField.with(residuals, on: delta.applied(to: model.field)),
+            deltaPath: deltaPath)
     }
 }

@@ -1,0 +1,50 @@
+import NeuralCore
+
+// The left-right mirror of a triplane. R plane side, C channels; planes (3, R, R, C) are xy, xz
+// and yz, u along a plane's columns and v along its rows (`BilinearSample`, `PlanePointMLP`).
+
+/// The rig's cars are left-right symmetric: front along +x, up +z, so the mirror is y -> -y
+/// (`RIG.md`). On the planes it is a permutation: the xy plane's rows reverse (v = y), the yz
+/// plane's columns reverse (u = y), and the xz plane, the plane of symmetry, stays. A point's
+/// feature (the sum of its three samples) at (x, -y, z) is then the mirror planes' at (x, y, z),
+/// exactly, texel for texel (align_corners = false puts row j at -v where row R-1-j is at v).
+public enum TriplaneMirror {
+    /// out (3, R, R, C) = the mirror of inp (3, R, R, C) (out and inp must not overlap).
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, R: Int, C: Int) {
+        let plane = R * R * C
+        for p in 0..<3 {
+            for j in 0..<R {
+                for i in 0..<R {
+                    let (sj, si) = p == 0 ? (R - 1 - j, i) : p == 2 ? (j, R - 1 - i) : (j, i)
+                    let dst = out + p * plane + (j * R + i) * C, src = inp + p * plane + (sj * R + si) * C
+                    for c in 0..<C { dst[c] = src[c] }
+                }
+            }
+        }
+    }
+
+    /// dInp += the mirror of dOut: the permutation is its own inverse and transpose.
+    public static func backward(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, R: Int, C: Int) {
+        Scratch.with(3 * R * R * C) { m in
+            forward(out: m, inp: dOut, R: R, C: C)
+            for k in 0..<(3 * R * R * C) { dInp[k] += m[k] }
+        }
+    }
+
+    /// out (3, R, R, C) = (inp + mirror(inp)) / 2: the symmetric part, which a mirror-symmetric
+    /// residual is made of by construction.
+    public static func symmetrize(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, R: Int, C: Int) {
+        forward(out: out, inp: inp, R: R, C: C)
+        for k in 0..<(3 * R * R * C) { out[k] = 0.5 * (out[k] + inp[k]) }
+    }
+
+    /// dInp += (dOut + mirror(dOut)) / 2.
+    public static func symmetrizeBackward(
+        dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, R: Int, C: Int
+    ) {
+        Scratch.with(3 * R * R * C) { m in
+            forward(out: m, inp: dOut, R: R, C: C)
+            for k in 0..<(3 * R * R * C) { dInp[k] += 0.5 * (dOut[k] + m[k]) }
+        }
+    }
+}
