@@ -30,10 +30,10 @@ struct LayerOptions: ParsableArguments {
     @Option(help: "Adam rate of the layer residuals, in units of each layer's activation RMS (default 1e-2).")
     var layerLR: Float?
 
-    @Option(help: "Weight of the residuals' size against their layer's activations (default 1e-2).")
+    @Option(help: "Weight of the residuals' size against their layer's activations (default 0.1).")
     var layerMagnitude: Float?
 
-    @Option(help: "Weight of the residuals' roughness between neighbouring texels (default 0.1).")
+    @Option(help: "Weight of the residuals' roughness between neighbouring texels (default 1).")
     var layerSmoothness: Float?
 
     @Option(help: "Weight of the mirror loss on the planes' asymmetry (default 1).")

@@ -2,11 +2,11 @@ import Foundation
 import Imaging
 import XCTest
 
-/// The shipped second-generation model (`models/cars.nvm`): a held-out photo inverts at the model's
+/// The shipped third-generation model (`models/cars.nvm`): a held-out photo inverts at the model's
 /// 128 pixels with its pose found, and the latent renders at 256 pixels. (The other CLI tests run on
 /// `models/cars_gen1.nvm`, which inverts in a fraction of the time.)
 final class ShippedModelCLITests: CLITestCase {
-    func testSecondGenerationInvertsAndRendersAt256() throws {
+    func testShippedModelInvertsAndRendersAt256() throws {
         let model = repoRoot + "/models/cars.nvm"
         let json = try ok([
             "invert", repoRoot + "/scenes/photos/car_256.png", "--model", model, "--out", dir + "/car.latent", "--json",
