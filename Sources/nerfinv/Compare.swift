@@ -59,8 +59,11 @@ struct Compare: ParsableCommand {
         request.refine = !noRefine
         let bar = ProgressBar(total: photos.count, label: "compare", unit: "photos", quiet: output.silent)
         var rows: [ModelComparison.Row] = []
+        let rowNames = ModelComparison.rowNames(photos)
         for (k, photo) in photos.enumerated() {
-            rows.append(try ModelComparison.row(photo: photo, sessions: sessions, request: request, cell: size))
+            rows.append(
+                try ModelComparison.row(
+                    photo: photo, sessions: sessions, request: request, cell: size, name: rowNames[k]))
             bar.update(k + 1)
         }
         let names =

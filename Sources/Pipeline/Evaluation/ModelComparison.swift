@@ -20,9 +20,26 @@ public enum ModelComparison {
         var name: String
     }
 
-    /// Inverts `photo` with each session and renders its cells at `cell` pixels.
+    /// Row labels: each photo's file name without its extension or, where photos share one (every
+    /// view 0 of a test set is `<object>/rgb/000000.png`), as much of the path before it as tells
+    /// them apart.
+    public static func rowNames(_ photos: [String]) -> [String] {
+        // The path as given (not resolved against the working folder), without the extension.
+        let parts = photos.map { ($0 as NSString).deletingPathExtension.split(separator: "/").map(String.init) }
+        func name(_ i: Int, _ depth: Int) -> String { parts[i].suffix(depth).joined(separator: "/") }
+        return parts.indices.map { i in
+            let depth =
+                (1...max(1, parts[i].count)).first { d in
+                    parts.indices.allSatisfy { j in j == i || name(j, d) != name(i, d) }
+                } ?? parts[i].count
+            return name(i, depth)
+        }
+    }
+
+    /// Inverts `photo` with each session and renders its cells at `cell` pixels; `name` labels the
+    /// row (default: the file name without its extension).
     public static func row(
-        photo: String, sessions: [InversionSession], request: InversionRequest, cell: Int
+        photo: String, sessions: [InversionSession], request: InversionRequest, cell: Int, name: String? = nil
     ) throws -> Row {
         var input: RGBAImage?
         var cells: [[RGBAImage]] = []
@@ -41,7 +58,7 @@ public enum ModelComparison {
         }
         return Row(
             input: Resample.resize(input!, width: cell, height: cell), cells: cells,
-            name: URL(fileURLWithPath: photo).deletingPathExtension().lastPathComponent)
+            name: name ?? URL(fileURLWithPath: photo).deletingPathExtension().lastPathComponent)
     }
 
     /// The sheet: headings (model labels over their columns), then a row per photo.
