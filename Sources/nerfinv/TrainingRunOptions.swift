@@ -75,10 +75,12 @@ struct TrainingRunOptions: ParsableArguments {
                 bar!.update(step, extra: status)
             }, note: { output.note($0) })
         if !outcome.finished && Compute.stopRequested {
+            let saved =
+                outcome.checkpointKept
+                ? "its batch loss is above \(DivergenceGuard.healthyRatio)x its best, so \(paths.checkpoint) keeps the last good state"
+                : "checkpoint saved to \(paths.checkpoint)"
             FileHandle.standardError.write(
-                Data(
-                    "\ninterrupted at step \(run.step): checkpoint saved to \(paths.checkpoint); continue with --resume\n"
-                        .utf8))
+                Data("\ninterrupted at step \(run.step): \(saved); continue with --resume\n".utf8))
             throw ExitCode(130)
         }
         return outcome

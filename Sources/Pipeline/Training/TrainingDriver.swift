@@ -44,11 +44,15 @@ public enum TrainingDriver {
     }
 
     public struct Outcome {
-        /// False when `shouldStop` ended the loop early (the checkpoint is saved).
+        /// False when `shouldStop` ended the loop early (the checkpoint is saved, unless the state was
+        /// then unhealthy: see `checkpointKept`).
         public var finished: Bool
         public var log: TrainingLog
         /// Wall time of the whole run, earlier sessions of a resumed run included.
         public var seconds: Double
+        /// True when a run stopped early left the checkpoint as it was: its last state's batch loss
+        /// was over `DivergenceGuard.healthyRatio` times its best, so the last good state stays.
+        public var checkpointKept = false
     }
 
     /// Steps between log rows.
@@ -106,6 +110,13 @@ public enum TrainingDriver {
         }
         guard watch.healthy else {
             try? log.flush()
+            if shouldStop() {
+                // Interrupted while the loss is above its healthy ratio (a noisy batch or the start of
+                // a collapse): still an interruption, and the checkpoint keeps the last good state.
+                return Outcome(
+                    finished: false, log: log, seconds: log.offsetSeconds + Date().timeIntervalSince(t0),
+                    checkpointKept: true)
+            }
             throw TrainingError(
                 "the run stopped at step \(run.step) with its batch loss \(String(format: "%.5f", watch.latest)) above "
                     + "\(DivergenceGuard.healthyRatio)x its best (\(String(format: "%.5f", watch.best)) at step "
