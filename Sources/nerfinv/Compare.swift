@@ -63,7 +63,7 @@ struct Compare: ParsableCommand {
         for (k, photo) in photos.enumerated() {
             rows.append(
                 try ModelComparison.row(
-                    photo: photo, sessions: sessions, request: request, cell: size, name: rowNames[k]))
+                    photo: photo, name: rowNames[k], sessions: sessions, request: request, cell: size))
             bar.update(k + 1)
         }
         let names =

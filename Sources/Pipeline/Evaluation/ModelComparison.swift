@@ -37,9 +37,9 @@ public enum ModelComparison {
     }
 
     /// Inverts `photo` with each session and renders its cells at `cell` pixels; `name` labels the
-    /// row (default: the file name without its extension).
+    /// row (one of `rowNames`).
     public static func row(
-        photo: String, sessions: [InversionSession], request: InversionRequest, cell: Int, name: String? = nil
+        photo: String, name: String, sessions: [InversionSession], request: InversionRequest, cell: Int
     ) throws -> Row {
         var input: RGBAImage?
         var cells: [[RGBAImage]] = []
@@ -58,7 +58,7 @@ public enum ModelComparison {
         }
         return Row(
             input: Resample.resize(input!, width: cell, height: cell), cells: cells,
-            name: name ?? URL(fileURLWithPath: photo).deletingPathExtension().lastPathComponent)
+            name: name)
     }
 
     /// The sheet: headings (model labels over their columns), then a row per photo.
