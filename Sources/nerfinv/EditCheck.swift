@@ -13,10 +13,12 @@ struct EditCheck: ParsableCommand {
             (standard deviations); a side view of every edit is rendered and the car's length and \
             height (silhouette extents, box units), brightness and hue (mean over its pixels) read \
             off it. The table gives the mean change of each measure, and a verdict per attribute: \
-            its own measure monotonic in the amount, the others within tolerance.
+            its own measure monotonic in the amount, the others within tolerance. With --latents it \
+            edits inverted photos instead, their layer residuals kept, as `edit` does.
 
             Example:
               nerfinv edit-check --objects 16 --independent --report edits.md
+              nerfinv edit-check --latents inverted/*.latent --report layered_edits.md
             """
     )
 
@@ -24,6 +26,11 @@ struct EditCheck: ParsableCommand {
 
     @Option(help: "Training codes to edit.")
     var objects: Int = 16
+
+    @Option(
+        parsing: .upToNextOption,
+        help: "Edit these latent files instead of training codes, each with its layer residuals kept.")
+    var latents: [String] = []
 
     @Option(parsing: .unconditional, help: "Amounts in standard deviations, comma separated.")
     var amountList: String = "-2,-1,1,2"
@@ -51,14 +58,18 @@ struct EditCheck: ParsableCommand {
     }
 
     func run() throws {
-        var plan = OutputPlan(inputs: [modelOptions.model] + [data].compactMap { $0 })
+        var plan = OutputPlan(inputs: [modelOptions.model] + latents + [data].compactMap { $0 })
         if let report { try plan.add(file: report) }
         let model = try modelOptions.load()
         let dirs = try LatentEditing.attributeDirections(of: model, data: data)
         let bar = ProgressBar(
             total: dirs.names.count * amounts.count, label: "edit-check", unit: "edits", quiet: output.silent)
+        let subjects =
+            latents.isEmpty
+            ? AttributeEditCheck.trainingSubjects(of: model, objects: objects)
+            : try AttributeEditCheck.latentSubjects(latents, model: model)
         let rows = AttributeEditCheck.run(
-            model: model, directions: dirs, objects: objects, amounts: amounts.sorted(), independent: independent
+            model: model, subjects: subjects, directions: dirs, amounts: amounts.sorted(), independent: independent
         ) { done, _ in bar.update(done) }
         let table = AttributeEditCheck.table(rows, directions: dirs)
         if let report { try AtomicFile.write(Data((table + "\n").utf8), to: report) }

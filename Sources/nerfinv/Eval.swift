@@ -13,6 +13,8 @@ struct Eval: ParsableCommand {
               refine       encoder start, then refinement of both codes against view 0
               mean-refine  optimisation only: mean code, coarse pose search, refinement
               fit          a code fitted to all 25 posed views (multi-view upper bound)
+              layered      refine, then the layered latent (--layer-steps, default 150 here);
+                           beside it, refine is the code only
             Novel views are rendered at their true cameras. Object PSNR counts only pixels inside the \
             union of the true and predicted silhouettes. Code consistency is the mean cosine similarity \
             of (mean-centred) identity codes inverted from two views of one object, against that of two \
@@ -21,6 +23,7 @@ struct Eval: ParsableCommand {
             Example:
               nerfinv eval --data data/cars_test --modes encoder,refine,mean-refine,fit \\
                 --report eval.json --save-renders eval_renders
+              nerfinv eval --data data/ood/blender --modes refine,layered --save-renders sheets
             """
     )
 
@@ -31,11 +34,14 @@ struct Eval: ParsableCommand {
 
     @Option(
         parsing: .upToNextOption,
-        help: "Modes to evaluate (comma or space separated): encoder, refine, mean-refine, fit.")
+        help: "Modes to evaluate (comma or space separated): encoder, refine, mean-refine, fit, layered.")
     var modes: [String] = ["encoder", "refine", "mean-refine", "fit"]
 
     @Option(help: "Evaluate only the first N objects.")
     var limit: Int?
+
+    @Option(help: "Only cars of these paint families, comma separated: black, grey, white, dark blue, saturated.")
+    var paint: String?
 
     @Option(help: "Adam steps for the fit mode.")
     var fitSteps: Int = MultiViewFit.defaultSteps
@@ -48,7 +54,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Write the figures as JSON here.")
     var report: String?
 
-    @Option(help: "Folder for a comparison sheet per mode (input | truth | prediction for a few novel views).")
+    @Option(help: "Folder for a comparison sheet per mode (input, truth, prediction), and one of all modes.")
     var saveRenders: String?
 
     @OptionGroup var restoration: EvalInputOptions
@@ -69,6 +75,7 @@ struct Eval: ParsableCommand {
         var settings = EvaluationSettings()
         settings.modes = try EvaluationSettings.Mode.parse(modes)
         settings.limit = limit
+        settings.paints = try paint.map(PaintFamily.parse)
         settings.fitSteps = fitSteps
         var refineSettings = try refine.settings(base: model.refineDefaults)
         if let refineSteps { refineSettings.steps = refineSteps }

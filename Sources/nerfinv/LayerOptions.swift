@@ -27,6 +27,13 @@ struct LayerOptions: ParsableArguments {
     )
     var mirror: Bool?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Let the code keep moving during the layered phase (default: held, which makes a step about twice as fast)."
+    )
+    var layerCode: Bool?
+
     @Option(help: "Adam rate of the layer residuals, in units of each layer's activation RMS (default 1e-2).")
     var layerLR: Float?
 
@@ -51,6 +58,7 @@ struct LayerOptions: ParsableArguments {
             s.names = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
         if let mirror { s.mirror = mirror }
+        if let layerCode { s.refineCode = layerCode }
         if let layerLR { s.lr = layerLR }
         if let layerMagnitude { s.magnitudeWeight = layerMagnitude }
         if let layerSmoothness { s.smoothWeight = layerSmoothness }

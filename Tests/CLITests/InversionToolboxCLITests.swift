@@ -46,7 +46,8 @@ final class InversionToolboxCLITests: CLITestCase {
 
     /// invert --layer-steps: the latent carries its residuals (fp16) and render draws them; a
     /// layer the field does not have is refused by name; interpolation blends the residuals; the
-    /// second generation's feature-map layers (with the mirror loss) run too.
+    /// third generation's feature-map layers (with the mirror loss) run too, and edit-check edits
+    /// the latent with its residuals.
     func testLayeredLatentIsWrittenAndRendered() throws {
         let photo = repoRoot + "/scenes/photos/car_256.png"
         let base = ["invert", photo, "--model", model, "--steps", "10", "--quiet"]
@@ -79,6 +80,16 @@ final class InversionToolboxCLITests: CLITestCase {
         ])
         _ = try ok(
             render.map { $0 == model ? lit : $0 } + ["--latent", dir + "/lit.latent", "--out", dir + "/lit.png"])
+        // edit-check on an inverted latent, its residuals kept: a row per attribute and amount.
+        let check = ["edit-check", "--model", lit, "--amount-list", "-1,1", "--json", "--latents"]
+        let rows = try JSONSerialization.jsonObject(with: Data(try ok(check + [dir + "/lit.latent"]).stdout.utf8))
+        let table = try XCTUnwrap(rows as? [[String: Any]])
+        XCTAssertEqual(table.count % 2, 0)
+        XCTAssertGreaterThanOrEqual(table.count, 8, "length, height, brightness and hue at two amounts")
+        XCTAssertTrue(table.allSatisfy { ($0["d_length"] as? Double)?.isFinite == true })
+        let missing = try CLI.run(check + [dir + "/none.latent"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("none.latent"), missing.stderr)
     }
 
     /// invert --joint: several photos of one object, one latent with every view; eval

@@ -94,6 +94,51 @@ final class LayeredLatentTests: XCTestCase {
         for k in 0..<plain.count { XCTAssertEqual(shifted[k], plain[k] + r[k], accuracy: 1e-5) }
     }
 
+    /// A layered phase that holds its code: the reused base planes plus the residual are the
+    /// planes a full setup makes, and the residual's gradient without a code gradient (the
+    /// generator's backward skipped) is the one with it.
+    func testHeldCodeReusesThePlanesAndKeepsTheResidualGradient() {
+        var rng = SplitMix64(seed: 89)
+        let base = LitTriplaneDecoder(config: tinyLitTriplane(stages: [5, 4]), rng: &rng)
+        let B = 1, P = 9, E = base.stateSize, D = base.spec.codeDim
+        let code = random([B, D], &rng, std: 0.8)
+        let points = Tensor([P, 3])
+        points.fillUniform(-0.9, 0.9, rng: &rng)
+        let planes = base.latentLayers.count - 1
+        let field = LayeredField(base: base)
+        field.setResidual(random([base.latentLayers[planes].count], &rng, std: 0.3), layer: planes)
+        let dSigma = random([P], &rng), dRGB = random([P, 3], &rng)
+        func pass(reuse: Bool, codeGradient: Bool) -> (state: [Float], dResidual: [Float]) {
+            field.reusesBasePlanes = reuse
+            let batch = field.makeBatch(objects: B, capacity: P)
+            fillViewingConditions(batch.conditions!, seed: 6)
+            var state: [Float] = []
+            for _ in 0..<2 {  // the second setup of the same code is the one the cache serves
+                field.gradients[planes]!.zero()
+                field.setup(batch: batch, codes: code.data)
+                state = batch.state.array
+                field.query(points: points.data, batch: batch)
+                let dCodes = Tensor([B, D])
+                field.backward(
+                    dSigma: dSigma.data, dRGB: dRGB.data, batch: batch, codes: code.data, points: points.data,
+                    grads: nil, dCodes: codeGradient ? dCodes.data : nil, dPoints: nil)
+            }
+            return (state, field.gradients[planes]!.array)
+        }
+        let full = pass(reuse: false, codeGradient: true), held = pass(reuse: true, codeGradient: false)
+        XCTAssertEqual(held.state.count, B * E)
+        for k in 0..<full.state.count { XCTAssertEqual(held.state[k], full.state[k], accuracy: 1e-5) }
+        for k in 0..<full.dResidual.count { XCTAssertEqual(held.dResidual[k], full.dResidual[k], accuracy: 1e-5) }
+        XCTAssertGreaterThan(full.dResidual.map(abs).max()!, 0)
+        // A feature-map residual can't be served from kept planes: the cache stands aside.
+        field.setResidual(random([base.latentLayers[0].count], &rng, std: 0.3), layer: 0)
+        let expected = Tensor([B, E])
+        field.reusesBasePlanes = false
+        field.setup(state: expected.data, codes: code.data, objects: B)
+        let served = pass(reuse: true, codeGradient: false).state
+        for k in 0..<served.count { XCTAssertEqual(served[k], expected[k], accuracy: 1e-6) }
+    }
+
     func testMirrorIsAnInvolutionAndMirrorsTheField() {
         var rng = SplitMix64(seed: 85)
         let c = tinyTriplane(side: 6)

@@ -34,6 +34,15 @@ final class EvaluationColourTests: XCTestCase {
         XCTAssertNil(PaintFamily(attributes: ["brightness": 0.2]), "no saturation recorded: no family")
     }
 
+    /// `eval --paint`'s list: the families' names, spaces around commas allowed; an unknown name
+    /// is an error that lists the families.
+    func testPaintFamilyList() throws {
+        XCTAssertEqual(try PaintFamily.parse("black, grey,dark blue"), [.black, .grey, .darkBlue])
+        XCTAssertThrowsError(try PaintFamily.parse("black,navy")) { error in
+            XCTAssertTrue("\(error)".contains("'navy'") && "\(error)".contains("dark blue"), "\(error)")
+        }
+    }
+
     /// Intensities compare as the means of their colours, directions by angle.
     func testLightError() {
         let truth = ViewLight.canonical

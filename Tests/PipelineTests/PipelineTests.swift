@@ -161,6 +161,23 @@ final class PipelineTests: XCTestCase {
         ) { error in
             XCTAssertTrue("\(error)".contains("missing.png"), "\(error)")
         }
+
+        // refine beside layered: the code only against the layered latent, and one sheet of both.
+        var both = settings
+        both.modes = [.refine, .layered]
+        both.limit = 1
+        both.refine!.layers.steps = 6
+        both.saveRenders = dir + "/both"
+        let pair = try Evaluation.run(model: model, data: testSet, settings: both)
+        XCTAssertEqual(pair.map(\.mode), ["refine", "layered"])
+        XCTAssertNil(pair[0].layerSteps, "beside layered, refine is the code only")
+        XCTAssertEqual(pair[1].layerSteps, 6)
+        let side = try PNG.read(photo).image.width
+        let single = try PNG.read(dir + "/both/refine_comparison.png").image
+        let merged = try PNG.read(dir + "/both/modes_comparison.png").image
+        // Input, then per sheet view the truth and each mode: one more column per view.
+        XCTAssertEqual(merged.width - single.width, EvaluationSettings.sheetViews.count * (side + 2))
+        XCTAssertEqual(merged.height, single.height)
     }
 
     func testPresetsKeepDefaultsAndRefuseUnknownKeys() throws {

@@ -66,8 +66,31 @@ public final class LayeredField: RadianceField {
         base.setup(state: state, codes: codes, objects: objects, residuals: residualPointers)
     }
 
+    /// While set, the caller promises that the base's weights stay as they are (a layered
+    /// inversion that holds its code): with the planes' residual the only one, `setup` keeps the
+    /// base's planes of the last codes and adds the residual to a copy of them, instead of running
+    /// the generator every step.
+    public var reusesBasePlanes = false {
+        didSet { cachedCodes = nil }
+    }
+    private var cachedCodes: [Float]?
+    private var cachedPlanes: [Float] = []  // (B, E)
+
     public func setup(batch: FieldBatch, codes: UnsafePointer<Float>) {
-        base.setup(batch: batch, codes: codes, residuals: residualPointers)
+        guard reusesBasePlanes, planeLayout != nil, !residuals.dropLast().contains(where: { $0 != nil }) else {
+            cachedCodes = nil
+            return base.setup(batch: batch, codes: codes, residuals: residualPointers)
+        }
+        let B = batch.B, E = stateSize
+        let key = Array(UnsafeBufferPointer(start: codes, count: B * spec.codeDim))
+        if key != cachedCodes {
+            base.setup(batch: batch, codes: codes, residuals: residuals.map { _ in nil })
+            cachedPlanes = Array(UnsafeBufferPointer(start: batch.state.data, count: B * E))
+            cachedCodes = key
+        } else {
+            cachedPlanes.withUnsafeBufferPointer { batch.state.data.update(from: $0.baseAddress!, count: B * E) }
+        }
+        if let r = residuals.last ?? nil { addResidual(batch.state.data, UnsafePointer(r.data), objects: B, count: E) }
     }
 
     public func query(points: UnsafePointer<Float>, batch: FieldBatch) { base.query(points: points, batch: batch) }

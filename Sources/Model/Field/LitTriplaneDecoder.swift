@@ -324,6 +324,13 @@ public final class LitTriplaneDecoder: LayeredGenerator {
         dCodes: UnsafeMutablePointer<Float>?, gw: (String) -> UnsafeMutablePointer<Float>?,
         residuals: [UnsafePointer<Float>?] = [], dResiduals: [UnsafeMutablePointer<Float>?] = []
     ) {
+        func dResidual(_ i: Int) -> UnsafeMutablePointer<Float>? { dResiduals.isEmpty ? nil : dResiduals[i] }
+        sumResidualGradient(dResidual(stages.count), dPlanes, objects: B, count: config.planeCount)
+        // A layered inversion with the code held (`LayerSettings.refineCode` off) wants only the
+        // planes' residual: nothing below the planes has a gradient to take, so the generator's
+        // backward (and the forward it may need) is skipped, about half of such a step.
+        let below = dCodes != nil || gw("decoder.conv1.w") != nil || dResiduals.dropLast().contains { $0 != nil }
+        guard below else { return }
         let act = batch.generator ?? Activations(self, objects: B)
         batch.generator = act
         let D = config.codeDim, Wm = config.mappingWidth, slope = config.leakySlope, R = config.planeResolution
@@ -336,8 +343,6 @@ public final class LitTriplaneDecoder: LayeredGenerator {
                 generate(planes: planes, codes: codes, B: B, act: act, residuals: residuals)
             }
         }
-        func dResidual(_ i: Int) -> UnsafeMutablePointer<Float>? { dResiduals.isEmpty ? nil : dResiduals[i] }
-        sumResidualGradient(dResidual(stages.count), dPlanes, objects: B, count: config.planeCount)
         var dX = Tensor([B, 3 * config.planeChannels, R, R])  // gradient w.r.t. the current stage's output
         PlaneSplit.backward(dImage: dX.data, dPlanes: dPlanes, B: B, P: 3, C: config.planeChannels, H: R, W: R)
         for (t, s) in stages.enumerated().reversed() {

@@ -135,6 +135,7 @@ public final class TriplaneDecoder: LayeredGenerator {
                     dPoints: dPoints)
                 if let dState { for i in 0..<(B * G) { dPlanes[i] += dState[i] } }
                 sumResidualGradient(dResiduals.first ?? nil, dPlanes, objects: B, count: G)
+                guard dCodes != nil || grads != nil else { return }  // the planes' residual was all it wanted
                 Profiler.measure("backward: generator") {
                     Linear.backward(
                         dInp: dCodes, dWeight: grads.map { $0[Slot.genW.rawValue].data },

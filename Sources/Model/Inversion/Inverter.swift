@@ -318,7 +318,7 @@ public final class Inverter {
         }
         let values = renderStep.run(
             rays: rays, codes: code.data, losses: losses, rayGradients: settings.refinePose,
-            lightGradients: estimatesLight
+            lightGradients: estimatesLight, codeGradients: movesCode
         ) { states in
             cache.grids(for: [0], step: step, field: field, states: states)
         }
@@ -327,6 +327,9 @@ public final class Inverter {
         Profiler.measure("optimiser") { update(jacobian: jacobian, dPhotometric: dPhotometric, lrScale: lrScale) }
         return values[0]
     }
+
+    /// Whether this step moves the code: always but in a layered phase that holds it.
+    var movesCode: Bool { layerResiduals == nil || settings.layers.refineCode }
 
     /// One Adam step of every refined parameter from the render step's gradients, then the
     /// parameters back in their ranges and the view codes they describe.
@@ -341,7 +344,7 @@ public final class Inverter {
         }
         // During the layered phase the code, pose, photometric code and light follow more gently.
         let lrScale = layerResiduals == nil ? lrScale : lrScale * settings.layers.otherRateScale
-        adam.update("code", param: code, grad: renderStep.dCodes, lr: settings.lrCode * lrScale)
+        if movesCode { adam.update("code", param: code, grad: renderStep.dCodes, lr: settings.lrCode * lrScale) }
         if settings.refinePose {
             let dO = renderStep.dOrigins, dD = renderStep.dDirections
             let dPose = Tensor([K, 2])

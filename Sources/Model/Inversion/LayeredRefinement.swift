@@ -12,10 +12,13 @@ public struct LayerReport: Sendable {
     /// PSNR (dB) of the held-out photo pixels when the phase began and with the state kept.
     public var validationPSNRBefore: Double
     public var validationPSNRAfter: Double
+    /// Whether the residuals were kept (the held-out gain reached `LayerSettings.minimumGain`);
+    /// if not, the code-only result stands and the residuals are zero.
+    public var accepted: Bool
     /// RMS of each kept residual relative to its layer's activations.
     public var relativeSizes: [Float]
     public var seconds: Double
-    /// The residuals kept, as the generator adds them.
+    /// The residuals kept, as the generator adds them (none when not `accepted`).
     public var residuals: [LayerResidual]
 }
 
@@ -49,6 +52,8 @@ extension Inverter {
         let t0 = Date()
         let residuals = try LayerResiduals(field: layered, names: s.names, code: code.array, settings: s)
         layerResiduals = residuals
+        layered.reusesBasePlanes = !s.refineCode
+        defer { layered.reusesBasePlanes = false }
         if s.viewPriorWeight > 0 {
             viewPrior = ViewPrior(
                 field: layered, code: code.array, light: light, photoAzimuths: views.map(\.azimuth), settings: s,
@@ -81,7 +86,8 @@ extension Inverter {
         }
         var best = validationMSE()
         let before = best
-        var kept = snapshot()
+        let initial = snapshot()
+        var kept = initial
         var stale = 0, done = 0
         for step in 0..<s.steps {
             let mse = self.step(
@@ -100,11 +106,15 @@ extension Inverter {
                 }
             }
         }
-        restore(kept)
         func psnr(_ mse: Float) -> Double { -10 * log10(Double(max(mse, 1e-10))) }
+        // No gain on the held-out pixels, or one under `minimumGain`, is the code explaining the
+        // photo already: the residuals would only learn this view's particulars.
+        let accepted = best < before && psnr(best) - psnr(before) >= Double(s.minimumGain)
+        restore(accepted ? kept : initial)
         return LayerReport(
             layers: residuals.names, steps: done, validationPSNRBefore: psnr(before), validationPSNRAfter: psnr(best),
-            relativeSizes: residuals.relativeSizes, seconds: Date().timeIntervalSince(t0), residuals: residuals.result)
+            accepted: accepted, relativeSizes: residuals.relativeSizes, seconds: Date().timeIntervalSince(t0),
+            residuals: accepted ? residuals.result : [])
     }
 }
 

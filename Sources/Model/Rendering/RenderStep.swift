@@ -89,14 +89,14 @@ public final class RenderStep {
     }
 
     /// Renders `rays` for codes (B, D), evaluates `losses` and, with `backward`, back-propagates
-    /// them: field weight gradients into `grads` (nil: weights frozen), the codes' into `dCodes`,
-    /// and with `rayGradients` the rays' into `dOrigins`/`dDirections`. `grids(state)` gives each
-    /// object's occupancy grid (nil: sample everywhere) from the objects' fresh state (B, E).
+    /// them: field weight gradients into `grads` (nil: weights frozen), the codes' into `dCodes`
+    /// (without `codeGradients` only the code terms'), and with `rayGradients` the rays' into
+    /// `dOrigins`/`dDirections`. `grids(state)` gives each object's occupancy grid (nil: sample everywhere) from the objects' fresh state (B, E).
     /// Returns each term's weighted value, in the order of `losses`.
     @discardableResult
     public func run(
         rays: RayBatch, codes: UnsafePointer<Float>, losses: [any LossTerm], grads: ParameterGradients? = nil,
-        backward: Bool = true, rayGradients: Bool = false, lightGradients: Bool = false,
+        backward: Bool = true, rayGradients: Bool = false, lightGradients: Bool = false, codeGradients: Bool = true,
         grids: (UnsafePointer<Float>) -> [OccupancyGrid?]
     ) -> [Float] {
         precondition(rays.R == R && rays.S == S, "ray batch of \(rays.R)x\(rays.S), the step takes \(R)x\(S)")
@@ -162,7 +162,7 @@ public final class RenderStep {
         Profiler.measure("decoder backward") {
             field.backward(
                 dSigma: dSigmaKept.data, dRGB: dColorKept.data, batch: batch, codes: codes, points: keptPoints.data,
-                grads: grads, dCodes: dCodes.data, dPoints: rayGradients ? dPointsKept.data : nil)
+                grads: grads, dCodes: codeGradients ? dCodes.data : nil, dPoints: rayGradients ? dPointsKept.data : nil)
         }
         if lightGradients {
             dLights.zero()

@@ -198,6 +198,14 @@ public enum Benchmarks {
                         OpProfile.measure("refinement step (first photo):", steps: 20, sgemm: sgemm) { inverter.step() }
                     ),
                     (
+                        "layered_inversion",
+                        hasLayers
+                            ? OpProfile.measure("whole layered inversion (first photo):", steps: 1, sgemm: sgemm) {
+                                _ = try? Inversion.run(
+                                    model: model, photo: photo, width: S, height: S, mode: .refine, settings: layered)
+                            } : nil
+                    ),
+                    (
                         "encoder",
                         OpProfile.measure("encoder, photo + mirror:", steps: 50, sgemm: sgemm) {
                             _ = Inversion.encode(encoder, photo: photo, width: S, height: S)

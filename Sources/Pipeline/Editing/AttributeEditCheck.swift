@@ -83,25 +83,62 @@ public enum AttributeEditCheck {
         return d
     }
 
+    /// One object to edit: its identity code, and the field it renders in (the model's, or the
+    /// model's with a layered latent's residuals, which the edit keeps).
+    public struct Subject {
+        public var code: [Float]
+        public var field: any RadianceField
+        public init(code: [Float], field: any RadianceField) {
+            self.code = code
+            self.field = field
+        }
+    }
+
+    /// The model's first `objects` training codes.
+    public static func trainingSubjects(of model: NeRFModel, objects: Int) -> [Subject] {
+        let D = model.codes.shape[1], N = min(objects, model.codes.shape[0])
+        return (0..<N).map { o in Subject(code: (0..<D).map { model.codes[o * D + $0] }, field: model.field) }
+    }
+
+    /// Latent files as subjects, each with its layer residuals (an inverted photo's edit keeps them).
+    public static func latentSubjects(_ paths: [String], model: NeRFModel) throws -> [Subject] {
+        try paths.map { path in
+            let latent = try LatentFile.read(path, for: model)
+            let residuals = try LatentEditing.residuals(of: latent, model: model, path: path)
+            return Subject(code: latent.identity, field: try LayeredField.with(residuals, on: model.field))
+        }
+    }
+
     /// Every attribute of `directions` at every amount, on the first `objects` training codes.
     public static func run(
         model: NeRFModel, directions: AttributeDirections, objects: Int, amounts: [Float], independent: Bool,
         progress: ((Int, Int) -> Void)? = nil
     ) -> [Row] {
-        let D = model.codes.shape[1], N = min(objects, model.codes.shape[0])
-        let codes = (0..<N).map { o in (0..<D).map { model.codes[o * D + $0] } }
-        let measure = { (c: [Float]) in
-            Self.measure(
-                field: model.field, code: c, distance: model.config.cameraDistance, fov: model.config.fovDegrees)
+        run(
+            model: model, subjects: trainingSubjects(of: model, objects: objects), directions: directions,
+            amounts: amounts, independent: independent, progress: progress)
+    }
+
+    /// Every attribute of `directions` at every amount, on `subjects`; each change is measured
+    /// against the subject's own unedited render (residuals and all).
+    public static func run(
+        model: NeRFModel, subjects: [Subject], directions: AttributeDirections, amounts: [Float], independent: Bool,
+        progress: ((Int, Int) -> Void)? = nil
+    ) -> [Row] {
+        let N = subjects.count
+        let measure = { (s: Subject, c: [Float]) in
+            Self.measure(field: s.field, code: c, distance: model.config.cameraDistance, fov: model.config.fovDegrees)
         }
-        let base = codes.map(measure)
+        let base = subjects.map { measure($0, $0.code) }
         var rows: [Row] = []
         let total = directions.names.count * amounts.count
         for (a, name) in directions.names.enumerated() {
             for amount in amounts {
                 var d = (0.0, 0.0, 0.0, 0.0), hueCount = 0
-                for (n, code) in codes.enumerated() {
-                    let m = measure(directions.moved(code, attribute: a, amount: amount, independent: independent))
+                for (n, subject) in subjects.enumerated() {
+                    let m = measure(
+                        subject,
+                        directions.moved(subject.code, attribute: a, amount: amount, independent: independent))
                     d.0 += m.length - base[n].length
                     d.1 += m.height - base[n].height
                     d.2 += m.brightness - base[n].brightness

@@ -13,6 +13,10 @@ import NeuralCore
 public struct EvaluationSettings: Sendable {
     public enum Mode: String, CaseIterable, Codable, Sendable {
         case encoder, refine, meanRefine = "mean-refine", fit
+        /// refine, then the layered latent: at the refine settings' layer steps, or
+        /// `EvaluationSettings.layeredSteps` where they have none. Beside it, `refine` is the code
+        /// only (`--modes refine,layered`: the same cars with and without, in one run and one sheet).
+        case layered
 
         /// Modes named in a list (comma or space separated), or an error naming the unknown one.
         public static func parse(_ names: [String]) throws -> [Mode] {
@@ -29,7 +33,7 @@ public struct EvaluationSettings: Sendable {
         var inversion: InversionMode? {
             switch self {
             case .encoder: .encoder
-            case .refine: .refine
+            case .refine, .layered: .refine
             case .meanRefine: .meanRefine
             case .fit: nil
             }
@@ -39,9 +43,13 @@ public struct EvaluationSettings: Sendable {
     /// Diagnostic: refinement starts at view 0's true camera and keeps it fixed, or only starts there.
     public enum TruePose: String, CaseIterable, Sendable { case fixed, start }
 
-    public var modes: [Mode] = Mode.allCases
-    /// Evaluate only the first N objects.
+    public var modes: [Mode] = [.encoder, .refine, .meanRefine, .fit]
+    /// Layer steps of the `layered` mode where the refine settings have none.
+    public static let layeredSteps = 150
+    /// Evaluate only the first N objects (of those `paints` leaves).
     public var limit: Int?
+    /// Only cars of these paint families (nil: all); a set that records no paint has none.
+    public var paints: [PaintFamily]?
     public var fitSteps = CodeFitter.defaultSteps
     /// Refinement settings (nil: the model's field kind's defaults).
     public var refine: RefineSettings?
@@ -49,7 +57,8 @@ public struct EvaluationSettings: Sendable {
     /// Objects whose second view is also inverted for the consistency figure (refining modes; the
     /// encoder does all).
     public var consistencyObjects = 10
-    /// Folder for a comparison sheet per mode (input | truth | prediction for a few novel views).
+    /// Folder for a comparison sheet per mode (input | truth | prediction for a few novel views),
+    /// and with several modes one sheet of them all (input | per view: truth, each mode).
     public var saveRenders: String?
     /// Restoration: hide a random rectangle covering this fraction of the object in the input view
     /// (filled grey, and masked from the loss), as a user's occluder would.
@@ -78,7 +87,7 @@ public struct EvaluationSettings: Sendable {
     static let consistencyView = 12
     /// Objects and views of the comparison sheet.
     static let sheetObjects = 6
-    static let sheetViews = [1, 7, 13, 19]
+    public static let sheetViews = [1, 7, 13, 19]
     /// Views at least this far in azimuth from the input (degrees) are its far side.
     static let farSideAngle = 90.0
     /// Views at least this far (120-240° from the input) are its back: what neither the photo nor
@@ -102,7 +111,11 @@ public struct ModeResult: Codable, Sendable {
     /// Mean decoder-tuning steps run before the early stop (nil: no tuning).
     var tuneSteps: Double?
     /// Mean steps of the layered phase before its early stop (nil: the code only).
-    var layerSteps: Double?
+    public var layerSteps: Double?
+    /// Per object, the layered phase's gain on its held-out photo pixels (dB), and the objects
+    /// whose residuals were kept (`LayerSettings.minimumGain`).
+    public var perObjectLayerGain: [String: Double]?
+    var layersKept: Int?
     var secondsPerObject: Double
     public var perObjectPSNR: [String: Double]
     /// Mean PSNR of each scored view over the objects, keyed by the view's number ("13"): which
@@ -141,6 +154,14 @@ public enum Evaluation {
         progress: ((EvaluationSettings.Mode, Int, Int, Double) -> Void)? = nil
     ) throws -> [ModeResult] {
         var ids = try SRNDataset.objectIDs(root: data)
+        if let paints = settings.paints {
+            ids = try ids.filter { id in try PaintFamily.of(objectFolder: "\(data)/\(id)").map(paints.contains) ?? false
+            }
+            guard !ids.isEmpty else {
+                throw FileError(
+                    path: data, reason: "has no cars of paint \(paints.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
         if let limit = settings.limit { ids = Array(ids.prefix(limit)) }
         guard !ids.isEmpty else { throw FileError(path: data, reason: "no objects") }
         try checkTestProtocol(data: data, ids: ids)
@@ -148,10 +169,57 @@ public enum Evaluation {
         if let dir = settings.saveRenders {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        return try settings.modes.map { mode in
-            try evaluate(mode, model: model, data: data, ids: ids, settings: settings) { done, psnr in
-                progress?(mode, done, ids.count, psnr)
+        var sheets: [SheetCells] = []
+        let results = try settings.modes.map { mode in
+            let (result, cells) = try evaluate(mode, model: model, data: data, ids: ids, settings: settings) {
+                done, psnr in progress?(mode, done, ids.count, psnr)
             }
+            sheets.append(cells)
+            return result
+        }
+        if let dir = settings.saveRenders {
+            for (mode, cells) in zip(settings.modes, sheets) where !cells.rows.isEmpty {
+                try PNG.write(
+                    cells.sheet(modes: [mode], ids: ids, cell: cells.side), to: "\(dir)/\(mode.rawValue)_comparison.png"
+                )
+            }
+            if settings.modes.count > 1, let first = sheets.first, !first.rows.isEmpty {
+                try PNG.write(
+                    SheetCells.merged(sheets).sheet(modes: settings.modes, ids: ids, cell: first.side),
+                    to: "\(dir)/modes_comparison.png")
+            }
+        }
+        return results
+    }
+
+    /// The comparison sheet's images of one mode: per object, what the inversion was given and, per
+    /// sheet view, the truth and each mode's render.
+    struct SheetCells {
+        var rows: [(input: RGBAImage, views: [(truth: RGBAImage, renders: [RGBAImage])])] = []
+        var side = 0
+
+        /// The modes' cells side by side (the first mode's inputs and truths).
+        static func merged(_ all: [SheetCells]) -> SheetCells {
+            var m = all[0]
+            for other in all.dropFirst() {
+                for r in m.rows.indices {
+                    for v in m.rows[r].views.indices { m.rows[r].views[v].renders += other.rows[r].views[v].renders }
+                }
+            }
+            return m
+        }
+
+        /// Input, then per sheet view (azimuth as heading) the truth and each mode's render.
+        func sheet(modes: [EvaluationSettings.Mode], ids: [String], cell: Int) -> RGBAImage {
+            let groups = EvaluationSettings.sheetViews.map { v in
+                LabelledSheet.Group(
+                    title: String(format: "%.0f", Rig.testViews[v].azimuth),
+                    columns: ["truth"] + modes.map(\.rawValue))
+            }
+            return LabelledSheet(firstColumn: "input", groups: groups, cell: cell).make(
+                rows: rows.enumerated().map { k, row in
+                    (ids[k], [row.input] + row.views.flatMap { [$0.truth] + $0.renders })
+                })
         }
     }
 
@@ -294,7 +362,7 @@ public enum Evaluation {
     static func evaluate(
         _ mode: EvaluationSettings.Mode, model: NeRFModel, data: String, ids: [String], settings: EvaluationSettings,
         progress: (Int, Double) -> Void
-    ) throws -> ModeResult {
+    ) throws -> (ModeResult, SheetCells) {
         let meanCode = model.meanCode
         var psnr: [Double] = [], ssim: [Double] = [], opsnr: [Double] = [], allPSNR: [Double] = [],
             seconds: [Double] = []
@@ -303,7 +371,8 @@ public enum Evaluation {
         var perObject: [String: Double] = [:]
         var perView: [Int: [Double]] = [:]
         var inputPSNR: [Double] = [], tuneSteps: [Double] = [], layerSteps: [Double] = [], bicubic: [Double] = []
-        var sheet: [RGBAImage] = []
+        var layerGain: [String: Double] = [:], layersKept = 0
+        var sheet = SheetCells()
         var lightErrors: [LightError] = []
         var farSide: [String: Double] = [:], farSideByPaint: [PaintFamily: [Double]] = [:]
         var back: [Double] = [], backByPaint: [PaintFamily: [Double]] = [:]
@@ -341,6 +410,11 @@ public enum Evaluation {
                 shownInput = shown
                 if let small { bicubic.append(small) }
                 var runSettings = input.settings(settings.refine ?? model.refineDefaults)
+                if mode == .layered && runSettings.layers.steps == 0 {
+                    runSettings.layers.steps = EvaluationSettings.layeredSteps
+                }
+                // Beside the layered mode, refine is its code-only twin whatever the settings say.
+                if mode == .refine && settings.modes.contains(.layered) { runSettings.layers.steps = 0 }
                 var given: [ViewCode]? = nil
                 if let truePose = settings.truePose {
                     given = inputViews.map { v in
@@ -364,6 +438,8 @@ public enum Evaluation {
                 if let layers = r.layers {
                     field = try LayeredField.with(layers.residuals, on: field)
                     layerSteps.append(Double(layers.steps))
+                    layerGain[id] = layers.validationPSNRAfter - layers.validationPSNRBefore
+                    if layers.accepted { layersKept += 1 }
                 }
                 seconds.append(Date().timeIntervalSince(t0))
                 if inversion != .meanRefine { encSeconds.append(r.encoderSeconds) }
@@ -445,9 +521,13 @@ public enum Evaluation {
                 if settings.saveRenders != nil, k < EvaluationSettings.sheetObjects,
                     EvaluationSettings.sheetViews.contains(v)
                 {
-                    if v == EvaluationSettings.sheetViews[0] { sheet.append(shownInput) }
-                    sheet.append(view.image)
-                    sheet.append(pred)
+                    if v == EvaluationSettings.sheetViews[0] {
+                        let input =
+                            shownInput.width == W ? shownInput : Resample.resize(shownInput, width: W, height: H)
+                        sheet.rows.append((input, []))
+                    }
+                    sheet.rows[sheet.rows.count - 1].views.append((view.image, [pred]))
+                    sheet.side = W
                 }
             }
             perObject[id] = objPSNR.reduce(0, +) / Double(objPSNR.count)
@@ -466,11 +546,6 @@ public enum Evaluation {
         }
         func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(max(1, x.count)) }
         func median(_ x: [Double]) -> Double? { x.isEmpty ? nil : x.sorted()[x.count / 2] }
-        if let dir = settings.saveRenders, !sheet.isEmpty {
-            try PNG.write(
-                ContactSheet.make(sheet, columns: 1 + 2 * EvaluationSettings.sheetViews.count),
-                to: "\(dir)/\(mode.rawValue)_comparison.png")
-        }
         var result = ModeResult(
             mode: mode.rawValue, objects: ids.count, psnr: mean(psnr), ssim: mean(ssim), objectPSNR: mean(opsnr),
             allViewPSNR: mean(allPSNR), inputViewPSNR: inputPSNR.isEmpty ? nil : mean(inputPSNR),
@@ -483,6 +558,10 @@ public enum Evaluation {
             sameObjectCosine: same.isEmpty ? nil : mean(same), otherObjectCosine: other.isEmpty ? nil : mean(other),
             encoderSeconds: encSeconds.isEmpty ? nil : mean(encSeconds))
         result.lightError = LightError.mean(lightErrors)
+        if !layerGain.isEmpty {
+            result.perObjectLayerGain = layerGain
+            result.layersKept = layersKept
+        }
         if !farSide.isEmpty {
             result.farSideDeltaE = mean(Array(farSide.values))
             result.perObjectFarSideDeltaE = farSide
@@ -499,7 +578,7 @@ public enum Evaluation {
             result.farSideCarsByPaint = Dictionary(
                 uniqueKeysWithValues: farSideByPaint.map { ($0.key.rawValue, $0.value.count) })
         }
-        return result
+        return (result, sheet)
     }
 
     /// The results as a Markdown table.
@@ -558,6 +637,13 @@ public enum Evaluation {
                 lines.append(
                     String(format: "\n%@: the layered phase ran %.0f steps on average before its early stop", r.mode, t)
                 )
+            }
+            if let gains = r.perObjectLayerGain, let kept = r.layersKept {
+                lines.append(
+                    String(
+                        format:
+                            "\n%@: held-out photo pixels gained %.2f dB on average; residuals kept on %d of %d objects",
+                        r.mode, gains.values.reduce(0, +) / Double(max(1, gains.count)), kept, gains.count))
             }
         }
         return lines.joined(separator: "\n")

@@ -10,8 +10,6 @@ import Model
 public enum ModelComparison {
     /// Azimuths of the views shown per model (elevation 20°, the rig's canonical light).
     static let azimuths = [0.0, 90.0, 180.0, 270.0]
-    static let labelHeight = 14
-    static let pad = 2
 
     /// One model's cells for one photo: reconstruction, then the views around.
     public struct Row {
@@ -63,38 +61,10 @@ public enum ModelComparison {
 
     /// The sheet: headings (model labels over their columns), then a row per photo.
     static func make(rows: [Row], labels: [String], cell: Int) -> RGBAImage {
-        let perModel = 1 + azimuths.count, columns = 1 + labels.count * perModel
-        let rowHeight = labelHeight + cell + pad
-        var sheet = RGBAImage(
-            width: pad + columns * (cell + pad) + labels.count * 2 * pad,
-            height: 2 * labelHeight + rows.count * rowHeight + pad, fill: (1, 1, 1, 1))
-        let grey: (Float, Float, Float) = (0.35, 0.35, 0.35)
-        func x(_ column: Int) -> Int {
-            // A gap between models' groups: column 0 is the input, then groups of `perModel`.
-            let group = column == 0 ? 0 : (column - 1) / perModel + 1
-            return pad + column * (cell + pad) + group * 2 * pad
-        }
-        Draw.text(&sheet, "INPUT", x(0) + 2, labelHeight + 2, grey)
-        for (m, label) in labels.enumerated() {
-            let first = 1 + m * perModel
-            Draw.text(&sheet, label.uppercased(), x(first) + 2, 2, grey)
-            Draw.text(&sheet, "RECON.", x(first) + 2, labelHeight + 2, grey)
-            for (k, az) in azimuths.enumerated() {
-                Draw.text(&sheet, "\(Int(az))", x(first + 1 + k) + 2, labelHeight + 2, grey)
-            }
-        }
-        for (r, row) in rows.enumerated() {
-            let y0 = 2 * labelHeight + r * rowHeight
-            Draw.text(&sheet, row.name, x(0) + 2, y0 + 2, grey)
-            let cells = [row.input] + row.cells.flatMap { $0 }
-            for (k, img) in cells.enumerated() {
-                let top = y0 + labelHeight
-                for yy in 0..<cell {
-                    for xx in 0..<cell { for c in 0..<3 { sheet[x(k) + xx, top + yy, c] = img[xx, yy, c] } }
-                }
-            }
-        }
-        return sheet
+        let columns = ["recon."] + azimuths.map { "\(Int($0))" }
+        let sheet = LabelledSheet(
+            firstColumn: "input", groups: labels.map { LabelledSheet.Group(title: $0, columns: columns) }, cell: cell)
+        return sheet.make(rows: rows.map { ($0.name, [$0.input] + $0.cells.flatMap { $0 }) })
     }
 
     /// The sheet of `make`, written as a PNG.

@@ -1,4 +1,6 @@
 import Datasets
+import Foundation
+import Model
 
 /// The paint family of a generated car, from the generator's recorded paint (`attributes.json`:
 /// `brightness`, the linear luminance of the body colour, `saturation` as sRGB stores it, and
@@ -30,6 +32,18 @@ public enum PaintFamily: String, CaseIterable, Codable, Sendable {
             return
         }
         self = Self.blueHues.contains(hue) && luminance < Self.darkBlueLuminance ? .darkBlue : .saturated
+    }
+
+    /// Families named in a comma-separated list, or an error naming the unknown one.
+    public static func parse(_ list: String) throws -> [PaintFamily] {
+        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return try names.map { name in
+            guard let f = PaintFamily(rawValue: name) else {
+                throw ModelError(
+                    "unknown paint family '\(name)'; available: \(allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return f
+        }
     }
 
     /// The family of the car in an object folder, or nil when the folder records no paint.

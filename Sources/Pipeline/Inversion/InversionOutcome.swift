@@ -32,7 +32,7 @@ public struct InversionOutcome {
                 "names": layers.layers, "steps": layers.steps, "validation_psnr_before_db": layers.validationPSNRBefore,
                 "validation_psnr_after_db": layers.validationPSNRAfter,
                 "relative_sizes": layers.relativeSizes.map(Double.init),
-                "seconds": layers.seconds,
+                "seconds": layers.seconds, "kept": layers.accepted,
             ]
         }
         if let tuning = result.tuning {
@@ -57,9 +57,9 @@ public struct InversionOutcome {
                         separator: ", ") : "")
             + (result.layers.map {
                 String(
-                    format: "\n  layers %@: %d steps, held-out pixels %.2f -> %.2f dB (%.1f s)",
+                    format: "\n  layers %@: %d steps, held-out pixels %.2f -> %.2f dB (%.1f s)%@",
                     $0.layers.joined(separator: " + "), $0.steps, $0.validationPSNRBefore, $0.validationPSNRAfter,
-                    $0.seconds)
+                    $0.seconds, $0.accepted ? "" : "; under --layer-min-gain: the code-only result is kept")
             } ?? "")
             + (result.tuning.map {
                 String(

@@ -212,7 +212,10 @@ public final class InversionSession {
             latent.lights = lit ? result.lights.map(\.packed) : nil
         }
         if let layers = result.layers {
-            latent.layers = try? LatentLayerEntry.entries(layers.residuals, field: model.field)
+            // Residuals not kept (`LayerSettings.minimumGain`) leave a code-only latent.
+            if !layers.residuals.isEmpty {
+                latent.layers = try? LatentLayerEntry.entries(layers.residuals, field: model.field)
+            }
             latent.losses["layers_validation_psnr_before_db"] = layers.validationPSNRBefore
             latent.losses["layers_validation_psnr_after_db"] = layers.validationPSNRAfter
         }
