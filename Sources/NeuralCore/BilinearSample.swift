@@ -81,8 +81,21 @@ public enum BilinearSample {
         let planeCount = P * H * W * C
         let threads = min(Parallel.threads, max(1, N / 2048))
         // Thread 0 writes straight into dPlanes; the others into scratch (threads-1, P, H, W, C).
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (threads - 1) * planeCount))
-        defer { scratch.deallocate() }
+        // Borrowed, not allocated: a fresh 9 MB buffer (128² planes) faults in page by page every step.
+        Scratch.with(max(1, (threads - 1) * planeCount)) { scratch in
+            scatter(
+                dPlanes: dPlanes, dUV: dUV, dOut: dOut, planes: planes, uv: uv, N: N, P: P, H: H, W: W, C: C,
+                threads: threads, scratch: scratch)
+        }
+    }
+
+    /// `backward` with its other threads' scratch planes given.
+    static func scatter(
+        dPlanes: UnsafeMutablePointer<Float>?, dUV: UnsafeMutablePointer<Float>?, dOut: UnsafePointer<Float>,
+        planes: UnsafePointer<Float>, uv: UnsafePointer<Float>, N: Int, P: Int, H: Int, W: Int, C: Int,
+        threads: Int, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let planeCount = P * H * W * C
         if dPlanes != nil && threads > 1 { scratch.initialize(repeating: 0, count: (threads - 1) * planeCount) }
         Parallel.forChunks(N, grain: max(1, N / threads)) { chunk, range in
             let dst: UnsafeMutablePointer<Float>? = dPlanes.map { chunk == 0 ? $0 : scratch + (chunk - 1) * planeCount }

@@ -30,7 +30,7 @@ public enum Parallel {
     /// Like `forRanges` but also passes the chunk index (0..<chunks), for per-thread scratch.
     /// Returns the number of chunks used.
     @discardableResult
-    static func forChunks(_ n: Int, grain: Int = 1024, _ body: (Int, Range<Int>) -> Void) -> Int {
+    public static func forChunks(_ n: Int, grain: Int = 1024, _ body: (Int, Range<Int>) -> Void) -> Int {
         guard n > 0 else { return 0 }
         let chunks = min(threads, max(1, n / max(1, grain)))
         if chunks <= 1 {

@@ -202,6 +202,19 @@ final class LayeredLatentTests: XCTestCase {
         let s = Tensor([G])
         TriplaneMirror.symmetrize(out: s.data, inp: x.data, R: R, C: C)
         XCTAssertEqual(loss.forward(planes: s.data, R: R, C: C), 0, accuracy: 1e-10)
+        // The one-pass scaled symmetrize and its backward against their naive twin, the mirror
+        // permutation: scale (x + mirror(x)) / 2, on planes large enough to split over threads.
+        let (R2, C2, scale) = (16, 5, Float(1.7))
+        let big = random([3 * R2 * R2 * C2], &rng), mirrored = Tensor(big.shape), fast = Tensor(big.shape)
+        TriplaneMirror.forward(out: mirrored.data, inp: big.data, R: R2, C: C2)
+        TriplaneMirror.symmetrize(out: fast.data, inp: big.data, R: R2, C: C2, scale: scale)
+        let back = Tensor(big.shape, values: [Float](repeating: 1, count: big.count))
+        TriplaneMirror.symmetrizeBackward(dInp: back.data, dOut: big.data, R: R2, C: C2, scale: scale)
+        for k in 0..<big.count {
+            let naive = scale * 0.5 * (big[k] + mirrored[k])
+            XCTAssertEqual(fast[k], naive, accuracy: 1e-6)
+            XCTAssertEqual(back[k], 1 + naive, accuracy: 1e-6)
+        }
     }
 
     func testRegulariserGradients() {
@@ -215,6 +228,19 @@ final class LayeredLatentTests: XCTestCase {
             checkScalarGradient(
                 "layer regulariser \(layout)", theta, value: { reg.forward(theta: $0, layout: layout, count: n) },
                 gradient: { reg.backward(dTheta: $0, theta: $1, layout: layout, count: n) })
+        }
+        // The fused value-and-gradient against forward + backward, over several threads' rows.
+        for layout in [
+            LatentLayer.Layout.featureMap(channels: 8, height: 6, width: 5), .triplane(side: 12, channels: 3),
+        ] {
+            let n = LatentLayer(name: "x", layout: layout).count
+            let theta = random([n], &rng)
+            let naive = Tensor([n], values: [Float](repeating: 0.25, count: n)), fused = Tensor(naive.shape)
+            fused.copy(from: naive)
+            reg.backward(dTheta: naive.data, theta: theta.data, layout: layout, count: n)
+            let value = reg.valueAndGradient(dTheta: fused.data, theta: theta.data, layout: layout, count: n)
+            XCTAssertEqual(value, reg.forward(theta: theta.data, layout: layout, count: n), accuracy: 1e-5)
+            for k in 0..<n { XCTAssertEqual(fused[k], naive[k], accuracy: 1e-6, "\(layout) \(k)") }
         }
         // A constant residual is smooth: only its magnitude costs.
         let flat = Tensor([2 * 4 * 4 * 3], values: [Float](repeating: 0.5, count: 96))

@@ -87,10 +87,21 @@ public final class LayeredField: RadianceField {
             base.setup(batch: batch, codes: codes, residuals: residuals.map { _ in nil })
             cachedPlanes = Array(UnsafeBufferPointer(start: batch.state.data, count: B * E))
             cachedCodes = key
-        } else {
-            cachedPlanes.withUnsafeBufferPointer { batch.state.data.update(from: $0.baseAddress!, count: B * E) }
         }
-        if let r = residuals.last ?? nil { addResidual(batch.state.data, UnsafePointer(r.data), objects: B, count: E) }
+        // state (B, E) = kept planes + the planes' residual, in one pass on both cores.
+        let r = residuals.last??.data
+        cachedPlanes.withUnsafeBufferPointer { kept in
+            for b in 0..<B {
+                let state = batch.state.data + b * E, planes = kept.baseAddress! + b * E
+                Parallel.forRanges(E, grain: 65536) { range in
+                    if let r {
+                        for k in range { state[k] = planes[k] + r[k] }
+                    } else {
+                        (state + range.lowerBound).update(from: planes + range.lowerBound, count: range.count)
+                    }
+                }
+            }
+        }
     }
 
     public func query(points: UnsafePointer<Float>, batch: FieldBatch) { base.query(points: points, batch: batch) }

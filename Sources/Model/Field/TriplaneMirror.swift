@@ -31,20 +31,44 @@ public enum TriplaneMirror {
         }
     }
 
-    /// out (3, R, R, C) = (inp + mirror(inp)) / 2: the symmetric part, which a mirror-symmetric
-    /// residual is made of by construction.
-    public static func symmetrize(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, R: Int, C: Int) {
-        forward(out: out, inp: inp, R: R, C: C)
-        for k in 0..<(3 * R * R * C) { out[k] = 0.5 * (out[k] + inp[k]) }
+    /// Row (p, j)'s source row and whether its columns reverse, under the mirror.
+    @inline(__always)
+    static func source(plane p: Int, row j: Int, R: Int) -> (row: Int, reversed: Bool) {
+        p == 0 ? (R - 1 - j, false) : (j, p == 2)
     }
 
-    /// dInp += (dOut + mirror(dOut)) / 2.
-    public static func symmetrizeBackward(
-        dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, R: Int, C: Int
+    /// out (3, R, R, C) = scale (inp + mirror(inp)) / 2: the symmetric part, which a
+    /// mirror-symmetric residual is made of by construction; one pass over rows on both cores.
+    public static func symmetrize(
+        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, R: Int, C: Int, scale: Float = 1
     ) {
-        Scratch.with(3 * R * R * C) { m in
-            forward(out: m, inp: dOut, R: R, C: C)
-            for k in 0..<(3 * R * R * C) { dInp[k] += 0.5 * (dOut[k] + m[k]) }
+        let h = 0.5 * scale
+        Parallel.forRanges(3 * R, grain: 8) { rows in
+            for row in rows {
+                let p = row / R, j = row % R, (sj, reversed) = source(plane: p, row: j, R: R)
+                let dst = out + (p * R + j) * R * C, a = inp + (p * R + j) * R * C, b = inp + (p * R + sj) * R * C
+                for i in 0..<R {
+                    let d = dst + i * C, x = a + i * C, y = b + (reversed ? R - 1 - i : i) * C
+                    for c in 0..<C { d[c] = h * (x[c] + y[c]) }
+                }
+            }
+        }
+    }
+
+    /// dInp += scale (dOut + mirror(dOut)) / 2 (the mirror is its own transpose).
+    public static func symmetrizeBackward(
+        dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, R: Int, C: Int, scale: Float = 1
+    ) {
+        let h = 0.5 * scale
+        Parallel.forRanges(3 * R, grain: 8) { rows in
+            for row in rows {
+                let p = row / R, j = row % R, (sj, reversed) = source(plane: p, row: j, R: R)
+                let dst = dInp + (p * R + j) * R * C, a = dOut + (p * R + j) * R * C, b = dOut + (p * R + sj) * R * C
+                for i in 0..<R {
+                    let d = dst + i * C, x = a + i * C, y = b + (reversed ? R - 1 - i : i) * C
+                    for c in 0..<C { d[c] += h * (x[c] + y[c]) }
+                }
+            }
         }
     }
 }

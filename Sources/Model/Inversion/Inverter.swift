@@ -305,7 +305,7 @@ public final class Inverter {
         let K = photoCount
         let patches = drawsPatches(atStep: steps)
         let (rays, jacobian) = Profiler.measure("rays") { drawRays(patches: patches) }
-        layerResiduals?.apply()
+        if let layers = layerResiduals { Profiler.measure("layers: residuals") { layers.apply() } }
         // Photometric part of the view codes: pred = gain ⊙ render + bias, per photo.
         let dPhotometric = Tensor([K, 6])
         let cache = occupancy, step = steps, field = field
@@ -337,7 +337,8 @@ public final class Inverter {
         let Q = raysPerPhoto, K = photoCount
         adam.beginStep()
         if let layers = layerResiduals {
-            for (k, dTheta) in layers.gradients().enumerated() {
+            let gradients = Profiler.measure("layers: gradients") { layers.gradients() }
+            for (k, dTheta) in gradients.enumerated() {
                 adam.update(
                     "layer \(layers.names[k])", param: layers.theta[k], grad: dTheta, lr: settings.layers.lr * lrScale)
             }

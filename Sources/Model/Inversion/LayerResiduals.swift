@@ -51,8 +51,7 @@ final class LayerResiduals {
         for (k, i) in layers.enumerated() {
             let r = field.residuals[i]!, t = theta[k], s = scales[k]
             if symmetric[k], case .triplane(let R, let C) = field.base.latentLayers[i].layout {
-                TriplaneMirror.symmetrize(out: r.data, inp: t.data, R: R, C: C)
-                for j in 0..<r.count { r[j] *= s }
+                TriplaneMirror.symmetrize(out: r.data, inp: t.data, R: R, C: C, scale: s)
             } else {
                 for j in 0..<r.count { r[j] = s * t[j] }
             }
@@ -60,20 +59,24 @@ final class LayerResiduals {
         }
     }
 
+    /// Each layer's d objective / d θ_i, kept from step to step: a fresh 9 MB planes buffer a step
+    /// costs its page faults every time.
+    private lazy var dThetas: [Tensor] = theta.map { Tensor($0.shape) }
+
     /// d objective / d θ_i from the field's residual gradients, plus the regulariser's.
     func gradients() -> [Tensor] {
         regularisation = 0
         return layers.enumerated().map { k, i in
             let layer = field.base.latentLayers[i], dR = field.gradients[i]!, s = scales[k]
-            let dTheta = Tensor(theta[k].shape)
+            let dTheta = dThetas[k]
+            dTheta.zero()
             if symmetric[k], case .triplane(let R, let C) = layer.layout {
-                TriplaneMirror.symmetrizeBackward(dInp: dTheta.data, dOut: dR.data, R: R, C: C)
-                for j in 0..<dTheta.count { dTheta[j] *= s }
+                TriplaneMirror.symmetrizeBackward(dInp: dTheta.data, dOut: dR.data, R: R, C: C, scale: s)
             } else {
                 for j in 0..<dTheta.count { dTheta[j] = s * dR[j] }
             }
-            regularisation += regulariser.forward(theta: theta[k].data, layout: layer.layout, count: layer.count)
-            regulariser.backward(dTheta: dTheta.data, theta: theta[k].data, layout: layer.layout, count: layer.count)
+            regularisation += regulariser.valueAndGradient(
+                dTheta: dTheta.data, theta: theta[k].data, layout: layer.layout, count: layer.count)
             return dTheta
         }
     }

@@ -50,7 +50,9 @@ extension Inverter {
         }
         let s = settings.layers
         let t0 = Date()
-        let residuals = try LayerResiduals(field: layered, names: s.names, code: code.array, settings: s)
+        let residuals = try Profiler.measure("layers: setup") {
+            try LayerResiduals(field: layered, names: s.names, code: code.array, settings: s)
+        }
         layerResiduals = residuals
         layered.reusesBasePlanes = !s.refineCode
         defer { layered.reusesBasePlanes = false }
@@ -66,7 +68,8 @@ extension Inverter {
         let validationSeed = rng.next()
         let dPhotometric = Tensor([photoCount, 6])
         let pixelTerm = terms(dPhotometric: dPhotometric)[0]
-        func validationMSE() -> Float {
+        func validationMSE() -> Float { Profiler.measure("layers: held-out pixels") { heldOutMSE() } }
+        func heldOutMSE() -> Float {
             residuals.apply()
             let saved = rng
             rng = SplitMix64(seed: validationSeed)
@@ -98,7 +101,7 @@ extension Inverter {
                 let held = validationMSE()
                 if held < best * (1 - Self.validationProgress) {
                     best = held
-                    kept = snapshot()
+                    kept = Profiler.measure("layers: snapshot") { snapshot() }
                     stale = 0
                 } else {
                     stale += 1

@@ -157,9 +157,10 @@ public enum Benchmarks {
         let spec = try SceneSpec.load(scene)
         let S = model.config.resolution
         var encoderTimes: [Double] = [], totals: [Double] = [], stepTimes: [Double] = [], layeredTotals: [Double] = []
-        // The layered inversion beside it, in the same run: at the defaults' layer steps, or 150 when
-        // the defaults are the code only.
-        var layered = model.refineDefaults
+        // The code only and the layered inversion, in the same run: at the defaults' layer steps, or
+        // 150 when the defaults are the code only.
+        var codeOnly = model.refineDefaults, layered = model.refineDefaults
+        codeOnly.layers.steps = 0
         if layered.layers.steps == 0 { layered.layers.steps = 150 }
         let hasLayers = model.field is any LayeredGenerator
         var profiles: [(String, OpProfile?)] = []
@@ -177,7 +178,7 @@ public enum Benchmarks {
                     _ = Inversion.encode(encoder, photo: photo, width: S, height: S)
                 })
             let t0 = Timing.now()
-            _ = try Inversion.run(model: model, photo: photo, width: S, height: S, mode: .refine)
+            _ = try Inversion.run(model: model, photo: photo, width: S, height: S, mode: .refine, settings: codeOnly)
             totals.append(Timing.now() - t0)
             if hasLayers {
                 let t1 = Timing.now()
@@ -200,9 +201,15 @@ public enum Benchmarks {
                     (
                         "layered_inversion",
                         hasLayers
-                            ? OpProfile.measure("whole layered inversion (first photo):", steps: 1, sgemm: sgemm) {
+                            ? OpProfile.measure(
+                                "whole layered inversion (first photo, every layer step: no early stop):", steps: 1,
+                                sgemm: sgemm
+                            ) {
+                                var all = layered
+                                all.layers.patience = all.layers.steps
+                                all.layers.minimumGain = 0
                                 _ = try? Inversion.run(
-                                    model: model, photo: photo, width: S, height: S, mode: .refine, settings: layered)
+                                    model: model, photo: photo, width: S, height: S, mode: .refine, settings: all)
                             } : nil
                     ),
                     (
@@ -243,17 +250,18 @@ public enum Benchmarks {
         out.say(
             String(
                 format:
-                    "whole inversion at defaults (encoder + %d steps): median %.2f s over %d photos (min %.2f, max %.2f)",
+                    "whole inversion, code only (encoder + %d steps): median %.2f s over %d photos (min %.2f, max %.2f)",
                 refine.steps, median(totals), photos, totals.min()!, totals.max()!))
         if !layeredTotals.isEmpty {
             out.set("whole_layered_inversion_seconds", median(layeredTotals))
             out.say(
                 String(
                     format:
-                        "whole layered inversion (+ up to %d layer steps on %@): median %.2f s (%+.2f s over the code only)",
+                        "whole layered inversion (+ up to %d layer steps on %@): median %.2f s (%+.2f s over the code only)%@",
                     layered.layers.steps,
                     (layered.layers.names ?? (model.field as! any LayeredGenerator).defaultLatentLayers).joined(
-                        separator: " + "), median(layeredTotals), median(layeredTotals) - median(totals)))
+                        separator: " + "), median(layeredTotals), median(layeredTotals) - median(totals),
+                    model.refineDefaults.layers.steps > 0 ? "; the default" : ""))
         }
         out.add(profiles: profiles)
         return out

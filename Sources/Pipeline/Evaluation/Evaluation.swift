@@ -211,10 +211,11 @@ public enum Evaluation {
 
         /// Input, then per sheet view (azimuth as heading) the truth and each mode's render.
         func sheet(modes: [EvaluationSettings.Mode], ids: [String], cell: Int) -> RGBAImage {
+            // Beside layered, refine is the code only: its column says so.
+            let labels = modes.map { $0 == .refine && modes.contains(.layered) ? "code only" : $0.rawValue }
             let groups = EvaluationSettings.sheetViews.map { v in
                 LabelledSheet.Group(
-                    title: String(format: "%.0f", Rig.testViews[v].azimuth),
-                    columns: ["truth"] + modes.map(\.rawValue))
+                    title: String(format: "azimuth %.0f", Rig.testViews[v].azimuth), columns: ["truth"] + labels)
             }
             return LabelledSheet(firstColumn: "input", groups: groups, cell: cell).make(
                 rows: rows.enumerated().map { k, row in
