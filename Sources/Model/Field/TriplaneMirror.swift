@@ -38,9 +38,23 @@ public enum TriplaneMirror {
     }
 
     /// out (3, R, R, C) = scale (inp + mirror(inp)) / 2: the symmetric part, which a
-    /// mirror-symmetric residual is made of by construction; one pass over rows on both cores.
+    /// mirror-symmetric residual is made of by construction.
     public static func symmetrize(
         out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, R: Int, C: Int, scale: Float = 1
+    ) {
+        halfSum(out: out, inp: inp, R: R, C: C, scale: scale, accumulate: false)
+    }
+
+    /// dInp += scale (dOut + mirror(dOut)) / 2 (the mirror is its own transpose).
+    public static func symmetrizeBackward(
+        dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, R: Int, C: Int, scale: Float = 1
+    ) {
+        halfSum(out: dInp, inp: dOut, R: R, C: C, scale: scale, accumulate: true)
+    }
+
+    /// out = (or +=) scale (inp + mirror(inp)) / 2, in one pass over rows on both cores.
+    static func halfSum(
+        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, R: Int, C: Int, scale: Float, accumulate: Bool
     ) {
         let h = 0.5 * scale
         Parallel.forRanges(3 * R, grain: 8) { rows in
@@ -49,24 +63,11 @@ public enum TriplaneMirror {
                 let dst = out + (p * R + j) * R * C, a = inp + (p * R + j) * R * C, b = inp + (p * R + sj) * R * C
                 for i in 0..<R {
                     let d = dst + i * C, x = a + i * C, y = b + (reversed ? R - 1 - i : i) * C
-                    for c in 0..<C { d[c] = h * (x[c] + y[c]) }
-                }
-            }
-        }
-    }
-
-    /// dInp += scale (dOut + mirror(dOut)) / 2 (the mirror is its own transpose).
-    public static func symmetrizeBackward(
-        dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, R: Int, C: Int, scale: Float = 1
-    ) {
-        let h = 0.5 * scale
-        Parallel.forRanges(3 * R, grain: 8) { rows in
-            for row in rows {
-                let p = row / R, j = row % R, (sj, reversed) = source(plane: p, row: j, R: R)
-                let dst = dInp + (p * R + j) * R * C, a = dOut + (p * R + j) * R * C, b = dOut + (p * R + sj) * R * C
-                for i in 0..<R {
-                    let d = dst + i * C, x = a + i * C, y = b + (reversed ? R - 1 - i : i) * C
-                    for c in 0..<C { d[c] += h * (x[c] + y[c]) }
+                    if accumulate {
+                        for c in 0..<C { d[c] += h * (x[c] + y[c]) }
+                    } else {
+                        for c in 0..<C { d[c] = h * (x[c] + y[c]) }
+                    }
                 }
             }
         }
