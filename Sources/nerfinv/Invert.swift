@@ -17,7 +17,8 @@ struct Invert: ParsableCommand {
                 --overview out/overview.png
               nerfinv invert front.png side.png back.png --joint --out car.latent   # one object, 3 photos
               nerfinv invert photo.png --out car.latent --tune-decoder   # also writes car.delta
-              nerfinv invert photo.png --out car.latent --layer-steps 150  # + residuals in the generator's layers
+              nerfinv invert photo.png --out car.latent --code-only      # no layered phase
+              nerfinv invert photo.png --out car.latent --layer-steps 150 --layer-min-gain 0   # longer, kept on any gain
               nerfinv invert photo.png --out car.latent --mask scratches.png
               nerfinv invert old_bw_photo.png --out car.latent --grayscale
 
@@ -27,6 +28,11 @@ struct Invert: ParsableCommand {
             <name>_input_reconstruction.png (input | reconstruction). With several photos, a photo \
             that fails is reported and the others still run (exit status 1 at the end). --distance, \
             --fov and --size apply to the turntable frames.
+
+            The layered latent (lit-triplane default): after the code, up to 100 steps of a \
+            mirror-symmetric residual on the generator's planes, kept only if 10% of the photo's \
+            object pixels held out from the fit gain 2 dB or more (--layer-min-gain); otherwise the \
+            code-only result stands. --code-only skips it.
 
             A photo much smaller than the model's views (16x16, 32x32) is compared with the render \
             averaged over each pixel's footprint. More on every flag: docs/inversion.md.

@@ -7,7 +7,7 @@ import Pipeline
 struct LayerOptions: ParsableArguments {
     @Option(
         help:
-            "Steps of the layered phase after the code's: residuals on the generator's layers, with an early stop on held-out pixels (default 0: the code only)."
+            "Steps of the layered phase after the code's: residuals on the generator's layers, with an early stop on held-out pixels (lit-triplane default 100; triplane 0: the code only)."
     )
     var layerSteps: Int?
 
@@ -34,6 +34,12 @@ struct LayerOptions: ParsableArguments {
     )
     var layerCode: Bool?
 
+    @Option(
+        help:
+            "Least gain (dB) on the held-out photo pixels for the residuals to be kept; under it the code-only result stands (lit-triplane default 2, 0: any gain)."
+    )
+    var layerMinGain: Float?
+
     @Option(help: "Adam rate of the layer residuals, in units of each layer's activation RMS (default 1e-2).")
     var layerLR: Float?
 
@@ -59,6 +65,7 @@ struct LayerOptions: ParsableArguments {
         }
         if let mirror { s.mirror = mirror }
         if let layerCode { s.refineCode = layerCode }
+        if let layerMinGain { s.minimumGain = layerMinGain }
         if let layerLR { s.lr = layerLR }
         if let layerMagnitude { s.magnitudeWeight = layerMagnitude }
         if let layerSmoothness { s.smoothWeight = layerSmoothness }

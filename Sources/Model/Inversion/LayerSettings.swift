@@ -5,7 +5,8 @@ import FileIO
 /// the mirror prior and an early stop on held-out photo pixels. Nested in `RefineSettings` as
 /// `layers`.
 public struct LayerSettings: Settings, Sendable, Equatable {
-    /// Steps of the layered phase after the code's (0: the code only).
+    /// Steps of the layered phase after the code's (0: the code only; a lit-triplane model's
+    /// defaults set 100, `LitTriplaneConfig.refineDefaults`).
     public var steps = 0
     /// The layers it adds residuals to, by name (`LatentLayer.name`); nil: the field kind's choice
     /// (`LayeredGenerator.defaultLatentLayers`).
@@ -44,7 +45,7 @@ public struct LayerSettings: Settings, Sendable, Equatable {
     /// falls, and keeps the state that did best on them.
     public var validationFraction: Float = 0.1
     /// Least gain (dB) on the held-out pixels for the residuals to be kept; under it the phase
-    /// returns the code-only result (0: any gain is kept).
+    /// returns the code-only result (0: any gain is kept; a lit-triplane model's defaults set 2).
     public var minimumGain: Float = 0
     /// Steps between two looks at the held-out pixels, and looks without progress before stopping.
     public var checkEvery = 20
