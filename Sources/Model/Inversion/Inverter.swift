@@ -322,7 +322,7 @@ public final class Inverter {
         ) { states in
             cache.grids(for: [0], step: step, field: field, states: states)
         }
-        if let viewPrior { Profiler.measure("view prior") { viewPrior.run(code: code.data, rng: &rng) } }
+        if let viewPrior { Profiler.measure("view prior") { _ = viewPrior.run(code: code.data, rng: &rng) } }
         steps += 1
         Profiler.measure("optimiser") { update(jacobian: jacobian, dPhotometric: dPhotometric, lrScale: lrScale) }
         return values[0]
