@@ -155,8 +155,12 @@ public enum Evaluation {
     ) throws -> [ModeResult] {
         var ids = try SRNDataset.objectIDs(root: data)
         if let paints = settings.paints {
-            ids = try ids.filter { id in try PaintFamily.of(objectFolder: "\(data)/\(id)").map(paints.contains) ?? false
+            let families = try ids.map { id in try PaintFamily.of(objectFolder: "\(data)/\(id)") }
+            guard families.contains(where: { $0 != nil }) else {
+                throw FileError(
+                    path: data, reason: "records no paint for its cars (attributes.json): --paint cannot choose")
             }
+            ids = zip(ids, families).filter { $0.1.map(paints.contains) ?? false }.map { $0.0 }
             guard !ids.isEmpty else {
                 throw FileError(
                     path: data, reason: "has no cars of paint \(paints.map(\.rawValue).joined(separator: ", "))")
