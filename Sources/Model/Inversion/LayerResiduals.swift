@@ -69,9 +69,10 @@ final class LayerResiduals {
         return layers.enumerated().map { k, i in
             let layer = field.base.latentLayers[i], dR = field.gradients[i]!, s = scales[k]
             let dTheta = dThetas[k]
-            dTheta.zero()
+            // Both branches write every float of dθ (the mirror is its own transpose, so the
+            // symmetrize of dR is its backward), before the regulariser adds its part.
             if symmetric[k], case .triplane(let R, let C) = layer.layout {
-                TriplaneMirror.symmetrizeBackward(dInp: dTheta.data, dOut: dR.data, R: R, C: C, scale: s)
+                TriplaneMirror.symmetrize(out: dTheta.data, inp: dR.data, R: R, C: C, scale: s)
             } else {
                 for j in 0..<dTheta.count { dTheta[j] = s * dR[j] }
             }

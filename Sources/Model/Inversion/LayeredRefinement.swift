@@ -13,7 +13,7 @@ public struct LayerReport: Sendable {
     public var validationPSNRBefore: Double
     public var validationPSNRAfter: Double
     /// Whether the residuals were kept (the held-out gain reached `LayerSettings.minimumGain`);
-    /// if not, the code-only result stands and the residuals are zero.
+    /// if not, the code-only result stands and `residuals` is empty.
     public var accepted: Bool
     /// RMS of each kept residual relative to its layer's activations.
     public var relativeSizes: [Float]

@@ -91,7 +91,8 @@ public final class RenderStep {
     /// Renders `rays` for codes (B, D), evaluates `losses` and, with `backward`, back-propagates
     /// them: field weight gradients into `grads` (nil: weights frozen), the codes' into `dCodes`
     /// (without `codeGradients` only the code terms'), and with `rayGradients` the rays' into
-    /// `dOrigins`/`dDirections`. `grids(state)` gives each object's occupancy grid (nil: sample everywhere) from the objects' fresh state (B, E).
+    /// `dOrigins`/`dDirections`. `grids(state)` gives each object's occupancy grid (nil: sample
+    /// everywhere) from the objects' fresh state (B, E).
     /// Returns each term's weighted value, in the order of `losses`.
     @discardableResult
     public func run(

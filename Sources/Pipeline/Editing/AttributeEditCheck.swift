@@ -109,16 +109,6 @@ public enum AttributeEditCheck {
         }
     }
 
-    /// Every attribute of `directions` at every amount, on the first `objects` training codes.
-    public static func run(
-        model: NeRFModel, directions: AttributeDirections, objects: Int, amounts: [Float], independent: Bool,
-        progress: ((Int, Int) -> Void)? = nil
-    ) -> [Row] {
-        run(
-            model: model, subjects: trainingSubjects(of: model, objects: objects), directions: directions,
-            amounts: amounts, independent: independent, progress: progress)
-    }
-
     /// Every attribute of `directions` at every amount, on `subjects`; each change is measured
     /// against the subject's own unedited render (residuals and all).
     public static func run(

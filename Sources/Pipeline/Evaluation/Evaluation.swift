@@ -184,12 +184,11 @@ public enum Evaluation {
         if let dir = settings.saveRenders {
             for (mode, cells) in zip(settings.modes, sheets) where !cells.rows.isEmpty {
                 try PNG.write(
-                    cells.sheet(modes: [mode], ids: ids, cell: cells.side), to: "\(dir)/\(mode.rawValue)_comparison.png"
-                )
+                    cells.sheet(modes: [mode], ids: ids), to: "\(dir)/\(mode.rawValue)_comparison.png")
             }
             if settings.modes.count > 1, let first = sheets.first, !first.rows.isEmpty {
                 try PNG.write(
-                    SheetCells.merged(sheets).sheet(modes: settings.modes, ids: ids, cell: first.side),
+                    SheetCells.merged(sheets).sheet(modes: settings.modes, ids: ids),
                     to: "\(dir)/modes_comparison.png")
             }
         }
@@ -200,6 +199,7 @@ public enum Evaluation {
     /// sheet view, the truth and each mode's render.
     struct SheetCells {
         var rows: [(input: RGBAImage, views: [(truth: RGBAImage, renders: [RGBAImage])])] = []
+        /// The cells' side: the set's view size.
         var side = 0
 
         /// The modes' cells side by side (the first mode's inputs and truths).
@@ -214,14 +214,14 @@ public enum Evaluation {
         }
 
         /// Input, then per sheet view (azimuth as heading) the truth and each mode's render.
-        func sheet(modes: [EvaluationSettings.Mode], ids: [String], cell: Int) -> RGBAImage {
+        func sheet(modes: [EvaluationSettings.Mode], ids: [String]) -> RGBAImage {
             // Beside layered, refine is the code only: its column says so.
             let labels = modes.map { $0 == .refine && modes.contains(.layered) ? "code only" : $0.rawValue }
             let groups = EvaluationSettings.sheetViews.map { v in
                 LabelledSheet.Group(
                     title: String(format: "azimuth %.0f", Rig.testViews[v].azimuth), columns: ["truth"] + labels)
             }
-            return LabelledSheet(firstColumn: "input", groups: groups, cell: cell).make(
+            return LabelledSheet(firstColumn: "input", groups: groups, cell: side).make(
                 rows: rows.enumerated().map { k, row in
                     (ids[k], [row.input] + row.views.flatMap { [$0.truth] + $0.renders })
                 })
