@@ -1,10 +1,14 @@
 """Drives `nerfinv view` in headless Chromium through the DevTools protocol and checks the page.
 
 Usage: python tools/check_viewer.py URL [--seconds S] [--screenshot PATH]
+       python tools/check_viewer.py URL --drop PHOTO.png [--refuse NOT_A_PNG] [--screenshot PATH]
 Loads the page, waits for the first frame, drags across the view for S seconds (frames per second
 measured by the page itself), switches to the second latent, and takes a screenshot. Prints one
 JSON line: fps, whether the frame changed after the drag and after the switch, console errors,
 and the share of non-white pixels in the view in the screenshot; exits non-zero when a check fails.
+With --drop: picks PHOTO with the page's file button (as a drop does) and measures, as the page
+does, the milliseconds to the first frame of its latent, to the first frame of its quickly refined
+latent and to the first frame of its default inversion's; --refuse first offers a file the server must refuse, and checks the page says why.
 """
 import base64
 import json
@@ -87,6 +91,59 @@ class Page:
         return False
 
 
+def pick(page, path):
+    """Gives the page's file button a file, as a user picking it does (change event included)."""
+    root = page.call("DOM.getDocument")["root"]["nodeId"]
+    node = page.call("DOM.querySelector", nodeId=root, selector="#photo")["nodeId"]
+    page.call("DOM.setFileInputFiles", files=[os.path.abspath(path)], nodeId=node)
+
+
+def object_share(page, shot):
+    """Share of non-white pixels in the view's box of a screenshot."""
+    box = page.eval("(() => { const r = document.getElementById('view').getBoundingClientRect();"
+                    " return [r.x, r.y, r.width, r.height]; })()")
+    w, h, ch, rows = png_pixels(shot)
+    coloured = total = 0
+    for yy in range(max(0, int(box[1])), min(h, int(box[1] + box[3])), 4):
+        row = rows[yy]
+        for xx in range(max(0, int(box[0])), min(w, int(box[0] + box[2])), 4):
+            total += 1
+            coloured += (row[xx * ch] < 235 or row[xx * ch + 1] < 235 or row[xx * ch + 2] < 235)
+    return coloured / max(1, total)
+
+
+def check_drop(page, photo, refuse):
+    """The drop flow; returns the result fields."""
+    page.wait("window.nerfinvInfo !== undefined")
+    result = {}
+    if refuse:
+        pick(page, refuse)
+        page.wait("window.nerfinvDrop && window.nerfinvDrop.error !== undefined", timeout=20)
+        said = page.eval("document.getElementById('status').textContent") or ""
+        result["refused_says"] = said[:120]
+        result["refusal_shown"] = "refused" in said
+    pick(page, photo)
+    first = page.wait("window.nerfinvDrop && window.nerfinvDrop.firstFrameMs !== undefined", timeout=30)
+    refined = page.wait("window.nerfinvDrop && (window.nerfinvDrop.finalFrameMs !== undefined"
+                        " || window.nerfinvDrop.error !== undefined)", timeout=120)
+    drop = page.eval("JSON.stringify(window.nerfinvDrop)")
+    drop = json.loads(drop) if drop else {}
+    result.update({
+        "first_frame_ms": round(drop.get("firstFrameMs", -1)), "refined_frame_ms": round(drop.get("refinedFrameMs", -1)),
+        "final_frame_ms": round(drop.get("finalFrameMs", -1)),
+        "drop_error": drop.get("error"), "dropped_latent": drop.get("latent"),
+    })
+    time.sleep(0.5)
+    shot = base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"])
+    if "--screenshot" in sys.argv:
+        with open(sys.argv[sys.argv.index("--screenshot") + 1], "wb") as f:
+            f.write(shot)
+    result["object_pixels_share"] = round(object_share(page, shot), 3)
+    result["ok"] = (bool(first) and bool(refined) and drop.get("error") is None
+                    and result.get("refusal_shown", True) and 0.02 < result["object_pixels_share"] < 0.9)
+    return result
+
+
 def main():
     url = sys.argv[1]
     seconds = float(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 3.0
@@ -110,6 +167,18 @@ def main():
         page.call("Log.enable")
         page.call("Page.enable")
         page.call("Page.navigate", url=url)
+        if "--drop" in sys.argv:
+            refuse = sys.argv[sys.argv.index("--refuse") + 1] if "--refuse" in sys.argv else None
+            result = check_drop(page, sys.argv[sys.argv.index("--drop") + 1], refuse)
+            errors = [e for e in page.events
+                      if (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
+                      or e.get("method") == "Runtime.exceptionThrown"]
+            result["console_errors"] = len(errors)
+            if errors:
+                result["first_error"] = json.dumps(errors[0])[:300]
+            result["ok"] = result["ok"] and not errors
+            print(json.dumps(result))
+            sys.exit(0 if result["ok"] else 1)  # (the finally below closes the browser)
         first = page.wait("(window.nerfinvFrames || 0) > 0")
         src0 = page.eval("window.nerfinvFrameKey")
         box = page.eval("(() => { const r = document.getElementById('view').getBoundingClientRect();"

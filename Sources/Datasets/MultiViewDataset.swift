@@ -13,12 +13,14 @@ public enum MultiViewDataset {
         return nil
     }
 
-    /// Object folders under a root, sorted.
+    /// Object folders under a root, sorted. Hidden folders are not objects: `generate` writes each
+    /// object into `.<id>.partial` and renames it when whole, so a set being made reads as its
+    /// finished objects.
     public static func objectIDs(root: String) throws -> [String] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else {
             throw FileError(path: root, reason: "cannot list the dataset folder (does it exist?)")
         }
-        return entries.filter { layout(of: "\(root)/\($0)") != nil }.sorted()
+        return entries.filter { !$0.hasPrefix(".") && layout(of: "\(root)/\($0)") != nil }.sorted()
     }
 
     /// One object's posed views (NeRF-synthetic: its train split).

@@ -43,7 +43,11 @@ public enum SRNDataset {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else {
             throw FileError(path: root, reason: "cannot list the dataset folder (does it exist?)")
         }
-        return entries.filter { FileManager.default.fileExists(atPath: "\(root)/\($0)/intrinsics.txt") }.sorted()
+        // (Hidden folders are objects still being written: see `MultiViewDataset.objectIDs`.)
+        return entries.filter {
+            !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: "\(root)/\($0)/intrinsics.txt")
+        }
+        .sorted()
     }
 
     /// Numbers in a text file, with the line each came from; non-numbers are errors naming the line.

@@ -11,6 +11,8 @@ public final class NeRFModel {
     public let codes: Tensor  // (O, D)
     /// Photo -> identity and view codes; nil until `train-encoder` has run.
     public let encoder: PhotoEncoder?
+    /// Photo + render of the current estimate -> updates; nil until `train-encoder --iterative` has run.
+    public let iterativeEncoder: IterativeEncoder?
     /// The training objects' generator attributes (semantic edit directions are fitted to them).
     public let attributes: ObjectAttributeTable?
     /// The file it was read from (latents, deltas and reports name it); `.unsaved` for one made in memory.
@@ -18,14 +20,18 @@ public final class NeRFModel {
 
     public init(
         config: ModelConfig, field: any RadianceField, codes: Tensor, encoder: PhotoEncoder? = nil,
-        attributes: ObjectAttributeTable? = nil, identity: ModelIdentity = .unsaved
+        attributes: ObjectAttributeTable? = nil, identity: ModelIdentity = .unsaved,
+        iterativeEncoder: IterativeEncoder? = nil
     ) {
         var config = config
         config.attributeNames = attributes?.names
+        config.iterativeEncoder = iterativeEncoder?.network.config
+        if iterativeEncoder == nil { config.iterativeTraining = nil }
         self.config = config
         self.field = field
         self.codes = codes
         self.encoder = encoder
+        self.iterativeEncoder = iterativeEncoder
         self.attributes = attributes
         self.identity = identity
     }
@@ -33,7 +39,20 @@ public final class NeRFModel {
     /// The same model with the training objects' attributes beside its codes.
     public func with(attributes: ObjectAttributeTable?) -> NeRFModel {
         NeRFModel(
-            config: config, field: field, codes: codes, encoder: encoder, attributes: attributes, identity: identity)
+            config: config, field: field, codes: codes, encoder: encoder, attributes: attributes, identity: identity,
+            iterativeEncoder: iterativeEncoder)
+    }
+
+    /// The same model with an iterative encoder (replacing any), how it was trained, and provenance notes.
+    public func with(iterative: IterativeEncoder, training: EncoderTrainConfig, notes: [String: String] = [:])
+        -> NeRFModel
+    {
+        var config = config
+        config.iterativeTraining = training
+        for (k, v) in notes { config.notes[k] = v }
+        return NeRFModel(
+            config: config, field: field, codes: codes, encoder: encoder, attributes: attributes, identity: identity,
+            iterativeEncoder: iterative)
     }
 
     /// The encoder, or the one error every encoder start gives without it.
@@ -46,8 +65,12 @@ public final class NeRFModel {
         return encoder
     }
 
-    /// Inversion's settings when no preset or flag says otherwise: the field kind's.
-    public var refineDefaults: RefineSettings { config.decoder.config.refineDefaults }
+    /// Inversion's settings when no preset or flag says otherwise: the field kind's, with the
+    /// iterative encoder's iterations and shorter refinement when the model has one.
+    public var refineDefaults: RefineSettings {
+        let s = config.decoder.config.refineDefaults
+        return iterativeEncoder == nil ? s : s.withIterativeEncoder
+    }
 
     /// Mean per-dimension variance of the code table: the scale of "near" in code space.
     public var codeVariance: Float {
@@ -76,8 +99,8 @@ public final class NeRFModel {
     ) throws {
         try ParameterFile.write(
             to: path,
-            tensors: field.parameters + [("codes", codes)] + (encoder?.parameters ?? []) + (attributes?.tensors ?? [])
-                + extra,
+            tensors: field.parameters + [("codes", codes)] + (encoder?.parameters ?? [])
+                + (iterativeEncoder?.network.parameters ?? []) + (attributes?.tensors ?? []) + extra,
             config: config,
             metadata: metadata, dtype: dtype)
     }
@@ -108,6 +131,13 @@ public final class NeRFModel {
                 path: path,
                 reason: "its encoder config needs \(ec.parameterCount) weights, the file holds \(floats("encoder."))")
         }
+        if let ic = config.iterativeEncoder, floats(IterativeEncoder.prefix + ".") != ic.parameterCount {
+            throw FileError(
+                path: path,
+                reason:
+                    "its iterative encoder config needs \(ic.parameterCount) weights, the file holds \(floats(IterativeEncoder.prefix + "."))"
+            )
+        }
         let named = contents.named
         let field: any RadianceField
         do { field = try config.decoder.loadField(tensors: named) } catch {
@@ -122,6 +152,14 @@ public final class NeRFModel {
                 throw FileError(path: path, reason: "\(error)")
             }
         }
+        var iterative: IterativeEncoder? = nil
+        if let ic = config.iterativeEncoder, let encoder {
+            do {
+                iterative = IterativeEncoder(
+                    network: try PhotoEncoder(config: ic, tensors: named, prefix: IterativeEncoder.prefix),
+                    oneShot: encoder)
+            } catch { throw FileError(path: path, reason: "\(error)") }
+        }
         let attributes: ObjectAttributeTable?
         do {
             attributes = try ObjectAttributeTable.from(
@@ -132,7 +170,7 @@ public final class NeRFModel {
         return (
             NeRFModel(
                 config: config, field: field, codes: codes, encoder: encoder, attributes: attributes,
-                identity: identity),
+                identity: identity, iterativeEncoder: iterative),
             contents
         )
     }

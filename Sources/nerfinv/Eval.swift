@@ -10,7 +10,9 @@ struct Eval: ParsableCommand {
         discussion: """
             Modes:
               encoder      the encoder's identity and view codes from view 0
-              refine       encoder start, then refinement of both codes against view 0
+              refine       encoder start (and the iterative encoder's updates, where the model has
+                           one: --iterations), then refinement of both codes against view 0
+              fast         the encoder and the iterative encoder's updates only (invert --fast)
               mean-refine  optimisation only: mean code, coarse pose search, refinement
               fit          a code fitted to all 25 posed views (multi-view upper bound)
               layered      refine, then the layered latent (--layer-steps, default 150 here);
@@ -34,7 +36,7 @@ struct Eval: ParsableCommand {
 
     @Option(
         parsing: .upToNextOption,
-        help: "Modes to evaluate (comma or space separated): encoder, refine, mean-refine, fit, layered.")
+        help: "Modes to evaluate (comma or space separated): encoder, refine, mean-refine, fit, layered, fast.")
     var modes: [String] = ["encoder", "refine", "mean-refine", "fit"]
 
     @Option(help: "Evaluate only the first N objects.")

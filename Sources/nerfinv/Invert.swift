@@ -12,6 +12,7 @@ struct Invert: ParsableCommand {
               nerfinv invert photo.png --out car.latent
               nerfinv invert photo.png --out car.latent --turntable turntable/
               nerfinv invert photo.png --out car.latent --no-refine    # encoder only
+              nerfinv invert photo.png --out car.latent --fast         # encoder + iterative encoder, no steps
               nerfinv invert photo.png --out car.latent --init mean    # no encoder
               nerfinv invert scenes/photos/*.png --out-dir out/ --turntable out/turntables \\
                 --overview out/overview.png
@@ -63,7 +64,7 @@ struct Invert: ParsableCommand {
         (request.turntableFrames, request.turntableCamera) = (outputs.frames, camera.renderCamera)
         // Every output checked before any work: none is an input, all can be written.
         try outputs.plan(photos: photos, request: request, inputs: photos + inversion.inputs(model: modelOptions.model))
-        let newBar = { ProgressBar.steps(of: request, quiet: output.silent || inversion.noRefine) }
+        let newBar = { ProgressBar.steps(of: request, quiet: output.silent || inversion.noRefine || inversion.fast) }
         if outputs.joint {
             request.turntable = outputs.turntable
             let bar = newBar()

@@ -24,7 +24,8 @@ struct Nerfinv: ParsableCommand {
         subcommands: [
             Generate.self, Train.self, TrainEncoder.self, TrainMatting.self, Fit.self, Invert.self, Render.self,
             Turntable.self, Eval.self,
-            Compare.self, ExportMesh.self, Interpolate.self, Edit.self, EditCheck.self, Sample.self, View.self,
+            Compare.self, IterationSheetCommand.self, ExportMesh.self, Interpolate.self, Edit.self, EditCheck.self,
+            Sample.self, View.self,
             EvalMatting.self, Bench.self,
         ]
     )

@@ -46,6 +46,12 @@ struct RefineOptions: ParsableArguments {
     )
     var lightPrior: Float?
 
+    @Option(
+        help:
+            "Updates of the iterative encoder before the first step (default: 3 where the model has one; 0: none)."
+    )
+    var iterations: Int?
+
     @OptionGroup var layers: LayerOptions
     @OptionGroup var tune: TuneOptions
 
@@ -65,6 +71,7 @@ struct RefineOptions: ParsableArguments {
         if let skipping { s.skipping.enabled = skipping }
         if let semanticWeight { s.semanticWeight = semanticWeight }
         if let lightPrior { s.lightPrior.weight = lightPrior }
+        if let iterations { s.encoderIterations = iterations }
         layers.apply(to: &s.layers)
         return s
     }

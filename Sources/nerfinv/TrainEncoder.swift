@@ -21,6 +21,8 @@ struct TrainEncoder: ParsableCommand {
               # fine-tune the shipped encoder with the rendering loss throughout
               nerfinv train-encoder --data data/cars_train --config configs/encoder_retune.json \\
                 --init-encoder models/cars.nvm --out data/ft/cars.nvm
+              # the iterative encoder, on the shipped model's decoder and encoder
+              nerfinv train-encoder --data data/cars_train --iterative --out data/it/cars.nvm
 
             Writes the model with its encoder to --out (default: --model), <name>.encoder.ckpt (fp32, \
             every few minutes and on Ctrl-C), <name>.encoder_log.csv and <name>.encoder_curve.png. \
@@ -55,6 +57,12 @@ struct TrainEncoder: ParsableCommand {
     )
     var decoderLR: Float?
 
+    @Flag(
+        help:
+            "Train the iterative encoder (photo + render of the current estimate -> updates) on the model's one-shot encoder; its preset is 3 iterations, 3000 steps."
+    )
+    var iterative = false
+
     @OptionGroup var training: TrainingRunOptions
     @OptionGroup var output: OutputOptions
 
@@ -66,13 +74,18 @@ struct TrainEncoder: ParsableCommand {
 
     /// Defaults, then the preset, then the flags.
     func config() throws -> EncoderTrainConfig {
-        var c = try training.preset(EncoderTrainConfig())
+        var c = try training.preset(iterative ? .iterative : EncoderTrainConfig())
         if let steps { c.steps = steps }
-        // The rendering loss joins halfway unless the preset or --render-from says when.
-        c.renderFromStep = renderFrom ?? (training.config == nil ? c.steps / 2 : c.renderFromStep)
+        // The rendering loss joins halfway unless the preset or --render-from says when (the
+        // iterative encoder renders from the start).
+        c.renderFromStep = renderFrom ?? (training.config == nil && !iterative ? c.steps / 2 : c.renderFromStep)
         if let seed = training.seed { c.seed = seed }
         if let lr { c.lr = lr }
-        if let warmup = training.warmup, warmup > 0 { c.warmupSteps = warmup }
+        if let warmup = training.warmup, warmup > 0 {
+            c.warmupSteps = warmup
+        } else if iterative && training.config == nil {
+            c.warmupSteps = min(c.warmupSteps ?? 0, c.steps / 10)  // the preset's 100, or a tenth of a short run
+        }
         if let decoderLR { c.decoderLR = decoderLR }
         return try checked(c)
     }

@@ -10,18 +10,24 @@ struct View: ParsableCommand {
             Open the printed address: drag to orbit, wheel to zoom, switch latents, views (colour, \
             depth, normals) and edit sliders (principal directions, and the model's attributes), and \
             download a GLB mesh or a GIF turntable. Frames render on this machine's CPU, low resolution \
-            while dragging and full when still. It listens on 127.0.0.1 only, unless --host says \
+            while dragging and full when still. A PNG dropped on the page (or picked with its file \
+            button) is inverted here: the encoders' latent shows at once (`invert --fast`), the \
+            default inversion replaces it a few seconds later. It listens on 127.0.0.1 only, unless --host says \
             otherwise; the page can only choose among the latents named here. Ctrl-C stops it.
 
-            Example:
+            Examples:
               nerfinv view car.latent other.latent --port 8080
+              nerfinv view          # no latents yet: drop photos on the page
             """
     )
 
-    @Argument(help: "Latent files to show.")
-    var latents: [String]
+    @Argument(help: "Latent files to show (none: start empty and drop photos on the page).")
+    var latents: [String] = []
 
     @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Matting network that removes the background of dropped photos that have one.")
+    var matting: String = "models/matting.nvm"
 
     @Option(help: "Address to listen on (127.0.0.1: this machine only).")
     var host = "127.0.0.1"
@@ -36,7 +42,6 @@ struct View: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard !latents.isEmpty else { throw ValidationError("name at least one latent") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1...256") }
         guard host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {
@@ -47,7 +52,9 @@ struct View: ParsableCommand {
     func run() throws {
         if let threads { Compute.use(threads: threads) }
         let model = try modelOptions.load()
-        let session = try ViewerSession(model: model, latents: latents)
+        let matting = try InversionSession.loadMatting(
+            self.matting, for: .auto, explicit: CommandLine.arguments.contains("--matting"))
+        let session = try ViewerSession(model: model, latents: latents, matting: matting)
         let server = try ViewerServer(session: session, host: host, port: UInt16(port))
         let done = DispatchSemaphore(value: 0)
         let failure = ErrorBox()
@@ -66,7 +73,15 @@ struct View: ParsableCommand {
                 ["url": "http://\(host):\(p)/", "latents": latents.count], "nerfinv view: open http://\(host):\(p)/")
             fflush(stdout)  // a pipe or log file sees the address at once, not at exit
         }
-        done.wait()
+        // Ctrl-C (or SIGTERM) ends the viewer cleanly: the dropped photos' private folder goes with it.
+        Compute.catchStopSignals()
+        while done.wait(timeout: .now() + 0.2) == .timedOut {
+            if Compute.stopRequested {
+                session.close()
+                return
+            }
+        }
+        session.close()
         if let error = failure.error { throw ValidationError("the viewer stopped: \(error)") }
     }
 }

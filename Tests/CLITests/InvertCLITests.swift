@@ -56,6 +56,25 @@ final class InvertCLITests: CLITestCase {
             "--size", "16", "--out", dir + "/r.png",
         ])
 
+        // The iterative encoder: none yet, then trained on the model's encoder (resumable, own
+        // log), then `invert --fast` (the encoders alone) and its per-iteration sheet.
+        let fastless = try CLI.run(["invert", photo, "--model", model, "--out", dir + "/f.latent", "--fast"])
+        XCTAssertNotEqual(fastless.status, 0)
+        XCTAssertTrue(fastless.stderr.contains("train-encoder --iterative"), fastless.stderr)
+        let iterativeRun = ["train-encoder", "--data", dir + "/data", "--model", model, "--iterative", "--quiet"]
+        _ = try ok(iterativeRun + ["--steps", "2"])
+        _ = try ok(iterativeRun + ["--steps", "3", "--resume"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/m.iterative_log.csv"))
+        let fast = try ok(["invert", photo, "--model", model, "--out", dir + "/f.latent", "--fast", "--json"])
+        XCTAssertTrue(fast.stdout.contains("\"method\":\"encoder+iterations\""), fast.stdout)
+        let byDefault = try ok([
+            "invert", photo, "--model", model, "--out", dir + "/d.latent", "--steps", "2", "--json",
+        ])
+        XCTAssertTrue(byDefault.stdout.contains("encoder+iterations+refine"), byDefault.stdout)
+        _ = try ok(["iteration-sheet", photo, "--model", model, "--out", dir + "/it.png", "--size", "32", "--quiet"])
+        let (sheet, _) = try PNG.read(dir + "/it.png")
+        XCTAssertGreaterThan(sheet.width, 32 * 11, "photo, then two cells for the start, 3 iterations and the steps")
+
         // A non-square photo of another size is framed (centre square) and inverted.
         let (img, _) = try PNG.read(photo)
         var wide = RGBAImage(width: 96, height: 64)

@@ -86,4 +86,68 @@ final class ViewerServerTests: XCTestCase {
         await server.stop()
         _ = try? await task.value
     }
+
+    func post(_ url: URL, body: Data, headers: [String: String]) async throws -> (status: Int, body: Data) {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        return try await withCheckedThrowingContinuation { done in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error { return done.resume(throwing: error) }
+                done.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
+            }.resume()
+        }
+    }
+
+    /// A dropped photo: refused when it is not a PNG, too large, from another site's page or not an
+    /// image the inversion can read; taken otherwise, shown at once as a new latent (the encoder's,
+    /// for a model without an iterative encoder), and replaced by its quickly refined latent, then
+    /// by its default inversion.
+    func testDroppedPhotos() async throws {
+        let (model, _) = try NeRFModel.load(repoRoot + "/models/cars_gen1.nvm")
+        let session = try ViewerSession(model: model, latents: [])
+        let server = try ViewerServer(session: session, port: 0)
+        let task = Task { try await server.run() }
+        let base = "http://127.0.0.1:\(try await server.port())"
+        let photo = try Data(contentsOf: URL(fileURLWithPath: repoRoot + "/scenes/photos/car_160.png"))
+        let url = URL(string: base + "/api/photo?name=car_160.png")!
+        let png = ["Content-Type": "image/png"]
+        var refused = try await post(url, body: Data("not a photo at all".utf8), headers: png)
+        XCTAssertEqual(refused.status, 415)
+        XCTAssertTrue(String(decoding: refused.body, as: UTF8.self).contains("not a PNG"))
+        refused = try await post(url, body: photo, headers: ["Content-Type": "text/plain"])
+        XCTAssertEqual(refused.status, 415)
+        refused = try await post(url, body: photo, headers: png.merging(["Origin": "http://evil.example"]) { $1 })
+        XCTAssertEqual(refused.status, 403, "another site's page may not send photos")
+        refused = try await post(url, body: Data(count: (16 << 20) + 1), headers: png)
+        XCTAssertEqual(refused.status, 413)
+        // A PNG signature on a broken file: the inversion's reader says what is wrong, not where it was kept.
+        refused = try await post(
+            url, body: Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 1, 2]), headers: png)
+        XCTAssertEqual(refused.status, 422)
+        let said = String(decoding: refused.body, as: UTF8.self)
+        XCTAssertFalse(said.contains(NSTemporaryDirectory()) || said.contains("nerfinv-view-"), said)
+        let taken = try await post(url, body: photo, headers: png)
+        XCTAssertEqual(taken.status, 200, String(decoding: taken.body, as: UTF8.self))
+        let answer = try JSONSerialization.jsonObject(with: taken.body) as! [String: Any]
+        XCTAssertEqual(answer["latent"] as? Int, 0)
+        let frame = try await get(URL(string: base + "/api/frame?latent=0&size=32&client=d")!)
+        XCTAssertEqual(frame.status, 200, "the dropped photo's latent renders at once")
+        // Then the quick refinement (version 1) and the default inversion (version 2) replace it.
+        var state = "", versions = Set<Int>()
+        for _ in 0..<900 {
+            let info = try JSONSerialization.jsonObject(with: try await get(URL(string: base + "/api/info")!).body)
+            let latents = (info as! [String: Any])["latents"] as! [[String: Any]]
+            XCTAssertEqual(latents.count, 1)
+            state = latents[0]["state"] as? String ?? ""
+            versions.insert(latents[0]["version"] as? Int ?? -1)
+            if state != "fast" && state != "quick" { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        XCTAssertEqual(state, "full")
+        XCTAssertEqual(versions.max(), 2)
+        await server.stop()
+        _ = try? await task.value
+    }
 }

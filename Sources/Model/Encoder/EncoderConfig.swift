@@ -14,6 +14,12 @@ public struct EncoderConfig: Settings, Sendable, Equatable {
     /// Outputs of the photo's light after the view code (`ViewLight.encodedSize` for a lit field's
     /// encoder, 0 for a field whose colour ignores light).
     public var lightDim = 0
+    /// Channels of the input image: 3 for a photo; 6 for the iterative encoder, which sees the photo
+    /// and the current render side by side.
+    public var inputChannels = 3
+    /// Floats of context the heads read beside the trunk's features (the iterative encoder: the
+    /// one-shot encoder's features of the photo); 0 for none.
+    public var contextDim = 0
     public init() {}
 
     /// Architecture: the ranges are checked against the decoder by `problem(codeDim:)`.
@@ -25,6 +31,9 @@ public struct EncoderConfig: Settings, Sendable, Equatable {
         .init("leak", \.leak),
         // Written only when there is a head, so first-generation files keep their exact config text.
         .init("lightDim", \.lightDim, omitWhen: 0),
+        // Written only for the iterative encoder, so one-shot encoders keep their exact config text.
+        .init("inputChannels", \.inputChannels, omitWhen: 3),
+        .init("contextDim", \.contextDim, omitWhen: 0),
     ]
     /// The encoder for views of side `resolution`: stride-2 stages down to 4x4, channels doubling
     /// from 32 and capped at 256 (at 64 the first generation's [32, 64, 128, 256]; at 128 one stage more).
@@ -48,6 +57,10 @@ public struct EncoderConfig: Settings, Sendable, Equatable {
         guard (8...1024).contains(inputSize), (1...8).contains(channels.count),
             channels.allSatisfy({ (1...1024).contains($0) }), (1...4096).contains(features)
         else { return "inputSize, channels or features outside 8...1024, 1-8 stages of 1...1024, 1...4096" }
+        guard inputChannels == 3 || inputChannels == 6 else {
+            return "inputChannels must be 3 (a photo) or 6 (a photo and a render)"
+        }
+        guard (0...4096).contains(contextDim) else { return "contextDim outside 0...4096" }
         guard finalSize >= 1 else { return "input \(inputSize) is too small for \(channels.count) stride-2 stages" }
         guard codeDim == decoderCodeDim else {
             return "makes \(codeDim)-float codes, the decoder takes \(decoderCodeDim)"
@@ -61,13 +74,14 @@ public struct EncoderConfig: Settings, Sendable, Equatable {
 
     /// Floats of all the encoder's weights.
     public var parameterCount: Int {
-        var n = 0, cin = 3
+        var n = 0, cin = inputChannels
         for cout in channels {
             n += cout * cin * 16 + cout
             cin = cout
         }
         let flat = cin * finalSize * finalSize
-        return n + features * flat + features + codeDim * features + codeDim + viewDim * features + viewDim
+        let heads = features + contextDim
+        return n + features * flat + features + codeDim * heads + codeDim + viewDim * heads + viewDim
     }
 
     /// Pose (4) plus photometric gain and bias (6).

@@ -5,36 +5,41 @@ import NeuralCore
 
 // A CNN from one 64x64 view to an identity code and a view code.
 // B images, C channels, H W sizes per stage, F features of the trunk, D code length,
-// V = 4 view outputs (sin/cos azimuth, sin/cos elevation) + 6 photometric (gain, bias per channel).
+// V = 4 view outputs (sin/cos azimuth, sin/cos elevation) + 6 photometric (gain, bias per channel)
+// (+ the light's), X floats of context beside the trunk's features (0 for a one-shot encoder).
 
 /// Conv(4x4, stride 2, pad 1) + LeakyReLU stages, a linear trunk, then two linear heads: the
 /// identity code (D) and the view code (V). Forward keeps every activation for backward.
 public final class PhotoEncoder {
     public let config: EncoderConfig
+    /// First part of every weight's name: `encoder` for the one-shot encoder, `iterative` for the
+    /// iterative one (both live in one model file).
+    public let prefix: String
     let convW: [Tensor]  // per stage (C_out, C_in, 4, 4)
     let convB: [Tensor]  // per stage (C_out)
     let fcW: Tensor  // (F, C_last * S * S)
     let fcB: Tensor  // (F)
-    let idW: Tensor  // (D, F)
+    let idW: Tensor  // (D, F + X)
     let idB: Tensor  // (D)
-    let viewW: Tensor  // (V, F)
+    let viewW: Tensor  // (V, F + X)
     let viewB: Tensor  // (V)
 
     public var parameters: [(name: String, tensor: Tensor)] {
         var p: [(String, Tensor)] = []
         for (i, (w, b)) in zip(convW, convB).enumerated() {
-            p += [("encoder.conv\(i).w", w), ("encoder.conv\(i).b", b)]
+            p += [("\(prefix).conv\(i).w", w), ("\(prefix).conv\(i).b", b)]
         }
         return p + [
-            ("encoder.fc.w", fcW), ("encoder.fc.b", fcB), ("encoder.id.w", idW), ("encoder.id.b", idB),
-            ("encoder.view.w", viewW), ("encoder.view.b", viewB),
+            ("\(prefix).fc.w", fcW), ("\(prefix).fc.b", fcB), ("\(prefix).id.w", idW), ("\(prefix).id.b", idB),
+            ("\(prefix).view.w", viewW), ("\(prefix).view.b", viewB),
         ]
     }
 
-    public init(config: EncoderConfig, rng: inout SplitMix64) {
+    public init(config: EncoderConfig, rng: inout SplitMix64, prefix: String = "encoder") {
         precondition(config.finalSize >= 1, "input too small for \(config.channels.count) stride-2 stages")
         self.config = config
-        var cin = 3
+        self.prefix = prefix
+        var cin = config.inputChannels
         var ws: [Tensor] = [], bs: [Tensor] = []
         for cout in config.channels {
             let w = Tensor([cout, cin, 4, 4]), b = Tensor([cout])
@@ -50,13 +55,13 @@ public final class PhotoEncoder {
         let flat = cin * config.finalSize * config.finalSize
         fcW = Tensor([config.features, flat])
         fcB = Tensor([config.features])
-        idW = Tensor([config.codeDim, config.features])
+        let heads = config.features + config.contextDim
+        idW = Tensor([config.codeDim, heads])
         idB = Tensor([config.codeDim])
-        viewW = Tensor([config.viewDim, config.features])
+        viewW = Tensor([config.viewDim, heads])
         viewB = Tensor([config.viewDim])
         for (t, fanIn) in [
-            (fcW, flat), (fcB, flat), (idW, config.features), (idB, config.features), (viewW, config.features),
-            (viewB, config.features),
+            (fcW, flat), (fcB, flat), (idW, heads), (idB, heads), (viewW, heads), (viewB, heads),
         ] {
             let a = 1 / Float(fanIn).squareRoot()
             t.fillUniform(-a, a, rng: &rng)
@@ -65,7 +70,7 @@ public final class PhotoEncoder {
 
     /// Multiply-adds x 2 of one forward pass over `batch` images (convolutions, trunk, heads).
     public func forwardFlops(batch: Int) -> Double {
-        var flops = 0.0, cin = 3, side = config.inputSize
+        var flops = 0.0, cin = config.inputChannels, side = config.inputSize
         for cout in config.channels {
             side /= 2
             flops += 2 * Double(cout * cin * 16 * side * side)
@@ -76,15 +81,15 @@ public final class PhotoEncoder {
     }
 
     /// Weights from named tensors (a model file); shapes must match the config.
-    public convenience init(config: EncoderConfig, tensors: [String: Tensor]) throws {
+    public convenience init(config: EncoderConfig, tensors: [String: Tensor], prefix: String = "encoder") throws {
         var rng = SplitMix64(seed: 0)
-        self.init(config: config, rng: &rng)
+        self.init(config: config, rng: &rng, prefix: prefix)
         try NamedWeights.load(parameters, from: tensors, file: "model file", config: "encoder config")
     }
 
     func shapes(B: Int) -> [Conv2dShape] {
         var s: [Conv2dShape] = []
-        var cin = 3, size = config.inputSize
+        var cin = config.inputChannels, size = config.inputSize
         for cout in config.channels {
             s.append(Conv2dShape(B: B, Ci: cin, H: size, W: size, Co: cout, K: 4, S: 2, P: 1))
             cin = cout
@@ -100,6 +105,8 @@ public final class PhotoEncoder {
         var post: [Tensor] = []  // per stage after it
         let fcPre: Tensor  // (B, F)
         let fcPost: Tensor  // (B, F)
+        /// What the heads read: fcPost, or fcPost beside the context (B, F + X).
+        let headIn: Tensor
         public let identity: Tensor  // (B, D)
         public let view: Tensor  // (B, V)
         init(_ e: PhotoEncoder, B: Int) {
@@ -110,6 +117,7 @@ public final class PhotoEncoder {
             }
             fcPre = Tensor([B, e.config.features])
             fcPost = Tensor([B, e.config.features])
+            headIn = e.config.contextDim == 0 ? fcPost : Tensor([B, e.config.features + e.config.contextDim])
             identity = Tensor([B, e.config.codeDim])
             view = Tensor([B, e.config.viewDim])
         }
@@ -127,10 +135,13 @@ public final class PhotoEncoder {
     private var chain: ConvChain?
     private let chainLock = NSLock()
 
-    /// identity (B, D) and view (B, V) of images (B, 3, H, W) in [0, 1], for inference: the same
-    /// values as `forward` (within the precision of `inferencePrecision`), without keeping the
-    /// activations, the convolutions on a oneDNN chain where it is on.
-    public func infer(images: UnsafePointer<Float>, B: Int) -> (identity: Tensor, view: Tensor) {
+    /// identity (B, D), view (B, V) and the trunk's features (B, F) of images (B, C, H, W) in
+    /// [0, 1] (C = `config.inputChannels`; `context` (B, X) beside them when the heads read one),
+    /// for inference: the same values as `forward` (within the precision of `inferencePrecision`),
+    /// without keeping the activations, the convolutions on a oneDNN chain where it is on.
+    public func infer(images: UnsafePointer<Float>, B: Int, context: UnsafePointer<Float>? = nil) -> (
+        identity: Tensor, view: Tensor, features: Tensor
+    ) {
         let shapes = self.shapes(B: B), precision = Self.inferencePrecision
         let chain: ConvChain? = chainLock.withLock {
             if let c = self.chain, c.isCurrent(weights: convW, biases: convB, shapes: shapes, precision: precision) {
@@ -145,24 +156,45 @@ public final class PhotoEncoder {
             chain?.run(out: last.data, inp: images) ?? false
         }
         guard done else {
-            let a = forward(images: images, B: B)
-            return (a.identity, a.view)
+            let a = forward(images: images, B: B, context: context)
+            return (a.identity, a.view, a.fcPost)
         }
         let F = config.features, flat = fcW.shape[1]
         let fcPost = Tensor([B, F]), identity = Tensor([B, config.codeDim]), view = Tensor([B, config.viewDim])
         Profiler.measure("fc + heads") {
             Linear.forward(out: fcPost.data, inp: last.data, weight: fcW.data, bias: fcB.data, N: B, I: flat, O: F)
             LeakyReLU.forward(out: fcPost.data, inp: fcPost.data, slope: config.leak, N: B * F)
-            Linear.forward(
-                out: identity.data, inp: fcPost.data, weight: idW.data, bias: idB.data, N: B, I: F, O: config.codeDim)
-            Linear.forward(
-                out: view.data, inp: fcPost.data, weight: viewW.data, bias: viewB.data, N: B, I: F, O: config.viewDim)
+            heads(identity: identity, view: view, fcPost: fcPost, context: context, B: B)
         }
-        return (identity, view)
+        return (identity, view, fcPost)
     }
 
-    /// images (B, 3, H, W) in [0, 1] -> identity (B, D) and view (B, V) in the returned activations.
-    public func forward(images: UnsafePointer<Float>, B: Int) -> Activations {
+    /// The heads from the trunk's features (B, F) and the context (B, X); returns what they read.
+    @discardableResult
+    func heads(
+        identity: Tensor, view: Tensor, fcPost: Tensor, context: UnsafePointer<Float>?, B: Int,
+        into given: Tensor? = nil
+    ) -> Tensor {
+        let F = config.features, X = config.contextDim
+        var headIn = fcPost
+        if X > 0 {
+            precondition(context != nil, "these heads read \(X) floats of context")
+            headIn = given ?? Tensor([B, F + X])
+            for b in 0..<B {
+                (headIn.data + b * (F + X)).update(from: fcPost.data + b * F, count: F)
+                (headIn.data + b * (F + X) + F).update(from: context! + b * X, count: X)
+            }
+        }
+        Linear.forward(
+            out: identity.data, inp: headIn.data, weight: idW.data, bias: idB.data, N: B, I: F + X, O: config.codeDim)
+        Linear.forward(
+            out: view.data, inp: headIn.data, weight: viewW.data, bias: viewB.data, N: B, I: F + X, O: config.viewDim)
+        return headIn
+    }
+
+    /// images (B, C, H, W) in [0, 1] (and the context (B, X) the heads read, if any) -> identity
+    /// (B, D) and view (B, V) in the returned activations.
+    public func forward(images: UnsafePointer<Float>, B: Int, context: UnsafePointer<Float>? = nil) -> Activations {
         let a = Activations(self, B: B)
         var x = images
         for (i, s) in shapes(B: B).enumerated() {
@@ -177,12 +209,7 @@ public final class PhotoEncoder {
             Linear.forward(
                 out: a.fcPre.data, inp: x, weight: fcW.data, bias: fcB.data, N: B, I: flat, O: config.features)
             LeakyReLU.forward(out: a.fcPost.data, inp: a.fcPre.data, slope: config.leak, N: B * config.features)
-            Linear.forward(
-                out: a.identity.data, inp: a.fcPost.data, weight: idW.data, bias: idB.data, N: B, I: config.features,
-                O: config.codeDim)
-            Linear.forward(
-                out: a.view.data, inp: a.fcPost.data, weight: viewW.data, bias: viewB.data, N: B, I: config.features,
-                O: config.viewDim)
+            heads(identity: a.identity, view: a.view, fcPost: a.fcPost, context: context, B: B, into: a.headIn)
         }
         return a
     }
@@ -193,20 +220,25 @@ public final class PhotoEncoder {
         grads: [(name: String, tensor: Tensor)]
     ) {
         let g = Dictionary(uniqueKeysWithValues: grads.map { ($0.name, $0.tensor.data) })
-        let B = a.B, F = config.features
-        let dFc = Tensor([B, F])
+        let B = a.B, F = config.features, X = config.contextDim
+        let dHead = Tensor([B, F + X])  // (the context's part is dropped: it is an input, not a weight)
         Linear.backward(
-            dInp: dFc.data, dWeight: g["encoder.id.w"]!, dBias: g["encoder.id.b"]!, dOut: dIdentity, inp: a.fcPost.data,
-            weight: idW.data, N: B, I: F, O: config.codeDim)
+            dInp: dHead.data, dWeight: g["\(prefix).id.w"]!, dBias: g["\(prefix).id.b"]!, dOut: dIdentity,
+            inp: a.headIn.data, weight: idW.data, N: B, I: F + X, O: config.codeDim)
         Linear.backward(
-            dInp: dFc.data, dWeight: g["encoder.view.w"]!, dBias: g["encoder.view.b"]!, dOut: dView, inp: a.fcPost.data,
-            weight: viewW.data, N: B, I: F, O: config.viewDim)
+            dInp: dHead.data, dWeight: g["\(prefix).view.w"]!, dBias: g["\(prefix).view.b"]!, dOut: dView,
+            inp: a.headIn.data, weight: viewW.data, N: B, I: F + X, O: config.viewDim)
+        var dFc = dHead
+        if X > 0 {
+            dFc = Tensor([B, F])
+            for b in 0..<B { (dFc.data + b * F).update(from: dHead.data + b * (F + X), count: F) }
+        }
         let dFcPre = Tensor([B, F])
         LeakyReLU.backward(dInp: dFcPre.data, dOut: dFc.data, inp: a.fcPre.data, slope: config.leak, N: B * F)
         let shapes = self.shapes(B: B)
         var dX = Tensor([shapes.last!.outputCount])
         Linear.backward(
-            dInp: dX.data, dWeight: g["encoder.fc.w"]!, dBias: g["encoder.fc.b"]!, dOut: dFcPre.data,
+            dInp: dX.data, dWeight: g["\(prefix).fc.w"]!, dBias: g["\(prefix).fc.b"]!, dOut: dFcPre.data,
             inp: a.post.last!.data,
             weight: fcW.data, N: B, I: fcW.shape[1], O: F)
         for i in stride(from: shapes.count - 1, through: 0, by: -1) {
@@ -216,7 +248,7 @@ public final class PhotoEncoder {
             let input = i == 0 ? images : UnsafePointer(a.post[i - 1].data)
             let dIn = Tensor([s.inputCount])
             Conv2d.backward(
-                dInp: i == 0 ? nil : dIn.data, dWeight: g["encoder.conv\(i).w"]!, dBias: g["encoder.conv\(i).b"]!,
+                dInp: i == 0 ? nil : dIn.data, dWeight: g["\(prefix).conv\(i).w"]!, dBias: g["\(prefix).conv\(i).b"]!,
                 dOut: dPre.data, inp: input, weight: convW[i].data, s)
             dX = dIn
         }

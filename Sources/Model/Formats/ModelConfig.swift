@@ -19,6 +19,9 @@ public struct ModelConfig: Codable, Sendable {
     /// The encoder's shape and how it was trained (absent before `train-encoder`).
     public var encoder: EncoderConfig?
     var encoderTraining: EncoderTrainConfig?
+    /// The iterative encoder's shape and how it was trained (absent before `train-encoder --iterative`).
+    public var iterativeEncoder: EncoderConfig?
+    var iterativeTraining: EncoderTrainConfig?
     /// Free-form provenance: the command, steps, wall time, quality.
     public var notes: [String: String] = [:]
     /// Names of the training objects' generator attributes kept beside the code table (nil: none).
@@ -55,6 +58,16 @@ extension ModelConfig {
             return "the code table has \(codeRows) rows for \(objects.count) training objects"
         }
         if let ec = encoder, let p = ec.problem(codeDim: decoder.codeDim) { return "encoder: \(p)" }
+        if let ic = iterativeEncoder {
+            if let p = ic.problem(codeDim: decoder.codeDim) { return "iterative encoder: \(p)" }
+            guard ic.inputChannels == 6 else { return "iterative encoder: it sees a photo and a render (6 channels)" }
+            guard let ec = encoder, ec.inputSize == ic.inputSize, ec.lightDim == ic.lightDim,
+                ic.contextDim == ec.features
+            else {
+                return
+                    "iterative encoder: it needs a one-shot encoder of its input side, light head and features (\(ic.contextDim)) to start from"
+            }
+        }
         return nil
     }
 }

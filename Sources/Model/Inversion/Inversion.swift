@@ -15,6 +15,8 @@ public enum InversionMode: String, CaseIterable, Codable, Sendable {
     case refine
     /// The optimisation-only baseline: mean code, pose from a coarse search, then refinement.
     case meanRefine = "mean-refine"
+    /// The one-shot encoder, then the iterative encoder's updates; no optimisation.
+    case fast
 }
 
 public struct InversionResult: Sendable {
@@ -43,11 +45,26 @@ public enum Inversion {
     public static func encode(_ encoder: PhotoEncoder, photo: [Float], width W: Int, height H: Int) -> (
         code: [Float], view: ViewCode, light: ViewLight
     ) {
+        let e = encodeWithFeatures(encoder, photo: photo, width: W, height: H)
+        return (e.code, e.view, e.light)
+    }
+
+    /// The photo (H, W, 3) resampled to (I, I, 3), or as it is when it has that size.
+    static func atSide(_ photo: [Float], width W: Int, height H: Int, side I: Int) -> [Float] {
+        guard W != I || H != I else { return photo }
+        var image = RGBAImage(width: W, height: H)
+        for k in 0..<(W * H) { for c in 0..<3 { image.pixels[4 * k + c] = photo[3 * k + c] } }
+        return Resample.resize(image, width: I, height: I).rgb
+    }
+
+    /// `encode`'s codes, and the encoder's features (F) of the photo itself (not its mirror): the
+    /// iterative encoder's context.
+    public static func encodeWithFeatures(_ encoder: PhotoEncoder, photo: [Float], width W: Int, height H: Int)
+        -> (code: [Float], view: ViewCode, light: ViewLight, features: [Float])
+    {
         let I = encoder.config.inputSize
         guard W == I && H == I else {
-            var image = RGBAImage(width: W, height: H)
-            for k in 0..<(W * H) { for c in 0..<3 { image.pixels[4 * k + c] = photo[3 * k + c] } }
-            return encode(encoder, photo: Resample.resize(image, width: I, height: I).rgb, width: I, height: I)
+            return encodeWithFeatures(encoder, photo: atSide(photo, width: W, height: H, side: I), width: I, height: I)
         }
         // The photo and its mirror image: the objects are left-right symmetric, so the mirror is a
         // view of the same object (from the mirrored azimuth) and the two identity codes average
@@ -89,7 +106,23 @@ public enum Inversion {
                 light = ViewLight(encoded: p.baseAddress!)
             }
         }
-        return (code, view, light)
+        return (code, view, light, Array(UnsafeBufferPointer(start: a.features.data, count: encoder.config.features)))
+    }
+
+    /// `iterations` updates of the iterative encoder from `start` against a photo (H, W, 3) in
+    /// [0, 1], resampled to the encoder's input size (I, I) when it has another; `photoFeatures`:
+    /// the one-shot encoder's features of the photo (`encodeWithFeatures`). `each(t, estimate
+    /// after t)` after every iteration.
+    public static func iterate(
+        _ iterative: IterativeEncoder, model: NeRFModel, photo: [Float], width W: Int, height H: Int,
+        photoFeatures: [Float], start: LatentEstimate, iterations: Int, each: ((Int, LatentEstimate) -> Void)? = nil
+    ) -> LatentEstimate {
+        iterative.run(
+            field: model.field, photo: atSide(photo, width: W, height: H, side: iterative.inputSize),
+            photoFeatures: photoFeatures,
+            start: start, iterations: iterations,
+            distance: model.config.cameraDistance, fov: model.config.fovDegrees
+        ) { t, e, _ in each?(t, e) }
     }
 
     /// Candidate poses of the coarse search: every 15° of azimuth at three elevations of the rig band.
@@ -197,13 +230,31 @@ public enum Inversion {
         var starts: [(code: [Float], view: ViewCode, light: ViewLight)]
         var encoderSeconds = 0.0
         switch mode {
-        case .encoder, .refine:
+        case .encoder, .refine, .fast:
             let encoder = try model.requireEncoder()
+            // The encoder mode is the one-shot encoder alone; fast runs at least one iteration.
+            let iterations =
+                mode == .fast ? max(1, settings.encoderIterations) : mode == .refine ? settings.encoderIterations : 0
+            let iterative = model.iterativeEncoder
+            if mode == .fast && iterative == nil {
+                throw ModelError(
+                    "\(model.identity.name) has no iterative encoder: run `nerfinv train-encoder --iterative` first, or invert without --fast"
+                )
+            }
             // The encoder sees the whole photo: where a mask hides something (an occluder), it sees
             // the visible surroundings filled in instead, not the occluder.
-            starts = photos.map { photo in
+            starts = photos.enumerated().map { k, photo in
                 let seen = photo.ignore.map { HoleFill.fill(photo.pixels, hidden: $0, width: W, height: H) }
-                return encode(encoder, photo: seen ?? photo.pixels, width: W, height: H)
+                let s = encodeWithFeatures(encoder, photo: seen ?? photo.pixels, width: W, height: H)
+                var start = (code: s.code, view: s.view, light: s.light)
+                if let given = givenViews?[k] { start.view = given }
+                guard let iterative, iterations > 0 else { return start }
+                let e = iterate(
+                    iterative, model: model, photo: seen ?? photo.pixels, width: W, height: H,
+                    photoFeatures: s.features,
+                    start: LatentEstimate(code: start.code, view: start.view, light: start.light),
+                    iterations: iterations)
+                return (e.code, e.view, e.light)
             }
             encoderSeconds = Date().timeIntervalSince(t0)
         case .meanRefine:
@@ -227,7 +278,7 @@ public enum Inversion {
                 field: model.field, distance: model.config.cameraDistance, fov: model.config.fovDegrees,
                 candidates: starts.map(\.code) + [mean], photos: photos.map(\.pixels), starts: starts, width: W,
                 height: H)
-        guard mode != .encoder else {
+        guard mode != .encoder && mode != .fast else {
             return InversionResult(
                 code: startCode, view: starts[0].view, startCode: startCode, startView: starts[0].view,
                 light: starts[0].light, views: starts.map(\.view), lights: starts.map(\.light), finalMSE: .nan,

@@ -30,6 +30,22 @@ public final class FieldRenderer {
             : OccupancyGrid(everythingOccupiedIn: Float(field.spec.box))
     }
 
+    /// A code rendered with a grid of `gridResolution` cells a side (coarser than the field's: a
+    /// quicker lattice query for a code rendered once, at the cost of more samples evaluated).
+    public init(field: any RadianceField, code: [Float], gridResolution: Int) {
+        self.field = field
+        state = field.state(of: code)
+        grid = OccupancyGrid(field: field, state: state.data, resolution: gridResolution)
+    }
+
+    /// A code rendered with a grid found before (a nearby code's, e.g. the training code's while an
+    /// encoder's estimate of it moves): no lattice query per code.
+    public init(field: any RadianceField, code: [Float], grid: OccupancyGrid) {
+        self.field = field
+        state = field.state(of: code)
+        self.grid = grid
+    }
+
     public struct Output {
         public var image: RGBAImage  // sRGB over the background, alpha = opacity
         public var depth: [Float]  // (H, W) expected camera-z depth where opacity > 0.5, else 0

@@ -48,15 +48,7 @@ public final class EncoderTrainer {
         self.data = data
         self.model = model
         self.config = config
-        let index = Dictionary(model.config.objects.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        codeRows = try data.ids.map { id in
-            guard let row = index[id] else {
-                throw ModelError(
-                    "object \(id) of the data has no code in the model: train the encoder on the decoder's training set"
-                )
-            }
-            return row
-        }
+        codeRows = try Self.codeRows(data: data, model: model)
         // A fine-tune keeps the starting encoder's shape, so its input size and code length are the ones to check.
         var ec = initial?.config ?? encoderConfig
         guard data.width == data.height else {
@@ -80,6 +72,20 @@ public final class EncoderTrainer {
         let trainsDecoder = (config.decoderLR ?? 0) > 0
         field = trainsDecoder ? model.field.copy() : model.field
         decoderGrads = trainsDecoder ? ParameterGradients(like: field.parameters) : nil
+    }
+
+    /// Row of the model's code table for each object of the data; an error for an object the
+    /// decoder was not trained on.
+    static func codeRows(data: TrainingData, model: NeRFModel) throws -> [Int] {
+        let index = Dictionary(model.config.objects.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        return try data.ids.map { id in
+            guard let row = index[id] else {
+                throw ModelError(
+                    "object \(id) of the data has no code in the model: train the encoder on the decoder's training set"
+                )
+            }
+            return row
+        }
     }
 
     public func lrScale(_ s: Int) -> Float {
@@ -205,7 +211,13 @@ public final class EncoderTrainer {
 
     /// The view's pixels at the encoder's input size (resampled when the data has another size).
     func inputPixels<T>(object o: Int, view v: Int, _ body: (UnsafePointer<UInt8>) -> T) -> T {
-        let I = encoder.config.inputSize
+        Self.inputPixels(data: data, side: encoder.config.inputSize, object: o, view: v, body)
+    }
+
+    /// A view's pixels (I, I, 3) at side I (resampled when the data has another size).
+    static func inputPixels<T>(
+        data: TrainingData, side I: Int, object o: Int, view v: Int, _ body: (UnsafePointer<UInt8>) -> T
+    ) -> T {
         guard data.width != I || data.height != I else { return body(data.pixels(object: o, view: v)) }
         let px = data.pixels(object: o, view: v)
         var image = RGBAImage(width: data.width, height: data.height)
@@ -217,6 +229,22 @@ public final class EncoderTrainer {
         }
     }
 
+    /// Q random pixels of each image's object (B) in views other than its input view, with their
+    /// sample jitter and probe flags drawn: the rays of the encoders' rendering losses.
+    static func otherViewRays(
+        data: TrainingData, objects: [Int], inputViews: [Int], Q: Int, samples: Int, probeFraction: Float,
+        rng: inout SplitMix64
+    ) -> RayBatch {
+        var rays = RayBatch(rays: objects.count * Q, samples: samples)
+        for (b, o) in objects.enumerated() {
+            for q in 0..<Q {
+                data.drawRay(object: o, excluding: inputViews[b], rng: &rng, slot: b * Q + q, into: &rays)
+            }
+        }
+        rays.drawSampling(rng: &rng, probeFraction: probeFraction)
+        return rays
+    }
+
     /// MSE of rendering codes (B, D) at Q random pixels of other views of each image's object;
     /// puts d MSE / d codes into dCodes when given. Empty space is skipped with the grid of the
     /// object's own code (the prediction is near it; probe rays cover the rest).
@@ -224,13 +252,9 @@ public final class EncoderTrainer {
         let B = objects.count, R = B * Q, D = field.spec.codeDim
         if renderSteps[R] == nil { renderSteps[R] = RenderStep(field: field, objects: B, rays: R) }
         let render = renderSteps[R]!
-        var rays = RayBatch(rays: R, samples: field.spec.samplesPerRay)
-        for b in 0..<B {
-            for q in 0..<Q {
-                data.drawRay(object: objects[b], excluding: inputViews[b], rng: &rng, slot: b * Q + q, into: &rays)
-            }
-        }
-        rays.drawSampling(rng: &rng, probeFraction: config.skipping.probeRayFraction)
+        let rays = Self.otherViewRays(
+            data: data, objects: objects, inputViews: inputViews, Q: Q, samples: field.spec.samplesPerRay,
+            probeFraction: config.skipping.probeRayFraction, rng: &rng)
         // A frozen decoder's grids never go stale; a training one's are rebuilt as in decoder training.
         let grids = objects.map { o in
             occupancy.grid(o, step: step, refreshing: decoderGrads != nil, field: field) {
@@ -250,11 +274,13 @@ public final class EncoderTrainer {
 
     // MARK: checkpoints
 
+    /// A checkpoint's trainer state (both encoders' trainers write one).
     struct State: Codable {
         var step: Int
         var rng: SplitMix64
         var adamStep: Int
         var train: EncoderTrainConfig
+        /// The trained network's shape.
         var encoder: EncoderConfig
         var objects: [String]
     }

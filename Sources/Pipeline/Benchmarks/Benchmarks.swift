@@ -2,6 +2,7 @@ import Datasets
 import FileIO
 import Foundation
 import Geometry
+import Imaging
 import Model
 import NeuralCore
 import Scenes
@@ -157,9 +158,18 @@ public enum Benchmarks {
         let spec = try SceneSpec.load(scene)
         let S = model.config.resolution
         var encoderTimes: [Double] = [], totals: [Double] = [], stepTimes: [Double] = [], layeredTotals: [Double] = []
-        // The code only and the layered inversion, in the same run: at the defaults' layer steps, or
-        // 150 when the defaults are the code only.
-        var codeOnly = model.refineDefaults, layered = model.refineDefaults
+        // With an iterative encoder: `invert --fast` and the default, PNG to latent file.
+        var fastTimes: [Double] = [], defaultTimes: [Double] = []
+        let iterative = model.iterativeEncoder != nil
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nerfinv-bench-\(UUID().uuidString)")
+            .path
+        if iterative { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let session = InversionSession(model: model)
+        // The code only and the layered inversion (the optimisation without iterations), in the
+        // same run: at the field's default layer steps, or 150 when those are the code only.
+        let optimisation = model.config.decoder.config.refineDefaults
+        var codeOnly = optimisation, layered = optimisation
         codeOnly.layers.steps = 0
         if layered.layers.steps == 0 { layered.layers.steps = 150 }
         let hasLayers = model.field is any LayeredGenerator
@@ -177,6 +187,17 @@ public enum Benchmarks {
                 Timing.median(repeats: settings.repeats, minSeconds: settings.minSeconds) {
                     _ = Inversion.encode(encoder, photo: photo, width: S, height: S)
                 })
+            if iterative {
+                let png = "\(folder)/car\(p).png"
+                try PNG.write(img, to: png)
+                for fast in [true, false] {
+                    var request = InversionRequest()
+                    request.fast = fast
+                    let t = Timing.now()
+                    _ = try session.invert(photo: png, latentPath: "\(folder)/car\(p).latent", request: request)
+                    (fast ? { fastTimes.append(Timing.now() - t) } : { defaultTimes.append(Timing.now() - t) })()
+                }
+            }
             let t0 = Timing.now()
             _ = try Inversion.run(model: model, photo: photo, width: S, height: S, mode: .refine, settings: codeOnly)
             totals.append(Timing.now() - t0)
@@ -218,6 +239,15 @@ public enum Benchmarks {
                             _ = Inversion.encode(encoder, photo: photo, width: S, height: S)
                         }
                     ),
+                    (
+                        "fast_inversion",
+                        iterative
+                            ? OpProfile.measure("invert --fast (in memory):", steps: 5, sgemm: sgemm) {
+                                _ = try? Inversion.run(
+                                    model: model, photo: photo, width: S, height: S, mode: .fast,
+                                    settings: model.refineDefaults)
+                            } : nil
+                    ),
                 ]
             }
         }
@@ -225,7 +255,7 @@ public enum Benchmarks {
             let s = x.sorted()
             return s[s.count / 2]
         }
-        let refine = model.refineDefaults
+        let refine = optimisation
         out.say(String(format: "encoder alone (one %dx%d photo): median %.4f s", S, S, median(encoderTimes)))
         out.say(
             String(
@@ -261,7 +291,23 @@ public enum Benchmarks {
                     layered.layers.steps,
                     (layered.layers.names ?? (model.field as! any LayeredGenerator).defaultLatentLayers).joined(
                         separator: " + "), median(layeredTotals), median(layeredTotals) - median(totals),
-                    model.refineDefaults.layers.steps > 0 ? "; the default" : ""))
+                    !iterative && model.refineDefaults.layers.steps > 0 ? "; the default" : ""))
+        }
+        if iterative {
+            let d = model.refineDefaults
+            out.set("fast_inversion_seconds", median(fastTimes))
+            out.set("default_inversion_seconds", median(defaultTimes))
+            out.say(
+                String(
+                    format:
+                        "invert --fast (encoder + %d iterations), PNG to latent file: median %.2f s (min %.2f, max %.2f)",
+                    max(1, d.encoderIterations), median(fastTimes), fastTimes.min()!, fastTimes.max()!))
+            out.say(
+                String(
+                    format:
+                        "invert, the default (encoder + %d iterations + %d steps + up to %d layer steps), PNG to latent file: median %.2f s (min %.2f, max %.2f)",
+                    d.encoderIterations, d.steps, d.layers.steps, median(defaultTimes), defaultTimes.min()!,
+                    defaultTimes.max()!))
         }
         out.add(profiles: profiles)
         return out

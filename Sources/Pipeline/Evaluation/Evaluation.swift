@@ -17,6 +17,8 @@ public struct EvaluationSettings: Sendable {
         /// `EvaluationSettings.layeredSteps` where they have none. Beside it, `refine` is the code
         /// only (`--modes refine,layered`: the same cars with and without, in one run and one sheet).
         case layered
+        /// The one-shot encoder and the iterative encoder's updates (`invert --fast`).
+        case fast
 
         /// Modes named in a list (comma or space separated), or an error naming the unknown one.
         public static func parse(_ names: [String]) throws -> [Mode] {
@@ -35,6 +37,7 @@ public struct EvaluationSettings: Sendable {
             case .encoder: .encoder
             case .refine, .layered: .refine
             case .meanRefine: .meanRefine
+            case .fast: .fast
             case .fit: nil
             }
         }
@@ -169,7 +172,9 @@ public enum Evaluation {
         if let limit = settings.limit { ids = Array(ids.prefix(limit)) }
         guard !ids.isEmpty else { throw FileError(path: data, reason: "no objects") }
         try checkTestProtocol(data: data, ids: ids)
-        if settings.modes.contains(where: { $0 == .encoder || $0 == .refine }) { _ = try model.requireEncoder() }
+        if settings.modes.contains(where: { $0 == .encoder || $0 == .refine || $0 == .fast }) {
+            _ = try model.requireEncoder()
+        }
         if let dir = settings.saveRenders {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }

@@ -19,6 +19,8 @@ public struct InversionRequest: Sendable {
     public var start = InversionStart.encoder
     /// Stop after the encoder (no refinement).
     public var refine = true
+    /// The one-shot encoder and the iterative encoder's updates, no optimisation (`invert --fast`).
+    public var fast = false
     /// Refinement settings (nil: the model's field kind's defaults).
     public var settings: RefineSettings?
     public var crop = CropMode.auto
@@ -41,13 +43,14 @@ public struct InversionRequest: Sendable {
     public var turntableCamera = RenderCamera()
     public init() {}
 
-    var mode: InversionMode { start == .mean ? .meanRefine : (refine ? .refine : .encoder) }
+    var mode: InversionMode { start == .mean ? .meanRefine : fast ? .fast : (refine ? .refine : .encoder) }
     /// How the latent says it was obtained.
     var method: String {
         switch mode {
         case .encoder: "encoder"
-        case .refine: "encoder+refine"
+        case .refine: (settings?.encoderIterations ?? 0) > 0 ? "encoder+iterations+refine" : "encoder+refine"
         case .meanRefine: "mean+pose-search+refine"
+        case .fast: "encoder+iterations"
         }
     }
 }

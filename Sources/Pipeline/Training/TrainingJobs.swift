@@ -130,8 +130,11 @@ public struct EncoderTrainingJob {
     }
 
     var stem: String { String(out.dropLast(4)) }
+    /// An iterative encoder's run (`config.iterations` set) keeps its own checkpoint, log and curve.
     var paths: TrainingDriver.Paths {
-        .init(checkpoint: stem + ".encoder.ckpt", log: stem + ".encoder_log.csv", curve: stem + ".encoder_curve.png")
+        let kind = config.iterations == nil ? "encoder" : "iterative"
+        return .init(
+            checkpoint: stem + ".\(kind).ckpt", log: stem + ".\(kind)_log.csv", curve: stem + ".\(kind)_curve.png")
     }
 
     public func run(drive: TrainingDrive, note: (String) -> Void) throws -> TrainingJobOutcome {
@@ -149,6 +152,9 @@ public struct EncoderTrainingJob {
             for: "an encoder step rendering \(images) images x \(config.raysPerImage) rays")
         note("loading \(data)...")
         let dataset = try TrainingData.load(root: data, limit: limitObjects)
+        if config.iterations != nil {
+            return try runIterative(decoderModel: decoderModel, dataset: dataset, config: config, drive: drive)
+        }
         var initial: PhotoEncoder?
         if let initEncoder {
             let (source, _) = try NeRFModel.load(initEncoder)
@@ -171,6 +177,36 @@ public struct EncoderTrainingJob {
         return .model(
             out, steps: trainer.step, psnr: ("final_render_psnr_db", outcome.log), paths: paths,
             what: " with its encoder")
+    }
+
+    /// The iterative encoder against the model's decoder and one-shot encoder; `initEncoder`
+    /// names a model whose iterative encoder starts the run.
+    func runIterative(
+        decoderModel: NeRFModel, dataset: TrainingData, config: EncoderTrainConfig, drive: TrainingDrive
+    ) throws -> TrainingJobOutcome {
+        var config = config
+        var initial: PhotoEncoder?
+        if let initEncoder {
+            let (source, _) = try NeRFModel.load(initEncoder)
+            guard let it = source.iterativeEncoder else {
+                throw ModelError("\(initEncoder) has no iterative encoder to start from")
+            }
+            initial = it.network
+            config.initialEncoder = initEncoder
+        }
+        let trainer: IterativeEncoderTrainer
+        do {
+            trainer = try IterativeEncoderTrainer(
+                data: dataset, model: decoderModel, config: config, initial: initial)
+        } catch {
+            throw ModelError("\(model) and \(data): \(error)")
+        }
+        let run = IterativeEncoderTrainingRun(trainer: trainer)
+        let outcome = try drive(run, paths, "iterative")
+        try run.model(seconds: outcome.seconds, log: outcome.log).save(to: out)
+        return .model(
+            out, steps: trainer.step, psnr: ("final_render_psnr_db", outcome.log), paths: paths,
+            what: " with its iterative encoder")
     }
 }
 

@@ -93,10 +93,58 @@ final class EncoderTrainingRun: TrainingRun {
 
     /// The model with the trained encoder, with provenance notes.
     public func model(seconds: Double, log: TrainingLog) -> NeRFModel {
-        trainer.modelWithEncoder(notes: [
-            "steps": "\(trainer.step)", "train_seconds": String(format: "%.0f", seconds),
+        trainer.modelWithEncoder(notes: Self.notes(steps: trainer.step, seconds: seconds, log: log))
+    }
+
+    /// An encoder run's provenance: its steps, seconds and last logged render PSNR.
+    static func notes(steps: Int, seconds: Double, log: TrainingLog) -> [String: String] {
+        [
+            "steps": "\(steps)", "train_seconds": String(format: "%.0f", seconds),
             "final_render_psnr": log.rows.last.map { String(format: "%.2f", $0.psnr) } ?? "",
-        ])
+        ]
+    }
+}
+
+/// Iterative-encoder training as a `TrainingRun`: the log's PSNR is the renders at other views
+/// after the last iteration; the status shows them before the first and after the last.
+final class IterativeEncoderTrainingRun: TrainingRun {
+    public let trainer: IterativeEncoderTrainer
+    var window: [IterativeEncoderTrainer.Losses] = []
+
+    public init(trainer: IterativeEncoderTrainer) { self.trainer = trainer }
+
+    public var step: Int { trainer.step }
+    public var totalSteps: Int { trainer.config.steps }
+    public var itemsPerStep: Double { Double(min(trainer.config.objectsPerBatch, trainer.data.count)) }
+    public var rateColumn: String { "images_per_second" }
+
+    public func advance() throws -> (loss: Double, psnr: Double, status: String) {
+        let l = trainer.trainStep()
+        guard l.code.isFinite, l.pose.isFinite, l.render.allSatisfy(\.isFinite) else {
+            throw TrainingError("iterative encoder training diverged at step \(trainer.step)")
+        }
+        window.append(l)
+        if window.count > 50 { window.removeFirst() }
+        let n = Float(window.count)
+        func psnr(_ i: Int) -> Double {
+            -10 * log10(Double(max(window.map { $0.render[i] }.reduce(0, +) / n, 1e-10)))
+        }
+        func az(_ i: Int) -> Double { window.map { $0.azimuthError[i] }.reduce(0, +) / Double(n) }
+        let T = l.render.count - 1
+        let code = window.map(\.code).reduce(0, +) / n, pose = window.map(\.pose).reduce(0, +) / n
+        let status = String(
+            format: "render %.2f -> %.2f dB  az err %.1f° -> %.1f°  code %.3f", psnr(0), psnr(T), az(0), az(T), code)
+        return (Double(code + pose), psnr(T), status)
+    }
+
+    public func lrScale(_ step: Int) -> Float { trainer.lrScale(step) }
+    public func saveCheckpoint(_ path: String) throws { try trainer.saveCheckpoint(path) }
+    public func restore(from path: String) throws { try trainer.restore(from: path) }
+
+    /// The model with the trained iterative encoder, with provenance notes.
+    public func model(seconds: Double, log: TrainingLog) -> NeRFModel {
+        trainer.modelWithIterative(
+            notes: EncoderTrainingRun.notes(steps: trainer.step, seconds: seconds, log: log))
     }
 }
 

@@ -1,5 +1,7 @@
 /// The viewer's one page: the input photo and its reconstruction beside a live view; drag to
 /// orbit, wheel to zoom, low resolution while dragging and full when still, one frame in flight.
+/// A PNG dropped on the page (or picked with the file button) is inverted on the server: its fast
+/// latent shows at once and its refined one replaces it when ready.
 enum ViewerPage {
     static let html = #"""
         <!doctype html>
@@ -12,6 +14,8 @@ enum ViewerPage {
         #input { max-width: 260px; background: #fff; }
         label { display: flex; justify-content: space-between; gap: 8px; }
         #status { color: #666; font-size: 12px; }
+        #dropnote { color: #666; font-size: 12px; }
+        body.dragging #view { outline: 3px dashed #48c; }
         </style></head>
         <body>
         <h3>nerfinv view</h3>
@@ -23,6 +27,8 @@ enum ViewerPage {
             <label>view <select id="mode"></select></label>
             <label>spin <input type="checkbox" id="spin"></label>
             <div id="sliders"></div>
+            <label>add a photo <input type="file" id="photo" accept="image/png"></label>
+            <div id="dropnote">or drop a PNG on the page</div>
             <a id="glb" download>download mesh (GLB)</a>
             <a id="gif" download>download turntable (GIF)</a>
             <div id="status"></div>
@@ -34,6 +40,9 @@ enum ViewerPage {
         const full = 512, moving = 128;
         let dragging = false, lastX = 0, lastY = 0, idle = null;
         let frames = 0, since = performance.now();
+        // What the last dropped photo's inversion said, kept beside the frame rate.
+        let note = "";
+        function say(text) { note = text; status.textContent = text; }
         const view = document.getElementById("view"), status = document.getElementById("status");
         function query(size) {
           const edit = Object.entries(state.edits).filter(([k, v]) => v != 0).map(([k, v]) => k + ":" + v).join(";");
@@ -47,9 +56,13 @@ enum ViewerPage {
         ws.binaryType = "arraybuffer";
         let sent = 0, wanted = null;
         window.nerfinvFrames = 0;
+        // What each sent state showed (latent and version), so a drop can time its first frames.
+        const shows = {};
         function request(size) {
           if (ws.readyState !== WebSocket.OPEN || sent - answered >= 2) { wanted = size; return; }
           sent += 1;
+          const l = window.nerfinvInfo ? window.nerfinvInfo.latents[state.latent] : null;
+          shows[sent] = { latent: state.latent, version: l ? l.version : 0 };
           ws.send(`seq=${sent}&` + query(size));
         }
         let answered = 0;
@@ -75,10 +88,24 @@ enum ViewerPage {
           for (let i = 0; i < pixels.length; i += 61) sum = (sum * 31 + pixels[i]) >>> 0;
           window.nerfinvFrameKey = sum;
           window.nerfinvFrames += 1;
+          const shown = shows[seq], drop = window.nerfinvDrop;
+          delete shows[seq];
+          if (drop && shown && shown.latent === drop.latent) {
+            const ms = performance.now() - drop.started;
+            if (drop.firstFrameMs === undefined) drop.firstFrameMs = ms;
+            if (shown.version >= 1 && drop.refinedFrameMs === undefined) {
+              drop.refinedFrameMs = ms;
+              say(`${drop.name}: refined in ${(ms / 1000).toFixed(1)} s; finishing...`);
+            }
+            if (drop.finalVersion !== undefined && shown.version >= drop.finalVersion && drop.finalFrameMs === undefined) {
+              drop.finalFrameMs = ms;
+              say(`${drop.name}: refined in ${(drop.refinedFrameMs / 1000).toFixed(1)} s, finished in ${(ms / 1000).toFixed(1)} s`);
+            }
+          }
           frames += 1;
           const now = performance.now();
           if (now - since > 1000) {
-            status.textContent = `${(1000 * frames / (now - since)).toFixed(1)} frames/s`;
+            status.textContent = (note ? note + " · " : "") + `${(1000 * frames / (now - since)).toFixed(1)} frames/s`;
             window.nerfinvFPS = 1000 * frames / (now - since);
             frames = 0; since = now;
           }
@@ -122,10 +149,67 @@ enum ViewerPage {
           document.getElementById("gif").href = `/api/turntable.gif?latent=${i}`;
           request(full);
         }
-        fetch("/api/info").then(r => r.json()).then(info => {
+        // The latents' list, kept in step with the server's (dropped photos join it).
+        function listLatents(info) {
           window.nerfinvInfo = info;
           const latent = document.getElementById("latent");
-          info.latents.forEach((l, i) => { const o = document.createElement("option"); o.value = i; o.textContent = l.name; latent.appendChild(o); });
+          latent.textContent = "";
+          info.latents.forEach((l, i) => {
+            const o = document.createElement("option"); o.value = i;
+            o.textContent = l.name + (l.state === "fast" || l.state === "quick" ? " (refining...)" : "");
+            latent.appendChild(o);
+          });
+          latent.value = state.latent;
+        }
+        async function sendPhoto(file) {
+          if (!file) return;
+          const drop = { started: performance.now(), name: file.name };
+          window.nerfinvDrop = drop;
+          say(`inverting ${file.name}...`);
+          let r;
+          try {
+            r = await fetch(`/api/photo?name=${encodeURIComponent(file.name)}`,
+              { method: "POST", headers: { "Content-Type": "image/png" }, body: file });
+          } catch (e) { drop.error = String(e); say("the photo could not be sent: " + e); return; }
+          if (!r.ok) { drop.error = await r.text(); say("photo refused: " + drop.error); return; }
+          const answer = await r.json();
+          drop.latent = answer.latent;
+          listLatents(await (await fetch("/api/info")).json());
+          selectLatent(answer.latent);
+          say(`${file.name}: first latent in ${answer.seconds.toFixed(2)} s; refining...`);
+          // The refined latents replace the fast one on the server in turn: ask until the last.
+          let seen = 0;
+          while (true) {
+            await new Promise(done => setTimeout(done, 200));
+            const info = await (await fetch("/api/info")).json();
+            const l = info.latents[answer.latent];
+            if (l.version === seen && (l.state === "fast" || l.state === "quick")) continue;
+            listLatents(info);
+            if (l.state !== "fast" && l.state !== "quick" && l.state !== "full") {
+              drop.error = l.state; say(`${file.name}: ${l.state}`); return;
+            }
+            seen = l.version;
+            if (l.state === "full") drop.finalVersion = l.version;
+            if (state.latent === answer.latent) selectLatent(answer.latent);
+            if (l.state === "full") return;
+          }
+        }
+        window.nerfinvSendPhoto = sendPhoto;
+        document.getElementById("photo").addEventListener("change", e => sendPhoto(e.target.files[0]));
+        document.addEventListener("dragover", e => { e.preventDefault(); document.body.classList.add("dragging"); });
+        document.addEventListener("dragleave", () => document.body.classList.remove("dragging"));
+        document.addEventListener("drop", e => {
+          e.preventDefault();
+          document.body.classList.remove("dragging");
+          sendPhoto(e.dataTransfer.files[0]);
+        });
+        fetch("/api/info").then(r => r.json()).then(info => {
+          listLatents(info);
+          if (!info.drops) {  // a model without an encoder cannot invert a photo
+            document.getElementById("photo").parentElement.style.display = "none";
+            document.getElementById("dropnote").style.display = "none";
+          }
+          const latent = document.getElementById("latent");
           latent.addEventListener("change", () => selectLatent(parseInt(latent.value)));
           const mode = document.getElementById("mode");
           info.modes.forEach(m => { const o = document.createElement("option"); o.value = m; o.textContent = m; mode.appendChild(o); });
@@ -142,7 +226,8 @@ enum ViewerPage {
             label.appendChild(s);
             sliders.appendChild(label);
           });
-          selectLatent(0);
+          if (info.latents.length) selectLatent(0);
+          else status.textContent = info.drops ? "drop a PNG photo on the page to invert it" : "no latents to show";
         });
         </script>
         </body></html>

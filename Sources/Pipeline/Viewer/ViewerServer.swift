@@ -74,7 +74,38 @@ public final class ViewerServer: Sendable {
                 return Self.error(.badRequest, "\(error)")
             }
         }
+        await server.appendRoute("POST /api/photo") { request in await Self.photo(request, session: session) }
         try await server.run()
+    }
+
+    /// A dropped photo: refused unless it comes from this page (an `Origin` other than the `Host`
+    /// is another site's script), is PNG and states its length within `ViewerUploads.maxBytes`
+    /// before its bytes are read. Answers the new latent's index and the first inversion's seconds.
+    static func photo(_ request: HTTPRequest, session: ViewerSession) async -> HTTPResponse {
+        if let origin = request.headers[HTTPHeader("Origin")] {
+            let host = request.headers[HTTPHeader("Host")] ?? ""
+            guard origin == "http://" + host else {
+                return error(.forbidden, "photos are taken from this viewer's own page only")
+            }
+        }
+        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("image/png") else {
+            return error(.unsupportedMediaType, "send the photo as image/png")
+        }
+        guard let length = request.bodySequence.count, length <= ViewerUploads.maxBytes else {
+            return error(.payloadTooLarge, "photos up to 16 MB are taken, with their length stated")
+        }
+        let name = request.query["name"] ?? "photo"
+        do {
+            let body = try await request.bodyData
+            let (latent, seconds) = try session.drop(body, name: name)
+            let json = try JSONSerialization.data(
+                withJSONObject: ["latent": latent, "seconds": seconds], options: [.sortedKeys])
+            return respond(.ok, "application/json", json)
+        } catch let refusal as ViewerUploads.Refusal {
+            return error(HTTPStatusCode(refusal.status, phrase: "Refused"), refusal.description)
+        } catch {
+            return Self.error(.badRequest, "\(error)")
+        }
     }
 
     /// The port it listens on, once listening.

@@ -79,9 +79,19 @@ public final class ViewerSession: @unchecked Sendable {
         public var scene: LatentScene
         /// The input photo beside its reconstruction, when `invert` wrote one beside the latent.
         var inputSheet: RGBAImage?
+        /// Bumped when a dropped photo's refined latent replaces its fast one (frames are cached by it).
+        var version = 0
+        /// A dropped photo's stage shown ("fast", "quick", "full") or "refine failed: ..." (nil: a
+        /// latent given on the command line).
+        var state: String? = nil
     }
     public let model: NeRFModel
-    let entries: [Entry]
+    /// The latents named on the command line, then the dropped photos' (under `lock`).
+    var entries: [Entry]
+    /// Finds the object in dropped photos with a background (nil: they are taken as they are).
+    let matting: MattingNetwork?
+    /// The dropped photos' folder and inversions, made at the first drop.
+    var uploads: ViewerUploads?
     let distribution: CodeDistribution?
     let attributes: AttributeDirections?
     /// Principal directions offered as sliders.
@@ -93,17 +103,34 @@ public final class ViewerSession: @unchecked Sendable {
     /// 128-pixel frame, and a drag changes only the camera.
     var cached: (key: String, renderer: FieldRenderer)?
 
-    /// Loads every latent (and its tuned decoder) for `model`; errors name the file.
-    public init(model: NeRFModel, latents: [String]) throws {
+    /// Loads every latent (and its tuned decoder) for `model`; errors name the file. `matting`
+    /// removes the background of dropped photos that have one.
+    public init(model: NeRFModel, latents: [String], matting: MattingNetwork? = nil) throws {
         self.model = model
+        self.matting = matting
         entries = try latents.map { path in
             let scene = try LatentScene.load(path, model: model)
             let stem = path.hasSuffix(".latent") ? String(path.dropLast(7)) : path
-            let sheet = try? PNG.read(stem + "_input_reconstruction.png").image
-            return Entry(name: URL(fileURLWithPath: path).lastPathComponent, scene: scene, inputSheet: sheet)
+            return Entry(name: URL(fileURLWithPath: path).lastPathComponent, scene: scene, inputSheet: Self.sheet(path))
         }
         distribution = CodeDistribution(codes: model.codes)
         attributes = model.attributes.flatMap { AttributeDirections(codes: model.codes, table: $0) }
+    }
+
+    /// The input | reconstruction picture `invert` wrote beside a latent, if any.
+    static func sheet(_ latentPath: String) -> RGBAImage? {
+        let stem = latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath
+        return try? PNG.read(stem + "_input_reconstruction.png").image
+    }
+
+    /// Entry i, or an error naming the index.
+    func entry(_ i: Int) throws -> Entry {
+        lock.lock()
+        defer { lock.unlock() }
+        guard entries.indices.contains(i) else {
+            throw ViewerError("latent \(i) is not one of the \(entries.count) shown")
+        }
+        return entries[i]
     }
 
     /// The edit directions a page offers: pc1... and the model's attributes.
@@ -113,8 +140,16 @@ public final class ViewerSession: @unchecked Sendable {
 
     /// What the page needs to build itself, as JSON.
     func info() throws -> Data {
+        lock.lock()
+        let shown = entries
+        lock.unlock()
         let json: [String: Any] = [
-            "latents": entries.map { ["name": $0.name, "input": $0.inputSheet != nil] },
+            "latents": shown.map { e -> [String: Any] in
+                var l: [String: Any] = ["name": e.name, "input": e.inputSheet != nil, "version": e.version]
+                if let state = e.state { l["state"] = state }
+                return l
+            },
+            "drops": model.encoder != nil,
             "directions": directions, "modes": FrameRequest.Mode.allCases.map(\.rawValue),
         ]
         return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
@@ -122,7 +157,7 @@ public final class ViewerSession: @unchecked Sendable {
 
     /// The identity code of a request: the latent's, moved along each edit direction.
     func code(_ r: FrameRequest) throws -> [Float] {
-        var code = entries[r.latent].scene.latent.identity
+        var code = try entry(r.latent).scene.latent.identity
         for (name, amount) in r.edits.sorted(by: { $0.key < $1.key }) where amount != 0 {
             if name.hasPrefix("pc"), let k = Int(name.dropFirst(2)), let d = distribution,
                 (1...Self.principalSliders).contains(k)
@@ -171,17 +206,15 @@ public final class ViewerSession: @unchecked Sendable {
 
     /// The picture of a request, rendered under the render lock (frames take both cores, one at a time).
     func picture(_ r: FrameRequest) throws -> RGBAImage {
-        guard entries.indices.contains(r.latent) else {
-            throw ViewerError("latent \(r.latent) is not one of the \(entries.count) given")
-        }
-        let entry = entries[r.latent]
+        let entry = try entry(r.latent)
         let camera = Rig.camera(
             azimuth: r.azimuth, elevation: r.elevation, distance: r.distance, fovDegrees: model.config.fovDegrees,
             width: r.size, height: r.size)
         renderLock.lock()
         defer { renderLock.unlock() }
         let key =
-            "\(r.latent)|" + r.edits.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
+            "\(r.latent)#\(entry.version)|"
+            + r.edits.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
         let renderer: FieldRenderer
         if let c = cached, c.key == key {
             renderer = c.renderer
@@ -240,27 +273,94 @@ public final class ViewerSession: @unchecked Sendable {
 
     /// The latent's input photo beside its reconstruction, as PNG bytes (nil: none).
     func inputSheet(_ latent: Int) throws -> Data? {
-        guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
-        return try entries[latent].inputSheet.map { try PNG.encode($0) }
+        try entry(latent).inputSheet.map { try PNG.encode($0) }
     }
 
     /// The latent's mesh as GLB bytes (128³ cells: a download in about a second).
     func mesh(_ latent: Int) throws -> Data {
-        guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
+        let scene = try entry(latent).scene
         var settings = MeshSettings()
         settings.resolution = 128
         renderLock.lock()
         defer { renderLock.unlock() }
-        return try MeshExport.encode(scene: entries[latent].scene, settings: settings, format: "glb")
+        return try MeshExport.encode(scene: scene, settings: settings, format: "glb")
     }
 
     /// The latent's turntable as an animated GIF (24 frames at 128 pixels).
     public func turntable(_ latent: Int) throws -> Data {
-        guard entries.indices.contains(latent) else { throw ViewerError("latent \(latent) is not one of those given") }
+        let scene = try entry(latent).scene
         renderLock.lock()
         defer { renderLock.unlock() }
-        let scene = entries[latent].scene
         return try RenderExport.turntableGIF(
             field: scene.field, code: scene.latent.identity, frames: 24, elevation: 20, camera: RenderCamera())
+    }
+}
+
+extension ViewerSession {
+    /// Removes the dropped photos' folder (the viewer is closing).
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        uploads?.remove()
+    }
+
+    /// A photo dropped on the page (PNG bytes; `name` as the browser gave it): inverted at once with
+    /// the encoders alone (`invert --fast`, or the one-shot encoder where the model has no
+    /// iterative one) and added to the latents; a quick refinement and then the default inversion
+    /// run behind and replace it in turn (`ViewerUploads.Stage`).
+    /// Returns the new latent's index and the seconds the first inversion took. Refusals are
+    /// `ViewerUploads.Refusal`s with the HTTP status and the page's message.
+    func drop(_ body: Data, name given: String) throws -> (latent: Int, seconds: Double) {
+        // The name is shown on the page: a short run of plain characters.
+        let name = String(given.filter { $0.isLetter || $0.isNumber || "._- ".contains($0) }.prefix(48))
+        lock.lock()
+        let uploads: ViewerUploads
+        do {
+            if self.uploads == nil { self.uploads = try ViewerUploads(model: model, matting: matting) }
+            uploads = self.uploads!
+            lock.unlock()
+        } catch {
+            lock.unlock()
+            throw ViewerUploads.Refusal(status: 500, description: "no folder for dropped photos: \(error)")
+        }
+        let n = try uploads.claim(body, name: name.isEmpty ? "the file" : name)
+        let t0 = Date()
+        let index: Int
+        do {
+            let fast = try uploads.invert(n, body: body, stage: .fast)
+            let scene = try LatentScene.load(fast, model: model)
+            lock.lock()
+            entries.append(
+                Entry(
+                    name: "dropped \(n): " + (name.isEmpty ? "photo" : name), scene: scene,
+                    inputSheet: Self.sheet(fast), state: "fast"))
+            index = entries.count - 1
+            lock.unlock()
+        } catch {
+            uploads.release()
+            throw error
+        }
+        let seconds = Date().timeIntervalSince(t0)
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            defer { uploads.release() }
+            do {
+                for stage in [ViewerUploads.Stage.quick, .full] {
+                    let refined = try uploads.invert(n, body: nil, stage: stage)
+                    let scene = try LatentScene.load(refined, model: model)
+                    let sheet = Self.sheet(refined)
+                    lock.lock()
+                    entries[index].scene = scene
+                    entries[index].inputSheet = sheet ?? entries[index].inputSheet
+                    entries[index].version += 1
+                    entries[index].state = stage.rawValue
+                    lock.unlock()
+                }
+            } catch {
+                lock.lock()
+                entries[index].state = "refine failed: \(uploads.plain(error))"
+                lock.unlock()
+            }
+        }
+        return (index, seconds)
     }
 }
