@@ -33,7 +33,9 @@ struct Invert: ParsableCommand {
             The layered latent (lit-triplane default): after the code, up to 100 steps of a \
             mirror-symmetric residual on the generator's planes, kept only if 10% of the photo's \
             object pixels held out from the fit gain 2 dB or more (--layer-min-gain); otherwise the \
-            code-only result stands. --code-only skips it.
+            code-only result stands. --code-only skips it. A model with an iterative encoder (the \
+            shipped one) first moves the encoder's start by 3 of its updates (--iterations); --fast \
+            stops after them.
 
             A photo much smaller than the model's views (16x16, 32x32) is compared with the render \
             averaged over each pixel's footprint. More on every flag: docs/inversion.md.

@@ -55,6 +55,8 @@ struct View: ParsableCommand {
         let matting = try InversionSession.loadMatting(
             self.matting, for: .auto, explicit: CommandLine.arguments.contains("--matting"))
         let session = try ViewerSession(model: model, latents: latents, matting: matting)
+        // A dropped photo's first latent should not wait for the encoders' one-time set-up.
+        DispatchQueue.global().async { model.iterativeEncoder?.warmUp() }
         let server = try ViewerServer(session: session, host: host, port: UInt16(port))
         let done = DispatchSemaphore(value: 0)
         let failure = ErrorBox()

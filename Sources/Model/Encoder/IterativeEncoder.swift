@@ -65,16 +65,28 @@ public final class IterativeEncoder {
     }
 
     /// The context of an iteration (F): the one-shot features of the photo minus the render's.
-    func context(photoFeatures: [Float], render: [Float]) -> [Float] {
+    public func context(photoFeatures: [Float], render: [Float]) -> [Float] {
         zip(photoFeatures, features(of: render)).map { $0 - $1 }
     }
 
     /// The one-shot encoder's features (F) of an image (I, I, 3).
-    func features(of image: [Float]) -> [Float] {
+    public func features(of image: [Float]) -> [Float] {
         let I = inputSize
         let chw = Tensor([1, 3, I, I])
         for k in 0..<(I * I) { for c in 0..<3 { chw[c * I * I + k] = image[3 * k + c] } }
         return oneShot.infer(images: chw.data, B: 1).features.array
+    }
+
+    /// Runs both networks once on a grey photo, so that their oneDNN chains are built before the
+    /// first photo that is waited for (a server does this as it starts).
+    public func warmUp() {
+        let I = inputSize
+        let grey = [Float](repeating: 0.5, count: I * I * 3)
+        let s = Inversion.encodeWithFeatures(oneShot, photo: grey, width: I, height: I)
+        let input = Tensor([1, 6, I, I])
+        _ = context(photoFeatures: s.features, render: grey).withUnsafeBufferPointer {
+            network.infer(images: input.data, B: 1, context: $0.baseAddress!)
+        }
     }
 
     /// Writes image b of the network's input (B, 6, I, I): the photo (I, I, 3) in channels 0-2,

@@ -140,14 +140,15 @@ enum ViewerPage {
         }
         window.nerfinvSpin = on => { spinning = on; document.getElementById("spin").checked = on; if (on) spinStep(); };
         document.getElementById("spin").addEventListener("change", e => window.nerfinvSpin(e.target.checked));
-        function selectLatent(i) {
+        // quick: a 128-pixel frame first, then the full one (a new latent's first frame sooner).
+        function selectLatent(i, quick) {
           state.latent = i;
           const input = document.getElementById("input");
           if (window.nerfinvInfo.latents[i].input) { input.src = `/api/input?latent=${i}`; input.style.display = ""; }
           else input.style.display = "none";
           document.getElementById("glb").href = `/api/mesh.glb?latent=${i}`;
           document.getElementById("gif").href = `/api/turntable.gif?latent=${i}`;
-          request(full);
+          if (quick) changed(); else request(full);
         }
         // The latents' list, kept in step with the server's (dropped photos join it).
         function listLatents(info) {
@@ -175,7 +176,7 @@ enum ViewerPage {
           const answer = await r.json();
           drop.latent = answer.latent;
           listLatents(await (await fetch("/api/info")).json());
-          selectLatent(answer.latent);
+          selectLatent(answer.latent, true);
           say(`${file.name}: first latent in ${answer.seconds.toFixed(2)} s; refining...`);
           // The refined latents replace the fast one on the server in turn: ask until the last.
           let seen = 0;
@@ -190,7 +191,7 @@ enum ViewerPage {
             }
             seen = l.version;
             if (l.state === "full") drop.finalVersion = l.version;
-            if (state.latent === answer.latent) selectLatent(answer.latent);
+            if (state.latent === answer.latent) selectLatent(answer.latent, true);
             if (l.state === "full") return;
           }
         }
