@@ -44,11 +44,11 @@ public struct InversionRequest: Sendable {
     public init() {}
 
     var mode: InversionMode { start == .mean ? .meanRefine : fast ? .fast : (refine ? .refine : .encoder) }
-    /// How the latent says it was obtained.
-    var method: String {
+    /// How the latent says it was obtained, given the iterations the inversion ran.
+    func method(iterations: Int) -> String {
         switch mode {
         case .encoder: "encoder"
-        case .refine: (settings?.encoderIterations ?? 0) > 0 ? "encoder+iterations+refine" : "encoder+refine"
+        case .refine: iterations > 0 ? "encoder+iterations+refine" : "encoder+refine"
         case .meanRefine: "mean+pose-search+refine"
         case .fast: "encoder+iterations"
         }

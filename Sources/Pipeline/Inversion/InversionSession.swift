@@ -170,7 +170,8 @@ public final class InversionSession {
         return InversionOutcome(
             photo: photos[0], latentPath: latentPath, result: inferred.result, input: inferred.input,
             reconstruction: inferred.reconstruction, inputPSNR: inferred.inputPSNR, framing: inferred.framing,
-            comparisonPath: writer.comparisonPath, method: request.method, turntable: request.turntable,
+            comparisonPath: writer.comparisonPath, method: request.method(iterations: iterations(inferred)),
+            turntable: request.turntable,
             tunedField: inferred.delta == nil && inferred.result.layers == nil ? nil : inferred.field,
             removed: inferred.cutout.flatMap { cutout in
                 inferred.mask.map { mask in
@@ -179,6 +180,11 @@ public final class InversionSession {
                     return (photo, mask)
                 }
             })
+    }
+
+    /// The iterative encoder's updates an inversion ran (none without one, whatever the settings say).
+    func iterations(_ inferred: Inferred) -> Int {
+        model.iterativeEncoder == nil ? 0 : inferred.settings.encoderIterations
     }
 
     /// The latent file of an inversion: the codes, every photo's view and light, and how it was made.
@@ -196,7 +202,8 @@ public final class InversionSession {
         var latent = LatentFile(
             model: model.identity, identity: result.code, view: cameraOf(result.view),
             obtained: .init(
-                method: ([request.method + (photos.count > 1 ? " (joint)" : "")] + inferred.restoration
+                method: ([request.method(iterations: iterations(inferred)) + (photos.count > 1 ? " (joint)" : "")]
+                    + inferred.restoration
                     + (inferred.delta == nil ? [] : ["tuned decoder"])).joined(separator: ", "),
                 source: photos.joined(separator: ", "),
                 steps: request.mode == .encoder ? 0 : inferred.settings.steps,
