@@ -140,10 +140,8 @@ public final class IterativeEncoder {
         var next = e
         for d in 0..<e.code.count { next.code[d] += identity[d] }
         let V = ViewCode.size
-        var encoded = [Float](repeating: 0, count: V + ViewLight.encodedSize)
-        encoded.withUnsafeMutableBufferPointer { p in
-            e.view.encode(into: p.baseAddress!)
-            e.light.encode(into: p.baseAddress! + V)
+        var layout = encoded(view: e.view, light: e.light, lightDim: ViewLight.encodedSize)
+        layout.withUnsafeMutableBufferPointer { p in
             for k in 0..<(V + L) { p[k] += view[k] }
             next.view = ViewCode(encoded: p.baseAddress!)
             // The elevation stays on the rig's band, where renders of the estimate mean something.

@@ -245,13 +245,15 @@ public enum Inversion {
             // the visible surroundings filled in instead, not the occluder.
             starts = photos.enumerated().map { k, photo in
                 let seen = photo.ignore.map { HoleFill.fill(photo.pixels, hidden: $0, width: W, height: H) }
-                let s = encodeWithFeatures(encoder, photo: seen ?? photo.pixels, width: W, height: H)
+                // At the encoders' side once: both encoders take it (`ModelConfig.problem` checks).
+                let I = encoder.config.inputSize
+                let pixels = atSide(seen ?? photo.pixels, width: W, height: H, side: I)
+                let s = encodeWithFeatures(encoder, photo: pixels, width: I, height: I)
                 var start = (code: s.code, view: s.view, light: s.light)
                 if let given = givenViews?[k] { start.view = given }
                 guard let iterative, iterations > 0 else { return start }
                 let e = iterate(
-                    iterative, model: model, photo: seen ?? photo.pixels, width: W, height: H,
-                    photoFeatures: s.features,
+                    iterative, model: model, photo: pixels, width: I, height: I, photoFeatures: s.features,
                     start: LatentEstimate(code: start.code, view: start.view, light: start.light),
                     iterations: iterations)
                 return (e.code, e.view, e.light)

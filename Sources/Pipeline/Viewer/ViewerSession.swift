@@ -313,14 +313,15 @@ extension ViewerSession {
     func drop(_ body: Data, name given: String) throws -> (latent: Int, seconds: Double) {
         // The name is shown on the page: a short run of plain characters.
         let name = String(given.filter { $0.isLetter || $0.isNumber || "._- ".contains($0) }.prefix(48))
-        lock.lock()
         let uploads: ViewerUploads
         do {
-            if self.uploads == nil { self.uploads = try ViewerUploads(model: model, matting: matting) }
-            uploads = self.uploads!
-            lock.unlock()
+            uploads = try lock.withLock {
+                if let made = self.uploads { return made }
+                let made = try ViewerUploads(model: model, matting: matting)
+                self.uploads = made
+                return made
+            }
         } catch {
-            lock.unlock()
             throw ViewerUploads.Refusal(status: 500, description: "no folder for dropped photos: \(error)")
         }
         let n = try uploads.claim(body, name: name.isEmpty ? "the file" : name)
@@ -328,14 +329,15 @@ extension ViewerSession {
         let index: Int
         do {
             let fast = try uploads.invert(n, body: body, stage: .fast)
-            let scene = try LatentScene.load(fast, model: model)
-            lock.lock()
-            entries.append(
-                Entry(
-                    name: "dropped \(n): " + (name.isEmpty ? "photo" : name), scene: scene,
-                    inputSheet: Self.sheet(fast), state: "fast"))
-            index = entries.count - 1
-            lock.unlock()
+            // (Files are read before the lock: frames wait on it.)
+            let entry = Entry(
+                name: "dropped \(n): " + (name.isEmpty ? "photo" : name),
+                scene: try LatentScene.load(fast, model: model),
+                inputSheet: Self.sheet(fast), state: "fast")
+            index = lock.withLock {
+                entries.append(entry)
+                return entries.count - 1
+            }
         } catch {
             uploads.release()
             throw error
@@ -348,17 +350,16 @@ extension ViewerSession {
                     let refined = try uploads.invert(n, body: nil, stage: stage)
                     let scene = try LatentScene.load(refined, model: model)
                     let sheet = Self.sheet(refined)
-                    lock.lock()
-                    entries[index].scene = scene
-                    entries[index].inputSheet = sheet ?? entries[index].inputSheet
-                    entries[index].version += 1
-                    entries[index].state = stage.rawValue
-                    lock.unlock()
+                    lock.withLock {
+                        entries[index].scene = scene
+                        entries[index].inputSheet = sheet ?? entries[index].inputSheet
+                        entries[index].version += 1
+                        entries[index].state = stage.rawValue
+                    }
                 }
             } catch {
-                lock.lock()
-                entries[index].state = "refine failed: \(uploads.plain(error))"
-                lock.unlock()
+                let said = "refine failed: \(uploads.plain(error))"
+                lock.withLock { entries[index].state = said }
             }
         }
         return (index, seconds)
