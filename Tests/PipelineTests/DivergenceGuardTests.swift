@@ -39,13 +39,22 @@ final class DivergenceGuardTests: XCTestCase {
         var watchesDivergence: Bool { watches }
         let watches: Bool
         var savedSteps: [Int] = []
+        /// Steps after a restore whose loss is one noisy batch, 4x the trend; `saysUnsettled` makes
+        /// `lossIsSettled` false over them, as a real run's refilling window does.
+        let noisyAfterRestore = 30
+        var saysUnsettled = false
+        var stepsSinceRestore = Int.max
+        var lossIsSettled: Bool { !saysUnsettled || stepsSinceRestore > noisyAfterRestore }
         init(watches: Bool) { self.watches = watches }
         func loss(_ s: Int) -> Double {
+            // One noisy batch right after a restore: 4x the trend.
+            if stepsSinceRestore <= noisyAfterRestore { return 0.04 }
             if s < 100 { return 0.1 - 0.0009 * Double(s) }
             return s < 200 ? 0.01 : 0.01 * pow(1.02, Double(s - 200))
         }
         func advance() throws -> (loss: Double, psnr: Double, status: String) {
             step += 1
+            if stepsSinceRestore < Int.max { stepsSinceRestore += 1 }
             return (loss(step), -10 * log10(loss(step)), "")
         }
         func lrScale(_ step: Int) -> Float { 1 }
@@ -53,7 +62,10 @@ final class DivergenceGuardTests: XCTestCase {
             savedSteps.append(step)
             try "\(step)".write(toFile: path, atomically: true, encoding: .utf8)
         }
-        func restore(from path: String) throws { step = Int(try String(contentsOfFile: path, encoding: .utf8))! }
+        func restore(from path: String) throws {
+            step = Int(try String(contentsOfFile: path, encoding: .utf8))!
+            stepsSinceRestore = 0
+        }
     }
 
     func testDriverKeepsTheLastGoodCheckpoint() throws {
@@ -81,5 +93,39 @@ final class DivergenceGuardTests: XCTestCase {
             unwatched, paths: paths, resume: false, checkpointMinutes: 0, shouldStop: { false },
             progress: { _, _, _ in })
         XCTAssertTrue(outcome.finished)
+    }
+
+    /// A resumed run's first rows average a few batches; the guard does not judge them, so a run
+    /// resumed two steps before its end finishes instead of calling one noisy batch a collapse.
+    func testResumedRunIsNotJudgedOnItsFirstBatches() throws {
+        let dir = NSTemporaryDirectory() + "divergence-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let paths = TrainingDriver.Paths(checkpoint: dir + "/m.ckpt", log: dir + "/m.csv", curve: dir + "/m.png")
+        var stopAt = 150
+        let first = ScriptedRun(watches: true)
+        let stopped = try TrainingDriver.run(
+            first, paths: paths, resume: false, checkpointMinutes: 0, shouldStop: { first.step >= stopAt },
+            progress: { _, _, _ in })
+        XCTAssertFalse(stopped.finished)
+        stopAt = 175
+        for saysUnsettled in [false, true] {
+            try "150".write(toFile: paths.checkpoint, atomically: true, encoding: .utf8)
+            let run = ScriptedRun(watches: true)
+            run.saysUnsettled = saysUnsettled
+            if !saysUnsettled {
+                // Judged on its first row (4x the best): called a collapse.
+                XCTAssertThrowsError(
+                    try TrainingDriver.run(
+                        run, paths: paths, resume: true, checkpointMinutes: 0, shouldStop: { run.step >= stopAt },
+                        progress: { _, _, _ in }))
+            } else {
+                let outcome = try TrainingDriver.run(
+                    run, paths: paths, resume: true, checkpointMinutes: 0, shouldStop: { run.step >= stopAt },
+                    progress: { _, _, _ in })
+                XCTAssertEqual(run.step, 175)
+                XCTAssertFalse(outcome.checkpointKept)
+            }
+        }
     }
 }

@@ -17,10 +17,14 @@ public protocol TrainingRun: AnyObject {
     /// Whether the logged loss is one quantity from start to end, so that a rise is a collapse
     /// (`DivergenceGuard`); an encoder run's loss changes terms when its rendering loss starts.
     var watchesDivergence: Bool { get }
+    /// Whether the loss `advance` just returned is judged by the guard: a mean over a window that
+    /// a resumed run has only begun to refill is one noisy batch, not the trend the best was taken on.
+    var lossIsSettled: Bool { get }
 }
 
 extension TrainingRun {
     public var watchesDivergence: Bool { false }
+    public var lossIsSettled: Bool { true }
 }
 
 /// An error that stops a training run before or during its loop.
@@ -90,7 +94,7 @@ public enum TrainingDriver {
                 log.append(
                     step: run.step, loss: loss, psnr: psnr, lrScale: Double(run.lrScale(run.step)), raysPerSecond: rate,
                     seconds: log.offsetSeconds + elapsed)
-                if run.watchesDivergence {
+                if run.watchesDivergence && run.lossIsSettled {
                     watch.observe(step: run.step, loss: loss)
                     if watch.diverged {
                         // The log and curve show the collapse; the checkpoint keeps the last good state.

@@ -21,6 +21,8 @@ public final class DecoderTrainingRun: TrainingRun {
     }
     public var rateColumn: String { "rays_per_second" }
     public var watchesDivergence: Bool { true }
+    /// A resumed run starts its window empty; its first rows would be means of a few tiny batches.
+    public var lossIsSettled: Bool { window.count >= Self.window }
 
     public func advance() throws -> (loss: Double, psnr: Double, status: String) {
         let loss = trainer.trainStep()
