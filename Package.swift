@@ -19,7 +19,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         // `make docs`: the DocC catalogs of the library modules.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -50,7 +49,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "FileIO", "NeuralCore", "Imaging", "Geometry", "Scenes", "Datasets", "Model",
-                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .executableTarget(
             name: "nerfinv",
@@ -67,7 +66,7 @@ let package = Package(
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "NeuralCore"]),
         .testTarget(name: "CLITests", dependencies: ["nerfinv", "Imaging", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "FileIO", "Geometry", "Datasets", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "NeuralCore", "Imaging", "FileIO", "Scenes", "Datasets"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "NeuralCore", "Imaging", "FileIO", "Scenes", "Datasets", "TestSupport"]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes", "FileIO", "Geometry", "Imaging", "NeuralCore", "Datasets"]),
     ],
     swiftLanguageModes: [.v5],

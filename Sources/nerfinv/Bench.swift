@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
               nerfinv bench train --profile
               nerfinv bench invert --photos 5 --json
             """,
-        subcommands: [BenchCore.self, BenchTrain.self, BenchRender.self, BenchInvert.self]
+        subcommands: [BenchCore.self, BenchTrain.self, BenchRender.self, BenchInvert.self, BenchViewer.self]
     )
 }
 

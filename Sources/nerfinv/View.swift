@@ -13,7 +13,9 @@ struct View: ParsableCommand {
             while dragging and full when still. A PNG dropped on the page (or picked with its file \
             button) is inverted here: the encoders' latent shows at once (`invert --fast`), the \
             default inversion replaces it a few seconds later. It listens on 127.0.0.1 only, unless --host says \
-            otherwise; the page can only choose among the latents named here. Ctrl-C stops it.
+            otherwise (then every request must carry the token printed in its address); it answers only \
+            its own page (not another site's scripts, nor a renamed host); the page can only choose \
+            among the latents named here. Ctrl-C stops it.
 
             Examples:
               nerfinv view car.latent other.latent --port 8080
@@ -57,7 +59,15 @@ struct View: ParsableCommand {
         let session = try ViewerSession(model: model, latents: latents, matting: matting)
         // A dropped photo's first latent should not wait for the encoders' one-time set-up.
         DispatchQueue.global().async { model.iterativeEncoder?.warmUp() }
-        let server = try ViewerServer(session: session, host: host, port: UInt16(port))
+        // Off loopback anyone on the network could reach it: every request must then carry a token.
+        let token = ViewerServer.isLoopback(host) ? nil : ViewerServer.makeToken()
+        if token != nil {
+            FileHandle.standardError.write(
+                Data(
+                    ("nerfinv view: warning: listening on \(host), so the viewer is reachable from the network; "
+                        + "only the address with its token below opens it\n").utf8))
+        }
+        let server = try ViewerServer(session: session, host: host, port: UInt16(port), token: token)
         let done = DispatchSemaphore(value: 0)
         let failure = ErrorBox()
         Task.detached {
@@ -71,8 +81,8 @@ struct View: ParsableCommand {
                     Data("nerfinv view: the server did not start listening: \(error)\n".utf8))
                 return
             }
-            output.report(
-                ["url": "http://\(host):\(p)/", "latents": latents.count], "nerfinv view: open http://\(host):\(p)/")
+            let url = "http://\(host):\(p)/" + (token.map { "?token=\($0)" } ?? "")
+            output.report(["url": url, "latents": latents.count], "nerfinv view: open \(url)")
             fflush(stdout)  // a pipe or log file sees the address at once, not at exit
         }
         // Ctrl-C (or SIGTERM) ends the viewer cleanly: the dropped photos' private folder goes with it.

@@ -45,4 +45,23 @@ final class BenchCLITests: CLITestCase {
         XCTAssertTrue(setup.contains { ($0["op"] as? String ?? "").hasPrefix("grid: lattice query / ") }, out.stdout)
         XCTAssertNotNil(r["profile_frame"] as? [[String: Any]], out.stdout)
     }
+
+    /// The viewer's load test: clients dragging over the stream get frames, /api/info answers
+    /// beside them, and mesh downloads run one at a time beside a client.
+    func testViewerLoad() throws {
+        let out = try ok([
+            "bench", "viewer", "--model", repoRoot + "/models/cars_gen1.nvm", "--clients", "1,3", "--seconds", "1",
+            "--size", "32", "--download", "--json",
+        ])
+        let r = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let rows = try XCTUnwrap(r["viewer_load"] as? [[String: Any]], out.stdout)
+        XCTAssertEqual(rows.map { $0["clients"] as? Int }, [1, 3, 1])
+        for row in rows {
+            XCTAssertGreaterThan(row["fps_per_client_min"] as? Double ?? 0, 0, "\(row)")
+            XCTAssertGreaterThan(row["info_slowest_seconds"] as? Double ?? 0, 0, "\(row)")
+        }
+        XCTAssertGreaterThan(rows[2]["meshes"] as? Int ?? 0, 0, out.stdout)
+        let refused = try CLI.run(["bench", "viewer", "--clients", "1,100"])
+        XCTAssertTrue(refused.status != 0 && refused.stderr.contains("--clients"), refused.stderr)
+    }
 }

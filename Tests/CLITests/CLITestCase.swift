@@ -30,4 +30,30 @@ class CLITestCase: XCTestCase {
         p.waitUntilExit()
         return (p.terminationStatus, text)
     }
+
+    /// Starts `nerfinv view arguments --port 0 --json` (through `sh -c` after `shellPrefix`, for a
+    /// `ulimit`); returns the process, the JSON line it printed first (with the address) and its
+    /// stderr when `captureStderr` (then read it after the process ends: a full pipe would block it).
+    func launchViewer(_ arguments: [String], shellPrefix: String = "", captureStderr: Bool = false) throws -> (
+        process: Process, report: [String: Any], stderr: Pipe?
+    ) {
+        let viewer = Process()
+        viewer.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let command = ([CLI.executable.path, "view"] + arguments + ["--port", "0", "--json"]).map { "'\($0)'" }
+        viewer.arguments = ["-c", shellPrefix + "exec " + command.joined(separator: " ")]
+        let out = Pipe(), err = captureStderr ? Pipe() : nil
+        viewer.standardOutput = out
+        viewer.standardError = err ?? FileHandle.nullDevice
+        try viewer.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            line.append(chunk)
+        }
+        let report = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: line.split(separator: UInt8(ascii: "\n")).first ?? Data())
+                as? [String: Any])
+        return (viewer, report, err)
+    }
 }

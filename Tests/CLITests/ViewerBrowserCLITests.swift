@@ -24,22 +24,7 @@ final class ViewerBrowserCLITests: CLITestCase {
 
     /// Starts `nerfinv view` with `arguments` on a free port; returns the process and the address it printed.
     func startViewer(_ arguments: [String]) throws -> (Process, String) {
-        let viewer = Process()
-        viewer.executableURL = CLI.executable
-        viewer.arguments = ["view"] + arguments + ["--port", "0", "--json"]
-        let out = Pipe()
-        viewer.standardOutput = out
-        viewer.standardError = FileHandle.nullDevice
-        try viewer.run()
-        // The first line it prints names the address.
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { break }
-            line.append(chunk)
-        }
-        let report =
-            try JSONSerialization.jsonObject(with: line.split(separator: UInt8(ascii: "\n"))[0]) as! [String: Any]
+        let (viewer, report, _) = try launchViewer(arguments)
         let url = try XCTUnwrap(report["url"] as? String)
         XCTAssertTrue(url.hasPrefix("http://127.0.0.1:"), "loopback by default: \(url)")
         return (viewer, url)

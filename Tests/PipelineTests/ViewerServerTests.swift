@@ -1,8 +1,9 @@
 import Foundation
 import Imaging
 import Model
-import Pipeline
 import XCTest
+
+@testable import Pipeline
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -57,21 +58,26 @@ final class ViewerServerTests: XCTestCase {
             let r = try await get(URL(string: base + "/api/frame?size=32&mode=\(mode)&edit=pc1:1")!)
             XCTAssertEqual(r.status, 200, mode)
         }
-        for bad in ["latent=3", "size=9999", "edit=pc1:9", "mode=x-ray", "latent=..%2Fa", "el=120", "edit=wings:1"] {
+        for bad in [
+            "latent=3", "size=9999", "edit=pc1:9", "mode=x-ray", "latent=..%2Fa", "el=120", "edit=wings:1",
+            // Numbers out of every integer range, or absurdly long, are refused before any conversion.
+            "size=1e300", "size=-1e300", "latent=99999999999999999999", "az=" + String(repeating: "1", count: 5000),
+            "edit=pc1:1e39",
+        ] {
             let r = try await get(URL(string: base + "/api/frame?" + bad)!)
             XCTAssertEqual(r.status, 400, bad)
         }
         // The WebSocket stream's answers: raw RGBA after an 8-byte header naming the state's number and
         // size; a refused state names its number and the reason.
         let streamed = ViewerStream.answer("seq=7&latent=0&az=40&el=15&size=24&mode=rgb", session: session)
-        guard case .data(let raw) = streamed else { return XCTFail("expected a frame, got \(streamed)") }
+        guard case .frame(let raw) = streamed else { return XCTFail("expected a frame, got \(streamed)") }
         XCTAssertEqual(raw.count, 8 + 24 * 24 * 4)
         XCTAssertEqual(Array(raw.prefix(8)), [7, 0, 0, 0, 24, 0, 24, 0])
         XCTAssertTrue(raw.dropFirst(8).contains { $0 < 200 }, "the object shows in the streamed frame")
         for (bad, reason) in [
             ("seq=8&size=9999", "error 8: size"), ("latent=0", "error 0: seq"), ("seq=9&latent=2", "error 9: latent"),
         ] {
-            guard case .text(let t) = ViewerStream.answer(bad, session: session) else { return XCTFail(bad) }
+            guard case .refusal(let t) = ViewerStream.answer(bad, session: session) else { return XCTFail(bad) }
             XCTAssertTrue(t.hasPrefix(reason), t)
         }
         // The downloads: a GLB mesh and a GIF turntable of the latent.

@@ -1,119 +1,238 @@
-import FlyingFox
 import Foundation
 
-/// `nerfinv view`'s HTTP server (FlyingFox): the page, and an API the page alone uses. The client
-/// names latents by index among those given on the command line, never by path; every number
-/// is range-checked here; a client with a frame in flight is told to wait (429). The page's live
-/// view streams over a WebSocket (`ViewerStream`); `/api/frame` serves the same frames as PNGs.
-public final class ViewerServer: Sendable {
-    let server: HTTPServer
+/// `nerfinv view`'s HTTP server: the page, and an API the page alone uses. The client names
+/// latents by index among those given on the command line, never by path; every number is
+/// range-checked before it is converted; a client with a frame in flight is told to wait (429).
+/// The page's live view streams over a WebSocket (`ViewerStream`); `/api/frame` serves the same
+/// frames as PNGs.
+///
+/// Its own small HTTP/1.1 server (`HTTPRequestParser`, `WebSocketFrame`, `SocketListener`), since
+/// the viewer runs on a developer's machine where any web page the user opens can reach it: every
+/// limit applies as bytes arrive, before anything is parsed or buffered past it (`ViewerAccess`
+/// says who is answered). The library used before offered no limit on request lines, headers or
+/// WebSocket frames.
+public final class ViewerServer: @unchecked Sendable {
     let session: ViewerSession
+    let listener: SocketListener
+    let access: ViewerAccess
+    /// Meshes and GIFs take seconds of both cores: one at a time, whoever asks.
+    let heavy = NSLock()
 
-    /// On `host` (127.0.0.1 unless asked otherwise) at `port` (0: any free one).
-    public init(session: ViewerSession, host: String = "127.0.0.1", port: UInt16) throws {
+    let limits: ServerLimits
+    /// Bytes read at a time.
+    static let readChunk = 65536
+
+    /// On `host` (127.0.0.1 unless asked otherwise) at `port` (0: any free one). A `token` is then
+    /// asked of every request (`ViewerAccess`); `view` makes one whenever `host` is not loopback.
+    public init(
+        session: ViewerSession, host: String = "127.0.0.1", port: UInt16, token: String? = nil,
+        limits: ServerLimits = ServerLimits()
+    ) throws {
         self.session = session
-        let address: sockaddr_in = try .inet(ip4: host, port: port)
-        // Its own log lines (a connection opened, closed) would bury the address printed for the user.
-        server = HTTPServer(address: address, logger: .disabled)
+        self.limits = limits
+        listener = try SocketListener(host: host, port: port, maxConnections: limits.maxConnections)
+        access = ViewerAccess(host: host, port: listener.port, token: token)
     }
 
-    static func respond(_ status: HTTPStatusCode, _ type: String, _ body: Data) -> HTTPResponse {
-        HTTPResponse(
-            statusCode: status, headers: [.contentType: type, HTTPHeader("Cache-Control"): "no-store"], body: body)
-    }
-
-    static func error(_ status: HTTPStatusCode, _ message: String) -> HTTPResponse {
-        respond(status, "text/plain; charset=utf-8", Data((message + "\n").utf8))
-    }
-
-    static func latentIndex(_ request: HTTPRequest) -> Int? {
-        Int(request.query["latent"] ?? "0")
-    }
-
-    /// Adds the routes and serves until stopped.
+    /// Serves until stopped.
     public func run() async throws {
-        let session = self.session
-        await server.appendRoute("GET /") { _ in
-            Self.respond(.ok, "text/html; charset=utf-8", Data(ViewerPage.html.utf8))
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread { [self] in
+                listener.run { [self] connection in serve(connection) }
+                done.resume()
+            }
+            thread.start()
         }
-        await server.appendRoute("GET /api/info") { _ in Self.respond(.ok, "application/json", try session.info()) }
-        await server.appendRoute("GET /api/frame") { request in
-            var query: [String: String] = [:]
-            for item in request.query { query[item.name] = item.value }
-            switch FrameRequest.parse(query) {
-            case .failure(let e): return Self.error(.badRequest, e.description)
+    }
+
+    /// Whether `host` is loopback (127.0.0.0/8), where no token is needed.
+    public static func isLoopback(_ host: String) -> Bool { ViewerAccess.isLoopback(host) }
+    /// A fresh access token (128 random bits).
+    public static func makeToken() -> String { ViewerAccess.makeToken() }
+
+    /// The port it listens on.
+    public func port() async throws -> UInt16 { listener.port }
+
+    public func stop() async { listener.stop() }
+
+    /// Requests on one connection, one after another, until it closes, errs or idles.
+    func serve(_ connection: SocketConnection) {
+        var buffer: [UInt8] = []
+        while !connection.isClosed {
+            let deadline = Date().addingTimeInterval(limits.headSeconds)
+            var parsed = HTTPRequestParser.parse(buffer)
+            while parsed == .needMore {
+                guard let more = try? connection.read(max: Self.readChunk, until: deadline), !more.isEmpty else {
+                    return  // closed, idle or too slow: nothing to answer
+                }
+                buffer += more
+                parsed = HTTPRequestParser.parse(buffer)
+            }
+            switch parsed {
+            case .needMore: return
+            case .refused(let status, let reason):
+                write(HTTPAnswer.text(status, reason), to: connection, close: true)
+                return
+            case .head(let head, let consumed):
+                buffer.removeFirst(consumed)
+                if let refusal = access.refusal(head) {
+                    write(refusal, to: connection, close: true)
+                    return
+                }
+                if head.path == "/api/stream" && head.method == "GET" {
+                    ViewerStream(session: session, connection: connection, limits: limits).run(
+                        head: head, buffered: buffer)
+                    return
+                }
+                // A body is read only where a route takes one, and only once its length is known to fit.
+                var body: [UInt8] = []
+                if head.contentLength > 0 {
+                    guard head.method == "POST" && head.path == "/api/photo" else {
+                        write(HTTPAnswer.text(413, "this request takes no body"), to: connection, close: true)
+                        return
+                    }
+                    if let refusal = Self.photoRefusal(head) {
+                        write(refusal, to: connection, close: true)
+                        return
+                    }
+                    let until = Date().addingTimeInterval(limits.bodySeconds)
+                    body = buffer
+                    while body.count < head.contentLength {
+                        guard let more = try? connection.read(max: Self.readChunk, until: until), !more.isEmpty else {
+                            return
+                        }
+                        body += more
+                    }
+                    buffer = Array(body[head.contentLength...])
+                    body.removeLast(body.count - head.contentLength)
+                }
+                let answer = route(head, body: body)
+                write(answer, to: connection, close: !head.keepAlive)
+                if !head.keepAlive { return }
+            }
+        }
+    }
+
+    func write(_ answer: HTTPAnswer, to connection: SocketConnection, close: Bool) {
+        do {
+            try connection.write(answer.bytes(close: close), until: Date().addingTimeInterval(limits.writeSeconds))
+        } catch {
+            connection.close()
+        }
+        if close { connection.close() }
+    }
+
+    /// The answer to one request that passed `ViewerAccess`.
+    func route(_ head: HTTPRequestHead, body: [UInt8]) -> HTTPAnswer {
+        let get = head.method == "GET"
+        func latent() -> Int? { ViewerLimits.index(head.query["latent"] ?? "0") }
+        switch head.path {
+        case "/" where get:
+            var answer = HTTPAnswer(200, "text/html; charset=utf-8", Data(ViewerPage.html.utf8))
+            if let cookie = access.cookie { answer.headers.append(("Set-Cookie", cookie)) }
+            return answer
+        case "/api/info" where get:
+            do { return HTTPAnswer(200, "application/json", try session.info()) } catch {
+                return .text(500, "\(error)")
+            }
+        case "/api/frame" where get:
+            switch FrameRequest.parse(head.query) {
+            case .failure(let e): return .text(400, e.description)
             case .success(let frame):
-                let client = String((query["client"] ?? "anonymous").prefix(64))
+                let client = String((head.query["client"] ?? "anonymous").prefix(64))
                 do {
                     guard let png = try session.frame(frame, client: client) else {
-                        return Self.error(.tooManyRequests, "a frame for this client is in flight")
+                        return .text(429, "a frame for this client is in flight")
                     }
-                    return Self.respond(.ok, "image/png", png)
-                } catch { return Self.error(.badRequest, "\(error)") }
+                    return HTTPAnswer(200, "image/png", png)
+                } catch { return .text(400, "\(error)") }
             }
-        }
-        await server.appendRoute(
-            "GET /api/stream",
-            to: WebSocketHTTPHandler(handler: MessageFrameWSHandler(handler: ViewerStream(session: session))))
-        await server.appendRoute("GET /api/input") { request in
-            guard let i = Self.latentIndex(request) else { return Self.error(.badRequest, "latent must be an index") }
+        case "/api/input" where get:
+            guard let i = latent() else { return .text(400, "latent must be an index") }
             do {
-                guard let png = try session.inputSheet(i) else { return Self.error(.notFound, "no input picture") }
-                return Self.respond(.ok, "image/png", png)
-            } catch { return Self.error(.badRequest, "\(error)") }
-        }
-        await server.appendRoute("GET /api/mesh.glb") { request in
-            guard let i = Self.latentIndex(request) else { return Self.error(.badRequest, "latent must be an index") }
-            do { return Self.respond(.ok, "model/gltf-binary", try session.mesh(i)) } catch {
-                return Self.error(.badRequest, "\(error)")
+                guard let png = try session.inputSheet(i) else { return .text(404, "no input picture") }
+                return HTTPAnswer(200, "image/png", png)
+            } catch { return .text(400, "\(error)") }
+        case "/api/mesh.glb" where get, "/api/turntable.gif" where get:
+            guard let i = latent() else { return .text(400, "latent must be an index") }
+            guard heavy.try() else {
+                return .text(429, "a mesh or turntable is being made; ask again when it is done")
             }
+            defer { heavy.unlock() }
+            do {
+                return head.path == "/api/mesh.glb"
+                    ? HTTPAnswer(200, "model/gltf-binary", try session.mesh(i))
+                    : HTTPAnswer(200, "image/gif", try session.turntable(i))
+            } catch { return .text(400, "\(error)") }
+        case "/api/photo" where head.method == "POST":
+            if let refusal = Self.photoRefusal(head) { return refusal }
+            return photo(Data(body), name: head.query["name"] ?? "photo")
+        case "/", "/api/info", "/api/frame", "/api/input", "/api/mesh.glb", "/api/turntable.gif", "/api/photo":
+            return .text(405, "\(head.method) is not answered at \(head.path)")
+        default:
+            return .text(404, "no such page: the viewer serves / and its API")
         }
-        await server.appendRoute("GET /api/turntable.gif") { request in
-            guard let i = Self.latentIndex(request) else { return Self.error(.badRequest, "latent must be an index") }
-            do { return Self.respond(.ok, "image/gif", try session.turntable(i)) } catch {
-                return Self.error(.badRequest, "\(error)")
-            }
-        }
-        await server.appendRoute("POST /api/photo") { request in await Self.photo(request, session: session) }
-        try await server.run()
     }
 
-    /// A dropped photo: refused unless it comes from this page (an `Origin` other than the `Host`
-    /// is another site's script), is PNG and states its length within `ViewerUploads.maxBytes`
-    /// before its bytes are read. Answers the new latent's index and the first inversion's seconds.
-    static func photo(_ request: HTTPRequest, session: ViewerSession) async -> HTTPResponse {
-        if let origin = request.headers[HTTPHeader("Origin")] {
-            let host = request.headers[HTTPHeader("Host")] ?? ""
-            guard origin == "http://" + host else {
-                return error(.forbidden, "photos are taken from this viewer's own page only")
-            }
+    /// A dropped photo's head: refused unless declared PNG and stated within
+    /// `ViewerUploads.maxBytes` (before its bytes are read).
+    static func photoRefusal(_ head: HTTPRequestHead) -> HTTPAnswer? {
+        guard (head.header("content-type") ?? "").lowercased().hasPrefix("image/png") else {
+            return .text(415, "send the photo as image/png")
         }
-        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("image/png") else {
-            return error(.unsupportedMediaType, "send the photo as image/png")
+        guard head.contentLength > 0, head.contentLength <= ViewerUploads.maxBytes else {
+            return .text(413, "photos up to 16 MB are taken, with their length stated")
         }
-        guard let length = request.bodySequence.count, length <= ViewerUploads.maxBytes else {
-            return error(.payloadTooLarge, "photos up to 16 MB are taken, with their length stated")
-        }
-        let name = request.query["name"] ?? "photo"
+        return nil
+    }
+
+    /// Answers the new latent's index and the first inversion's seconds.
+    func photo(_ body: Data, name: String) -> HTTPAnswer {
         do {
-            let body = try await request.bodyData
             let (latent, seconds) = try session.drop(body, name: name)
             let json = try JSONSerialization.data(
                 withJSONObject: ["latent": latent, "seconds": seconds], options: [.sortedKeys])
-            return respond(.ok, "application/json", json)
+            return HTTPAnswer(200, "application/json", json)
         } catch let refusal as ViewerUploads.Refusal {
-            return error(HTTPStatusCode(refusal.status, phrase: "Refused"), refusal.description)
+            return .text(refusal.status, refusal.description)
         } catch {
-            return Self.error(.badRequest, "\(error)")
+            return .text(400, "\(error)")
         }
     }
+}
 
-    /// The port it listens on, once listening.
-    public func port() async throws -> UInt16 {
-        try await server.waitUntilListening()
-        guard case .ip4(_, let port) = await server.listeningAddress else { throw ViewerError("not listening on IPv4") }
-        return port
+/// An HTTP answer: status, type, body and any extra headers.
+struct HTTPAnswer {
+    var status: Int
+    var type: String
+    var body: Data
+    var headers: [(String, String)] = []
+
+    init(_ status: Int, _ type: String, _ body: Data) {
+        self.status = status
+        self.type = type
+        self.body = body
     }
 
-    public func stop() async { await server.stop() }
+    static func text(_ status: Int, _ message: String) -> HTTPAnswer {
+        HTTPAnswer(status, "text/plain; charset=utf-8", Data((message + "\n").utf8))
+    }
+
+    static let phrases = [
+        101: "Switching Protocols", 200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+        405: "Method Not Allowed", 413: "Content Too Large", 414: "URI Too Long", 415: "Unsupported Media Type",
+        421: "Misdirected Request", 422: "Unprocessable Content", 426: "Upgrade Required", 429: "Too Many Requests",
+        431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
+        503: "Service Unavailable", 505: "HTTP Version Not Supported",
+    ]
+
+    func bytes(close: Bool) -> [UInt8] {
+        var head = "HTTP/1.1 \(status) \(Self.phrases[status] ?? "Status")\r\n"
+        head += "Content-Type: \(type)\r\nContent-Length: \(body.count)\r\nCache-Control: no-store\r\n"
+        // Neither sniffed into another type nor framed by another site's page.
+        head += "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        if close { head += "Connection: close\r\n" }
+        return Array((head + "\r\n").utf8) + [UInt8](body)
+    }
 }

@@ -8,64 +8,6 @@ import Model
 // What `nerfinv view` serves, without the server: frames of the latents named on the command
 // line, their input pictures, edit directions, meshes and GIFs. P pixels of a frame side.
 
-/// One frame a browser asks for; every value is range-checked by `ViewerSession.frame`.
-struct FrameRequest: Sendable, Equatable {
-    public enum Mode: String, Sendable, CaseIterable { case rgb, depth, normals }
-    public var latent = 0
-    var azimuth = 35.0
-    var elevation = 20.0
-    var distance = 3.0
-    var size = 128
-    public var mode = Mode.rgb
-    /// Edit amounts by direction name (pc1..., or an attribute), in standard deviations.
-    var edits: [String: Float] = [:]
-    public init() {}
-
-    /// The ranges a request must lie in.
-    static let sizes = 16...512
-    static let distances = 1.3...20.0
-    static let elevations = -89.0...89.0
-    static let amounts: ClosedRange<Float> = -5...5
-
-    /// From URL query items; nil with the reason when a value is missing, malformed or out of range.
-    public static func parse(_ query: [String: String]) -> Result<FrameRequest, ViewerError> {
-        var r = FrameRequest()
-        func number(_ key: String) -> Double?? {
-            guard let text = query[key] else { return .some(nil) }
-            guard let v = Double(text), v.isFinite else { return nil }
-            return .some(v)
-        }
-        guard let latent = query["latent"].map({ Int($0) }) ?? 0 else {
-            return .failure(.init("latent must be an index"))
-        }
-        r.latent = latent
-        guard let az = number("az"), let el = number("el"), let dist = number("dist"), let size = number("size") else {
-            return .failure(.init("az, el, dist and size must be finite numbers"))
-        }
-        if let az { r.azimuth = az.truncatingRemainder(dividingBy: 360) }
-        if let el { r.elevation = el }
-        if let dist { r.distance = dist }
-        if let size { r.size = Int(size) }
-        guard elevations.contains(r.elevation) else { return .failure(.init("el must lie in -89...89")) }
-        guard distances.contains(r.distance) else { return .failure(.init("dist must lie in 1.3...20")) }
-        guard sizes.contains(r.size) else { return .failure(.init("size must lie in 16...512")) }
-        if let m = query["mode"] {
-            guard let mode = Mode(rawValue: m) else { return .failure(.init("mode must be rgb, depth or normals")) }
-            r.mode = mode
-        }
-        if let e = query["edit"], !e.isEmpty {
-            for part in e.split(separator: ";") {
-                let kv = part.split(separator: ":")
-                guard kv.count == 2, let v = Float(kv[1]), amounts.contains(v) else {
-                    return .failure(.init("edit takes name:amount pairs within ±5, separated by ';'"))
-                }
-                r.edits[String(kv[0])] = v
-            }
-        }
-        return .success(r)
-    }
-}
-
 struct ViewerError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ d: String) { description = d }
@@ -97,7 +39,7 @@ public final class ViewerSession: @unchecked Sendable {
     /// Principal directions offered as sliders.
     static let principalSliders = 5
     let lock = NSLock()
-    let renderLock = NSLock()
+    let renderLock = TicketLock()
     var busy = Set<String>()
     /// The renderer of the last (latent, edits) drawn: its occupancy grid costs more than a
     /// 128-pixel frame, and a drag changes only the camera.
@@ -110,7 +52,6 @@ public final class ViewerSession: @unchecked Sendable {
         self.matting = matting
         entries = try latents.map { path in
             let scene = try LatentScene.load(path, model: model)
-            let stem = path.hasSuffix(".latent") ? String(path.dropLast(7)) : path
             return Entry(name: URL(fileURLWithPath: path).lastPathComponent, scene: scene, inputSheet: Self.sheet(path))
         }
         distribution = CodeDistribution(codes: model.codes)
@@ -281,16 +222,14 @@ public final class ViewerSession: @unchecked Sendable {
         let scene = try entry(latent).scene
         var settings = MeshSettings()
         settings.resolution = 128
-        renderLock.lock()
-        defer { renderLock.unlock() }
+        // Not under the render lock: frames go on beside it (sharing the cores) instead of waiting
+        // a second for it. The server makes one mesh or GIF at a time.
         return try MeshExport.encode(scene: scene, settings: settings, format: "glb")
     }
 
     /// The latent's turntable as an animated GIF (24 frames at 128 pixels).
     public func turntable(_ latent: Int) throws -> Data {
         let scene = try entry(latent).scene
-        renderLock.lock()
-        defer { renderLock.unlock() }
         return try RenderExport.turntableGIF(
             field: scene.field, code: scene.latent.identity, frames: 24, elevation: 20, camera: RenderCamera())
     }
