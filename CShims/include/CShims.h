@@ -142,6 +142,12 @@ int nv_look_at(const double *eye, const double *target, const double *up, double
 /// the columns of evecs (row-major n x n). Returns nonzero on failure.
 int nv_sym_eigen(int n, const double *A, double *evals, double *evecs);
 
+// Temporary files of unfinished writes, removed by a SIGINT/SIGTERM/SIGHUP handler before the
+// signal ends the process (interrupt_cleanup.c). register returns a slot (-1: not tracked).
+int nv_temp_register(const char *path);
+void nv_temp_unregister(int slot);
+void nv_temp_install_handlers(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 
 /// Writes that never leave a half-written file under the final name: data goes to a temporary
@@ -6,15 +7,21 @@ import Foundation
 /// several files (a latent and its pictures, an image and its depth) changes none when one fails.
 /// A rewritten file keeps its permissions, and a symlinked output is written through to its target.
 public enum AtomicFile {
+    /// From now on SIGINT, SIGTERM and SIGHUP remove the temporary files of writes in progress (and
+    /// of a transaction's files waiting for their rename) before they end the process; `nerfinv`
+    /// installs this first thing. A command that stops cleanly on a signal instead (`train`,
+    /// `view`: `Compute.catchStopSignals`) replaces it and finishes its writes.
+    public static func removeTemporariesOnInterrupt() { nv_temp_install_handlers() }
+
     /// A temporary path in the same directory (so the rename stays on one file system).
-    static func temporaryPath(for path: String) -> String {
+    public static func temporaryPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
         return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
     }
 
     /// Files written inside the current transaction, waiting to be renamed into place.
     final class Staging: @unchecked Sendable {
-        var files: [(temporary: String, final: String)] = []
+        var files: [(temporary: String, final: String, slot: Int32)] = []
     }
     @TaskLocal static var staging: Staging?
 
@@ -28,13 +35,16 @@ public enum AtomicFile {
         do {
             result = try $staging.withValue(staging) { try body() }
         } catch {
-            for f in staging.files { unlink(f.temporary) }
+            for f in staging.files { discard(f.temporary, slot: f.slot) }
             throw error
         }
-        for (k, f) in staging.files.enumerated() where rename(f.temporary, f.final) != 0 {
-            let reason = String(cString: strerror(errno))
-            for g in staging.files[k...] { unlink(g.temporary) }
-            throw FileError(path: f.final, reason: "cannot move the finished file into place: \(reason)")
+        for (k, f) in staging.files.enumerated() {
+            guard rename(f.temporary, f.final) == 0 else {
+                let reason = String(cString: strerror(errno))
+                for g in staging.files[k...] { discard(g.temporary, slot: g.slot) }
+                throw FileError(path: f.final, reason: "cannot move the finished file into place: \(reason)")
+            }
+            nv_temp_unregister(f.slot)
         }
         return result
     }
@@ -67,24 +77,33 @@ public enum AtomicFile {
             throw FileError(path: path, reason: "is a folder; give a file name")
         }
         let tmp = temporaryPath(for: target)
+        // Registered before the file exists, so that a signal during the write removes it.
+        let slot = nv_temp_register(tmp)
         do {
             try write(tmp)
             // An existing file keeps its permissions (a 0600 output stays private).
             var st = stat()
             if stat(target, &st) == 0 { chmod(tmp, st.st_mode & 0o7777) }
         } catch {
-            unlink(tmp)
+            discard(tmp, slot: slot)
             throw FileErrors.described(error, path: path)
         }
         if let staging {
-            staging.files.append((tmp, target))
+            staging.files.append((tmp, target, slot))
             return
         }
         if rename(tmp, target) != 0 {
             let reason = String(cString: strerror(errno))
-            unlink(tmp)
+            discard(tmp, slot: slot)
             throw FileError(path: path, reason: "cannot move the finished file into place: \(reason)")
         }
+        nv_temp_unregister(slot)
+    }
+
+    /// Removes a temporary file and forgets it.
+    static func discard(_ tmp: String, slot: Int32) {
+        unlink(tmp)
+        nv_temp_unregister(slot)
     }
 
     /// Writes `data` atomically.

@@ -1,12 +1,16 @@
 import Foundation
 
 /// A command's outputs, checked before any work: none names one of its inputs (after following
-/// symlinks and `..`), none is a folder where a file goes (or a file where a folder goes), and every
-/// destination folder exists or is created and is writable. A long run then cannot fail at its end
-/// on a bad path, and a photo can never be overwritten by its own latent.
+/// symlinks and `..`; a latent's inputs include the tuned decoder beside it), no two name the same
+/// file, none is a folder where a file goes (or a file where a folder goes), and every destination
+/// folder exists or is created and is writable. A long run then cannot fail at its end on a bad
+/// path, a photo can never be overwritten by its own latent, and `--out k.glb --preview k.glb`
+/// is refused before either is written.
 public struct OutputPlan {
     let inputs: [(given: String, resolved: String)]
     public private(set) var files: [String] = []
+    /// Each file output's resolved path, and the output it was given as.
+    private var claimed: [String: String] = [:]
 
     public init(inputs: [String]) {
         self.inputs = inputs.map { ($0, Self.resolve($0)) }
@@ -33,9 +37,16 @@ public struct OutputPlan {
         }
     }
 
-    /// A file output: not an input, not a folder, its folder created if missing and writable.
-    public mutating func add(file path: String) throws {
-        try refuseInput(path)
+    /// A file output: not an input, not another output, not a folder, its folder created if missing
+    /// and writable. `bringing`: files written or removed with it (a latent's tuned-decoder delta),
+    /// held to the same rules.
+    public mutating func add(file path: String, bringing companions: [String] = []) throws {
+        for companion in companions {
+            do { try claim(companion) } catch let e as FileError {
+                throw FileError(path: path, reason: "comes with \(companion), which \(e.reason)")
+            }
+        }
+        try claim(path)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw FileError(path: path, reason: "is a folder; give a file name")
@@ -43,6 +54,20 @@ public struct OutputPlan {
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try Self.prepareFolder(dir.isEmpty ? "." : dir, for: path)
         files.append(path)
+    }
+
+    /// Refuses `path` if it is an input or an output already planned; else claims it.
+    mutating func claim(_ path: String) throws {
+        try refuseInput(path)
+        let r = Self.resolve(path)
+        if let other = claimed[r] {
+            throw FileError(
+                path: path,
+                reason: other == path
+                    ? "is given twice as an output; each output needs its own name"
+                    : "is the same file as the output \(other); each output needs its own name")
+        }
+        claimed[r] = path
     }
 
     /// A folder output (frames, renders): not a file, created if missing, writable; files later

@@ -124,7 +124,7 @@ public enum ParameterFile {
         }
         return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Contents<Config> in
             guard Array(raw[0..<8]) == magic else {
-                throw FormatError(reason: "not a nerfinv model/parameter file (bad magic)")
+                throw FormatError(reason: mixUp(data, Config.self) ?? "not a nerfinv model/parameter file (bad magic)")
             }
             let ver = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
             guard ver <= version, ver >= 1 else {
@@ -144,7 +144,7 @@ public enum ParameterFile {
             do {
                 header = try JSONDecoder().decode(Header<Config>.self, from: Data(raw[16..<(16 + headerBytes)]))
             } catch {
-                throw FormatError(reason: "unreadable header: \(error)")
+                throw FormatError(reason: mixUp(data, Config.self) ?? "unreadable header: \(error)")
             }
             let payloadStart = 16 + headerBytes, payloadBytes = raw.count - 4 - payloadStart
             let width = header.dtype == .f32 ? 4 : 2
@@ -178,6 +178,13 @@ public enum ParameterFile {
             }
             return Contents(tensors: tensors, config: header.config, metadata: header.metadata, dtype: header.dtype)
         }
+    }
+
+    /// "is a matting network, not a nerfinv model" when the file is of another known kind than
+    /// `Config` names.
+    static func mixUp<Config>(_ data: Data, _: Config.Type) -> String? {
+        guard let expected = (Config.self as? NamedFormat.Type)?.formatName else { return nil }
+        return FileKind.mixUp(data, expected: expected)
     }
 
     private static func appendLE<T: FixedWidthInteger>(_ data: inout Data, _ v: T) {

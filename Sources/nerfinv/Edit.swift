@@ -73,8 +73,8 @@ struct Edit: ParsableCommand {
     }
 
     func run() throws {
-        var plan = OutputPlan(inputs: [latent, modelOptions.model])
-        try plan.add(file: out)
+        var plan = OutputPlan(inputs: LatentScene.inputs(ofLatent: latent) + [modelOptions.model])
+        try plan.add(file: out, bringing: [LatentScene.inputs(ofLatent: out)[1]])
         if let sheet { try plan.add(file: sheet) }
         let o = try LatentEditing.edit(
             latent, model: try modelOptions.load(), along: editDirection!, amount: amount, data: data,

@@ -58,7 +58,8 @@ struct EditCheck: ParsableCommand {
     }
 
     func run() throws {
-        var plan = OutputPlan(inputs: [modelOptions.model] + latents + [data].compactMap { $0 })
+        var plan = OutputPlan(
+            inputs: [modelOptions.model] + latents.flatMap(LatentScene.inputs(ofLatent:)) + [data].compactMap { $0 })
         if let report { try plan.add(file: report) }
         let model = try modelOptions.load()
         let dirs = try LatentEditing.attributeDirections(of: model, data: data)

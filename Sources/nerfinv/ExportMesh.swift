@@ -31,6 +31,7 @@ struct ExportMesh: ParsableCommand {
             """
     )
 
+    @OptionGroup var memory: MemoryOptions
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Latent file (JSON) from invert or fit.")

@@ -45,8 +45,11 @@ struct Interpolate: ParsableCommand {
     }
 
     func run() throws {
-        var plan = OutputPlan(inputs: latents + [modelOptions.model])
+        var plan = OutputPlan(inputs: latents.flatMap(LatentScene.inputs(ofLatent:)) + [modelOptions.model])
         try plan.add(folder: out)
+        let files = LatentEditing.interpolationFiles(steps: steps, in: out)
+        for latent in files.latents { try plan.add(file: latent, bringing: [LatentScene.inputs(ofLatent: latent)[1]]) }
+        for file in files.others { try plan.add(file: file) }
         let model = try modelOptions.load()
         let a = try LatentFile.read(latents[0], for: model)
         let b = try LatentFile.read(latents[1], for: model)

@@ -21,6 +21,8 @@ struct CameraOptions: ParsableArguments {
     @Option(help: "Output image size in pixels (square); any size works, the field is continuous.")
     var size: Int = 128
 
+    @OptionGroup var memory: MemoryOptions
+
     var renderCamera: RenderCamera { RenderCamera(distance: distance, fovDegrees: fov, size: size) }
 
     func validate() throws {

@@ -33,6 +33,8 @@ struct Nerfinv: ParsableCommand {
     static func main() {
         // Must run before any BLAS work: may re-execute the process with a faster OpenBLAS kernel.
         Compute.ensureBestKernel()
+        // Ctrl-C or SIGTERM mid-write leaves no hidden temporary files behind.
+        AtomicFile.removeTemporariesOnInterrupt()
         // For tests and users sizing a machine: the peak resident memory, on stderr at exit.
         if ProcessInfo.processInfo.environment["NERFINV_REPORT_PEAK_MEMORY"] != nil {
             atexit {

@@ -10,7 +10,8 @@ import NeuralCore
 /// to another model or to a later latent written over the same name.
 public struct DecoderDelta: Sendable {
     /// The delta file's config: what it belongs to and how it was made.
-    public struct Header: Codable, Sendable, Equatable {
+    public struct Header: Codable, Sendable, Equatable, NamedFormat {
+        public static let formatName = "nerfinv-decoder-delta"
         var format = "nerfinv-decoder-delta"
         var version = 1
         var baseModel: String
@@ -72,7 +73,7 @@ public struct DecoderDelta: Sendable {
     public static func read(_ path: String, for model: NeRFModel) throws -> DecoderDelta {
         let modelSHA256 = model.identity.sha256
         let contents = try ParameterFile.read(from: path, config: Header.self)
-        guard let header = contents.config, header.format == "nerfinv-decoder-delta" else {
+        guard let header = contents.config, header.format == Header.formatName else {
             throw FileError(
                 path: path, reason: "not a nerfinv decoder delta (its header has no nerfinv-decoder-delta config)")
         }

@@ -104,7 +104,9 @@ public struct LatentFile: Codable, Sendable, Equatable {
         let latent: LatentFile
         do { latent = try JSONDecoder().decode(LatentFile.self, from: data) } catch {
             throw FileError(
-                path: path, reason: "not a nerfinv latent file (\(DecodingErrors.describe(error, data: data)))")
+                path: path,
+                reason: FileKind.mixUp(data, expected: "nerfinv-latent")
+                    ?? "not a nerfinv latent file (\(DecodingErrors.describe(error, data: data)))")
         }
         guard latent.format == "nerfinv-latent" else {
             throw FileError(path: path, reason: "format is '\(latent.format)', not nerfinv-latent")

@@ -3,7 +3,8 @@ import Foundation
 import NeuralCore
 
 /// What a model file says about itself (saved as the file's JSON config).
-public struct ModelConfig: Codable, Sendable {
+public struct ModelConfig: Codable, Sendable, NamedFormat {
+    public static let formatName = "nerfinv-model"
     var format = "nerfinv-model"
     /// The radiance field: its kind and settings.
     public var decoder: FieldSpec

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import NeuralCore
 
@@ -5,7 +6,8 @@ import NeuralCore
 // n encoder stages (each halves the side), the decoder climbing back with skip connections.
 
 /// Shape of the matting network; saved in its file.
-public struct MattingConfig: Codable, Sendable, Equatable {
+public struct MattingConfig: Codable, Sendable, Equatable, NamedFormat {
+    public static let formatName = "nerfinv-matting"
     var format = "nerfinv-matting"
     /// Side of the square photo the network sees (the inversion's framing, resampled).
     public var inputSize = 128

@@ -71,6 +71,11 @@ extension LatentEditing {
     ) throws -> EditOutcome {
         let source = try LatentFile.read(path, for: model)
         let amounts: [Float] = [-1, -0.5, 0, 0.5, 1].map { $0 * abs(amount) }
+        if sheet != nil {
+            try MemoryPlan.checkFrames(
+                side: camera.size, kept: 2 * amounts.count * 3,
+                what: "an edit sheet of \(amounts.count * 3) views at \(camera.size)x\(camera.size)")
+        }
         // Per direction: the code moved by an amount, the edit's name, and what the report says.
         let moved: (Float) -> [Float]
         let method: String
@@ -119,6 +124,8 @@ extension LatentEditing {
                 try PNG.write(editSheet(codes: amounts.map(moved), field: field, camera: camera), to: sheet)
             }
         }
+        // A tuned decoder left beside `out` by an earlier latent of that name is not this code's.
+        DecoderDelta.removeStale(besideLatent: out)
         let (fields, summary) = report(edited.identity)
         return EditOutcome(latent: edited, fields: fields, summary: summary + (sheet.map { "; sheet: \($0)" } ?? ""))
     }
@@ -128,6 +135,9 @@ extension LatentEditing {
     public static func sample(
         model: NeRFModel, count: Int, seed: UInt64, truncation: Float, camera: RenderCamera, to folder: String
     ) throws {
+        // Every frame is kept for the sheet, which holds them again.
+        try MemoryPlan.checkFrames(
+            side: camera.size, kept: 2 * count, what: "\(count) samples at \(camera.size)x\(camera.size)")
         let d = try distribution(of: model)
         var rng = SplitMix64(seed: seed)
         let codes = (0..<count).map { _ in d.sample(rng: &rng, truncation: truncation) }

@@ -65,12 +65,22 @@ public enum LatentEditing {
         }
     }
 
+    /// The files `interpolate` writes in `folder`: each step's latent and frame, then strip.png.
+    public static func interpolationFiles(steps: Int, in folder: String) -> (latents: [String], others: [String]) {
+        let stems = (0...steps).map { String(format: "%@/step_%02d", folder, $0) }
+        return (stems.map { $0 + ".latent" }, stems.map { $0 + ".png" } + [folder + "/strip.png"])
+    }
+
     /// `steps` + 1 latents from a to b (t = 0, 1/steps, ..., 1) in `folder` (step_00.latent ...),
-    /// a frame of each (step_00.png ...) and strip.png, all or none.
+    /// a frame of each (step_00.png ...) and strip.png, all or none; a tuned decoder left beside one
+    /// of those names by an earlier run is removed (it belongs to another code).
     public static func interpolate(
         _ a: LatentFile, _ b: LatentFile, names: (String, String), steps: Int, model: NeRFModel,
         camera: RenderCamera, azimuth: Double, elevation: Double, to folder: String
     ) throws -> [String] {
+        try MemoryPlan.checkFrames(
+            side: camera.size, kept: 2 * (steps + 1),
+            what: "an interpolation of \(steps + 1) frames at \(camera.size)x\(camera.size)")
         let codes = (0...steps).map {
             CodeDistribution.interpolate(a.identity, b.identity, t: Float($0) / Float(steps))
         }
@@ -87,10 +97,11 @@ public enum LatentEditing {
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var written: [String] = []
+        let files = interpolationFiles(steps: steps, in: folder)
         try AtomicFile.transaction {
             for (k, code) in codes.enumerated() {
                 let t = Float(k) / Float(steps)
-                let name = String(format: "%@/step_%02d", folder, k)
+                let name = String(files.latents[k].dropLast(7))
                 var latent = derived(
                     from: a, identity: code, method: String(format: "interpolation t=%.3f", t),
                     sourceName: "\(names.0) -> \(names.1)")
@@ -101,6 +112,7 @@ public enum LatentEditing {
             }
             try PNG.write(ContactSheet.make(frames, columns: frames.count), to: folder + "/strip.png")
         }
+        for latent in written { DecoderDelta.removeStale(besideLatent: latent) }
         return written
     }
 

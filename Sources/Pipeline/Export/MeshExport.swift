@@ -60,6 +60,7 @@ public enum MeshExport {
         scene: LatentScene, settings: MeshSettings, light: ViewLight = .canonical, for path: String,
         progress: ((String) -> Void)? = nil
     ) throws -> TriangleMesh {
+        try MemoryPlan.checkMesh(settings)
         let mesh = MeshExtraction.extract(
             field: scene.field, code: scene.latent.identity, settings: settings, light: light, progress: progress)
         guard !mesh.triangles.isEmpty else {

@@ -58,6 +58,7 @@ public enum RenderExport {
         to out: String,
         depth: String? = nil, light: ViewLight = .canonical
     ) throws {
+        try MemoryPlan.checkFrames(side: camera.size, what: "a \(camera.size)x\(camera.size) render")
         let renderer = FieldRenderer(field: field, code: code)
         renderer.light = light
         let frame = renderer.render(camera: camera.camera(azimuth: azimuth, elevation: elevation))
@@ -89,6 +90,10 @@ public enum RenderExport {
         progress: ((Int) -> Void)? = nil
     ) throws {
         if mp4 != nil { _ = try Video.ffmpeg() }
+        // Frames render one at a time; the sheet's thumbnails and the GIF's frames are kept.
+        try MemoryPlan.checkFrames(
+            side: camera.size, kept: frames * (gif == nil ? 1 : 2), keptSide: min(camera.size, gifSide),
+            what: "a turntable of \(frames) frames at \(camera.size)x\(camera.size)")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let renderer = FieldRenderer(field: field, code: code)
         renderer.light = light
@@ -107,9 +112,17 @@ public enum RenderExport {
             }
             try PNG.write(ContactSheet.make(thumbnails, columns: min(frames, 9)), to: "\(folder)/contact_sheet.png")
             if let gif { try AnimatedGIF.write(animation, delay: 1 / animationFPS, to: gif) }
+            // Inside the transaction, from the frames' temporary names: an ffmpeg that fails leaves
+            // every earlier output (frames, sheet, GIF) as it was.
+            if let mp4 {
+                let frame = AtomicFile.temporaryPath(for: "\(folder)/frame_000.png")
+                let escaped = frame.replacingOccurrences(of: "%", with: "%%")
+                try Video.encode(
+                    frames: escaped.replacingOccurrences(of: "frame_000.png", with: "frame_%03d.png"),
+                    fps: animationFPS,
+                    to: mp4)
+            }
         }
-        // After the transaction: ffmpeg reads the frames from their final names.
-        if let mp4 { try Video.encode(frames: "\(folder)/frame_%03d.png", fps: animationFPS, to: mp4) }
     }
 
     /// A turntable frame as the animation shows it: shrunk to `gifSide` when larger.
