@@ -65,6 +65,29 @@ public enum PhotoFraming {
             })
     }
 
+    /// The photo's one colour (over white) when it is plain: fewer than `minimumObjectFraction` of
+    /// its pixels differ from its mean colour by more than `foregroundThreshold`, whatever its border
+    /// (an all-black photo has no object, though its black border reads as a background). Nil when
+    /// there is something in it.
+    public static func plainColour(_ photo: RGBAImage) -> SIMD3<Float>? {
+        let n = photo.width * photo.height
+        guard n > 0 else { return nil }
+        let src = photo.pixels
+        func over(_ k: Int) -> SIMD3<Float> {
+            let a = src[4 * k + 3]
+            return SIMD3(a * src[4 * k] + (1 - a), a * src[4 * k + 1] + (1 - a), a * src[4 * k + 2] + (1 - a))
+        }
+        var sum = SIMD3<Double>(repeating: 0)
+        for k in 0..<n {
+            let p = over(k)
+            sum += SIMD3(Double(p.x), Double(p.y), Double(p.z))
+        }
+        let mean = SIMD3<Float>(sum / Double(n))
+        var differing = 0
+        for k in 0..<n where maxDifference(over(k), mean) > foregroundThreshold { differing += 1 }
+        return Double(differing) < max(4, minimumObjectFraction * Double(n)) ? mean : nil
+    }
+
     /// Whether pixel k of rgb (H, W, 3) differs from the background by more than `foregroundThreshold`.
     @inline(__always)
     public static func isForeground(_ rgb: [Float], _ k: Int, background bg: SIMD3<Float>) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// What a careless user can do wrong: outputs that collide are refused before anything is written;
@@ -178,5 +179,34 @@ final class ReliabilityCLITests: CLITestCase {
             XCTAssertTrue(r.stderr.contains(says), "\(args.joined(separator: " ")): \(r.stderr)")
             XCTAssertFalse(r.stderr.contains("DecodingError"), r.stderr)
         }
+    }
+
+    /// An all-black, an all-blue and an all-white photo are "no object found" whatever their border
+    /// (a black border reads as a background, and the matting network used to find a car in black);
+    /// a grey ramp, not plain, in which the matting network sees no object is refused by name too.
+    func testEmptyPhotosStayRefused() throws {
+        func write(_ name: String, _ pixel: (Int, Int) -> [UInt16]) throws -> String {
+            let png = PNGFixture(
+                width: 96, height: 96, colorType: 2, bitDepth: 8,
+                samples: (0..<(96 * 96)).flatMap { pixel($0 % 96, $0 / 96) })
+            let path = dir + "/" + name + ".png"
+            try Data(png.encode()).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let cases = [
+            (try write("black") { _, _ in [0, 0, 0] }, "one plain colour (RGB 0, 0, 0)"),
+            (try write("blue") { _, _ in [40, 90, 160] }, "one plain colour (RGB 40, 90, 160)"),
+            (try write("white") { _, _ in [255, 255, 255] }, "one plain colour"),
+            (
+                try write("ramp") { x, _ in [UInt16(x * 2), UInt16(x * 2), UInt16(x * 2)] },
+                "the matting network sees no object"
+            ),
+        ]
+        for (photo, says) in cases {
+            let r = try CLI.run(["invert", photo, "--model", model, "--out", dir + "/x.latent", "--steps", "2"])
+            XCTAssertNotEqual(r.status, 0, photo)
+            XCTAssertTrue(r.stderr.contains("no object found") && r.stderr.contains(says), "\(photo): \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.latent"))
     }
 }

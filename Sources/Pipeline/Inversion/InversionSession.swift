@@ -147,8 +147,22 @@ public final class InversionSession {
             )
             return nil
         }
-        return Matting.predict(matting, photo: raw)
+        let mask = Matting.predict(matting, photo: raw)
+        // Whatever the border: a photo in which the matting network sees no object has nothing to invert.
+        let object = mask.reduce(0) { $0 + ($1 > 0.5 ? 1 : 0) }
+        guard Double(object) >= Self.minimumMattedFraction * Double(mask.count) else {
+            throw FileError(
+                path: photo,
+                reason: String(
+                    format: "no object found: the matting network sees no object in the photo (%.2f%% of its pixels)",
+                    100 * Double(object) / Double(max(1, mask.count))))
+        }
+        return mask
     }
+
+    /// Least share of a photo's pixels the matting network must call object (as the framing asks of
+    /// a white-background photo's pixels that differ from the border).
+    static let minimumMattedFraction = 0.002
 
     public func invert(
         photo: String, latentPath: String, request: InversionRequest, progress: ((Int, Float) -> Void)? = nil
