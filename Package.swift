@@ -18,7 +18,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // `make docs`: the DocC catalogs of the library modules.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -38,7 +37,7 @@ let package = Package(
                 .linkedLibrary("m"),
             ]
         ),
-        .target(name: "FileIO", dependencies: ["CShims", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "FileIO", dependencies: ["CShims"]),
         .target(name: "NeuralCore", dependencies: ["CShims", "FileIO"], swiftSettings: numeric),
         .target(name: "Imaging", dependencies: ["CShims", "FileIO"], swiftSettings: numeric),
         .target(name: "Geometry", dependencies: ["CShims"]),
@@ -49,7 +48,6 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "FileIO", "NeuralCore", "Imaging", "Geometry", "Scenes", "Datasets", "Model",
-                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .executableTarget(
             name: "nerfinv",

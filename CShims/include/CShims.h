@@ -28,6 +28,9 @@ void nv_blas_set_num_threads(int n);
 // ---------------------------------------------------------------- Checksums (zlib)
 /// zlib's CRC-32 of `count` bytes, continuing from `crc` (0 to start).
 uint32_t nv_crc32(uint32_t crc, const void *bytes, size_t count);
+// SHA-256 and SHA-1 digests (hash.c): model fingerprints, the WebSocket handshake.
+void nv_sha256(const void *data, size_t count, uint8_t digest[32]);
+void nv_sha1(const void *data, size_t count, uint8_t digest[20]);
 
 // ---------------------------------------------------------------- Small-GEMM kernels (AVX2/FMA)
 /// 1 if the CPU and OS support the kernels below; never call them otherwise.

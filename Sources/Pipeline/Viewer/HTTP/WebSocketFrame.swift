@@ -1,4 +1,4 @@
-import Crypto
+import FileIO
 import Foundation
 
 // RFC 6455 frames as the viewer's stream speaks them: client frames masked and small (state
@@ -104,7 +104,6 @@ public struct WebSocketFrame: Sendable, Equatable {
 
     /// The `Sec-WebSocket-Accept` answer to a client's key.
     public static func acceptKey(_ key: String) -> String {
-        let digest = Insecure.SHA1.hash(data: Data((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))
-        return Data(digest).base64EncodedString()
+        Data(Fingerprint.sha1(Data((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))).base64EncodedString()
     }
 }
