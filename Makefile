@@ -8,7 +8,7 @@ MESHCHECK := .build/meshcheck/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NERFINV := .build/release/nerfinv
 
-.PHONY: all deps testdeps build test lint demo bench benchmarks docs clean
+.PHONY: all deps testdeps build test lint fuzz fuzz-build fuzz-smoke demo bench benchmarks docs clean
 
 all: build
 
@@ -39,6 +39,45 @@ testdeps:
 
 test: deps testdeps lint
 	$(SWIFT) test --disable-swift-testing
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# libFuzzer harnesses of the readers (one -sanitize=fuzzer,address: swiftc keeps only the last of
+# two -sanitize flags, and SwiftPM's --sanitize fuzzer --sanitize address passes two, leaving the
+# library modules without coverage; --sanitize fuzzer stays for the link, which then takes
+# libFuzzer's main) (Tests/Fuzz: png, model, latent, delta, preset, scene and the
+# viewer's request parser), built with the fuzzer and AddressSanitizer in their own build folder,
+# each started from its seed corpus in Tests/Fuzz/corpus/. `make fuzz` runs each FUZZ_SECONDS
+# (default 600) and keeps what it learns in .build/fuzz-corpus/; `make test` runs each a few
+# seconds on a copy of the seeds. A crash stops it, with the input in .build/fuzz-artifacts/.
+FUZZ_TARGETS = png model latent delta preset scene request
+FUZZ_SECONDS ?= 600
+FUZZ_BIN := .build/fuzz/debug/nerfinv-fuzz
+FUZZ_FLAGS = -rss_limit_mb=2048 -timeout=20 -malloc_limit_mb=1024 -print_final_stats=1
+FUZZ_ENV = LSAN_OPTIONS=suppressions=Tests/Fuzz/lsan.supp
+
+fuzz-build:
+	$(SWIFT) build --build-path .build/fuzz --product nerfinv-fuzz --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address \
+	  -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -DNERFINV_FUZZ 2>&1 | grep -v "Cannot export local symbol" || true
+	@test -x $(FUZZ_BIN)
+
+fuzz: deps fuzz-build
+	@mkdir -p .build/fuzz-artifacts
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build/fuzz-corpus/$$t && cp -n Tests/Fuzz/corpus/$$t/* .build/fuzz-corpus/$$t/ ; \
+	  echo "== fuzz $$t, $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_ENV) NERFINV_FUZZ_TARGET=$$t $(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=.build/fuzz-artifacts/$$t- .build/fuzz-corpus/$$t || exit 1; \
+	done
+
+fuzz-smoke: fuzz-build
+	@rm -rf .build/fuzz-smoke && mkdir -p .build/fuzz-smoke .build/fuzz-artifacts
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build/fuzz-smoke/$$t && cp Tests/Fuzz/corpus/$$t/* .build/fuzz-smoke/$$t/ ; \
+	  $(FUZZ_ENV) NERFINV_FUZZ_TARGET=$$t $(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=3 \
+	    -artifact_prefix=.build/fuzz-artifacts/$$t- .build/fuzz-smoke/$$t > .build/fuzz-smoke/$$t.log 2>&1 \
+	    || { tail -40 .build/fuzz-smoke/$$t.log; echo "fuzz $$t: FAILED"; exit 1; }; \
+	  echo "fuzz $$t: $$(grep -o 'Done [0-9]* runs' .build/fuzz-smoke/$$t.log), no crash"; \
+	done
 
 # The committed .swift-format (line length 120, one statement a line), as a check.
 lint:

@@ -57,6 +57,10 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["NeuralCore"], path: "Tests/TestSupport"),
+        // The readers' fuzz harness (`make fuzz`); built plainly it replays the seed corpora.
+        .executableTarget(
+            name: "nerfinv-fuzz", dependencies: ["FileIO", "Imaging", "Model", "Scenes", "Pipeline"], path: "Tests/Fuzz",
+            exclude: ["corpus"]),
         .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FileIO", "Geometry", "Imaging"]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "FileIO", "TestSupport"]),

@@ -209,4 +209,37 @@ final class ReliabilityCLITests: CLITestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.latent"))
     }
+
+    /// The smallest model inverts (and tunes its decoder): an inversion step once freed the MLP's
+    /// scratch gradients before writing them, which corrupted this model's heap (found building the
+    /// fuzzers' seed corpus; `withExtendedLifetime` in both decoders' backward).
+    func testTinyModelInvertsWithoutCorruptingTheHeap() throws {
+        let tiny = repoRoot + "/Tests/Fuzz/corpus/model/tiny.nvm"
+        for k in 0..<3 {
+            let r = try CLI.run([
+                "invert", repoRoot + "/scenes/photos/car_160.png", "--model", tiny, "--init", "mean", "--steps", "3",
+                "--tune-decoder", "--out", dir + "/t\(k).latent", "--quiet",
+            ])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/t\(k).delta"))
+        }
+    }
+
+    /// The fuzz harness, built plainly, replays every seed corpus through its reader.
+    func testFuzzSeedCorporaReplay() throws {
+        let harness = CLI.executable.deletingLastPathComponent().appendingPathComponent("nerfinv-fuzz")
+        for target in ["png", "model", "latent", "delta", "preset", "scene", "request"] {
+            let p = Process()
+            p.executableURL = harness
+            p.arguments = [target, repoRoot + "/Tests/Fuzz/corpus/" + target]
+            p.environment = ["NERFINV_FUZZ_MODEL": repoRoot + "/Tests/Fuzz/corpus/model/tiny.nvm"]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, target)
+            XCTAssertTrue(said.contains("nerfinv-fuzz \(target): replayed") && !said.contains("replayed 0 "), said)
+        }
+    }
 }

@@ -289,6 +289,10 @@ public final class LitTriplaneDecoder: LayeredGenerator {
         // generator's weight gradients (2.4 M floats) are skipped, not written to a buffer each step.
         let mlpNames = ["mlp1.w", "mlp1.b", "mlp2.w", "mlp2.b", "mlp3.w", "mlp3.b"].map { "decoder." + $0 }
         let mlpScratch = grads == nil ? [w1, b1, w2, b2, w3, b3].map { Tensor($0.shape) } : []
+        // The pointers below outlive their last use as tensors: without this the optimiser may free
+        // them first (found by nerfinv-fuzz's seed run under ASan: a heap use-after-free in every
+        // inversion step, which corrupted the heap of a small model's inversion).
+        defer { withExtendedLifetime(mlpScratch) {} }
         func slot(_ name: String) -> Int { params.firstIndex { $0.name == name }! }
         func gw(_ name: String) -> UnsafeMutablePointer<Float>? { grads?[slot(name)].data }
         let mlpGrads = mlpNames.enumerated().map { i, name in grads?[slot(name)].data ?? mlpScratch[i].data }

@@ -123,6 +123,10 @@ public final class TriplaneDecoder: LayeredGenerator {
         // weight gradient, which would dominate an inversion step, is skipped outright.
         let mlpSlots: [Slot] = [.w1, .b1, .w2, .b2, .w3, .b3]
         let mlpScratch = grads == nil ? [w1, b1, w2, b2, w3, b3].map { Tensor($0.shape) } : []
+        // The pointers below outlive their last use as tensors: without this the optimiser may free
+        // them first (found by nerfinv-fuzz's seed run under ASan: a heap use-after-free in every
+        // inversion step, which corrupted the heap of a small model's inversion).
+        defer { withExtendedLifetime(mlpScratch) {} }
         let mlpGrads = mlpSlots.enumerated().map { i, slot in grads?[slot.rawValue].data ?? mlpScratch[i].data }
         Scratch.with(N * 4) { dRaw in  // (N, 4)
             Scratch.with(B * G) { dPlanes in  // (B, G)
