@@ -29,7 +29,9 @@ public enum FileKind {
                 let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 16..<(16 + n))) as? [String: Any]
             else { return nil }
             if let format = (header["config"] as? [String: Any])?["format"] as? String { return name(ofFormat: format) }
-            if (header["metadata"] as? [String: String])?.keys.contains(where: { $0.hasSuffix("trainer_state") }) == true {
+            if (header["metadata"] as? [String: String])?.keys.contains(where: { $0.hasSuffix("trainer_state") })
+                == true
+            {
                 return "a training checkpoint (resume it with --resume, or load the model its run wrote)"
             }
             return nil

@@ -89,7 +89,8 @@ public struct InversionInput {
             if let c = PhotoFraming.plainColour(raw) {
                 let rgb = [c.x, c.y, c.z].map { String(Int(($0 * 255).rounded())) }.joined(separator: ", ")
                 throw FileError(
-                    path: photo, reason: "no object found: the photo is one plain colour (RGB \(rgb)), nothing to invert")
+                    path: photo,
+                    reason: "no object found: the photo is one plain colour (RGB \(rgb)), nothing to invert")
             }
             // A photo with a background: the matting network's mask makes everything else white,
             // so the framing finds the object and the loss sees only it (and its silhouette).
