@@ -1,6 +1,8 @@
 # nerfinv: `make demo` and `make test` work on a fresh Debian machine.
 SWIFT ?= swift
 DEPS := libopenblas-dev libdnnl-dev libpng-dev libgif-dev libeigen3-dev
+# Only for MP4 turntables (`turntable --mp4`, the viewer's MP4 download): the ffmpeg program.
+MP4_DEPS := ffmpeg
 # Only for the tests: the independent mesh readers (trimesh, pygltflib) and the DevTools client that
 # drives headless Chromium through `nerfinv view` run in a virtual environment.
 TEST_DEPS := python3 python3-venv chromium
@@ -14,7 +16,7 @@ all: build
 
 # Installs the Debian packages nerfinv links against, only when dpkg says one is missing.
 deps:
-	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEPS)"
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEPS) $(MP4_DEPS)"
 
 install-packages:
 	@missing=""; \

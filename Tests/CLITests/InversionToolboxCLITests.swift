@@ -136,7 +136,21 @@ final class InversionToolboxCLITests: CLITestCase {
         let video = try CLI.run(turntable + ["--gif", dir + "/t.gif", "--mp4", dir + "/t.mp4"])
         if hasFFmpeg {
             XCTAssertEqual(video.status, 0, video.stderr)
-            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/t.mp4"))
+            // What browsers and phones play: H.264 in yuv420p, every frame.
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            probe.arguments = [
+                "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                "stream=codec_name,pix_fmt,nb_frames", "-of", "default=noprint_wrappers=1", dir + "/t.mp4",
+            ]
+            let out = Pipe()
+            probe.standardOutput = out
+            try probe.run()
+            let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            probe.waitUntilExit()
+            for line in ["codec_name=h264", "pix_fmt=yuv420p", "nb_frames=2"] {
+                XCTAssertTrue(said.contains(line), said)
+            }
         } else {
             XCTAssertNotEqual(video.status, 0)
             XCTAssertTrue(video.stderr.contains("ffmpeg") && video.stderr.contains("not installed"), video.stderr)

@@ -87,6 +87,12 @@ final class ViewerServerTests: XCTestCase {
         let gif = try await get(URL(string: base + "/api/turntable.gif?latent=0")!)
         XCTAssertEqual(gif.status, 200)
         XCTAssertEqual(Array(gif.body.prefix(6)), Array("GIF89a".utf8))
+        // The MP4 beside the GIF, where ffmpeg is installed (make installs it).
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") {
+            let mp4 = try await get(URL(string: base + "/api/turntable.mp4?latent=0")!)
+            XCTAssertEqual(mp4.status, 200)
+            XCTAssertEqual(String(decoding: mp4.body[4..<8], as: UTF8.self), "ftyp", "an MP4 container")
+        }
         let missing = try await get(URL(string: base + "/api/mesh.glb?latent=9")!)
         XCTAssertEqual(missing.status, 400)
         await server.stop()

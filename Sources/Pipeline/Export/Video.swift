@@ -24,7 +24,10 @@ public enum Video {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: exe)
             p.arguments = [
-                "-y", "-loglevel", "error", "-framerate", String(fps), "-i", pattern, "-c:v", "libx264", "-pix_fmt",
+                // The frames may be a transaction's temporary files (".frame_000.png.tmp-PID"): the
+                // demuxer and the codec are named, since neither follows from that name.
+                "-y", "-loglevel", "error", "-f", "image2", "-c:v", "png", "-framerate", String(fps), "-i", pattern,
+                "-c:v", "libx264", "-pix_fmt",
                 "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-f", "mp4", tmp,
             ]
             let err = Pipe()

@@ -31,6 +31,7 @@ enum ViewerPage {
             <div id="dropnote">or drop a PNG on the page</div>
             <a id="glb" download>download mesh (GLB)</a>
             <a id="gif" download>download turntable (GIF)</a>
+            <a id="mp4" download>(MP4)</a>
             <div id="status"></div>
           </div>
         </div>
@@ -148,6 +149,7 @@ enum ViewerPage {
           else input.style.display = "none";
           document.getElementById("glb").href = `/api/mesh.glb?latent=${i}`;
           document.getElementById("gif").href = `/api/turntable.gif?latent=${i}`;
+          document.getElementById("mp4").href = `/api/turntable.mp4?latent=${i}`;
           if (quick) changed(); else request(full);
         }
         // The latents' list, kept in step with the server's (dropped photos join it).

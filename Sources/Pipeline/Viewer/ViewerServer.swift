@@ -153,21 +153,24 @@ public final class ViewerServer: @unchecked Sendable {
                 guard let png = try session.inputSheet(i) else { return .text(404, "no input picture") }
                 return HTTPAnswer(200, "image/png", png)
             } catch { return .text(400, "\(error)") }
-        case "/api/mesh.glb" where get, "/api/turntable.gif" where get:
+        case "/api/mesh.glb" where get, "/api/turntable.gif" where get, "/api/turntable.mp4" where get:
             guard let i = latent() else { return .text(400, "latent must be an index") }
             guard heavy.try() else {
                 return .text(429, "a mesh or turntable is being made; ask again when it is done")
             }
             defer { heavy.unlock() }
             do {
-                return head.path == "/api/mesh.glb"
-                    ? HTTPAnswer(200, "model/gltf-binary", try session.mesh(i))
-                    : HTTPAnswer(200, "image/gif", try session.turntable(i))
+                switch head.path {
+                case "/api/mesh.glb": return HTTPAnswer(200, "model/gltf-binary", try session.mesh(i))
+                case "/api/turntable.gif": return HTTPAnswer(200, "image/gif", try session.turntable(i))
+                default: return HTTPAnswer(200, "video/mp4", try session.turntableMP4(i))
+                }
             } catch { return .text(400, "\(error)") }
         case "/api/photo" where head.method == "POST":
             if let refusal = Self.photoRefusal(head) { return refusal }
             return photo(Data(body), name: head.query["name"] ?? "photo")
-        case "/", "/api/info", "/api/frame", "/api/input", "/api/mesh.glb", "/api/turntable.gif", "/api/photo":
+        case "/", "/api/info", "/api/frame", "/api/input", "/api/mesh.glb", "/api/turntable.gif", "/api/turntable.mp4",
+            "/api/photo":
             return .text(405, "\(head.method) is not answered at \(head.path)")
         default:
             return .text(404, "no such page: the viewer serves / and its API")

@@ -227,6 +227,23 @@ public final class ViewerSession: @unchecked Sendable {
         return try MeshExport.encode(scene: scene, settings: settings, format: "glb")
     }
 
+    /// The latent's turntable as an H.264 MP4 (24 frames at 256 pixels, through ffmpeg), made in a
+    /// private folder that goes with the answer.
+    public func turntableMP4(_ latent: Int) throws -> Data {
+        let scene = try entry(latent).scene
+        _ = try Video.ffmpeg()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nerfinv-view-mp4-\(UUID().uuidString)"
+        ).path
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try RenderExport.turntable(
+            field: scene.field, code: scene.latent.identity, frames: 24, elevation: 20,
+            camera: RenderCamera(size: 256), to: folder + "/frames", mp4: folder + "/turntable.mp4")
+        return try Data(contentsOf: URL(fileURLWithPath: folder + "/turntable.mp4"))
+    }
+
     /// The latent's turntable as an animated GIF (24 frames at 128 pixels).
     public func turntable(_ latent: Int) throws -> Data {
         let scene = try entry(latent).scene
