@@ -197,7 +197,7 @@ final class HostileInputCLITests: CLITestCase {
             ("short.nvm", resealed(Array(model.prefix(model.count - 4096)) + [0, 0, 0, 0]), "outside the payload"),
             (
                 "png.nvm", PNGFixture(width: 2, height: 2, colorType: 0, bitDepth: 8, samples: [0, 1, 2, 3]).encode(),
-                "magic"
+                "is a PNG image, not a nerfinv model"
             ),
         ]
         let latent = dir + "/car.latent"

@@ -34,8 +34,10 @@ final class InversionInputTests: XCTestCase {
         var request = InversionRequest()
         request.background = .keep
         var writer = LatentWriter(latentPath: "out/car.latent", request: request)
+        // The delta is an output untuned too: a stale one of that name is removed.
         XCTAssertEqual(
-            writer.outputs.files, ["out/car.latent", "out/car_input.png", "out/car_input_reconstruction.png"])
+            writer.outputs.files,
+            ["out/car.latent", "out/car_input.png", "out/car_input_reconstruction.png", "out/car.delta"])
         XCTAssertNil(writer.outputs.folder)
         request.background = .auto
         request.tune = TuneSettings()

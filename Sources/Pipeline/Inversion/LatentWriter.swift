@@ -28,7 +28,8 @@ public struct LatentWriter {
 
     /// Every file the request may write, and the turntable folder.
     public var outputs: (files: [String], folder: String?) {
-        let delta = request.tune == nil ? [] : [deltaPath]
+        // The delta beside the latent is written (tuned) or removed (a stale one): an output either way.
+        let delta = [deltaPath]
         let matting = request.background == .keep || request.mask != nil ? [] : [maskPath, cutoutPath]
         return ([latentPath, inputPath, comparisonPath] + delta + matting, request.turntable)
     }
