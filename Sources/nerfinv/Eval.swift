@@ -26,13 +26,23 @@ struct Eval: ParsableCommand {
               nerfinv eval --data data/cars_test --modes encoder,refine,mean-refine,fit \\
                 --report eval.json --save-renders eval_renders
               nerfinv eval --data data/ood/blender --modes refine,layered --save-renders sheets
+              nerfinv eval --data data/cars_test --shard 2/8 --report shard2.json    # one task of 8
+              nerfinv eval --merge shard*.json --report eval.json                    # the whole set's report
             """
     )
 
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Test-protocol dataset folder (from `nerfinv generate --protocol test`).")
-    var data: String
+    var data: String?
+
+    @Option(help: "Evaluate every N-th object only, starting at the K-th (K/N, 1 ≤ K ≤ N); the report keeps each object's figures for --merge.")
+    var shard: String?
+
+    @Option(
+        parsing: .upToNextOption,
+        help: "Shard reports (from --shard) to merge into the whole set's figures, instead of evaluating.")
+    var merge: [String] = []
 
     @Option(
         parsing: .upToNextOption,
@@ -63,12 +73,15 @@ struct Eval: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
+        guard (data == nil) != merge.isEmpty else { throw ValidationError("name a set with --data, or reports with --merge") }
+        if let shard, case .failure(let e) = Shard.parse(shard) { throw ValidationError(e.reason) }
         _ = try EvaluationSettings.Mode.parse(modes)
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         guard fitSteps >= 1, fitSteps <= 100_000 else { throw ValidationError("--fit-steps must be in 1...100000") }
     }
 
     func run() throws {
+        guard let data else { return try show(try Evaluation.merge(reports: merge), inputs: merge) }
         // The report and renders folder are checked before the evaluation (which can take minutes).
         var plan = OutputPlan(inputs: [data, modelOptions.model])
         if let report { try plan.add(file: report) }
@@ -79,6 +92,7 @@ struct Eval: ParsableCommand {
         settings.limit = limit
         settings.paints = try paint.map(PaintFamily.parse)
         settings.fitSteps = fitSteps
+        settings.shard = try shard.map { try Shard.parse($0).get() }
         var refineSettings = try refine.settings(base: model.refineDefaults)
         if let refineSteps { refineSettings.steps = refineSteps }
         settings.refine = try checked(refineSettings, flags: ["steps": "--refine-steps"])
@@ -94,7 +108,16 @@ struct Eval: ParsableCommand {
                     logOffTerminal: true)
             bars[mode]!.update(done, extra: String(format: "novel-view PSNR %.2f dB", psnr))
         }
-        if let report { try Evaluation.writeReport(results, to: report) }
+        try show(results, inputs: [])
+    }
+
+    /// Writes the report (checked against `inputs` first) and prints the table or JSON.
+    func show(_ results: [ModeResult], inputs: [String]) throws {
+        if let report {
+            var plan = OutputPlan(inputs: inputs)
+            try plan.add(file: report)
+            try Evaluation.writeReport(results, to: report)
+        }
         if output.json {
             print(try Evaluation.json(results))
         } else if !output.quiet {

@@ -59,6 +59,7 @@ struct Invert: ParsableCommand {
     }
 
     func run() throws {
+        let photos = try outputs.selected(self.photos)
         let model = try modelOptions.load()
         let session = try inversion.backgroundOptions.session(model: model)
         var request = try inversion.request(refine: refine, defaults: model.refineDefaults)

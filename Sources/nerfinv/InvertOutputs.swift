@@ -32,9 +32,32 @@ struct InvertOutputs: ParsableArguments {
     )
     var joint = false
 
+    @Option(
+        help:
+            "Invert every N-th photo only, starting at the K-th (K/N, 1 ≤ K ≤ N): one task of a Slurm array or of GNU parallel (with --out-dir)."
+    )
+    var shard: String?
+
+    /// The photos this run inverts: all, or its shard's.
+    func selected(_ photos: [String]) throws -> [String] {
+        guard let shard else { return photos }
+        let s = try Shard.parse(shard).get()
+        let mine = s.select(photos)
+        guard !mine.isEmpty else {
+            throw ValidationError("\(photos.count) photos: shard \(s) gets none")
+        }
+        return mine
+    }
+
     /// Checks the outputs against the photos: one latent for one photo, distinct names in a folder.
     func validate(photos: [String]) throws {
         guard !photos.isEmpty else { throw ValidationError("name at least one photo") }
+        if let shard {
+            if case .failure(let e) = Shard.parse(shard) { throw ValidationError(e.reason) }
+            guard outDir != nil, !joint else {
+                throw ValidationError("--shard takes a share of many photos into --out-dir (not --out or --joint)")
+            }
+        }
         if joint {
             guard photos.count >= 2 else { throw ValidationError("--joint needs two or more photos of one object") }
             guard photos.count <= 64 else { throw ValidationError("--joint takes at most 64 photos") }

@@ -60,6 +60,9 @@ public struct EvaluationSettings: Sendable {
     /// Objects whose second view is also inverted for the consistency figure (refining modes; the
     /// encoder does all).
     public var consistencyObjects = 10
+    /// Evaluate only every `count`-th object, starting at object `number` (1...count) of the set
+    /// (after --paint and --limit); the report keeps every object's figures for `Evaluation.merge`.
+    public var shard: Shard?
     /// Folder for a comparison sheet per mode (input | truth | prediction for a few novel views),
     /// and with several modes one sheet of them all (input | per view: truth, each mode).
     public var saveRenders: String?
@@ -147,6 +150,8 @@ public struct ModeResult: Codable, Sendable {
     /// (120-240°), overall and by paint family.
     public var backPSNR: Double?
     public var backPSNRByPaint: [String: Double]?
+    /// Every object's figures, kept in a shard's report (`EvaluationSettings.shard`) for `merge`.
+    public var records: [ObjectRecord]?
 }
 
 /// Novel-view quality of a model on a test-protocol dataset.
@@ -171,6 +176,16 @@ public enum Evaluation {
         }
         if let limit = settings.limit { ids = Array(ids.prefix(limit)) }
         guard !ids.isEmpty else { throw FileError(path: data, reason: "no objects") }
+        // A shard: every N-th object, each keeping its index in the whole set.
+        var objects = ids.enumerated().map { (index: $0.offset, id: $0.element) }
+        if let shard = settings.shard {
+            objects = objects.filter { $0.index % shard.count == shard.number - 1 }
+            guard !objects.isEmpty else {
+                throw FileError(
+                    path: data, reason: "has \(ids.count) objects: shard \(shard.number)/\(shard.count) gets none")
+            }
+        }
+        ids = objects.map(\.id)
         try checkTestProtocol(data: data, ids: ids)
         if settings.modes.contains(where: { $0 == .encoder || $0 == .refine || $0 == .fast }) {
             _ = try model.requireEncoder()
@@ -180,12 +195,14 @@ public enum Evaluation {
         }
         var sheets: [SheetCells] = []
         let results = try settings.modes.map { mode in
-            let (result, cells) = try evaluate(mode, model: model, data: data, ids: ids, settings: settings) {
+            let (result, cells) = try evaluate(mode, model: model, data: data, objects: objects, settings: settings) {
                 done, psnr in progress?(mode, done, ids.count, psnr)
             }
             sheets.append(cells)
             return result
         }
+        // The sheets' rows: the objects among the first `sheetObjects` of the set.
+        ids = objects.filter { $0.index < EvaluationSettings.sheetObjects }.map(\.id)
         if let dir = settings.saveRenders {
             for (mode, cells) in zip(settings.modes, sheets) where !cells.rows.isEmpty {
                 try PNG.write(
@@ -369,25 +386,17 @@ public enum Evaluation {
         return (input, shown, bicubic)
     }
 
+    /// One mode over `objects` (each with its index in the whole set, which the consistency
+    /// figure, the sheets and the restoration settings' seeds go by); `progress(done, mean PSNR)`.
     static func evaluate(
-        _ mode: EvaluationSettings.Mode, model: NeRFModel, data: String, ids: [String], settings: EvaluationSettings,
-        progress: (Int, Double) -> Void
+        _ mode: EvaluationSettings.Mode, model: NeRFModel, data: String, objects: [(index: Int, id: String)],
+        settings: EvaluationSettings, progress: (Int, Double) -> Void
     ) throws -> (ModeResult, SheetCells) {
         let meanCode = model.meanCode
-        var psnr: [Double] = [], ssim: [Double] = [], opsnr: [Double] = [], allPSNR: [Double] = [],
-            seconds: [Double] = []
-        var azErr: [Double] = [], elErr: [Double] = [], same: [Double] = [], other: [Double] = [],
-            encSeconds: [Double] = []
-        var perObject: [String: Double] = [:]
-        var perView: [Int: [Double]] = [:]
-        var inputPSNR: [Double] = [], tuneSteps: [Double] = [], layerSteps: [Double] = [], bicubic: [Double] = []
-        var layerGain: [String: Double] = [:], layersKept = 0
+        var records: [ObjectRecord] = []
         var sheet = SheetCells()
-        var lightErrors: [LightError] = []
-        var farSide: [String: Double] = [:], farSideByPaint: [PaintFamily: [Double]] = [:]
-        var back: [Double] = [], backByPaint: [PaintFamily: [Double]] = [:]
-        var previousCode: [Float]? = nil
-        for (k, id) in ids.enumerated() {
+        for (done, (k, id)) in objects.enumerated() {
+            var record = ObjectRecord(index: k, id: id)
             let object = try SRNDataset.loadObject("\(data)/\(id)", withDepth: false)
             guard object.views.count >= 2 else {
                 throw FileError(path: "\(data)/\(id)", reason: "needs view 0 plus novel views")
@@ -418,7 +427,7 @@ public enum Evaluation {
                 let (input, shown, small) = try protocolInput(
                     object, path: "\(data)/\(id)", index: k, settings: settings)
                 shownInput = shown
-                if let small { bicubic.append(small) }
+                record.bicubicInputPSNR = small
                 var runSettings = input.settings(settings.refine ?? model.refineDefaults)
                 if mode == .layered && runSettings.layers.steps == 0 {
                     runSettings.layers.steps = EvaluationSettings.layeredSteps
@@ -439,33 +448,32 @@ public enum Evaluation {
                 code = r.code
                 found = Array(zip(r.views, r.lights))
                 if let first = r.lights.first {
-                    lightErrors.append(LightError(found: first, truth: lights[inputViews[0]]))
+                    record.lightError = LightError(found: first, truth: lights[inputViews[0]])
                 }
                 if let tuning = r.tuning {
                     field = tuning.tunedField(from: model.field)
-                    tuneSteps.append(Double(tuning.steps))
+                    record.tuneSteps = Double(tuning.steps)
                 }
                 if let layers = r.layers {
                     field = try LayeredField.with(layers.residuals, on: field)
-                    layerSteps.append(Double(layers.steps))
-                    layerGain[id] = layers.validationPSNRAfter - layers.validationPSNRBefore
-                    if layers.accepted { layersKept += 1 }
+                    record.layerSteps = Double(layers.steps)
+                    record.layerGain = layers.validationPSNRAfter - layers.validationPSNRBefore
+                    record.layersKept = layers.accepted
                 }
-                seconds.append(Date().timeIntervalSince(t0))
-                if inversion != .meanRefine { encSeconds.append(r.encoderSeconds) }
+                record.seconds = Date().timeIntervalSince(t0)
+                if inversion != .meanRefine { record.encoderSeconds = r.encoderSeconds }
                 let truth = Rig.angles(of: object.views[inputViews[0]].camera.position)
-                azErr.append(ViewCode.azimuthError(r.view.azimuth, truth.azimuth))
-                elErr.append(abs(r.view.elevation - truth.elevation))
+                record.azimuthError = ViewCode.azimuthError(r.view.azimuth, truth.azimuth)
+                record.elevationError = abs(r.view.elevation - truth.elevation)
                 if inputViews.count == 1 && (inversion == .encoder || k < settings.consistencyObjects) {
                     var codeOnly = settings.refine ?? model.refineDefaults  // the codes are compared
                     codeOnly.layers.steps = 0
                     let second = try Inversion.run(
                         model: model, photo: object.views[secondView].image.rgb, width: W, height: H, mode: inversion,
                         settings: codeOnly)
-                    same.append(cosine(code, second.code, mean: meanCode))
+                    record.sameObjectCosine = cosine(code, second.code, mean: meanCode)
                 }
-                if let previousCode { other.append(cosine(code, previousCode, mean: meanCode)) }
-                previousCode = code
+                record.centredCode = zip(code, meanCode).map { $0 - $1 }
             } else {
                 let fitter = CodeFitter(
                     field: model.field, start: meanCode,
@@ -488,20 +496,20 @@ public enum Evaluation {
                         distance: model.config.cameraDistance, fov: model.config.fovDegrees)
                     fitted = r.code
                     field = try LayeredField.with(r.report.residuals, on: field)
-                    layerSteps.append(Double(r.report.steps))
+                    record.layerSteps = Double(r.report.steps)
                 }
                 code = fitted
-                seconds.append(Date().timeIntervalSince(t0))
+                record.seconds = Date().timeIntervalSince(t0)
             }
             let renderer = FieldRenderer(field: field, code: code)
-            var objPSNR: [Double] = [], objDeltaE: [Double] = [], objBack: [Double] = []
+            var objDeltaE: [Double] = [], objBack: [Double] = []
             let inputAzimuth = Rig.angles(of: object.views[inputViews[0]].camera.position).azimuth
             for (v, view) in object.views.enumerated() {
                 renderer.light = lights[v]
                 let out = renderer.render(camera: view.camera)
                 let pred = out.image.clamped()
                 let p = Metrics.psnr(pred, view.image)
-                allPSNR.append(p)
+                record.allViewPSNR.append(p)
                 // Inverting modes score every view they were not given; fit scores views 1... as always.
                 let given = mode.inversion != nil ? inputViews.contains(v) : v == 0
                 if given {
@@ -509,18 +517,17 @@ public enum Evaluation {
                         // Rendered at the found view with its photometric code, against the clean view.
                         let recon = InversionSession.render(
                             renderer, at: found[n].view, light: found[n].light, width: W, height: H, model: model)
-                        inputPSNR.append(Metrics.psnr(recon, object.views[v].image))
+                        record.inputViewPSNR.append(Metrics.psnr(recon, object.views[v].image))
                     }
                     continue
                 }
-                psnr.append(p)
-                objPSNR.append(p)
-                perView[v, default: []].append(p)
-                ssim.append(Metrics.ssim(pred, view.image))
+                record.views.append(v)
+                record.psnr.append(p)
+                record.ssim.append(Metrics.ssim(pred, view.image))
                 let truth = Metrics.foreground(view.image)
                 let rendered = (0..<(W * H)).map { out.image.pixels[4 * $0 + 3] > 0.5 }
                 let mask = (0..<(W * H)).map { truth[$0] || rendered[$0] }
-                opsnr.append(Metrics.maskedPSNR(pred, view.image, mask: mask))
+                record.objectPSNR.append(Metrics.maskedPSNR(pred, view.image, mask: mask))
                 let azimuth = Rig.angles(of: view.camera.position).azimuth
                 if ViewCode.azimuthError(azimuth, inputAzimuth) >= EvaluationSettings.backAngle { objBack.append(p) }
                 if ViewCode.azimuthError(azimuth, inputAzimuth) >= EvaluationSettings.farSideAngle {
@@ -540,54 +547,15 @@ public enum Evaluation {
                     sheet.side = W
                 }
             }
-            perObject[id] = objPSNR.reduce(0, +) / Double(objPSNR.count)
             let family = try PaintFamily.of(objectFolder: "\(data)/\(id)")
-            if !objDeltaE.isEmpty {
-                let e = objDeltaE.reduce(0, +) / Double(objDeltaE.count)
-                farSide[id] = e
-                if let family { farSideByPaint[family, default: []].append(e) }
-            }
-            if !objBack.isEmpty {
-                let b = objBack.reduce(0, +) / Double(objBack.count)
-                back.append(b)
-                if let family { backByPaint[family, default: []].append(b) }
-            }
-            progress(k + 1, psnr.reduce(0, +) / Double(psnr.count))
+            record.paint = family?.rawValue
+            if !objDeltaE.isEmpty { record.farSideDeltaE = objDeltaE.reduce(0, +) / Double(objDeltaE.count) }
+            if !objBack.isEmpty { record.backPSNR = objBack.reduce(0, +) / Double(objBack.count) }
+            records.append(record)
+            let scored = records.flatMap(\.psnr)
+            progress(done + 1, scored.reduce(0, +) / Double(max(1, scored.count)))
         }
-        func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(max(1, x.count)) }
-        func median(_ x: [Double]) -> Double? { x.isEmpty ? nil : x.sorted()[x.count / 2] }
-        var result = ModeResult(
-            mode: mode.rawValue, objects: ids.count, psnr: mean(psnr), ssim: mean(ssim), objectPSNR: mean(opsnr),
-            allViewPSNR: mean(allPSNR), inputViewPSNR: inputPSNR.isEmpty ? nil : mean(inputPSNR),
-            bicubicInputPSNR: bicubic.isEmpty ? nil : mean(bicubic),
-            tuneSteps: tuneSteps.isEmpty ? nil : mean(tuneSteps),
-            layerSteps: layerSteps.isEmpty ? nil : mean(layerSteps),
-            secondsPerObject: mean(seconds), perObjectPSNR: perObject,
-            perViewPSNR: Dictionary(uniqueKeysWithValues: perView.map { ("\($0.key)", mean($0.value)) }),
-            medianAzimuthError: median(azErr), medianElevationError: median(elErr),
-            sameObjectCosine: same.isEmpty ? nil : mean(same), otherObjectCosine: other.isEmpty ? nil : mean(other),
-            encoderSeconds: encSeconds.isEmpty ? nil : mean(encSeconds))
-        result.lightError = LightError.mean(lightErrors)
-        if !layerGain.isEmpty {
-            result.perObjectLayerGain = layerGain
-            result.layersKept = layersKept
-        }
-        if !farSide.isEmpty {
-            result.farSideDeltaE = mean(Array(farSide.values))
-            result.perObjectFarSideDeltaE = farSide
-        }
-        if !back.isEmpty {
-            result.backPSNR = mean(back)
-            result.backPSNRByPaint =
-                backByPaint.isEmpty
-                ? nil : Dictionary(uniqueKeysWithValues: backByPaint.map { ($0.key.rawValue, mean($0.value)) })
-        }
-        if !farSideByPaint.isEmpty {
-            result.farSideDeltaEByPaint = Dictionary(
-                uniqueKeysWithValues: farSideByPaint.map { ($0.key.rawValue, mean($0.value)) })
-            result.farSideCarsByPaint = Dictionary(
-                uniqueKeysWithValues: farSideByPaint.map { ($0.key.rawValue, $0.value.count) })
-        }
+        let result = ModeResult.aggregate(mode: mode.rawValue, records: records, keep: settings.shard != nil)
         return (result, sheet)
     }
 
