@@ -36,7 +36,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Test-protocol dataset folder (from `nerfinv generate --protocol test`).")
     var data: String?
 
-    @Option(help: "Evaluate every N-th object only, starting at the K-th (K/N, 1 ≤ K ≤ N); the report keeps each object's figures for --merge.")
+    @Option(
+        help:
+            "Evaluate every N-th object only, starting at the K-th (K/N, 1 ≤ K ≤ N); the report keeps each object's figures for --merge."
+    )
     var shard: String?
 
     @Option(
@@ -73,7 +76,9 @@ struct Eval: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard (data == nil) != merge.isEmpty else { throw ValidationError("name a set with --data, or reports with --merge") }
+        guard (data == nil) != merge.isEmpty else {
+            throw ValidationError("name a set with --data, or reports with --merge")
+        }
         if let shard, case .failure(let e) = Shard.parse(shard) { throw ValidationError(e.reason) }
         _ = try EvaluationSettings.Mode.parse(modes)
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }

@@ -61,7 +61,8 @@ extension ModeResult {
         var result = ModeResult(
             mode: mode, objects: records.count, psnr: mean(all(\.psnr)), ssim: mean(all(\.ssim)),
             objectPSNR: mean(all(\.objectPSNR)), allViewPSNR: mean(all(\.allViewPSNR)),
-            inputViewPSNR: inputPSNR.isEmpty ? nil : mean(inputPSNR), bicubicInputPSNR: bicubic.isEmpty ? nil : mean(bicubic),
+            inputViewPSNR: inputPSNR.isEmpty ? nil : mean(inputPSNR),
+            bicubicInputPSNR: bicubic.isEmpty ? nil : mean(bicubic),
             tuneSteps: tune.isEmpty ? nil : mean(tune), layerSteps: layers.isEmpty ? nil : mean(layers),
             secondsPerObject: mean(records.map(\.seconds)),
             perObjectPSNR: Dictionary(uniqueKeysWithValues: records.map { ($0.id, mean($0.psnr)) }),

@@ -18,22 +18,28 @@ extension Evaluation {
                 positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             let results: [ModeResult]
             do { results = try dec.decode([ModeResult].self, from: data) } catch {
-                throw FileError(path: path, reason: "not an eval report (\(DecodingErrors.describe(error, data: data)))")
+                throw FileError(
+                    path: path, reason: "not an eval report (\(DecodingErrors.describe(error, data: data)))")
             }
             let names = results.map(\.mode)
             if let modes, modes != names {
                 throw FileError(
-                    path: path, reason: "has modes \(names.joined(separator: ",")); the first report has \(modes.joined(separator: ","))")
+                    path: path,
+                    reason:
+                        "has modes \(names.joined(separator: ",")); the first report has \(modes.joined(separator: ","))"
+                )
             }
             modes = names
             for r in results {
                 guard let rs = r.records else {
-                    throw FileError(path: path, reason: "holds no per-object records: write shard reports with eval --shard K/N")
+                    throw FileError(
+                        path: path, reason: "holds no per-object records: write shard reports with eval --shard K/N")
                 }
                 if r.mode == names.first {
                     for o in rs {
                         if let other = seen[o.index] {
-                            throw FileError(path: path, reason: "object \(o.id) is also in \(other): the shards overlap")
+                            throw FileError(
+                                path: path, reason: "object \(o.id) is also in \(other): the shards overlap")
                         }
                         seen[o.index] = path
                     }
@@ -44,7 +50,8 @@ extension Evaluation {
         let count = seen.count
         if let missing = (0..<count).first(where: { seen[$0] == nil }) {
             throw FileError(
-                path: paths[0], reason: "the reports hold \(count) objects but not object number \(missing): a shard is missing")
+                path: paths[0],
+                reason: "the reports hold \(count) objects but not object number \(missing): a shard is missing")
         }
         return (modes ?? []).map { ModeResult.aggregate(mode: $0, records: records[$0] ?? [], keep: false) }
     }

@@ -10,7 +10,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// From "K/N"; nil with the reason for anything else.
     public static func parse(_ text: String) -> Result<Shard, FileError> {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), (1...100_000).contains(n), (1...n).contains(k)
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), (1...100_000).contains(n),
+            (1...n).contains(k)
         else {
             return .failure(
                 FileError(path: "--shard", reason: "takes K/N with 1 ≤ K ≤ N ≤ 100000 (got '\(text.prefix(40))')"))
