@@ -177,6 +177,7 @@ public enum Evaluation {
         if let limit = settings.limit { ids = Array(ids.prefix(limit)) }
         guard !ids.isEmpty else { throw FileError(path: data, reason: "no objects") }
         // A shard: every N-th object, each keeping its index in the whole set.
+        let setSize = ids.count
         var objects = ids.enumerated().map { (index: $0.offset, id: $0.element) }
         if let shard = settings.shard {
             objects = objects.filter { $0.index % shard.count == shard.number - 1 }
@@ -195,7 +196,9 @@ public enum Evaluation {
         }
         var sheets: [SheetCells] = []
         let results = try settings.modes.map { mode in
-            let (result, cells) = try evaluate(mode, model: model, data: data, objects: objects, settings: settings) {
+            let (result, cells) = try evaluate(
+                mode, model: model, data: data, objects: objects, setSize: setSize, settings: settings
+            ) {
                 done, psnr in progress?(mode, done, ids.count, psnr)
             }
             sheets.append(cells)
@@ -390,13 +393,13 @@ public enum Evaluation {
     /// figure, the sheets and the restoration settings' seeds go by); `progress(done, mean PSNR)`.
     static func evaluate(
         _ mode: EvaluationSettings.Mode, model: NeRFModel, data: String, objects: [(index: Int, id: String)],
-        settings: EvaluationSettings, progress: (Int, Double) -> Void
+        setSize: Int, settings: EvaluationSettings, progress: (Int, Double) -> Void
     ) throws -> (ModeResult, SheetCells) {
         let meanCode = model.meanCode
         var records: [ObjectRecord] = []
         var sheet = SheetCells()
         for (done, (k, id)) in objects.enumerated() {
-            var record = ObjectRecord(index: k, id: id)
+            var record = ObjectRecord(index: k, id: id, setSize: setSize)
             let object = try SRNDataset.loadObject("\(data)/\(id)", withDepth: false)
             guard object.views.count >= 2 else {
                 throw FileError(path: "\(data)/\(id)", reason: "needs view 0 plus novel views")

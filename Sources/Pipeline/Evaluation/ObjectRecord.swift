@@ -6,6 +6,8 @@ public struct ObjectRecord: Codable, Sendable, Equatable {
     /// The object's place in the evaluated set's order (after --paint and --limit), and its folder.
     public var index: Int
     public var id: String
+    /// Objects in the whole set (every shard's together), for `merge` to see a shard missing.
+    public var setSize: Int
     /// The scored views' numbers, and per scored view its PSNR, SSIM and object PSNR.
     var views: [Int] = []
     var psnr: [Double] = []
@@ -32,9 +34,10 @@ public struct ObjectRecord: Codable, Sendable, Equatable {
     var backPSNR: Double?
     var paint: String?
 
-    init(index: Int, id: String) {
+    init(index: Int, id: String, setSize: Int) {
         self.index = index
         self.id = id
+        self.setSize = setSize
     }
 }
 
