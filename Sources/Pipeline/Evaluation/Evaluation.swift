@@ -180,7 +180,7 @@ public enum Evaluation {
         let setSize = ids.count
         var objects = ids.enumerated().map { (index: $0.offset, id: $0.element) }
         if let shard = settings.shard {
-            objects = objects.filter { $0.index % shard.count == shard.number - 1 }
+            objects = shard.select(objects)
             guard !objects.isEmpty else {
                 throw FileError(
                     path: data, reason: "has \(ids.count) objects: shard \(shard.number)/\(shard.count) gets none")
@@ -205,15 +205,15 @@ public enum Evaluation {
             return result
         }
         // The sheets' rows: the objects among the first `sheetObjects` of the set.
-        ids = objects.filter { $0.index < EvaluationSettings.sheetObjects }.map(\.id)
+        let sheetIDs = objects.filter { $0.index < EvaluationSettings.sheetObjects }.map(\.id)
         if let dir = settings.saveRenders {
             for (mode, cells) in zip(settings.modes, sheets) where !cells.rows.isEmpty {
                 try PNG.write(
-                    cells.sheet(modes: [mode], ids: ids), to: "\(dir)/\(mode.rawValue)_comparison.png")
+                    cells.sheet(modes: [mode], ids: sheetIDs), to: "\(dir)/\(mode.rawValue)_comparison.png")
             }
             if settings.modes.count > 1, let first = sheets.first, !first.rows.isEmpty {
                 try PNG.write(
-                    SheetCells.merged(sheets).sheet(modes: settings.modes, ids: ids),
+                    SheetCells.merged(sheets).sheet(modes: settings.modes, ids: sheetIDs),
                     to: "\(dir)/modes_comparison.png")
             }
         }

@@ -115,12 +115,10 @@ public enum RenderExport {
             // Inside the transaction, from the frames' temporary names: an ffmpeg that fails leaves
             // every earlier output (frames, sheet, GIF) as it was.
             if let mp4 {
-                let frame = AtomicFile.temporaryPath(for: "\(folder)/frame_000.png")
-                let escaped = frame.replacingOccurrences(of: "%", with: "%%")
+                // The frames' temporary names as a printf pattern (a '%' of the folder escaped).
+                let escaped = folder.replacingOccurrences(of: "%", with: "%%")
                 try Video.encode(
-                    frames: escaped.replacingOccurrences(of: "frame_000.png", with: "frame_%03d.png"),
-                    fps: animationFPS,
-                    to: mp4)
+                    frames: AtomicFile.temporaryPath(for: escaped + "/frame_%03d.png"), fps: animationFPS, to: mp4)
             }
         }
     }

@@ -84,15 +84,17 @@ public final class ViewerServer: @unchecked Sendable {
                         head: head, buffered: buffer)
                     return
                 }
-                // A body is read only where a route takes one, and only once its length is known to fit.
+                // A body is read only where a route takes one, and only once its length is known to fit
+                // (a photo stated with no length is refused here too).
+                let photo = head.method == "POST" && head.path == "/api/photo"
+                if photo, let refusal = Self.photoRefusal(head) {
+                    write(refusal, to: connection, close: true)
+                    return
+                }
                 var body: [UInt8] = []
                 if head.contentLength > 0 {
-                    guard head.method == "POST" && head.path == "/api/photo" else {
+                    guard photo else {
                         write(HTTPAnswer.text(413, "this request takes no body"), to: connection, close: true)
-                        return
-                    }
-                    if let refusal = Self.photoRefusal(head) {
-                        write(refusal, to: connection, close: true)
                         return
                     }
                     let until = Date().addingTimeInterval(limits.bodySeconds)
@@ -167,7 +169,7 @@ public final class ViewerServer: @unchecked Sendable {
                 }
             } catch { return .text(400, "\(error)") }
         case "/api/photo" where head.method == "POST":
-            if let refusal = Self.photoRefusal(head) { return refusal }
+            // `serve` has refused a photo head that `photoRefusal` refuses, before reading its body.
             return photo(Data(body), name: head.query["name"] ?? "photo")
         case "/", "/api/info", "/api/frame", "/api/input", "/api/mesh.glb", "/api/turntable.gif", "/api/turntable.mp4",
             "/api/photo":

@@ -132,10 +132,10 @@ final class ViewerStream: @unchecked Sendable {
 
     /// The frame for one state message, or the reason it is refused.
     static func answer(_ text: String, session: ViewerSession) -> Answer {
-        guard case .head(let head, _) = HTTPRequestParser.parse(Array("GET /?\(text) HTTP/1.0\r\n\r\n".utf8)) else {
-            return .refusal("error 0: a state is a query string")
-        }
-        let query = head.query
+        // Printable ASCII without spaces, as in a request's target.
+        guard text.utf8.allSatisfy({ (33...126).contains($0) }),
+            case .success(let query) = HTTPRequestParser.query(Substring(text))
+        else { return .refusal("error 0: a state is a query string") }
         guard let seq = ViewerLimits.sequence(query["seq"] ?? "") else {
             return .refusal("error 0: seq must be a frame number")
         }

@@ -115,17 +115,9 @@ public enum HTTPRequestParser {
         let path = String(target[..<pathEnd])
         var query: [String: String] = [:]
         if pathEnd < target.endIndex {
-            let items = target[target.index(after: pathEnd)...].split(separator: "&")
-            guard items.count <= limits.queryItems else {
-                return .refused(status: 414, reason: "more than \(limits.queryItems) query parameters")
-            }
-            for item in items {
-                let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let name = percentDecoded(kv[0]), let value = percentDecoded(kv.count > 1 ? kv[1] : "") else {
-                    return .refused(status: 400, reason: "the query holds a malformed escape")
-                }
-                guard query[name] == nil else { return .refused(status: 400, reason: "the query names \(name) twice") }
-                query[name] = value
+            switch Self.query(target[target.index(after: pathEnd)...], limits: limits) {
+            case .success(let q): query = q
+            case .failure(let refusal): return .refused(status: refusal.status, reason: refusal.reason)
             }
         }
         var headers: [(name: String, value: String)] = []
@@ -167,6 +159,36 @@ public enum HTTPRequestParser {
             method: String(parts[0]), path: path, query: query, version: version, headers: headers,
             contentLength: contentLength)
         return .head(head, consumed: headEnd!)
+    }
+
+    /// Why a query is refused: the status to answer and the reason.
+    public struct QueryRefusal: Error, Equatable {
+        public var status: Int
+        public var reason: String
+    }
+
+    /// The parameters of a query string (`a=1&b=x%20y`), percent-decoded; refused past
+    /// `limits.queryItems` parameters, for a malformed escape or a name given twice. The viewer's
+    /// stream states are query strings too (`ViewerStream.answer`).
+    public static func query(_ text: Substring, limits: HTTPLimits = HTTPLimits()) -> Result<
+        [String: String], QueryRefusal
+    > {
+        let items = text.split(separator: "&")
+        guard items.count <= limits.queryItems else {
+            return .failure(QueryRefusal(status: 414, reason: "more than \(limits.queryItems) query parameters"))
+        }
+        var query: [String: String] = [:]
+        for item in items {
+            let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = percentDecoded(kv[0]), let value = percentDecoded(kv.count > 1 ? kv[1] : "") else {
+                return .failure(QueryRefusal(status: 400, reason: "the query holds a malformed escape"))
+            }
+            guard query[name] == nil else {
+                return .failure(QueryRefusal(status: 400, reason: "the query names \(name) twice"))
+            }
+            query[name] = value
+        }
+        return .success(query)
     }
 
     /// The next line ending at or after `from`, found within `within` bytes: where the line's

@@ -9,9 +9,8 @@ public enum ViewerProtocol {
             _ = head.query["latent"].map(ViewerLimits.index)
             _ = head.query["seq"].map(ViewerLimits.sequence)
         }
-        var rest = bytes
         for fromServer in [false, true] {
-            rest = bytes
+            var rest = bytes
             // Frame after frame, as a stream's reader consumes them.
             while case .frame(_, let consumed) = WebSocketFrame.decode(rest, maxPayload: 4096, fromServer: fromServer),
                 consumed > 0
