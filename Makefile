@@ -5,7 +5,8 @@ DEPS := libopenblas-dev libdnnl-dev libpng-dev libgif-dev libeigen3-dev
 MP4_DEPS := ffmpeg
 # Only for the tests: the independent mesh readers (trimesh, pygltflib) and the DevTools client that
 # drives headless Chromium through `nerfinv view` run in a virtual environment.
-TEST_DEPS := python3 python3-venv chromium
+# openmpi-bin: the test that trains with `mpirun -np 2` (nerfinv opens Open MPI only under mpirun).
+TEST_DEPS := python3 python3-venv chromium openmpi-bin
 MESHCHECK := .build/meshcheck/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NERFINV := .build/release/nerfinv

@@ -35,6 +35,8 @@ let package = Package(
                 .linkedLibrary("z"),
                 .linkedLibrary("stdc++"),
                 .linkedLibrary("m"),
+                // Open MPI is opened with dlopen, only under mpirun (mpi_bridge.c).
+                .linkedLibrary("dl"),
             ]
         ),
         .target(name: "FileIO", dependencies: ["CShims"]),
@@ -66,7 +68,7 @@ let package = Package(
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "FileIO", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "FileIO", "NeuralCore", "TestSupport"]),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "NeuralCore"]),
-        .testTarget(name: "CLITests", dependencies: ["nerfinv", "Imaging", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["nerfinv", "Imaging", "Model", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "NeuralCore", "FileIO", "Geometry", "Datasets", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "NeuralCore", "Imaging", "FileIO", "Scenes", "Datasets", "TestSupport"]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes", "FileIO", "Geometry", "Imaging", "NeuralCore", "Datasets"]),

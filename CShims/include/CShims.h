@@ -151,6 +151,22 @@ int nv_temp_register(const char *path);
 void nv_temp_unregister(int slot);
 void nv_temp_install_handlers(void);
 
+// Open MPI, opened with dlopen only in a process mpirun started (mpi_bridge.c): nerfinv builds and
+// runs without it. Collectives run in place on MPI_COMM_WORLD; 0 is success. Without MPI a
+// process is rank 0 of 1 and the collectives return at once.
+/// Whether mpirun started this process (OMPI_COMM_WORLD_SIZE is set).
+int nv_mpi_launched(void);
+/// Opens libmpi.so.40 and initialises MPI (MPI_THREAD_FUNNELED); on failure a reason in error.
+int nv_mpi_init(char *error, size_t capacity);
+int nv_mpi_rank(void);
+int nv_mpi_size(void);
+int nv_mpi_allreduce_sum_float(float *buffer, long count);
+int nv_mpi_allreduce_max_double(double *buffer, long count);
+int nv_mpi_barrier(void);
+/// Ends every rank of the job (MPI_Abort).
+void nv_mpi_abort(int code);
+int nv_mpi_finalize(void);
+
 #ifdef __cplusplus
 }
 #endif

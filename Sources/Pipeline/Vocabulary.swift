@@ -1,6 +1,7 @@
 import Datasets
 import Imaging
 import Model
+import NeuralCore
 
 // The types of lower layers that are part of Pipeline's own API: what an application (the
 // command line) names when it asks Pipeline for something. An application imports Pipeline (and
@@ -19,6 +20,9 @@ public typealias LatentFile = Model.LatentFile
 public typealias ViewLight = Datasets.ViewLight
 /// How a photo is framed (`invert --crop`).
 public typealias CropMode = Imaging.CropMode
+
+/// The ranks of a data-parallel run (`mpirun -np N nerfinv train ...`), or one process.
+public typealias Communicator = NeuralCore.Communicator
 
 /// Settings a command overlays with its preset and flags.
 public typealias RefineSettings = Model.RefineSettings

@@ -16,7 +16,10 @@ struct Bench: ParsableCommand {
               nerfinv bench train --profile
               nerfinv bench invert --photos 5 --json
             """,
-        subcommands: [BenchCore.self, BenchTrain.self, BenchRender.self, BenchInvert.self, BenchViewer.self]
+        subcommands: [
+            BenchCore.self, BenchTrain.self, BenchRender.self, BenchInvert.self, BenchViewer.self,
+            BenchDataParallel.self,
+        ]
     )
 }
 
@@ -42,8 +45,13 @@ struct BenchOptions: ParsableArguments {
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
     }
 
-    func apply() {
-        if let threads { Compute.use(threads: threads) }
+    /// The threads asked for; without --threads, ranks that mpirun started on one machine share its cores.
+    func apply(ranksHere: Int = 1) {
+        if let threads {
+            Compute.use(threads: threads)
+        } else if ranksHere > 1 {
+            Compute.use(threads: max(1, ProcessInfo.processInfo.activeProcessorCount / ranksHere))
+        }
     }
 
     var settings: BenchSettings { BenchSettings(repeats: repeats, minSeconds: minSeconds) }

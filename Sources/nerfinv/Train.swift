@@ -13,6 +13,8 @@ struct Train: ParsableCommand {
               nerfinv train --data data/cars_train --out models/cars.nvm --resume
               nerfinv train --data data/cars_train --config configs/train_continue.json \\
                 --init-model models/cars.nvm --out data/long/cars.nvm
+              # data-parallel over Open MPI (rank 0 writes; --resume with the same -np)
+              mpirun -np 4 nerfinv train --data data/cars_train --out models/cars.nvm
 
             Writes <name>.nvm (fp16 model), <name>.nvm.ckpt (fp32 checkpoint with optimiser state, \
             every few minutes and on Ctrl-C), <name>.train_log.csv and <name>.train_curve.png. \
@@ -85,8 +87,11 @@ struct Train: ParsableCommand {
         job.field = field
         job.limitObjects = training.limitObjects
         job.otherInputs = [training.config].compactMap { $0 }
-        training.prepare()
-        let o = try job.run(drive: { try training.drive($0, paths: $1, label: $2, output: output) }) { output.note($0) }
-        output.report(o.fields, o.summary)
+        try training.launch(output: output) { output in
+            let o = try job.run(drive: { try training.drive($0, paths: $1, label: $2, output: output) }) {
+                output.note($0)
+            }
+            output.report(o.fields, o.summary)
+        }
     }
 }

@@ -23,6 +23,8 @@ struct TrainEncoder: ParsableCommand {
                 --init-encoder models/cars.nvm --out data/ft/cars.nvm
               # the iterative encoder, on the shipped model's decoder and encoder
               nerfinv train-encoder --data data/cars_train --iterative --out data/it/cars.nvm
+              # data-parallel over Open MPI (the plain encoder; rank 0 writes)
+              mpirun -np 2 nerfinv train-encoder --data data/cars_train --steps 16000
 
             Writes the model with its encoder to --out (default: --model), <name>.encoder.ckpt (fp32, \
             every few minutes and on Ctrl-C), <name>.encoder_log.csv and <name>.encoder_curve.png. \
@@ -95,8 +97,11 @@ struct TrainEncoder: ParsableCommand {
         job.initEncoder = initEncoder
         job.limitObjects = training.limitObjects
         job.otherInputs = [training.config].compactMap { $0 }
-        training.prepare()
-        let o = try job.run(drive: { try training.drive($0, paths: $1, label: $2, output: output) }) { output.note($0) }
-        output.report(o.fields, o.summary)
+        try training.launch(output: output) { output in
+            let o = try job.run(drive: { try training.drive($0, paths: $1, label: $2, output: output) }) {
+                output.note($0)
+            }
+            output.report(o.fields, o.summary)
+        }
     }
 }

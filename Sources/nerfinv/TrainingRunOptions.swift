@@ -16,8 +16,11 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Random seed (initialisation, batches, sampling, augmentation; default 1).")
     var seed: UInt64?
 
-    @Option(help: "Threads for nerfinv's loops and OpenBLAS.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(
+        help:
+            "Threads for nerfinv's loops and OpenBLAS (default: every core, shared out among the ranks mpirun starts on this machine)."
+    )
+    var threads: Int?
 
     @Option(help: "Use only the first N objects of the dataset.")
     var limitObjects: Int?
@@ -35,7 +38,7 @@ struct TrainingRunOptions: ParsableArguments {
     var warmup: Int?
 
     func validate() throws {
-        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1...256") }
         guard checkpointMinutes > 0, checkpointMinutes.isFinite else {
             throw ValidationError("--checkpoint-minutes must be positive")
         }
@@ -51,10 +54,40 @@ struct TrainingRunOptions: ParsableArguments {
     }
 
     /// Threads for both the loops and OpenBLAS, the memory budget, and the stop signals.
-    func prepare() {
-        Compute.use(threads: threads)
+    func prepare(ranksHere: Int = 1) {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        Compute.use(threads: threads ?? max(1, cores / ranksHere))
         Compute.limitMemory(gigabytes: maxMemory)
         Compute.catchStopSignals()
+    }
+
+    /// Runs a training command's body after `prepare`. Under mpirun MPI starts first, only rank 0
+    /// speaks (the others' output is quiet) and MPI ends after the body; an error on a rank ends
+    /// every rank at once, since the others would wait forever in their next collective.
+    func launch(output: OutputOptions, _ body: (OutputOptions) throws -> Void) throws {
+        let group = try Communicator.world()
+        prepare(ranksHere: group.localSize)
+        var output = output
+        if !group.isRoot {
+            output.quiet = true
+            output.json = false
+        }
+        do {
+            try body(output)
+        } catch let exit as ExitCode {
+            group.finish()  // a stop every rank agreed on
+            throw exit
+        } catch {
+            if group.size > 1 {
+                // Rank 0 speaks first: an error every rank met (most are) is then said once, as
+                // rank 0's abort ends the others; one only another rank met is still said.
+                if !group.isRoot { Thread.sleep(forTimeInterval: 1) }
+                FileHandle.standardError.write(Data("Error (rank \(group.rank) of \(group.size)): \(error)\n".utf8))
+                group.abortAll(code: 1)
+            }
+            throw error
+        }
+        group.finish()
     }
 
     /// Runs the training loop with a progress bar; ends the command with 130 and a resume hint
@@ -74,13 +107,16 @@ struct TrainingRunOptions: ParsableArguments {
                 }
                 bar!.update(step, extra: status)
             }, note: { output.note($0) })
-        if !outcome.finished && Compute.stopRequested {
+        // A run ends early only when a stop was asked for: here, or under mpirun on another rank.
+        if !outcome.finished {
             let saved =
                 outcome.checkpointKept
                 ? "its batch loss is above \(DivergenceGuard.healthyRatio)x its best, so \(paths.checkpoint) keeps the last good state"
                 : "checkpoint saved to \(paths.checkpoint)"
-            FileHandle.standardError.write(
-                Data("\ninterrupted at step \(run.step): \(saved); continue with --resume\n".utf8))
+            if run.group.isRoot {
+                FileHandle.standardError.write(
+                    Data("\ninterrupted at step \(run.step): \(saved); continue with --resume\n".utf8))
+            }
             throw ExitCode(130)
         }
         return outcome

@@ -18,11 +18,13 @@ enum CLI {
         return dir.appendingPathComponent("nerfinv")
     }
 
+    /// Runs nerfinv, or `program` (a launcher such as mpirun) when given.
     static func run(
-        _ args: [String], cwd: String? = nil, timeout: TimeInterval = 120, environment: [String: String] = [:]
+        _ args: [String], cwd: String? = nil, timeout: TimeInterval = 120, environment: [String: String] = [:],
+        program: URL? = nil
     ) throws -> CLIResult {
         let p = Process()
-        p.executableURL = executable
+        p.executableURL = program ?? executable
         p.arguments = args
         if !environment.isEmpty {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -41,4 +41,22 @@ public struct RayBatch {
         for k in 0..<(R * S) { jitter[k] = rng.nextFloat() }
         for r in 0..<R { probe[r] = rng.nextFloat() < probeFraction }
     }
+
+    /// Rays `range` of the batch with everything drawn for them: a rank's share of a batch that
+    /// every rank drew alike.
+    public func slice(_ range: Range<Int>) -> RayBatch {
+        precondition(range.lowerBound >= 0 && range.upperBound <= R, "rays \(range) of a batch of \(R)")
+        var part = RayBatch(rays: range.count, samples: S)
+        func copy<T>(_ source: [T], _ width: Int, into destination: inout [T]) {
+            destination.replaceSubrange(
+                0..<(range.count * width), with: source[(range.lowerBound * width)..<(range.upperBound * width)])
+        }
+        copy(origins, 3, into: &part.origins)
+        copy(directions, 3, into: &part.directions)
+        copy(targets, 3, into: &part.targets)
+        copy(jitter, S, into: &part.jitter)
+        copy(probe, 1, into: &part.probe)
+        copy(lights, ViewLight.count, into: &part.lights)
+        return part
+    }
 }

@@ -6,7 +6,7 @@ import NeuralCore
 
 // Trains the encoder against a trained decoder (frozen). K objects per batch, V views each,
 // B = K V images, I the encoder's input side, D code length, Vd = 10 view-code floats, Q rays per
-// image for the rendering loss, R = B Q.
+// image for the rendering loss, R = B Q. Under MPI a rank takes Kᵣ of the K objects (Bᵣ = Kᵣ V images).
 
 /// One encoder training run: everything `--resume` needs.
 public final class EncoderTrainer {
@@ -30,6 +30,8 @@ public final class EncoderTrainer {
     var renderSteps: [Int: RenderStep] = [:]
     /// Decoder gradients, when the decoder trains too.
     let decoderGrads: ParameterGradients?
+    /// The ranks the batch is split over (one process unless mpirun started several).
+    public var group = Communicator.single
 
     public struct Losses {
         public var code: Float = 0, pose: Float = 0, photometric: Float = 0, consistency: Float = 0, light: Float = 0
@@ -96,13 +98,17 @@ public final class EncoderTrainer {
 
     public var rendering: Bool { step >= config.renderFromStep }
 
+    /// One step. Every rank draws and augments the whole batch alike (cheap beside the network)
+    /// and runs the encoder on its share of the objects, as a batch of its own; each term is a mean
+    /// over the batch, so a share's gradients and losses are weighted by its fraction of the batch and
+    /// summed over the ranks.
     @discardableResult
     public func trainStep() -> Losses {
-        let K = min(config.objectsPerBatch, data.count), V = config.viewsPerObject, B = K * V
+        let K0 = min(config.objectsPerBatch, data.count), V = config.viewsPerObject, B0 = K0 * V
         let D = encoder.config.codeDim, Vd = ViewCode.size, I = encoder.config.inputSize
         let Vo = encoder.config.viewDim, L = encoder.config.lightDim  // Vo = Vd + L outputs per image
         var objects: [Int] = [], views: [Int] = []
-        while objects.count < K {
+        while objects.count < K0 {
             let o = rng.nextInt(data.count)
             if !objects.contains(o) { objects.append(o) }
         }
@@ -116,10 +122,10 @@ public final class EncoderTrainer {
             while picked.count < V { picked.append(picked[0]) }
             views += picked
         }
-        let images = Tensor([B, 3, I, I])
-        var targetsView = [Float](repeating: 0, count: B * Vo)
+        let images = Tensor([B0, 3, I, I])
+        var targetsView = [Float](repeating: 0, count: B0 * Vo)
         var poses: [ViewCode] = []
-        for b in 0..<B {
+        for b in 0..<B0 {
             let (o, v) = (objects[b / V], views[b])
             let photometric = Profiler.measure("augment") {
                 inputPixels(object: o, view: v) {
@@ -136,13 +142,18 @@ public final class EncoderTrainer {
             }
             poses.append(truth)
         }
-        let acts = Profiler.measure("encoder forward") { encoder.forward(images: images.data, B: B) }
+        // This rank's objects: images [first, first + B) of the batch.
+        let mine = group.share(of: K0), K = mine.count, B = K * V, first = mine.lowerBound * V
+        let share = Float(K) / Float(K0)
+        let acts = Profiler.measure("encoder forward") {
+            encoder.forward(images: images.data + first * 3 * I * I, B: B)
+        }
         var losses = Losses()
         let dIdentity = Tensor([B, D]), dView = Tensor([B, Vo])
         // Identity code regression and consistency, relative to the code table's variance.
         let codeWeight = rendering ? config.codeWeightWhileRendering : config.codeWeight
         for b in 0..<B {
-            let row = codeRows[objects[b / V]]
+            let row = codeRows[objects[(first + b) / V]]
             for d in 0..<D {
                 let e = acts.identity[b * D + d] - model.codes[row * D + d]
                 losses.code += e * e / (Float(B * D) * codeVariance)
@@ -165,7 +176,7 @@ public final class EncoderTrainer {
         }
         for b in 0..<B {
             for k in 0..<Vo {
-                let e = acts.view[b * Vo + k] - targetsView[b * Vo + k]
+                let e = acts.view[b * Vo + k] - targetsView[(first + b) * Vo + k]
                 let pose = k < 4, light = k >= Vd
                 if light {
                     losses.light += e * e / Float(B)
@@ -178,7 +189,7 @@ public final class EncoderTrainer {
                 dView[b * Vo + k] = weight * 2 * e / Float(B)
             }
             let predicted = ViewCode(encoded: acts.view.data + b * Vo)
-            losses.azimuthError += ViewCode.azimuthError(predicted.azimuth, poses[b].azimuth) / Double(B)
+            losses.azimuthError += ViewCode.azimuthError(predicted.azimuth, poses[first + b].azimuth) / Double(B)
         }
         adam.beginStep()
         if rendering || step % 10 == 0 {
@@ -187,26 +198,57 @@ public final class EncoderTrainer {
             let dCodes = Tensor([B, D])
             losses.render = Profiler.measure("render") {
                 renderLoss(
-                    codes: acts.identity, objects: (0..<B).map { objects[$0 / V] }, inputViews: views, Q: Q,
-                    dCodes: rendering ? dCodes : nil)
+                    codes: acts.identity, objects: (0..<B0).map { objects[$0 / V] }, inputViews: views, Q: Q,
+                    images: first..<(first + B), dCodes: rendering ? dCodes : nil)
             }
             if rendering { for k in 0..<(B * D) { dIdentity[k] += config.renderWeight * dCodes[k] } }
         }
         for g in grads { g.tensor.zero() }
+        if group.size > 1 {
+            // The share's means weighted by its fraction of the batch: their sum is the batch's mean.
+            for k in 0..<(B * D) { dIdentity[k] *= share }
+            for k in 0..<(B * Vo) { dView[k] *= share }
+        }
+        Profiler.measure("encoder backward") {
+            encoder.backward(
+                dIdentity: dIdentity.data, dView: dView.data, acts: acts, images: images.data + first * 3 * I * I,
+                grads: grads)
+        }
+        if group.size > 1 { losses = reduce(losses, share: share, rendered: rendering || step % 10 == 0) }
         if let decoderGrads, rendering {
             let lr = (config.decoderLR ?? 0) * lrScale(step + 1)
             for ((name, p), g) in zip(field.parameters, decoderGrads.tensors) {
                 adam.update(name, param: p, grad: g, lr: lr)
             }
         }
-        Profiler.measure("encoder backward") {
-            encoder.backward(
-                dIdentity: dIdentity.data, dView: dView.data, acts: acts, images: images.data, grads: grads)
-        }
         step += 1
         let lr = config.lr * lrScale(step)
         for ((name, p), (_, g)) in zip(encoder.parameters, grads) { adam.update(name, param: p, grad: g, lr: lr) }
         return losses
+    }
+
+    /// Sums the ranks' encoder (and training decoder's) gradients and their losses, each weighted by
+    /// its share of the batch.
+    func reduce(_ l: Losses, share: Float, rendered: Bool) -> Losses {
+        var scalars = [l.code, l.pose, l.photometric, l.consistency, l.light, Float(l.azimuthError), l.render].map {
+            $0 * share
+        }
+        if !rendered { scalars[6] = 0 }
+        var tensors = grads.map(\.tensor)
+        if let decoderGrads, rendering {
+            for g in decoderGrads.tensors {
+                for k in 0..<g.count { g[k] *= share }
+            }
+            tensors += decoderGrads.tensors
+        }
+        Profiler.measure("allreduce") { group.sum(tensors, scalars: &scalars) }
+        var out = Losses()
+        (out.code, out.pose, out.photometric, out.consistency, out.light) = (
+            scalars[0], scalars[1], scalars[2], scalars[3], scalars[4]
+        )
+        out.azimuthError = Double(scalars[5])
+        out.render = rendered ? scalars[6] : .nan
+        return out
     }
 
     /// The view's pixels at the encoder's input size (resampled when the data has another size).
@@ -247,14 +289,21 @@ public final class EncoderTrainer {
 
     /// MSE of rendering codes (B, D) at Q random pixels of other views of each image's object;
     /// puts d MSE / d codes into dCodes when given. Empty space is skipped with the grid of the
-    /// object's own code (the prediction is near it; probe rays cover the rest).
-    func renderLoss(codes: Tensor, objects: [Int], inputViews: [Int], Q: Int, dCodes: Tensor?) -> Float {
-        let B = objects.count, R = B * Q, D = field.spec.codeDim
+    /// object's own code (the prediction is near it; probe rays cover the rest). The rays are drawn
+    /// for every image of the batch (B0: `objects`, `inputViews`) and `images` (B of them, nil: all)
+    /// are rendered, so that every rank's random stream stays the same.
+    func renderLoss(
+        codes: Tensor, objects allObjects: [Int], inputViews: [Int], Q: Int, images: Range<Int>? = nil,
+        dCodes: Tensor?
+    ) -> Float {
+        let images = images ?? 0..<allObjects.count
+        let objects = Array(allObjects[images]), B = objects.count, R = B * Q, D = field.spec.codeDim
         if renderSteps[R] == nil { renderSteps[R] = RenderStep(field: field, objects: B, rays: R) }
         let render = renderSteps[R]!
-        let rays = Self.otherViewRays(
-            data: data, objects: objects, inputViews: inputViews, Q: Q, samples: field.spec.samplesPerRay,
+        let allRays = Self.otherViewRays(
+            data: data, objects: allObjects, inputViews: inputViews, Q: Q, samples: field.spec.samplesPerRay,
             probeFraction: config.skipping.probeRayFraction, rng: &rng)
+        let rays = B == allObjects.count ? allRays : allRays.slice((images.lowerBound * Q)..<(images.upperBound * Q))
         // A frozen decoder's grids never go stale; a training one's are rebuilt as in decoder training.
         let grids = objects.map { o in
             occupancy.grid(o, step: step, refreshing: decoderGrads != nil, field: field) {
@@ -283,6 +332,8 @@ public final class EncoderTrainer {
         /// The trained network's shape.
         var encoder: EncoderConfig
         var objects: [String]
+        /// Ranks of the run (nil: a checkpoint from before MPI, one rank).
+        var ranks: Int?
     }
 
     /// The model with this encoder attached (and the trained decoder, when it trained).
@@ -297,7 +348,8 @@ public final class EncoderTrainer {
 
     public func saveCheckpoint(_ path: String) throws {
         let state = State(
-            step: step, rng: rng, adamStep: adam.step, train: config, encoder: encoder.config, objects: data.ids)
+            step: step, rng: rng, adamStep: adam.step, train: config, encoder: encoder.config, objects: data.ids,
+            ranks: group.size)
         let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         let extra =
             adam.stateTensors().map { (name: "adam.\($0.0)", tensor: $0.1) }
@@ -313,6 +365,7 @@ public final class EncoderTrainer {
             throw FileError(path: path, reason: "not an encoder training checkpoint (no trainer state)")
         }
         try ResumeCheck.validate(saved: state.train, current: config, step: state.step, path: path)
+        try ResumeCheck.validate(savedRanks: state.ranks, current: group.size, path: path)
         guard state.objects == data.ids else {
             throw FileError(path: path, reason: "checkpoint was trained on other objects")
         }

@@ -20,6 +20,22 @@ enum ResumeCheck {
     }
 }
 
+extension ResumeCheck {
+    /// A run resumes with the number of ranks it was written by: the ranks' shares of each batch,
+    /// the grids each rank built and the order gradients were summed in belong to that number.
+    static func validate(savedRanks: Int?, current: Int, path: String) throws {
+        let saved = savedRanks ?? 1
+        guard saved == current else {
+            func run(_ n: Int) -> String { n == 1 ? "one process (no mpirun)" : "\(n) ranks (mpirun -np \(n))" }
+            throw FileError(
+                path: path,
+                reason:
+                    "the checkpoint was written by a run of \(run(saved)); this one has \(run(current)): resume with -np \(saved)"
+            )
+        }
+    }
+}
+
 /// A run's settings with a length in steps.
 protocol HasSteps { var steps: Int { get } }
 extension TrainConfig: HasSteps {}

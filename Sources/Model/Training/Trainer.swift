@@ -21,6 +21,10 @@ public final class Trainer {
     var renderStep: RenderStep?
     /// Each object's occupancy grid and the step it was built at.
     let occupancy: OccupancyCache
+    /// The ranks the batch is split over (one process unless mpirun started several).
+    public var group = Communicator.single
+    /// Seconds the last step spent summing over the ranks (waiting for the slowest included).
+    public private(set) var allreduceSeconds: Double = 0
     /// Samples the field evaluated in the last step (the rest were skipped as empty).
     public var evaluatedSamples: Int { renderStep?.evaluatedSamples ?? 0 }
 
@@ -74,12 +78,20 @@ public final class Trainer {
     }
 
     /// One optimisation step; returns the photometric MSE of the batch (before the update).
+    ///
+    /// Every rank draws the same batch and renders its share of the objects. The photometric
+    /// terms are means over the batch's rays, so a share's are weighted by its fraction of them;
+    /// the code prior is a sum over codes and keeps its weight. Summing the field's gradients and
+    /// the batch's code gradients over the ranks then gives every rank the one-process gradient.
     @discardableResult
     public func trainStep() -> Float {
         let (objects, rays) = Profiler.measure("batch") { drawBatch() }
-        let B = objects.count, D = field.spec.codeDim
-        if renderStep == nil || renderStep!.R != rays.R || renderStep!.B != B {
-            renderStep = RenderStep(field: field, objects: B, rays: rays.R)
+        let B = objects.count, D = field.spec.codeDim, Q = config.raysPerObject
+        let mine = group.share(of: B)
+        let localObjects = Array(objects[mine])
+        let localRays = group.size == 1 ? rays : rays.slice((mine.lowerBound * Q)..<(mine.upperBound * Q))
+        if renderStep == nil || renderStep!.R != localRays.R || renderStep!.B != mine.count {
+            renderStep = RenderStep(field: field, objects: mine.count, rays: localRays.R)
         }
         let render = renderStep!
         let batchCodes = Tensor([B, D])
@@ -93,14 +105,24 @@ public final class Trainer {
             for k in 0..<(B * D) { batchCodes[k] += std * rng.nextNormal() }
         }
         Profiler.measure("zero grads") { grads.zero() }
-        var losses: [any LossTerm] = [PhotometricMSE(), CodePrior(weight: config.codePrior)]
-        if config.distortionWeight > 0 { losses.append(DistortionLoss(weight: config.distortionWeight)) }
-        let values = render.run(rays: rays, codes: batchCodes.data, losses: losses, grads: grads) { states in
-            occupancy.grids(for: objects, step: step, field: field, states: states)
+        let share = Float(mine.count) / Float(B)
+        var losses: [any LossTerm] = [PhotometricMSE(weight: share), CodePrior(weight: config.codePrior)]
+        if config.distortionWeight > 0 { losses.append(DistortionLoss(weight: config.distortionWeight * share)) }
+        var values = render.run(
+            rays: localRays, codes: batchCodes.data + mine.lowerBound * D, losses: losses, grads: grads
+        ) { states in
+            occupancy.grids(for: localObjects, step: step, field: field, states: states)
+        }
+        let batchCodeGrad = Tensor([B, D])  // the batch's rows; this rank's share filled
+        (batchCodeGrad.data + mine.lowerBound * D).update(from: render.dCodes.data, count: mine.count * D)
+        if group.size > 1 {
+            let t0 = Timing.now()
+            Profiler.measure("allreduce") { group.sum(grads.tensors + [batchCodeGrad], scalars: &values) }
+            allreduceSeconds = Timing.now() - t0
         }
         codeGrad.zero()
         for (b, o) in objects.enumerated() {
-            (codeGrad.data + o * D).update(from: render.dCodes.data + b * D, count: D)
+            (codeGrad.data + o * D).update(from: batchCodeGrad.data + b * D, count: D)
         }
         step += 1
         Profiler.measure("adam") {
@@ -123,12 +145,15 @@ public final class Trainer {
         var train: TrainConfig
         var decoder: FieldSpec
         var objects: [String]
+        /// Ranks of the run (nil: a checkpoint from before MPI, one rank).
+        var ranks: Int?
     }
 
     /// Writes everything needed to resume (fp32, atomically).
     public func saveCheckpoint(_ path: String, modelConfig: ModelConfig) throws {
         let state = State(
-            step: step, rng: rng, adamStep: adam.step, train: config, decoder: field.spec, objects: data.ids)
+            step: step, rng: rng, adamStep: adam.step, train: config, decoder: field.spec, objects: data.ids,
+            ranks: group.size)
         let stateJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         let extra =
             adam.stateTensors().map { (name: "adam.\($0.0)", tensor: $0.1) }
@@ -158,6 +183,7 @@ public final class Trainer {
             )
         }
         try ResumeCheck.validate(saved: state.train, current: config, step: state.step, path: path)
+        try ResumeCheck.validate(savedRanks: state.ranks, current: group.size, path: path)
         field.copyWeights(from: model.field)
         codes.copy(from: model.codes)
         adam.restore(step: state.adamStep, tensors: contents.tensors(prefixed: "adam."))

@@ -314,6 +314,13 @@ public enum Benchmarks {
     }
 
     /// Seconds per training step (and per code-fitting step) from a trained model's weights and codes.
+    /// Data-parallel training over this run's ranks, and a model of N machines (`nerfinv bench data-parallel`).
+    public static func dataParallel(model: String, objects: Int, rays: Int, steps: Int, scene: String) throws
+        -> BenchReport
+    {
+        try DataParallelBenchmark.run(model: model, objects: objects, rays: rays, steps: steps, scene: scene)
+    }
+
     public static func train(
         model: String, objects: Int, rays: Int, steps: Int, profile: Bool, scene: String, settings: BenchSettings
     ) throws -> BenchReport {

@@ -1,6 +1,7 @@
 import FileIO
 import Foundation
 import Model
+import NeuralCore
 
 /// One trainer as the driver sees it: a step at a time, with checkpoints.
 public protocol TrainingRun: AnyObject {
@@ -20,11 +21,14 @@ public protocol TrainingRun: AnyObject {
     /// Whether the loss `advance` just returned is judged by the guard: a mean over a window that
     /// a resumed run has only begun to refill is one noisy batch, not the trend the best was taken on.
     var lossIsSettled: Bool { get }
+    /// The ranks the run's batches are split over: rank 0 alone writes its checkpoint, log and curve.
+    var group: Communicator { get }
 }
 
 extension TrainingRun {
     public var watchesDivergence: Bool { false }
     public var lossIsSettled: Bool { true }
+    public var group: Communicator { .single }
 }
 
 /// An error that stops a training run before or during its loop.
@@ -64,7 +68,8 @@ public enum TrainingDriver {
 
     /// Runs `run` to its last step. With `resume` it continues from the checkpoint; without, it
     /// refuses to start over an existing one (a plain rerun would silently restart).
-    /// `progress(step, total, status)` after each step; `shouldStop()` is polled between steps.
+    /// `progress(step, total, status)` after each step; `shouldStop()` is polled between steps,
+    /// and under MPI a stop any rank was asked for stops every rank after the same step.
     public static func run(
         _ run: any TrainingRun, paths: Paths, resume: Bool, checkpointMinutes: Double, shouldStop: () -> Bool,
         progress: (Int, Int, String) -> Void, note: (String) -> Void = { _ in }
@@ -84,9 +89,13 @@ public enum TrainingDriver {
             throw TrainingError(
                 "\(paths.checkpoint) exists: pass --resume to continue that run, or remove it to start over")
         }
-        let t0 = Date(), startStep = run.step
+        let t0 = Date(), startStep = run.step, group = run.group
         var lastCheckpoint = Date()
-        while run.step < run.totalSteps && !shouldStop() {
+        var stopped = false
+        while run.step < run.totalSteps {
+            // Every rank asks the others, so that all leave the loop after the same step.
+            stopped = group.any(shouldStop())
+            if stopped { break }
             let (loss, psnr, status) = try run.advance()
             let elapsed = Date().timeIntervalSince(t0)
             let rate = Double(run.step - startStep) * run.itemsPerStep / max(elapsed, 1e-9)
@@ -98,8 +107,10 @@ public enum TrainingDriver {
                     watch.observe(step: run.step, loss: loss)
                     if watch.diverged {
                         // The log and curve show the collapse; the checkpoint keeps the last good state.
-                        try? log.flush()
-                        try? TrainingCurve.write(log: log, to: paths.curve)
+                        if group.isRoot {
+                            try? log.flush()
+                            try? TrainingCurve.write(log: log, to: paths.curve)
+                        }
                         throw TrainingError(watch.failure(checkpoint: paths.checkpoint))
                     }
                 }
@@ -108,13 +119,13 @@ public enum TrainingDriver {
             progress(run.step, run.totalSteps, status + String(format: "  %.0f %@/s", rate, unit))
             // A state whose loss has left its best waits: it must not replace the last good checkpoint.
             if Date().timeIntervalSince(lastCheckpoint) > checkpointMinutes * 60 && watch.healthy {
-                try persist(run, log: log, paths: paths, final: false)
+                if group.isRoot { try persist(run, log: log, paths: paths, final: false) }
                 lastCheckpoint = Date()
             }
         }
         guard watch.healthy else {
-            try? log.flush()
-            if shouldStop() {
+            if group.isRoot { try? log.flush() }
+            if stopped {
                 // Interrupted while the loss is above its healthy ratio (a noisy batch or the start of
                 // a collapse): still an interruption, and the checkpoint keeps the last good state.
                 return Outcome(
@@ -126,7 +137,7 @@ public enum TrainingDriver {
                     + "\(DivergenceGuard.healthyRatio)x its best (\(String(format: "%.5f", watch.best)) at step "
                     + "\(watch.bestStep)): \(paths.checkpoint) keeps the last good state and was not overwritten")
         }
-        try persist(run, log: log, paths: paths, final: true)
+        if group.isRoot { try persist(run, log: log, paths: paths, final: true) }
         return Outcome(
             finished: run.step >= run.totalSteps, log: log, seconds: log.offsetSeconds + Date().timeIntervalSince(t0))
     }

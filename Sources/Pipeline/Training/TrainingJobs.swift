@@ -62,8 +62,10 @@ public struct DecoderTrainingJob {
     }
 
     /// Checks the memory a step plans and every output, loads the data, trains and writes the model.
+    /// Under mpirun the ranks split each batch's objects; rank 0 writes the files.
     public func run(drive: TrainingDrive, note: (String) -> Void) throws -> TrainingJobOutcome {
         var config = config
+        let group = try Communicator.world()
         let initial = try initModel.map { try NeRFModel.load($0).model }
         let spec = try initial?.config.decoder ?? fieldSpec()
         // The step's buffers against the budget, before any data is loaded.
@@ -79,6 +81,8 @@ public struct DecoderTrainingJob {
         for file in [out, paths.checkpoint, paths.log, paths.curve] { try plan.add(file: file) }
         note("loading \(data)...")
         let dataset = try TrainingData.load(root: data, limit: limitObjects)
+        try DataParallel.check(
+            batch: min(config.objectsPerBatch, dataset.count), objects: "--objects-per-batch", group: group)
         if let initModel, let model = initial {
             guard model.config.objects == dataset.ids else {
                 throw FileError(
@@ -91,6 +95,7 @@ public struct DecoderTrainingJob {
             config.skipping.warmupSteps = 0
         }
         let trainer = Trainer(data: dataset, config: config, field: spec)
+        trainer.group = group
         if let initial { trainer.warmStart(from: initial, step: 0) }
         let manifest = DatasetManifest.read(data)
         let run = DecoderTrainingRun(trainer: trainer) { notes in
@@ -103,7 +108,9 @@ public struct DecoderTrainingJob {
         let outcome = try drive(run, paths, "train")
         // The generator's attributes of the training objects travel with the codes (edit --attribute).
         let attributes = try ObjectAttributeTable.load(dataRoot: data, ids: dataset.ids)
-        try run.model(seconds: outcome.seconds, log: outcome.log).with(attributes: attributes).save(to: out)
+        if group.isRoot {
+            try run.model(seconds: outcome.seconds, log: outcome.log).with(attributes: attributes).save(to: out)
+        }
         return .model(out, steps: trainer.step, psnr: ("final_batch_psnr_db", outcome.log), paths: paths)
     }
 }
@@ -139,6 +146,11 @@ public struct EncoderTrainingJob {
 
     public func run(drive: TrainingDrive, note: (String) -> Void) throws -> TrainingJobOutcome {
         var config = config
+        let group = try Communicator.world()
+        if group.size > 1 && config.iterations != nil {
+            throw TrainingError(
+                "the iterative encoder trains in one process: run train-encoder --iterative without mpirun")
+        }
         // The model may be replaced by its own output (--out defaults to --model); the data and
         // presets may not be written, and everything is checked before training.
         var plan = OutputPlan(inputs: [data] + [initEncoder].compactMap { $0 } + otherInputs)
@@ -152,6 +164,8 @@ public struct EncoderTrainingJob {
             for: "an encoder step rendering \(images) images x \(config.raysPerImage) rays")
         note("loading \(data)...")
         let dataset = try TrainingData.load(root: data, limit: limitObjects)
+        try DataParallel.check(
+            batch: min(config.objectsPerBatch, dataset.count), objects: "the preset's objectsPerBatch", group: group)
         if config.iterations != nil {
             return try runIterative(decoderModel: decoderModel, dataset: dataset, config: config, drive: drive)
         }
@@ -171,9 +185,10 @@ public struct EncoderTrainingJob {
         } catch {
             throw ModelError("\(model) and \(data): \(error)")
         }
+        trainer.group = group
         let run = EncoderTrainingRun(trainer: trainer)
         let outcome = try drive(run, paths, "encoder")
-        try run.model(seconds: outcome.seconds, log: outcome.log).save(to: out)
+        if group.isRoot { try run.model(seconds: outcome.seconds, log: outcome.log).save(to: out) }
         return .model(
             out, steps: trainer.step, psnr: ("final_render_psnr_db", outcome.log), paths: paths,
             what: " with its encoder")

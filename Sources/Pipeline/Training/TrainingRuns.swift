@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import NeuralCore
 
 /// Decoder training as a `TrainingRun`: the log shows the batch MSE and PSNR over the last 50 steps.
 public final class DecoderTrainingRun: TrainingRun {
@@ -21,6 +22,7 @@ public final class DecoderTrainingRun: TrainingRun {
     }
     public var rateColumn: String { "rays_per_second" }
     public var watchesDivergence: Bool { true }
+    public var group: Communicator { trainer.group }
     /// A resumed run starts its window empty; its first rows would be means of a few tiny batches.
     public var lossIsSettled: Bool { window.count >= Self.window }
 
@@ -59,6 +61,7 @@ final class EncoderTrainingRun: TrainingRun {
     var renders: [Float] = []
 
     public init(trainer: EncoderTrainer) { self.trainer = trainer }
+    public var group: Communicator { trainer.group }
 
     public var step: Int { trainer.step }
     public var totalSteps: Int { trainer.config.steps }
