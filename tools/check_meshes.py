@@ -1,14 +1,77 @@
 """Reads nerfinv's mesh files back with independent readers (trimesh, pygltflib) and checks them.
 
 Usage: python tools/check_meshes.py MESH... ; prints one JSON line per file and exits non-zero when
-a file does not load or breaks a check (vertex count, colours, normals, watertightness, +y up).
+a file does not load or breaks a check (vertex count, colours or texture, normals, watertightness,
++y up). A textured GLB or OBJ has its PNG decoded here (zlib and the five PNG filters) and the
+texture sampled at every vertex's coordinates.
 """
 import json
+import os
+import struct
 import sys
+import zlib
 
 import numpy as np
 import pygltflib
 import trimesh
+
+
+def decode_png(data):
+    """An 8-bit RGB or RGBA PNG as an (H, W, C) uint8 array."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, width = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour in (2, 6), f"PNG depth {depth} colour type {colour}"
+            channels = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    rows = np.zeros((height, stride), dtype=np.int32)
+    previous = np.zeros(stride, dtype=np.int32)
+    for y in range(height):
+        kind = raw[y * (stride + 1)]
+        line = np.frombuffer(raw, dtype=np.uint8, count=stride, offset=y * (stride + 1) + 1).astype(np.int32)
+        out = np.zeros(stride, dtype=np.int32)
+        for x in range(stride):
+            a = out[x - channels] if x >= channels else 0
+            b = previous[x]
+            c = previous[x - channels] if x >= channels else 0
+            if kind == 0:
+                p = 0
+            elif kind == 1:
+                p = a
+            elif kind == 2:
+                p = b
+            elif kind == 3:
+                p = (a + b) // 2
+            else:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                p = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            out[x] = (line[x] + p) & 255
+        rows[y] = out
+        previous = out
+    return rows.reshape(height, width, channels).astype(np.uint8)
+
+
+def sample(texture, uv):
+    """Nearest texels at glTF coordinates (u right, v down from the top row), 0...1 RGB."""
+    h, w = texture.shape[:2]
+    x = np.clip((uv[:, 0] * w).astype(int), 0, w - 1)
+    y = np.clip((uv[:, 1] * h).astype(int), 0, h - 1)
+    return texture[y, x, :3].astype(float) / 255
+
+
+def accessor(g, index, width):
+    acc = g.accessors[index]
+    view = g.bufferViews[acc.bufferView]
+    raw = g.binary_blob()[view.byteOffset + (acc.byteOffset or 0) : view.byteOffset + view.byteLength]
+    return np.frombuffer(raw, dtype="<f4").reshape(-1, width)
 
 
 def check(path):
@@ -19,20 +82,34 @@ def check(path):
         prim = g.meshes[0].primitives[0]
         out["attributes"] = sorted(k for k, v in prim.attributes.__dict__.items() if v is not None)
         assert g.asset.version == "2.0", "glTF version"
-        for needed in ("POSITION", "NORMAL", "COLOR_0"):
+        textured = "TEXCOORD_0" in out["attributes"]
+        for needed in ("POSITION", "NORMAL", "TEXCOORD_0" if textured else "COLOR_0"):
             assert needed in out["attributes"], f"{needed} missing"
-        # trimesh keeps a glTF material's look and drops COLOR_0: read it with pygltflib.
-        acc = g.accessors[prim.attributes.COLOR_0]
-        view = g.bufferViews[acc.bufferView]
-        raw = g.binary_blob()[view.byteOffset + (acc.byteOffset or 0) : view.byteOffset + view.byteLength]
-        colours = np.frombuffer(raw, dtype="<f4").reshape(-1, 3)
+        count = g.accessors[prim.attributes.POSITION].count
+        if textured:
+            # The material's base colour is the embedded PNG, sampled at every vertex.
+            pbr = g.materials[prim.material].pbrMetallicRoughness
+            image = g.images[g.textures[pbr.baseColorTexture.index].source]
+            assert image.mimeType == "image/png", "texture type"
+            view = g.bufferViews[image.bufferView]
+            texture = decode_png(g.binary_blob()[view.byteOffset : view.byteOffset + view.byteLength])
+            out["texture"] = list(texture.shape[:2])
+            uv = accessor(g, prim.attributes.TEXCOORD_0, 2)
+            assert len(uv) == count and uv.min() >= 0 and uv.max() <= 1, "one coordinate in 0...1 per vertex"
+            colours = sample(texture, uv)
+        else:
+            # trimesh keeps a glTF material's look and drops COLOR_0: read it with pygltflib.
+            colours = accessor(g, prim.attributes.COLOR_0, 3)
+            assert len(colours) == count, "one colour per vertex"
         out["colour_count"] = int(len(colours))
-        assert acc.count == g.accessors[prim.attributes.POSITION].count, "one colour per vertex"
         mesh = trimesh.load(path, force="mesh", process=False)
     else:
         mesh = trimesh.load(path, force="mesh", process=False)
-    # Marching-cubes vertices are shared by their triangles: merging only drops exact duplicates.
-    mesh.merge_vertices()
+        if path.endswith(".obj"):
+            colours = check_obj_texture(path, out)
+    # Marching-cubes vertices are shared by their triangles, and an atlas splits them along its
+    # seams: merging by position (whatever the texture coordinates) only drops those copies.
+    mesh.merge_vertices(merge_tex=True, merge_norm=True)
     out["vertices"] = int(len(mesh.vertices))
     out["faces"] = int(len(mesh.faces))
     out["watertight"] = bool(mesh.is_watertight)
@@ -48,6 +125,22 @@ def check(path):
     out["y_up"] = bool(extent[1] < extent[0] and extent[1] < extent[2])
     ok = out["faces"] > 0 and out["watertight"] and out["coloured"] and out["y_up"]
     return ok, out
+
+
+def check_obj_texture(path, out):
+    """A textured OBJ's texture (the MTL's map_Kd) sampled at its vt lines; None without one."""
+    folder = os.path.dirname(path)
+    lines = open(path).read().splitlines()
+    mtl = next(l.split(None, 1)[1] for l in lines if l.startswith("mtllib "))
+    maps = [l.split(None, 1)[1] for l in open(os.path.join(folder, mtl)).read().splitlines() if l.startswith("map_Kd ")]
+    if not maps:
+        return None
+    texture = decode_png(open(os.path.join(folder, maps[0]), "rb").read())
+    out["texture"] = list(texture.shape[:2])
+    vt = np.array([[float(x) for x in l.split()[1:3]] for l in lines if l.startswith("vt ")])
+    assert len(vt) == sum(1 for l in lines if l.startswith("v ")), "one texture coordinate per vertex"
+    # OBJ's v runs up from the bottom row.
+    return sample(texture, np.stack([vt[:, 0], 1 - vt[:, 1]], axis=1))
 
 
 def main():

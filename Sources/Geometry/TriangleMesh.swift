@@ -2,12 +2,14 @@ import Foundation
 
 // V vertices, T triangles.
 
-/// An indexed triangle mesh with optional per-vertex normals and colours (linear 0...1 RGB as
-/// stored; exporters write them as they are).
+/// An indexed triangle mesh with optional per-vertex normals, colours (linear 0...1 RGB as
+/// stored; exporters write them as they are) and texture coordinates.
 public struct TriangleMesh: Sendable {
     public var positions: [SIMD3<Float>] = []  // (V)
     public var normals: [SIMD3<Float>] = []  // (V) or empty
     public var colours: [SIMD3<Float>] = []  // (V) or empty
+    /// Texture coordinates in glTF's convention: u to the right, v down from the image's top row.
+    public var uvs: [SIMD2<Float>] = []  // (V) or empty
     public var triangles: [SIMD3<Int32>] = []  // (T), counter-clockwise seen from outside
     public init() {}
 
@@ -76,6 +78,7 @@ public struct TriangleMesh: Sendable {
                 kept.positions.append(positions[Int(v)])
                 if !normals.isEmpty { kept.normals.append(normals[Int(v)]) }
                 if !colours.isEmpty { kept.colours.append(colours[Int(v)]) }
+                if !uvs.isEmpty { kept.uvs.append(uvs[Int(v)]) }
             }
             return remap[Int(v)]
         }

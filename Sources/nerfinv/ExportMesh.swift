@@ -7,7 +7,7 @@ import Pipeline
 struct ExportMesh: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export-mesh",
-        abstract: "Export a latent as a mesh (.glb, .ply or .obj) with vertex colours and normals.",
+        abstract: "Export a latent as a mesh (.glb or .obj with a UV texture, .ply with vertex colours) and normals.",
         discussion: """
             Marching cubes on the field's density (coarse lattice first, then only the cells the surface \
             crosses at --resolution), normals from the density gradient, colours from the field seen \
@@ -15,6 +15,12 @@ struct ExportMesh: ParsableCommand {
             the triangles removed as floaters, optionally simplified to --max-faces (quadric edge \
             collapse, keeping the surface closed). The tuned decoder's <name>.delta beside the latent is \
             used when present.
+
+            GLB and OBJ are textured: the mesh is simplified to --max-faces (default 50000), cut into \
+            charts that each face one of six axis directions, packed in a --texture-size atlas (default \
+            1024) and the field's albedo baked into it: the colour with the key light and the sky taken \
+            out, so the asset relights in any renderer (roughness 0.5, a constant). --baked-light bakes the \
+            colour under the light instead, for an unlit material. --texture-size 0 writes vertex colours.
 
             The default --threshold is ln 2 / (3 δ) with δ = 2 · box / samples per ray: the density at \
             which a layer three render samples thick turns half opaque, as a ray grazing the silhouette \
@@ -27,7 +33,7 @@ struct ExportMesh: ParsableCommand {
             Examples:
               nerfinv export-mesh --latent car.latent --out car.glb
               nerfinv export-mesh --latent car.latent --out car.ply --resolution 384 --max-faces 200000
-              nerfinv export-mesh --latent car.latent --out car.obj    # also writes car.mtl
+              nerfinv export-mesh --latent car.latent --out car.obj    # also writes car.mtl, car.png
             """
     )
 
@@ -49,8 +55,15 @@ struct ExportMesh: ParsableCommand {
     @Option(help: "Remove components with fewer than this fraction of the triangles (floaters).")
     var minComponent: Double = 0.02
 
-    @Option(help: "Simplify to at most this many triangles.")
+    @Option(help: "Simplify to at most this many triangles (default: 50000 when textured, else all).")
     var maxFaces: Int?
+
+    @Option(help: "Side of the GLB's and OBJ's base-colour texture in texels; 0 writes vertex colours.")
+    var textureSize: Int = MeshSettings().textureSize
+
+    @Flag(
+        help: "Bake the light into the texture (the look of the renders; an unlit GLB material) instead of the albedo.")
+    var bakedLight = false
 
     @Option(help: "Metres per unit of the rig's box.")
     var metresPerUnit: Float = MeshFrame.carMetresPerUnit
@@ -70,6 +83,8 @@ struct ExportMesh: ParsableCommand {
         s.threshold = threshold
         s.minComponentFraction = minComponent
         s.maxTriangles = maxFaces
+        s.textureSize = textureSize
+        s.bakedLight = bakedLight
         return s
     }
 
@@ -81,7 +96,9 @@ struct ExportMesh: ParsableCommand {
     func run() throws {
         let exporter = try MeshExporters.exporter(for: out)
         var plan = OutputPlan(inputs: LatentScene.inputs(ofLatent: latent) + [modelOptions.model])
-        for file in exporter.files(for: out) { try plan.add(file: file) }
+        for file in exporter.files(for: out, textured: MeshExport.textured(exporter, settings)) {
+            try plan.add(file: file)
+        }
         if let preview { try plan.add(file: preview) }
         let model = try modelOptions.load()
         let scene = try LatentScene.load(latent, model: model)

@@ -48,4 +48,31 @@ final class PointQueryTests: XCTestCase {
             state: state.data, points: lattice, count: L * L * L, chunk: L * L * L, densityOnly: true)
         XCTAssertEqual(densityOnly.sigma, direct.sigma)
     }
+
+    /// The albedo query takes the light out: the same colour under any light and from any eye, the
+    /// same density, and the shaded colour is the albedo lit (darker in the dark, brighter in the key).
+    func testAlbedoIgnoresTheLight() {
+        var rng = SplitMix64(seed: 4)
+        let field = FieldSpec(tinyLitTriplane()).makeField(rng: &rng)
+        let code = (0..<field.spec.codeDim).map { _ in rng.nextNormal() * 0.3 }
+        let state = field.state(of: code)
+        let N = 29
+        let points = (0..<(3 * N)).map { _ in rng.nextFloat() * 1.8 - 0.9 }  // (N, 3)
+        var dim = ViewLight.canonical
+        dim.key *= 0.2
+        dim.sky *= 0.2
+        let a = field.query(state: state.data, points: points, count: N, chunk: N, albedo: true)
+        let b = field.query(
+            state: state.data, points: points, count: N, chunk: N, light: dim, towards: { _ in SIMD3(0, 0, -1) },
+            albedo: true)
+        XCTAssertEqual(a.rgb, b.rgb)
+        let lit = field.query(state: state.data, points: points, count: N, chunk: N)
+        let dark = field.query(state: state.data, points: points, count: N, chunk: N, light: dim)
+        XCTAssertEqual(a.sigma, lit.sigma)
+        XCTAssertNotEqual(a.rgb, lit.rgb)
+        for k in 0..<(3 * N) {
+            XCTAssertTrue(a.rgb[k] > 0 && a.rgb[k] < 1)
+            XCTAssertLessThan(dark.rgb[k], lit.rgb[k])
+        }
+    }
 }

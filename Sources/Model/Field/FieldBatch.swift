@@ -21,6 +21,10 @@ open class FieldBatch {
     /// Set by a caller that reads only `sigma` (the occupancy grid's lattice): a field may then skip
     /// its colour, which costs the lit field more than its density (a dozen exp, log and pow a point).
     var densityOnly = false
+    /// Set by a caller that wants the surface's own colour without light (a de-lit texture): a lit
+    /// field then writes its albedo (sRGB) into `rgb` instead of the shaded colour; a field without
+    /// a light model has no other colour and ignores it.
+    var albedoOnly = false
     public private(set) lazy var dConditions: Tensor? = conditions.map { Tensor($0.shape) }  // (N, V)
 
     /// An even split of `capacity` points over `objects` objects, all in use.

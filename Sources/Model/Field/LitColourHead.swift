@@ -48,6 +48,23 @@ public enum LitColourHead {
         }
     }
 
+    /// The density and the albedo alone, in sRGB: the colour with the light taken out (a de-lit
+    /// texture), sigma (N) and rgb (N, 3) from raw (N, K).
+    public static func albedo(
+        sigma: UnsafeMutablePointer<Float>,  // (N)
+        rgb: UnsafeMutablePointer<Float>,  // (N, 3)
+        raw: UnsafePointer<Float>,  // (N, K)
+        densityBias: Float, N: Int
+    ) {
+        Parallel.forRanges(N, grain: 4096) { r in
+            for n in r {
+                let q = raw + n * rawCount
+                sigma[n] = FastMath.exp(min(q[0] + densityBias, ClampedExp.maxInput))
+                for c in 0..<3 { rgb[3 * n + c] = srgb(FastMath.sigmoid(q[1 + c])).value }
+            }
+        }
+    }
+
     public static func forward(
         sigma: UnsafeMutablePointer<Float>,  // (N)
         rgb: UnsafeMutablePointer<Float>,  // (N, 3)

@@ -269,6 +269,11 @@ public final class LitTriplaneDecoder: LayeredGenerator {
             LitColourHead.density(sigma: a.sigma.data, raw: a.raw.data, densityBias: config.densityBias, N: a.N)
             return
         }
+        if a.albedoOnly {
+            LitColourHead.albedo(
+                sigma: a.sigma.data, rgb: a.rgb.data, raw: a.raw.data, densityBias: config.densityBias, N: a.N)
+            return
+        }
         Profiler.measure("field: head") {
             LitColourHead.forward(
                 sigma: a.sigma.data, rgb: a.rgb.data, raw: a.raw.data, conditions: a.conditions!.data,

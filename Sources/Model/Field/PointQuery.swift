@@ -10,10 +10,13 @@ extension RadianceField {
     /// conditions sees each point from `towards(i)` (the direction from point i to the eye; nil:
     /// from the light itself, every visible point lit) under `light`.
     ///
+    /// With `albedo` a lit field's colour is its albedo, without light (`FieldBatch.albedoOnly`).
+    ///
     /// Rendering, the occupancy grid and mesh extraction all query points through this.
     public func query(
         state: UnsafePointer<Float>, points: UnsafePointer<Float>, count N: Int, chunk: Int,
-        light: ViewLight = .canonical, towards: ((Int) -> SIMD3<Float>)? = nil, densityOnly: Bool = false
+        light: ViewLight = .canonical, towards: ((Int) -> SIMD3<Float>)? = nil, densityOnly: Bool = false,
+        albedo: Bool = false
     ) -> (sigma: [Float], rgb: [Float]) {
         precondition(chunk >= 1, "a chunk holds at least one point")
         var sigma = [Float](repeating: 0, count: N)  // (N)
@@ -22,6 +25,7 @@ extension RadianceField {
         let C = min(chunk, N)
         let batch = makeBatch(objects: 1, capacity: C)
         batch.densityOnly = densityOnly
+        batch.albedoOnly = albedo
         batch.state.data.update(from: state, count: stateSize)
         let packed = light.packed
         for start in stride(from: 0, to: N, by: C) {

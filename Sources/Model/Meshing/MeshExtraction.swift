@@ -15,9 +15,19 @@ public struct MeshSettings: Settings, Sendable, Equatable {
     public var threshold: Float? = nil
     /// Components with fewer than this fraction of the triangles are floaters, removed.
     public var minComponentFraction = 0.02
-    /// Simplify to at most this many triangles (nil: keep all).
+    /// Simplify to at most this many triangles (nil: keep all, or `texturedTriangles` when textured).
     public var maxTriangles: Int? = nil
+    /// Side of the base-colour texture GLB and OBJ carry, texels (0: vertex colours instead).
+    public var textureSize = 1024
+    /// The texture holds the colour under the light (today's look) instead of the albedo.
+    public var bakedLight = false
+    /// The triangle budget of a textured mesh when `maxTriangles` sets none: a texture carries the
+    /// detail, so the surface need not (a 256-cell mesh has about 400k triangles).
+    public var texturedTriangles = 50000
     public init() {}
+
+    /// Marching-cubes cell size in the field's box units.
+    public func spacing(for spec: FieldSpec) -> Float { 2 * Float(spec.box) / Float(resolution) }
 
     /// The surface's density for a field: the set threshold, or the field's default.
     public func threshold(for spec: FieldSpec) -> Float { threshold ?? MeshExtraction.defaultThreshold(spec) }
@@ -33,6 +43,12 @@ public struct MeshSettings: Settings, Sendable, Equatable {
         .init("maxTriangles", \.maxTriangles, flag: "--max-faces") {
             ($0 ?? 4) >= 4 ? nil : "must allow at least 4 triangles"
         },
+        .init("textureSize", \.textureSize, flag: "--texture-size") {
+            $0 == 0 || ((64...4096).contains($0) && $0 & ($0 - 1) == 0)
+                ? nil : "must be 0 (vertex colours) or a power of two in 64...4096"
+        },
+        .init("texturedTriangles", \.texturedTriangles, in: 4...10_000_000),
+        .init("bakedLight", \.bakedLight, flag: "--baked-light"),
     ]
 }
 
@@ -56,13 +72,13 @@ public enum MeshExtraction {
     /// each point seen from `towards` (a direction to the camera per point, or nil: from the light).
     static func query(
         field: any RadianceField, state: Tensor, points: [SIMD3<Float>], towards: [SIMD3<Float>]? = nil,
-        light: ViewLight
+        light: ViewLight, albedo: Bool = false
     ) -> (sigma: [Float], rgb: [SIMD3<Float>]) {
         let flat = points.flatMap { [$0.x, $0.y, $0.z] }  // (N, 3)
         let (sigma, rgb) = flat.withUnsafeBufferPointer {
             field.query(
                 state: state.data, points: $0.baseAddress!, count: points.count, chunk: chunk, light: light,
-                towards: towards.map { t in { t[$0] } })
+                towards: towards.map { t in { t[$0] } }, albedo: albedo)
         }
         return (sigma, (0..<points.count).map { SIMD3(rgb[3 * $0], rgb[3 * $0 + 1], rgb[3 * $0 + 2]) })
     }

@@ -1,22 +1,27 @@
 import FileIO
 import Foundation
 import Geometry
+import Imaging
 
-/// Binary glTF 2.0 (`.glb`): one mesh with POSITION, NORMAL and COLOR_0 (linear RGB, as glTF
-/// defines vertex colours) and 32-bit indices, a matte white material, metres and +y up as the
-/// format requires.
+/// Binary glTF 2.0 (`.glb`): one mesh with POSITION, NORMAL and 32-bit indices, metres and +y up
+/// as the format requires. Textured: TEXCOORD_0 and a material whose base colour is the embedded
+/// PNG: the albedo, dielectric at `MeshAsset.albedoRoughness`, or with the light baked in, an
+/// unlit material (`KHR_materials_unlit`) so a renderer shows the colours as they are. Otherwise
+/// COLOR_0 (linear RGB, as glTF defines vertex colours) under a matte white material.
 enum GLBExporter: MeshExporter {
     static let fileExtension = "glb"
-    public static let summary = "binary glTF 2.0 with COLOR_0 and normals"
+    public static let summary = "binary glTF 2.0 with a PNG base-colour texture (or COLOR_0) and normals"
+    static let takesTextures = true
 
     /// sRGB to linear light (glTF's COLOR_0 is linear).
     static func linear(_ v: Float) -> Float {
         v <= 0.04045 ? v / 12.92 : Float(pow(Double((v + 0.055) / 1.055), 2.4))
     }
 
-    public static func encode(_ mesh: TriangleMesh, for path: String) throws -> [Data] {
+    public static func encode(_ asset: MeshAsset, for path: String) throws -> [Data] {
+        let mesh = asset.mesh, textured = asset.isTextured
         let V = mesh.positions.count, T = mesh.triangles.count
-        let hasNormals = mesh.normals.count == V, hasColours = mesh.colours.count == V
+        let hasNormals = mesh.normals.count == V, hasColours = !textured && mesh.colours.count == V
         var bin = BinaryWriter()
         var views: [[String: Any]] = [], accessors: [[String: Any]] = []
         var attributes: [String: Int] = [:]
@@ -45,6 +50,16 @@ enum GLBExporter: MeshExporter {
             addVec3(
                 mesh.colours.map { SIMD3(linear($0.x), linear($0.y), linear($0.z)) }, name: "COLOR_0", bounds: false)
         }
+        if textured {
+            let offset = bin.data.count
+            for t in mesh.uvs {
+                bin.float(t.x)
+                bin.float(t.y)
+            }
+            views.append(["buffer": 0, "byteOffset": offset, "byteLength": bin.data.count - offset, "target": 34962])
+            accessors.append(["bufferView": views.count - 1, "componentType": 5126, "count": V, "type": "VEC2"])
+            attributes["TEXCOORD_0"] = accessors.count - 1
+        }
         let offset = bin.data.count
         for t in mesh.triangles {
             bin.uint32(UInt32(t.x))
@@ -53,28 +68,51 @@ enum GLBExporter: MeshExporter {
         }
         views.append(["buffer": 0, "byteOffset": offset, "byteLength": bin.data.count - offset, "target": 34963])
         accessors.append(["bufferView": views.count - 1, "componentType": 5125, "count": 3 * T, "type": "SCALAR"])
+        let indices = accessors.count - 1
+        var material: [String: Any] = [
+            "name": "vertex colour",
+            "pbrMetallicRoughness": [
+                "baseColorFactor": [1.0, 1.0, 1.0, 1.0], "metallicFactor": 0.0, "roughnessFactor": 1.0,
+            ],
+        ]
+        var extra: [String: Any] = [:]
+        if textured, let texture = asset.baseColour {
+            let png = try PNG.encode(texture)
+            let offset = bin.data.count
+            bin.data.append(png)
+            views.append(["buffer": 0, "byteOffset": offset, "byteLength": png.count])
+            extra["images"] = [["bufferView": views.count - 1, "mimeType": "image/png", "name": "base colour"]]
+            // Linear filtering with mipmaps; clamped, since the atlas's padding already surrounds every chart.
+            extra["samplers"] = [["magFilter": 9729, "minFilter": 9987, "wrapS": 33071, "wrapT": 33071]]
+            extra["textures"] = [["sampler": 0, "source": 0]]
+            material = [
+                "name": asset.bakedLight ? "baked light" : "albedo",
+                "pbrMetallicRoughness": [
+                    "baseColorFactor": [1.0, 1.0, 1.0, 1.0], "baseColorTexture": ["index": 0, "texCoord": 0],
+                    "metallicFactor": 0.0, "roughnessFactor": asset.bakedLight ? 1.0 : MeshAsset.albedoRoughness,
+                ],
+            ]
+            if asset.bakedLight {
+                material["extensions"] = ["KHR_materials_unlit": [String: Any]()]
+                extra["extensionsUsed"] = ["KHR_materials_unlit"]
+            }
+        }
         bin.align4(0)
-        let gltf: [String: Any] = [
+        var gltf: [String: Any] = [
             "asset": ["version": "2.0", "generator": "nerfinv"],
             "scene": 0, "scenes": [["nodes": [0]]], "nodes": [["mesh": 0, "name": "nerfinv"]],
             "meshes": [
                 [
                     "name": "nerfinv",
                     "primitives": [
-                        ["attributes": attributes, "indices": accessors.count - 1, "material": 0, "mode": 4]
+                        ["attributes": attributes, "indices": indices, "material": 0, "mode": 4]
                     ],
                 ]
             ],
-            "materials": [
-                [
-                    "name": "vertex colour",
-                    "pbrMetallicRoughness": [
-                        "baseColorFactor": [1.0, 1.0, 1.0, 1.0], "metallicFactor": 0.0, "roughnessFactor": 1.0,
-                    ],
-                ]
-            ],
+            "materials": [material],
             "buffers": [["byteLength": bin.data.count]], "bufferViews": views, "accessors": accessors,
         ]
+        gltf.merge(extra) { a, _ in a }
         var json = BinaryWriter()
         json.data = try JSONSerialization.data(withJSONObject: gltf, options: [.sortedKeys])
         json.align4(0x20)

@@ -27,8 +27,18 @@ public enum MemoryPlan {
         return F * F * F * 5 + 64 * Double(R) * Double(R) * 48
     }
 
-    public static func checkMesh(_ settings: MeshSettings) throws {
+    /// A texture of `side`² texels while it is baked: RGBA floats and their grown copy (32), the
+    /// owner and coverage maps (5), each covered texel's point, normal and colour (up to 40), the PNG's rows (4).
+    public static func textureBytes(side: Int) -> Double { Double(side) * Double(side) * 81 }
+
+    /// The mesh and, when `textured`, its texture.
+    public static func checkMesh(_ settings: MeshSettings, textured: Bool = false) throws {
         try MemoryBudget.check(
             meshBytes(resolution: settings.resolution), for: "a mesh at --resolution \(settings.resolution)")
+        if textured {
+            try MemoryBudget.check(
+                meshBytes(resolution: settings.resolution) + textureBytes(side: settings.textureSize),
+                for: "a mesh at --resolution \(settings.resolution) with a \(settings.textureSize)² texture")
+        }
     }
 }

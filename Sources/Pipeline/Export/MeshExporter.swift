@@ -1,27 +1,54 @@
 import FileIO
 import Foundation
 import Geometry
+import Imaging
+
+/// What an exporter writes: a mesh in the export frame and, when it has texture coordinates, its
+/// base-colour texture (sRGB, row 0 at the top, as glTF reads images).
+public struct MeshAsset {
+    public var mesh: TriangleMesh
+    public var baseColour: RGBAImage?
+    /// The texture holds the colour under a light (to be shown unlit) rather than the albedo.
+    public var bakedLight = false
+    public init(mesh: TriangleMesh, baseColour: RGBAImage? = nil, bakedLight: Bool = false) {
+        self.mesh = mesh
+        self.baseColour = baseColour
+        self.bakedLight = bakedLight
+    }
+
+    /// The roughness an albedo texture's material states. The lit head has a highlight term but no
+    /// roughness to read, so this is a constant: 0.5 looks like the satin paint of the training
+    /// cars under a studio light.
+    public static let albedoRoughness = 0.5
+    /// Whether the asset carries a texture (and the mesh its coordinates).
+    public var isTextured: Bool { baseColour != nil && mesh.uvs.count == mesh.positions.count }
+}
 
 /// A mesh file format. A new format is one type conforming to this and one line in `MeshExporters`.
 public protocol MeshExporter {
     /// The file extension that selects it (lower case, no dot).
     static var fileExtension: String { get }
     static var summary: String { get }
-    /// Every file the mesh takes at `path`, the main one first (OBJ's material file sits beside it).
-    static func files(for path: String) -> [String]
-    /// The bytes of each of `files(for: path)`, in that order, of a mesh already in the export
-    /// frame (`MeshFrame`); `path` only names them (OBJ refers to its material by name).
-    static func encode(_ mesh: TriangleMesh, for path: String) throws -> [Data]
+    /// Whether it writes a texture (else the vertex colours).
+    static var takesTextures: Bool { get }
+    /// Every file the mesh takes at `path`, the main one first (OBJ's material and texture sit beside it).
+    static func files(for path: String, textured: Bool) -> [String]
+    /// The bytes of each of `files(for: path, textured:)`, in that order, of an asset already in
+    /// the export frame (`MeshFrame`); `path` only names them (OBJ refers to its material by name).
+    static func encode(_ asset: MeshAsset, for path: String) throws -> [Data]
 }
 
 extension MeshExporter {
-    static func files(for path: String) -> [String] { [path] }
+    static var takesTextures: Bool { false }
+    static func files(for path: String, textured: Bool) -> [String] { [path] }
 
-    /// Writes the mesh's files as one transaction.
-    public static func write(_ mesh: TriangleMesh, to path: String) throws {
-        let data = try encode(mesh, for: path)
+    /// Writes the asset's files as one transaction.
+    public static func write(_ asset: MeshAsset, to path: String) throws {
+        let data = try encode(asset, for: path)
         try AtomicFile.transaction {
-            for (file, bytes) in zip(files(for: path), data) { try AtomicFile.write(bytes, to: file) }
+            for (file, bytes) in zip(files(for: path, textured: asset.isTextured), data) {
+                try AtomicFile.write(bytes, to: file)
+            }
         }
     }
 }
@@ -55,6 +82,12 @@ public struct MeshFrame: Sendable {
     func apply(_ mesh: TriangleMesh) -> TriangleMesh {
         let s = metresPerUnit
         return mesh.transformed({ s * SIMD3($0.x, $0.z, -$0.y) }, rotate: { SIMD3($0.x, $0.z, -$0.y) })
+    }
+
+    func apply(_ asset: MeshAsset) -> MeshAsset {
+        var moved = asset
+        moved.mesh = apply(asset.mesh)
+        return moved
     }
 }
 

@@ -7,7 +7,8 @@ enum PLYExporter: MeshExporter {
     static let fileExtension = "ply"
     public static let summary = "binary PLY with normals and vertex colours"
 
-    public static func encode(_ mesh: TriangleMesh, for path: String) throws -> [Data] {
+    public static func encode(_ asset: MeshAsset, for path: String) throws -> [Data] {
+        let mesh = asset.mesh
         let hasNormals = mesh.normals.count == mesh.positions.count
         let hasColours = mesh.colours.count == mesh.positions.count
         var w = BinaryWriter()
