@@ -8,6 +8,9 @@ MP4_DEPS := ffmpeg
 # openmpi-bin: the test that trains with `mpirun -np 2` (nerfinv opens Open MPI only under mpirun).
 TEST_DEPS := python3 python3-venv chromium openmpi-bin
 MESHCHECK := .build/meshcheck/bin/python
+# Blender as a library (the bpy wheel from PyPI, Python 3.11) renders exported GLBs in a test; pip's
+# cache makes a later clone's install take seconds. Where it cannot be installed the test says so.
+BLENDER_PY := .build/blender/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NERFINV := .build/release/nerfinv
 
@@ -39,6 +42,8 @@ testdeps:
 	@$(MESHCHECK) -c "import trimesh, pygltflib, websocket" 2>/dev/null || { rm -rf .build/meshcheck && \
 	  python3 -m venv .build/meshcheck && \
 	  .build/meshcheck/bin/pip install -q trimesh==5.2.0 pygltflib==1.16.5 numpy websocket-client==1.9.2; }
+	@$(BLENDER_PY) -c "import bpy, numpy" 2>/dev/null || { rm -rf .build/blender && python3 -m venv .build/blender && \
+	  .build/blender/bin/pip install -q bpy==4.5.4 numpy || echo "warning: bpy could not be installed; the Blender test will be skipped"; }
 
 test: deps testdeps lint
 	$(SWIFT) test --disable-swift-testing

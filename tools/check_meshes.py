@@ -2,61 +2,19 @@
 
 Usage: python tools/check_meshes.py MESH... ; prints one JSON line per file and exits non-zero when
 a file does not load or breaks a check (vertex count, colours or texture, normals, watertightness,
-+y up). A textured GLB or OBJ has its PNG decoded here (zlib and the five PNG filters) and the
-texture sampled at every vertex's coordinates.
++y up). A textured GLB or OBJ has its PNG decoded here (png_io.py) and the texture sampled at
+every vertex's coordinates.
 """
 import json
 import os
-import struct
 import sys
-import zlib
 
 import numpy as np
 import pygltflib
 import trimesh
 
-
-def decode_png(data):
-    """An 8-bit RGB or RGBA PNG as an (H, W, C) uint8 array."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, width = 8, b"", None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        body = data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
-            assert depth == 8 and colour in (2, 6), f"PNG depth {depth} colour type {colour}"
-            channels = 3 if colour == 2 else 4
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    raw = zlib.decompress(idat)
-    stride = width * channels
-    rows = np.zeros((height, stride), dtype=np.int32)
-    previous = np.zeros(stride, dtype=np.int32)
-    for y in range(height):
-        kind = raw[y * (stride + 1)]
-        line = np.frombuffer(raw, dtype=np.uint8, count=stride, offset=y * (stride + 1) + 1).astype(np.int32)
-        out = np.zeros(stride, dtype=np.int32)
-        for x in range(stride):
-            a = out[x - channels] if x >= channels else 0
-            b = previous[x]
-            c = previous[x - channels] if x >= channels else 0
-            if kind == 0:
-                p = 0
-            elif kind == 1:
-                p = a
-            elif kind == 2:
-                p = b
-            elif kind == 3:
-                p = (a + b) // 2
-            else:
-                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                p = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-            out[x] = (line[x] + p) & 255
-        rows[y] = out
-        previous = out
-    return rows.reshape(height, width, channels).astype(np.uint8)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from png_io import decode_png  # noqa: E402
 
 
 def sample(texture, uv):

@@ -65,6 +65,9 @@ struct ExportMesh: ParsableCommand {
         help: "Bake the light into the texture (the look of the renders; an unlit GLB material) instead of the albedo.")
     var bakedLight = false
 
+    @Flag(help: "Keep the model's colour everywhere: no pixels of the input photo (<stem>_input.png) on the texture.")
+    var noPhotoDetail = false
+
     @Option(help: "Metres per unit of the rig's box.")
     var metresPerUnit: Float = MeshFrame.carMetresPerUnit
 
@@ -85,6 +88,7 @@ struct ExportMesh: ParsableCommand {
         s.maxTriangles = maxFaces
         s.textureSize = textureSize
         s.bakedLight = bakedLight
+        s.photoDetail = !noPhotoDetail
         return s
     }
 
@@ -95,7 +99,8 @@ struct ExportMesh: ParsableCommand {
 
     func run() throws {
         let exporter = try MeshExporters.exporter(for: out)
-        var plan = OutputPlan(inputs: LatentScene.inputs(ofLatent: latent) + [modelOptions.model])
+        var plan = OutputPlan(
+            inputs: LatentScene.inputs(ofLatent: latent) + [LatentPhoto.path(forLatent: latent), modelOptions.model])
         for file in exporter.files(for: out, textured: MeshExport.textured(exporter, settings)) {
             try plan.add(file: file)
         }
@@ -103,9 +108,12 @@ struct ExportMesh: ParsableCommand {
         let model = try modelOptions.load()
         let scene = try LatentScene.load(latent, model: model)
         let light = try lightOptions.resolve(scene.latent, path: latent)
+        let wantsPhoto = settings.photoDetail && MeshExport.textured(exporter, settings)
+        let (photo, why) = wantsPhoto ? try LatentPhoto.load(latentPath: latent, latent: scene.latent) : (nil, nil)
+        if let why { output.note(why) }
         let o = try MeshExport.write(
-            scene: scene, settings: settings, frame: MeshFrame(metresPerUnit: metresPerUnit), light: light, to: out,
-            check: check, preview: preview
+            scene: scene, settings: settings, frame: MeshFrame(metresPerUnit: metresPerUnit), light: light,
+            photo: photo, to: out, check: check, preview: preview
         ) { stage in output.note("export-mesh: \(stage)") }
         output.report(o.fields, o.summary + (scene.deltaPath.map { "\n  with the tuned decoder \($0)" } ?? ""))
     }

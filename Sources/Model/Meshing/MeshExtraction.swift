@@ -21,6 +21,8 @@ public struct MeshSettings: Settings, Sendable, Equatable {
     public var textureSize = 1024
     /// The texture holds the colour under the light (today's look) instead of the albedo.
     public var bakedLight = false
+    /// Where the input photo saw the surface (or its mirror), the texture takes the photo's detail.
+    public var photoDetail = true
     /// The triangle budget of a textured mesh when `maxTriangles` sets none: a texture carries the
     /// detail, so the surface need not (a 256-cell mesh has about 400k triangles).
     public var texturedTriangles = 50000
@@ -49,6 +51,7 @@ public struct MeshSettings: Settings, Sendable, Equatable {
         },
         .init("texturedTriangles", \.texturedTriangles, in: 4...10_000_000),
         .init("bakedLight", \.bakedLight, flag: "--baked-light"),
+        .init("photoDetail", \.photoDetail, flag: "--no-photo-detail"),
     ]
 }
 

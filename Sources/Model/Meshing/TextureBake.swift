@@ -16,6 +16,10 @@ public enum TextureBake {
         public var image: RGBAImage
         public var covered: [Bool]  // (S, S)
         public var coveredTexels: Int { covered.filter { $0 }.count }
+        /// Each covered texel's index in the image (y S + x), surface point and unit normal.
+        public var index: [Int]  // (N)
+        public var points: [SIMD3<Float>]  // (N)
+        public var normals: [SIMD3<Float>]  // (N)
     }
 
     /// Rings of texels grown around the charts (the atlas's padding is 2; mipmaps reach further,
@@ -97,7 +101,7 @@ public enum TextureBake {
             covered[k] = true
         }
         dilate(&image, filled: covered, rings: dilationRings)
-        return Result(image: image, covered: covered)
+        return Result(image: image, covered: covered, index: index, points: points, normals: normals)
     }
 
     /// Grows the filled texels outwards `rings` times (each empty texel with filled 8-neighbours takes

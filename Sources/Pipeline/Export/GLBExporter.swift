@@ -78,6 +78,7 @@ enum GLBExporter: MeshExporter {
         var extra: [String: Any] = [:]
         if textured, let texture = asset.baseColour {
             let png = try PNG.encode(texture)
+            bin.align4(0)
             let offset = bin.data.count
             bin.data.append(png)
             views.append(["buffer": 0, "byteOffset": offset, "byteLength": png.count])
@@ -95,6 +96,28 @@ enum GLBExporter: MeshExporter {
             if asset.bakedLight {
                 material["extensions"] = ["KHR_materials_unlit": [String: Any]()]
                 extra["extensionsUsed"] = ["KHR_materials_unlit"]
+            }
+            if let confidence = asset.confidence {
+                // A second texture no material samples: its meaning is in the material's extras.
+                let png = try PNG.encode(confidence)
+                bin.align4(0)
+                let offset = bin.data.count
+                bin.data.append(png)
+                views.append(["buffer": 0, "byteOffset": offset, "byteLength": png.count])
+                extra["images"] = (extra["images"] as! [[String: Any]]) + [
+                    ["bufferView": views.count - 1, "mimeType": "image/png", "name": "confidence"]
+                ]
+                extra["textures"] = (extra["textures"] as! [[String: Any]]) + [["sampler": 0, "source": 1]]
+                material["extras"] = [
+                    "nerfinv_confidence": [
+                        "texture": 1, "texCoord": 0,
+                        "channels": [
+                            "R": "seen in the input photo (weight of its pixels)",
+                            "G": "mirrored from the photo's side of the object (y -> -y)",
+                            "B": "inferred by the model alone",
+                        ],
+                    ]
+                ]
             }
         }
         bin.align4(0)

@@ -10,6 +10,9 @@ public struct MeshAsset {
     public var baseColour: RGBAImage?
     /// The texture holds the colour under a light (to be shown unlit) rather than the albedo.
     public var bakedLight = false
+    /// Where each texel's colour came from, as RGB weights: R the photo seen directly, G the photo
+    /// mirrored from the other side, B the model alone (`PhotoTexture`); nil without a photo.
+    public var confidence: RGBAImage?
     public init(mesh: TriangleMesh, baseColour: RGBAImage? = nil, bakedLight: Bool = false) {
         self.mesh = mesh
         self.baseColour = baseColour
