@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--cars", type=int, default=10)
     ap.add_argument("--work", required=True)
     ap.add_argument("--model", default="models/cars.nvm")
+    ap.add_argument("--export-args", default="", help="more export-mesh flags for both exports (an experiment)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     cars = sorted(d for d in os.listdir(args.data) if os.path.isdir(os.path.join(args.data, d)))[: args.cars]
@@ -66,9 +67,10 @@ def main():
             "--quiet")
         view = json.load(open(latent))["view"]
         baked = json.loads(run("export-mesh", "--model", args.model, "--latent", latent, "--out",
-                               os.path.join(w, "baked.glb"), "--baked-light", "--light", "photo", "--json"))
+                               os.path.join(w, "baked.glb"), "--baked-light", "--light", "photo", "--json",
+                               *args.export_args.split()))
         albedo = json.loads(run("export-mesh", "--model", args.model, "--latent", latent, "--out",
-                                os.path.join(w, "albedo.glb"), "--json"))
+                                os.path.join(w, "albedo.glb"), "--json", *args.export_args.split()))
         cameras = [{"name": "input", "azimuth": view["azimuth"], "elevation": view["elevation"],
                     "distance": view["distance"], "fov": view["fov"], "size": 128}]
         for k, turn in enumerate([90, 180, 270]):

@@ -20,10 +20,14 @@ struct ExportMesh: ParsableCommand {
             charts that each face one of six axis directions, packed in a --texture-size atlas (default \
             1024) and the field's albedo baked into it: the colour with the key light and the sky taken \
             out, so the asset relights in any renderer (roughness 0.5, a constant). --baked-light bakes the \
-            colour under the light instead, for an unlit material. --texture-size 0 writes vertex colours.
+            colour under the light instead, for an unlit material. --texture-size 0 writes vertex colours. \
+            Where the photo invert saw (<stem>_input.png) shows the surface, the texture takes its pixels, \
+            mirrored onto the hidden side; the GLB carries a second texture saying which texels are seen, \
+            mirrored or the model's (--no-photo-detail: the model's colour everywhere).
 
-            The default --threshold is ln 2 / (3 δ) with δ = 2 · box / samples per ray: the density at \
-            which a layer three render samples thick turns half opaque, as a ray grazing the silhouette \
+            The default --threshold is ln 2 / (k δ) with δ = 2 · box / samples per ray: the density at \
+            which a layer k render samples thick turns half opaque (k = 1 for the lit fields, 3 for the \
+            first generation's), as a ray grazing the silhouette \
             crosses the surface (the model's value is printed). --check reports how well the mesh's \
             silhouette matches the rendered alpha at the 25 test views.
 
@@ -46,27 +50,7 @@ struct ExportMesh: ParsableCommand {
     @Option(help: "Mesh file: .glb, .ply or .obj (with a .mtl beside it).")
     var out: String
 
-    @Option(help: "Marching-cubes cells per axis of the box (a multiple of 4).")
-    var resolution: Int = 256
-
-    @Option(help: "Surface density (default: ln 2 / sample spacing of the model's rays).")
-    var threshold: Float?
-
-    @Option(help: "Remove components with fewer than this fraction of the triangles (floaters).")
-    var minComponent: Double = 0.02
-
-    @Option(help: "Simplify to at most this many triangles (default: 50000 when textured, else all).")
-    var maxFaces: Int?
-
-    @Option(help: "Side of the GLB's and OBJ's base-colour texture in texels; 0 writes vertex colours.")
-    var textureSize: Int = MeshSettings().textureSize
-
-    @Flag(
-        help: "Bake the light into the texture (the look of the renders; an unlit GLB material) instead of the albedo.")
-    var bakedLight = false
-
-    @Flag(help: "Keep the model's colour everywhere: no pixels of the input photo (<stem>_input.png) on the texture.")
-    var noPhotoDetail = false
+    @OptionGroup var mesh: MeshOptions
 
     @Option(help: "Metres per unit of the rig's box.")
     var metresPerUnit: Float = MeshFrame.carMetresPerUnit
@@ -80,17 +64,7 @@ struct ExportMesh: ParsableCommand {
     @OptionGroup var lightOptions: LightOptions
     @OptionGroup var output: OutputOptions
 
-    var settings: MeshSettings {
-        var s = MeshSettings()
-        s.resolution = resolution
-        s.threshold = threshold
-        s.minComponentFraction = minComponent
-        s.maxTriangles = maxFaces
-        s.textureSize = textureSize
-        s.bakedLight = bakedLight
-        s.photoDetail = !noPhotoDetail
-        return s
-    }
+    var settings: MeshSettings { mesh.settings }
 
     func validate() throws {
         _ = try checked(settings)

@@ -7,6 +7,12 @@ public struct LitTriplaneConfig: FieldConfig, Settings, Equatable {
     /// Half the steps at 1.5-2x the learning rates: a step runs the whole generator forward and back
     /// (30 ms against 5 ms for the first generation), and on 8 held-out cars 150 such steps scored
     /// 29.90 dB against 29.86 for the first generation's 300 (10 s a photo).
+    /// The lit fields' surfaces are sharper: one sample. On the third generation's inversions of
+    /// five in-domain cars the mesh's silhouette IoU against the field's alpha at the 25 test views
+    /// rose from 0.968-0.980 (mean; worst 0.949-0.968) at three samples to 0.979-0.992 (worst
+    /// 0.960-0.987) at one, and Blender's renders of the GLB came 4 dB closer to the photos.
+    public var surfaceLayerSamples: Double { 1 }
+
     public var refineDefaults: RefineSettings {
         var s = RefineSettings()
         s.steps = 150

@@ -60,15 +60,11 @@ public enum MeshExtraction {
     /// Points per field query (bounds the query buffers to a few tens of MB).
     static let chunk = 65536
 
-    /// Render samples a silhouette ray crosses the surface over: it grazes the object, so its
-    /// opacity builds up over a few samples, not one (3 gives the best silhouette agreement on the
-    /// first-generation cars model: IoU 0.96 at the test views, against 0.93 for one sample).
-    static let grazingSamples = 3.0
-
-    /// The density at which a layer `grazingSamples` render samples thick turns half opaque:
-    /// σ = ln 2 / (3 δ), δ = 2 · box / samplesPerRay the spacing of samples along a ray through the box.
+    /// The density at which a layer `surfaceLayerSamples` render samples thick turns half opaque:
+    /// σ = ln 2 / (k δ), δ = 2 · box / samplesPerRay the spacing of samples along a ray through the
+    /// box. A silhouette ray grazes the object, so its opacity builds up over those samples.
     public static func defaultThreshold(_ spec: FieldSpec) -> Float {
-        Float(log(2.0) / (grazingSamples * 2 * spec.box / Double(spec.samplesPerRay)))
+        Float(log(2.0) / (spec.config.surfaceLayerSamples * 2 * spec.box / Double(spec.samplesPerRay)))
     }
 
     /// Density (N) and colour (N, 3) of one object's state at points (N, 3), `chunk` at a time;

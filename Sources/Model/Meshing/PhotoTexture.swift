@@ -171,8 +171,10 @@ public enum PhotoTexture {
                 let d = eye - p
                 return d / max((d * d).sum().squareRoot(), 1e-9)
             }
-            return MeshExtraction.query(field: field, state: state, points: points, towards: towards, light: photo.light)
-                .rgb
+            return MeshExtraction.query(
+                field: field, state: state, points: points, towards: towards, light: photo.light
+            )
+            .rgb
         }
         var ratio = [SIMD3<Float>](repeating: .one, count: N)
         // Baked light: the photo's own colour (linear), blended by weight with the texel's.
@@ -186,7 +188,9 @@ public enum PhotoTexture {
                 let c = colours[m]
                 let f = SIMD3(linear(c.x), linear(c.y), linear(c.z))
                 let r = pointwiseMin(
-                    pointwiseMax(photoColour(x, y) / pointwiseMax(f, SIMD3(repeating: ratioEpsilon)), SIMD3(repeating: 1 / maxRatio)),
+                    pointwiseMax(
+                        photoColour(x, y) / pointwiseMax(f, SIMD3(repeating: ratioEpsilon)),
+                        SIMD3(repeating: 1 / maxRatio)),
                     SIMD3(repeating: maxRatio))
                 ratio[k] += w * (r - 1)
                 taken[k] += w * photoColour(x, y)

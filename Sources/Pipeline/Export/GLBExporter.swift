@@ -104,9 +104,10 @@ enum GLBExporter: MeshExporter {
                 let offset = bin.data.count
                 bin.data.append(png)
                 views.append(["buffer": 0, "byteOffset": offset, "byteLength": png.count])
-                extra["images"] = (extra["images"] as! [[String: Any]]) + [
-                    ["bufferView": views.count - 1, "mimeType": "image/png", "name": "confidence"]
-                ]
+                extra["images"] =
+                    (extra["images"] as! [[String: Any]]) + [
+                        ["bufferView": views.count - 1, "mimeType": "image/png", "name": "confidence"]
+                    ]
                 extra["textures"] = (extra["textures"] as! [[String: Any]]) + [["sampler": 0, "source": 1]]
                 material["extras"] = [
                     "nerfinv_confidence": [

@@ -15,7 +15,9 @@ public enum LatentPhoto {
 
     /// The photo beside `latentPath`, or nil (with the reason) when there is none to use: no input
     /// picture, or a latent of several photos (its input picture is their sheet).
-    public static func load(latentPath: String, latent: LatentFile) throws -> (photo: PhotoTexture.Photo?, note: String?) {
+    public static func load(latentPath: String, latent: LatentFile) throws -> (
+        photo: PhotoTexture.Photo?, note: String?
+    ) {
         let path = path(forLatent: latentPath)
         guard (latent.views?.count ?? 1) == 1 else {
             return (nil, "\(latentPath) was fitted to several photos: the texture is the model's alone")
@@ -33,7 +35,11 @@ public enum LatentPhoto {
             return SIMD3(Float(x[0]), Float(x[1]), Float(x[2]))
         }
         let light = latent.light.map { ViewLight(packed: $0) } ?? .canonical
-        return (PhotoTexture.Photo(image: image, camera: camera, light: light, gain: vector(v.gain, neutral: 1), bias: vector(v.bias, neutral: 0)),
-            nil)
+        return (
+            PhotoTexture.Photo(
+                image: image, camera: camera, light: light, gain: vector(v.gain, neutral: 1),
+                bias: vector(v.bias, neutral: 0)),
+            nil
+        )
     }
 }

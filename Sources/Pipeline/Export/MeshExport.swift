@@ -82,7 +82,8 @@ public enum MeshExport {
         frames.append(Resample.resize(base, width: size, height: size))
         if let confidence = asset.confidence {
             var coded = confidence
-            let seen = SIMD3<Float>(0.2, 0.75, 0.25), mirrored = SIMD3<Float>(1, 0.6, 0.1), model = SIMD3<Float>(0.6, 0.6, 0.6)
+            let seen = SIMD3<Float>(0.2, 0.75, 0.25), mirrored = SIMD3<Float>(1, 0.6, 0.1),
+                model = SIMD3<Float>(0.6, 0.6, 0.6)
             for k in 0..<(coded.width * coded.height) {
                 let w = SIMD3(confidence.pixels[4 * k], confidence.pixels[4 * k + 1], confidence.pixels[4 * k + 2])
                 let c = w.sum() > 0 ? w.x * seen + w.y * mirrored + w.z * model : SIMD3<Float>(1, 1, 1)
@@ -218,6 +219,7 @@ public enum MeshExport {
             triangles: mesh.triangles.count,
             texture: atlas.map { (settings.textureSize, $0.charts, $0.texelsPerUnit) },
             closed: closed, threshold: settings.threshold(for: scene.field.spec),
-            seconds: seconds, iou: iou, photo: built.photo.map { ($0.seenTexels, $0.mirroredTexels, $0.texelsPerPhotoPixel) })
+            seconds: seconds, iou: iou,
+            photo: built.photo.map { ($0.seenTexels, $0.mirroredTexels, $0.texelsPerPhotoPixel) })
     }
 }
