@@ -23,7 +23,7 @@ struct TrainEncoder: ParsableCommand {
                 --init-encoder models/cars.nvm --out data/ft/cars.nvm
               # the iterative encoder, on the shipped model's decoder and encoder
               nerfinv train-encoder --data data/cars_train --iterative --out data/it/cars.nvm
-              # data-parallel over Open MPI (the plain encoder; rank 0 writes)
+              # data-parallel over Open MPI (--iterative too; rank 0 writes)
               mpirun -np 2 nerfinv train-encoder --data data/cars_train --steps 16000
 
             Writes the model with its encoder to --out (default: --model), <name>.encoder.ckpt (fp32, \

@@ -2,8 +2,9 @@ import Foundation
 import Model
 import XCTest
 
-/// `mpirun -np 2 nerfinv train` and `train-encoder`: the same weights as one process (up to the
-/// order of floating-point sums), rank 0 alone writes, and --resume keeps the number of ranks.
+/// `mpirun -np 2 nerfinv train` and `train-encoder` (one-shot and iterative): the same weights as
+/// one process (up to the order of floating-point sums), rank 0 alone writes, and --resume keeps
+/// the number of ranks.
 final class DataParallelCLITests: CLITestCase {
     /// Open MPI's launcher, or nil where it is not installed (`make testdeps` installs it).
     static var mpirun: URL? {
@@ -26,6 +27,9 @@ final class DataParallelCLITests: CLITestCase {
         let (x, _) = try NeRFModel.load(a), (y, _) = try NeRFModel.load(b)
         var pairs = zip(x.field.parameters, y.field.parameters).map { ($0.1, $1.1) } + [(x.codes, y.codes)]
         if let ex = x.encoder, let ey = y.encoder { pairs += zip(ex.parameters, ey.parameters).map { ($0.1, $1.1) } }
+        if let ix = x.iterativeEncoder, let iy = y.iterativeEncoder {
+            pairs += zip(ix.network.parameters, iy.network.parameters).map { ($0.1, $1.1) }
+        }
         var worst: Float = 0, scale: Float = 0
         for (p, q) in pairs {
             XCTAssertEqual(p.shape, q.shape)
@@ -88,6 +92,24 @@ final class DataParallelCLITests: CLITestCase {
         print(
             "encoder weights, 2 ranks against 1 process after 3 steps: max difference \(de) (largest weight \(escale))")
         XCTAssertLessThan(de, 1e-5 * max(escale, 1))
+
+        // The iterative encoder, on the encoder just trained: the same from one process and two ranks.
+        func iterative(_ out: String) -> [String] {
+            [
+                "train-encoder", "--data", dir + "/data", "--model", dir + "/e1.nvm", "--iterative", "--out",
+                dir + "/" + out, "--steps", "3", "--threads", "1", "--quiet",
+            ]
+        }
+        _ = try ok(iterative("i1.nvm"))
+        let i2 = try mpi(2, iterative("i2.nvm"))
+        XCTAssertEqual(i2.status, 0, i2.stderr)
+        let (di, iscale) = try difference(dir + "/i1.iterative.ckpt", dir + "/i2.iterative.ckpt")
+        print(
+            "iterative encoder, 2 ranks against 1 process after 3 steps: max difference \(di) (largest weight \(iscale))"
+        )
+        XCTAssertLessThan(di, 1e-5 * max(iscale, 1))
+        _ = try ok(iterative("i3.nvm") + ["--seed", "9"])
+        XCTAssertGreaterThan(try difference(dir + "/i1.iterative.ckpt", dir + "/i3.iterative.ckpt").max, 100 * di)
 
         // More ranks than a batch has objects: refused by name on every rank, nothing hangs.
         let tooMany = try mpi(5, train("five.nvm", steps: 2) + ["--quiet"])

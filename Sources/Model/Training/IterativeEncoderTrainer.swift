@@ -31,6 +31,8 @@ public final class IterativeEncoderTrainer {
     /// per estimate), and the rendering loss skips empty space with it.
     let occupancy: OccupancyCache
     var renderSteps: [Int: RenderStep] = [:]
+    /// The ranks the batch is split over (one process unless mpirun started several).
+    public var group = Communicator.single
 
     public struct Losses {
         public var code: Float = 0, pose: Float = 0, photometric: Float = 0, light: Float = 0
@@ -84,21 +86,24 @@ public final class IterativeEncoderTrainer {
         }
     }
 
+    /// One step. Under MPI every rank draws and augments the whole batch alike and runs the
+    /// iterations on its share of the views as a batch of its own; each term is a mean over the
+    /// batch, so a share's gradients and losses are weighted by its fraction and summed over the ranks.
     @discardableResult
     public func trainStep() -> Losses {
-        let B = min(config.objectsPerBatch, data.count), T = iterations, I = iterative.inputSize
+        let B0 = min(config.objectsPerBatch, data.count), T = iterations, I = iterative.inputSize
         let D = model.config.decoder.codeDim, L = iterative.network.config.lightDim, Vo = ViewCode.size + L
         let field = model.field
-        var objects: [Int] = []
-        while objects.count < B {
+        var allObjects: [Int] = []
+        while allObjects.count < B0 {
             let o = rng.nextInt(data.count)
-            if !objects.contains(o) { objects.append(o) }
+            if !allObjects.contains(o) { allObjects.append(o) }
         }
-        let views = objects.map { rng.nextInt(data.viewCount($0)) }
+        let allViews = allObjects.map { rng.nextInt(data.viewCount($0)) }
         // The augmented photos (B, I, I, 3) and what the truth is for each.
         var photos: [[Float]] = [], truths: [[Float]] = [], trueAzimuths: [Double] = []
         let chw = Tensor([3, I, I])
-        for (o, v) in zip(objects, views) {
+        for (o, v) in zip(allObjects, allViews) {
             let photometric = EncoderTrainer.inputPixels(data: data, side: I, object: o, view: v) {
                 config.augmentation.apply(pixels: $0, width: I, height: I, into: chw.data, rng: &rng)
             }
@@ -111,6 +116,12 @@ public final class IterativeEncoderTrainer {
                 azimuth: a.azimuth, elevation: a.elevation, gain: photometric.gain, bias: photometric.bias)
             truths.append(IterativeEncoder.encoded(view: truth, light: data.lights[o][v], lightDim: L))
         }
+        // This rank's views of the batch.
+        let mine = group.share(of: B0), B = mine.count, share = Float(B) / Float(B0)
+        let objects = Array(allObjects[mine]), views = Array(allViews[mine])
+        photos = Array(photos[mine])
+        truths = Array(truths[mine])
+        trueAzimuths = Array(trueAzimuths[mine])
         let F = oneShot.config.features
         var photoFeatures: [[Float]] = []  // (B, F) the one-shot encoder's features of each photo
         var estimates: [LatentEstimate] = Profiler.measure("one-shot start") {
@@ -188,15 +199,20 @@ public final class IterativeEncoderTrainer {
             if t == 0 {
                 losses.render.append(
                     renderLoss(
-                        codes: Tensor([B, D], values: estimates.flatMap(\.code)), objects: objects,
-                        inputViews: views, dCodes: nil))
+                        codes: Tensor([B, D], values: estimates.flatMap(\.code)), objects: allObjects,
+                        inputViews: allViews, images: mine, dCodes: nil))
             }
             let dCodes = Tensor([B, D])
             losses.render.append(
                 Profiler.measure("render loss") {
-                    renderLoss(codes: codes, objects: objects, inputViews: views, dCodes: dCodes)
+                    renderLoss(
+                        codes: codes, objects: allObjects, inputViews: allViews, images: mine, dCodes: dCodes)
                 })
             for k in 0..<(B * D) { dIdentity[k] += config.renderWeight * dCodes[k] / Float(T) }
+            if group.size > 1 {
+                for k in 0..<(B * D) { dIdentity[k] *= share }
+                for k in 0..<(B * Vo) { dView[k] *= share }
+            }
             Profiler.measure("encoder backward") {
                 iterative.network.backward(
                     dIdentity: dIdentity.data, dView: dView.data, acts: acts, images: input.data, grads: grads)
@@ -204,6 +220,7 @@ public final class IterativeEncoderTrainer {
             estimates = moved
             losses.azimuthError.append(azimuthError())
         }
+        if group.size > 1 { losses = reduce(losses, share: share) }
         adam.beginStep()
         step += 1
         let lr = config.lr * lrScale(step)
@@ -213,15 +230,36 @@ public final class IterativeEncoderTrainer {
         return losses
     }
 
+    /// The ranks' gradients and losses summed, each weighted by its share of the batch.
+    func reduce(_ l: Losses, share: Float) -> Losses {
+        var scalars = [l.code, l.pose, l.photometric, l.light] + l.azimuthError.map(Float.init) + l.render
+        for k in scalars.indices { scalars[k] *= share }
+        Profiler.measure("allreduce") { group.sum(grads.map(\.tensor), scalars: &scalars) }
+        var out = Losses()
+        (out.code, out.pose, out.photometric, out.light) = (scalars[0], scalars[1], scalars[2], scalars[3])
+        let A = l.azimuthError.count
+        out.azimuthError = scalars[4..<(4 + A)].map(Double.init)
+        out.render = Array(scalars[(4 + A)...])
+        return out
+    }
+
     /// MSE of rendering codes (B, D) at `raysPerImage` random pixels of other views of each
-    /// image's object; d MSE / d codes into dCodes when given.
-    func renderLoss(codes: Tensor, objects: [Int], inputViews: [Int], dCodes: Tensor?) -> Float {
+    /// image's object; d MSE / d codes into dCodes when given. The rays are drawn for every image
+    /// of the batch (`objects`, `inputViews`) and `images` of them (nil: all) are rendered, so that
+    /// every rank's random stream stays the same.
+    func renderLoss(
+        codes: Tensor, objects allObjects: [Int], inputViews: [Int], images: Range<Int>? = nil, dCodes: Tensor?
+    ) -> Float {
+        let images = images ?? 0..<allObjects.count
+        let objects = Array(allObjects[images])
         let B = objects.count, Q = config.raysPerImage, R = B * Q
         if renderSteps[R] == nil { renderSteps[R] = RenderStep(field: model.field, objects: B, rays: R) }
         let render = renderSteps[R]!
-        let rays = EncoderTrainer.otherViewRays(
-            data: data, objects: objects, inputViews: inputViews, Q: Q, samples: model.field.spec.samplesPerRay,
+        let allRays = EncoderTrainer.otherViewRays(
+            data: data, objects: allObjects, inputViews: inputViews, Q: Q, samples: model.field.spec.samplesPerRay,
             probeFraction: config.skipping.probeRayFraction, rng: &rng)
+        let rays =
+            B == allObjects.count ? allRays : allRays.slice((images.lowerBound * Q)..<(images.upperBound * Q))
         let grids = objects.map { grid($0) }
         let values = render.run(
             rays: rays, codes: codes.data, losses: [PhotometricMSE()], grads: nil, backward: dCodes != nil
@@ -240,7 +278,7 @@ public final class IterativeEncoderTrainer {
     public func saveCheckpoint(_ path: String) throws {
         let state = EncoderTrainer.State(
             step: step, rng: rng, adamStep: adam.step, train: config, encoder: iterative.network.config,
-            objects: data.ids)
+            objects: data.ids, ranks: group.size)
         let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         let extra = adam.stateTensors().map { (name: "adam.\($0.0)", tensor: $0.1) }
         try modelWithIterative().save(to: path, dtype: .f32, extra: extra, metadata: ["iterative_trainer_state": json])
@@ -254,6 +292,7 @@ public final class IterativeEncoderTrainer {
             throw FileError(path: path, reason: "not an iterative-encoder training checkpoint (no trainer state)")
         }
         try ResumeCheck.validate(saved: state.train, current: config, step: state.step, path: path)
+        try ResumeCheck.validate(savedRanks: state.ranks, current: group.size, path: path)
         guard state.objects == data.ids else {
             throw FileError(path: path, reason: "checkpoint was trained on other objects")
         }

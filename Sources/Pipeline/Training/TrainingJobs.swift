@@ -147,10 +147,6 @@ public struct EncoderTrainingJob {
     public func run(drive: TrainingDrive, note: (String) -> Void) throws -> TrainingJobOutcome {
         var config = config
         let group = try Communicator.world()
-        if group.size > 1 && config.iterations != nil {
-            throw TrainingError(
-                "the iterative encoder trains in one process: run train-encoder --iterative without mpirun")
-        }
         // The model may be replaced by its own output (--out defaults to --model); the data and
         // presets may not be written, and everything is checked before training.
         var plan = OutputPlan(inputs: [data] + [initEncoder].compactMap { $0 } + otherInputs)
@@ -167,7 +163,8 @@ public struct EncoderTrainingJob {
         try DataParallel.check(
             batch: min(config.objectsPerBatch, dataset.count), objects: "the preset's objectsPerBatch", group: group)
         if config.iterations != nil {
-            return try runIterative(decoderModel: decoderModel, dataset: dataset, config: config, drive: drive)
+            return try runIterative(
+                decoderModel: decoderModel, dataset: dataset, config: config, group: group, drive: drive)
         }
         var initial: PhotoEncoder?
         if let initEncoder {
@@ -197,7 +194,8 @@ public struct EncoderTrainingJob {
     /// The iterative encoder against the model's decoder and one-shot encoder; `initEncoder`
     /// names a model whose iterative encoder starts the run.
     func runIterative(
-        decoderModel: NeRFModel, dataset: TrainingData, config: EncoderTrainConfig, drive: TrainingDrive
+        decoderModel: NeRFModel, dataset: TrainingData, config: EncoderTrainConfig, group: Communicator,
+        drive: TrainingDrive
     ) throws -> TrainingJobOutcome {
         var config = config
         var initial: PhotoEncoder?
@@ -216,9 +214,10 @@ public struct EncoderTrainingJob {
         } catch {
             throw ModelError("\(model) and \(data): \(error)")
         }
+        trainer.group = group
         let run = IterativeEncoderTrainingRun(trainer: trainer)
         let outcome = try drive(run, paths, "iterative")
-        try run.model(seconds: outcome.seconds, log: outcome.log).save(to: out)
+        if group.isRoot { try run.model(seconds: outcome.seconds, log: outcome.log).save(to: out) }
         return .model(
             out, steps: trainer.step, psnr: ("final_render_psnr_db", outcome.log), paths: paths,
             what: " with its iterative encoder")

@@ -117,6 +117,7 @@ final class IterativeEncoderTrainingRun: TrainingRun {
     var window: [IterativeEncoderTrainer.Losses] = []
 
     public init(trainer: IterativeEncoderTrainer) { self.trainer = trainer }
+    public var group: Communicator { trainer.group }
 
     public var step: Int { trainer.step }
     public var totalSteps: Int { trainer.config.steps }
