@@ -116,4 +116,22 @@ final class DataParallelCLITests: CLITestCase {
         XCTAssertNotEqual(tooMany.status, 0)
         XCTAssertTrue(tooMany.stderr.contains("cannot be split over 5 ranks"), tooMany.stderr)
     }
+
+    /// `bench data-parallel` alone: its measurement and the N-machine model, as JSON (the 2-rank
+    /// run is the same code under mpirun, whose equality the test above checks).
+    func testBenchDataParallelReportsAndModels() throws {
+        let out = try ok([
+            "bench", "data-parallel", "--model", repoRoot + "/models/cars.nvm", "--objects", "2", "--rays", "64",
+            "--steps", "2", "--threads", "1", "--json",
+        ])
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let m = try XCTUnwrap(report["measurement"] as? [String: Any], out.stdout)
+        XCTAssertEqual(m["ranks"] as? Int, 1)
+        XCTAssertGreaterThan(m["stepSeconds"] as? Double ?? 0, 0)
+        // The field's 2.48 M gradients, 2 x 128 code gradients and the loss.
+        XCTAssertGreaterThan(m["floatsPerStep"] as? Int ?? 0, 2_000_000)
+        let rows = try XCTUnwrap(report["model"] as? [[String: Any]], out.stdout)
+        XCTAssertEqual(rows.count, 14, "7 machine counts at 10 and 100 Gbit/s")
+        XCTAssertEqual(rows.first?["communicationSeconds"] as? Double, 0)
+    }
 }
