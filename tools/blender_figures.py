@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from png_io import decode_png  # noqa: E402
+from score_renders import load, object_psnr  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NERFINV = os.path.join(HERE, "..", ".build", "release", "nerfinv")
@@ -29,23 +29,6 @@ NERFINV = os.path.join(HERE, "..", ".build", "release", "nerfinv")
 def run(*args):
     out = subprocess.run([NERFINV, *args], check=True, capture_output=True, text=True)
     return out.stdout
-
-
-def load(path, factor=1):
-    img = decode_png(open(path, "rb").read()).astype(float) / 255
-    if factor > 1:
-        h, w = img.shape[0] // factor, img.shape[1] // factor
-        img = img[: h * factor, : w * factor].reshape(h, factor, w, factor, -1).mean((1, 3))
-    return img
-
-
-def object_psnr(render, reference):
-    alpha = render[..., 3:4]
-    over_white = render[..., :3] * alpha + (1 - alpha)
-    ref = reference[..., :3]
-    mask = (alpha[..., 0] > 0.5) | (np.max(1 - ref, axis=2) > 0.02)
-    mse = float(np.mean((over_white[mask] - ref[mask]) ** 2))
-    return 10 * np.log10(1 / max(mse, 1e-10))
 
 
 def main():
@@ -86,10 +69,11 @@ def main():
         photo = load(os.path.join(w, "car_input.png"))
         row = {
             "car": car,
-            "blender_vs_photo_db": object_psnr(load(os.path.join(w, "blender", "input.png")), photo),
+            "blender_vs_photo_db": object_psnr(load(os.path.join(w, "blender", "input.png")), photo)[0],
+            # nerfinv's 4x renders are box-filtered to the render's size by object_psnr.
             "blender_vs_nerfinv_db": [
                 object_psnr(load(os.path.join(w, "blender", f"novel{k}.png")),
-                            load(os.path.join(w, f"nerfinv_novel{k}.png"), 4)) for k in range(3)],
+                            load(os.path.join(w, f"nerfinv_novel{k}.png")))[0] for k in range(3)],
             "texels_per_photo_pixel": baked.get("texels_per_photo_pixel"),
             "export_seconds_albedo": albedo["seconds"],
             "glb_mb_albedo": os.path.getsize(os.path.join(w, "albedo.glb")) / 1e6,

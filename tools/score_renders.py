@@ -25,21 +25,26 @@ def load(path):
     return decode_png(open(path, "rb").read()).astype(float) / 255
 
 
-def score(render_path, reference_path):
-    render, reference = load(render_path), load(reference_path)
+def object_psnr(render, reference):
+    """Object PSNR (dB) of a render (RGBA or RGB, 0...1) against a reference, and the object's
+    pixel count; a reference an integer multiple of the render's size is box-filtered down first."""
     factor = reference.shape[0] // render.shape[0]
     if factor > 1 and reference.shape[0] == factor * render.shape[0] and reference.shape[1] == factor * render.shape[1]:
         h, w = render.shape[:2]
         reference = reference.reshape(h, factor, w, factor, -1).mean((1, 3))
-    assert render.shape[:2] == reference.shape[:2], f"{render_path} and {reference_path} differ in size"
+    assert render.shape[:2] == reference.shape[:2], "the render and the reference differ in size"
     alpha = render[..., 3:4] if render.shape[2] == 4 else np.ones(render.shape[:2] + (1,))
     over_white = render[..., :3] * alpha + (1 - alpha)
     ref = reference[..., :3]
     mask = (alpha[..., 0] > 0.5) | (np.max(1 - ref, axis=2) > WHITE)
     mse = float(np.mean((over_white[mask] - ref[mask]) ** 2)) if mask.any() else 0.0
-    psnr = 10 * np.log10(1 / max(mse, 1e-10))
+    return 10 * np.log10(1 / max(mse, 1e-10)), int(mask.sum())
+
+
+def score(render_path, reference_path):
+    psnr, pixels = object_psnr(load(render_path), load(reference_path))
     return {"render": render_path, "reference": reference_path, "object_psnr_db": round(psnr, 3),
-            "object_pixels": int(mask.sum())}
+            "object_pixels": pixels}
 
 
 def main():

@@ -17,7 +17,7 @@ public enum MeshRender {
             self.height = height
         }
         /// Bilinear RGB at texture coordinates (u, v).
-        func sample(_ uv: SIMD2<Float>) -> SIMD3<Float> {
+        public func sample(_ uv: SIMD2<Float>) -> SIMD3<Float> {
             let x = min(max(uv.x * Float(width) - 0.5, 0), Float(width - 1))
             let y = min(max(uv.y * Float(height) - 0.5, 0), Float(height - 1))
             let i = min(Int(x), width - 1), j = min(Int(y), height - 1)

@@ -35,23 +35,14 @@ public struct TriangleMesh: Sendable {
     /// The triangles' connected components (through shared vertices): a component index per
     /// triangle, and each component's triangle count.
     public func components() -> (of: [Int], sizes: [Int]) {
-        var parent = Array(0..<positions.count)
-        func find(_ i: Int) -> Int {
-            var i = i
-            while parent[i] != i {
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            }
-            return i
-        }
+        var sets = DisjointSets(count: positions.count)
         for t in triangles {
-            let a = find(Int(t.x)), b = find(Int(t.y)), c = find(Int(t.z))
-            parent[b] = a
-            parent[find(c)] = a
+            sets.union(Int(t.x), Int(t.y))
+            sets.union(Int(t.x), Int(t.z))
         }
         var label: [Int: Int] = [:], of: [Int] = [], sizes: [Int] = []
         for t in triangles {
-            let root = find(Int(t.x))
+            let root = sets.find(Int(t.x))
             let l =
                 label[root]
                 ?? {

@@ -102,21 +102,13 @@ public enum UVAtlas {
             label = next
         }
         // Charts: connected same-label patches (union-find over shared edges).
-        var parent = Array(0..<T)
-        func find(_ i: Int) -> Int {
-            var i = i
-            while parent[i] != i {
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            }
-            return i
-        }
-        for t in 0..<T { for n in neighbours[t] where label[n] == label[t] { parent[find(n)] = find(t) } }
+        var sets = DisjointSets(count: T)
+        for t in 0..<T { for n in neighbours[t] where label[n] == label[t] { sets.union(t, n) } }
         var chartIndex: [Int: Int] = [:]
         var chartOf = [Int32](repeating: 0, count: T)
         var chartAxis: [Int] = []
         for t in 0..<T {
-            let root = find(t)
+            let root = sets.find(t)
             if chartIndex[root] == nil {
                 chartIndex[root] = chartAxis.count
                 chartAxis.append(label[t])
@@ -160,9 +152,8 @@ public enum UVAtlas {
             }
             return origin
         }
-        var low: Float = 0, high: Float = Float(S)
         let largest = extents.map { max($0.x, $0.y) }.max() ?? 1
-        high = Float(S) / max(largest, 1e-6)
+        var low: Float = 0, high = Float(S) / max(largest, 1e-6)
         var best = pack(low) ?? [SIMD2<Int>](repeating: .zero, count: K)
         for _ in 0..<30 {
             let mid = (low + high) / 2

@@ -12,6 +12,11 @@ public enum Compute {
         Parallel.flushDenormals()
     }
 
+    /// Threads for each of `ranksHere` processes that share this machine's cores (mpirun's ranks on it).
+    public static func threads(sharedBy ranksHere: Int) -> Int {
+        max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, ranksHere))
+    }
+
     /// The memory budget's default, GB.
     public static var defaultMemoryGB: Double { MemoryBudget.defaultLimitGB }
 

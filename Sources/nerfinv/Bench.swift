@@ -50,7 +50,7 @@ struct BenchOptions: ParsableArguments {
         if let threads {
             Compute.use(threads: threads)
         } else if ranksHere > 1 {
-            Compute.use(threads: max(1, ProcessInfo.processInfo.activeProcessorCount / ranksHere))
+            Compute.use(threads: Compute.threads(sharedBy: ranksHere))
         }
     }
 

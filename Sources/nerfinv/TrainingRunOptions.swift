@@ -55,8 +55,7 @@ struct TrainingRunOptions: ParsableArguments {
 
     /// Threads for both the loops and OpenBLAS, the memory budget, and the stop signals.
     func prepare(ranksHere: Int = 1) {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        Compute.use(threads: threads ?? max(1, cores / ranksHere))
+        Compute.use(threads: threads ?? Compute.threads(sharedBy: ranksHere))
         Compute.limitMemory(gigabytes: maxMemory)
         Compute.catchStopSignals()
     }

@@ -43,7 +43,7 @@ final class PhotoTextureTests: XCTestCase {
         }
         XCTAssertEqual(bake.index.filter { isRed(bake.image, $0) }.count, 0, "the model's own colour has no red")
         let result = PhotoTexture.apply(
-            bake, mesh: atlas.mesh, field: model.field, code: code,
+            bake, field: model.field, code: code,
             photo: .init(image: photo, camera: camera, light: .canonical, gain: .one, bias: .zero), spacing: spacing,
             bakedLight: true)
         var seenSide = 0, hiddenSide = 0, elsewhere = 0

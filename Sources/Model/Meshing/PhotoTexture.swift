@@ -67,31 +67,17 @@ public enum PhotoTexture {
     /// Linear-light guard in the ratio's denominator (a black field colour).
     static let ratioEpsilon: Float = 0.01
 
-    static func linear(_ v: Float) -> Float {
-        v <= 0.04045 ? v / 12.92 : Float(pow(Double((max(v, 0) + 0.055) / 1.055), 2.4))
-    }
+    static func linear(_ v: Float) -> Float { ColorSpace.srgbToLinear(v) }
+    /// sRGB without `ColorSpace.linearToSRGB`'s clamp to 0...1: the photo's exposure may still
+    /// scale the value, and the texel is clamped after it.
     static func srgb(_ v: Float) -> Float {
         v <= 0.0031308 ? 12.92 * v : Float(1.055 * pow(Double(max(v, 0)), 1 / 2.4) - 0.055)
     }
 
-    /// RGB of `image` at continuous pixel coordinates (pixel (i, j)'s centre at (i, j)), clamped at the borders.
-    static func bilinear(_ image: RGBAImage, x: Double, y: Double) -> SIMD3<Float> {
-        let W = image.width, H = image.height
-        let fx = min(max(x, 0), Double(W - 1)), fy = min(max(y, 0), Double(H - 1))
-        let i = min(Int(fx), W - 2 < 0 ? 0 : W - 2), j = min(Int(fy), H - 2 < 0 ? 0 : H - 2)
-        let i1 = min(i + 1, W - 1), j1 = min(j + 1, H - 1)
-        let a = Float(fx - Double(i)), b = Float(fy - Double(j))
-        func px(_ u: Int, _ v: Int) -> SIMD3<Float> {
-            let k = 4 * (v * W + u)
-            return SIMD3(image.pixels[k], image.pixels[k + 1], image.pixels[k + 2])
-        }
-        return (1 - b) * ((1 - a) * px(i, j) + a * px(i1, j)) + b * ((1 - a) * px(i, j1) + a * px(i1, j1))
-    }
-
-    /// Adds the photo's detail to `bake` (made for `mesh`, world frame) in place of the model's
-    /// colour where the photo saw the surface or its mirror; `spacing` is the mesh's cell size.
+    /// Adds the photo's detail to `bake` (its texels' points in the world frame) in place of the
+    /// model's colour where the photo saw the surface or its mirror; `spacing` is the mesh's cell size.
     public static func apply(
-        _ bake: TextureBake.Result, mesh: TriangleMesh, field: any RadianceField, code: [Float], photo: Photo,
+        _ bake: TextureBake.Result, field: any RadianceField, code: [Float], photo: Photo,
         spacing: Float, bakedLight: Bool = false, exposure: Bool = false
     ) -> Result {
         let S = bake.image.width, N = bake.index.count
@@ -145,8 +131,9 @@ public enum PhotoTexture {
             return (angle * max(0, min(1, depthWeight)), q.x, q.y)
         }
         /// The photo's colour at (x, y) in the render's terms (exposure undone), linear light.
+        let pixels = MeshRender.Texture(pixels: photo.image.pixels, width: W, height: H)
         func photoColour(_ x: Double, _ y: Double) -> SIMD3<Float> {
-            let c = bilinear(photo.image, x: x - 0.5, y: y - 0.5)
+            let c = pixels.sample(SIMD2(Float(x / Double(W)), Float(y / Double(H))))
             let render = (c - photo.bias) / pointwiseMax(photo.gain, SIMD3(repeating: 0.05))
             return SIMD3(linear(render.x), linear(render.y), linear(render.z))
         }
@@ -185,15 +172,14 @@ public enum PhotoTexture {
         for (list, slot, mirror) in [(direct, 0, false), (mirrored, 1, true)] {
             let colours = fieldColours(list, mirror: mirror)
             for (m, (k, w, x, y)) in list.enumerated() {
-                let c = colours[m]
+                let c = colours[m], seenColour = photoColour(x, y)
                 let f = SIMD3(linear(c.x), linear(c.y), linear(c.z))
                 let r = pointwiseMin(
                     pointwiseMax(
-                        photoColour(x, y) / pointwiseMax(f, SIMD3(repeating: ratioEpsilon)),
-                        SIMD3(repeating: 1 / maxRatio)),
+                        seenColour / pointwiseMax(f, SIMD3(repeating: ratioEpsilon)), SIMD3(repeating: 1 / maxRatio)),
                     SIMD3(repeating: maxRatio))
                 ratio[k] += w * (r - 1)
-                taken[k] += w * photoColour(x, y)
+                taken[k] += w * seenColour
                 takenWeight[k] += w
                 let t = 3 * bake.index[k]
                 confidence[t + slot] = w

@@ -13,11 +13,6 @@ enum GLBExporter: MeshExporter {
     public static let summary = "binary glTF 2.0 with a PNG base-colour texture (or COLOR_0) and normals"
     static let takesTextures = true
 
-    /// sRGB to linear light (glTF's COLOR_0 is linear).
-    static func linear(_ v: Float) -> Float {
-        v <= 0.04045 ? v / 12.92 : Float(pow(Double((v + 0.055) / 1.055), 2.4))
-    }
-
     public static func encode(_ asset: MeshAsset, for path: String) throws -> [Data] {
         let mesh = asset.mesh, textured = asset.isTextured
         let V = mesh.positions.count, T = mesh.triangles.count
@@ -48,7 +43,10 @@ enum GLBExporter: MeshExporter {
         if hasNormals { addVec3(mesh.normals, name: "NORMAL", bounds: false) }
         if hasColours {
             addVec3(
-                mesh.colours.map { SIMD3(linear($0.x), linear($0.y), linear($0.z)) }, name: "COLOR_0", bounds: false)
+                // glTF's COLOR_0 is linear light.
+                mesh.colours.map {
+                    SIMD3(ColorSpace.srgbToLinear($0.x), ColorSpace.srgbToLinear($0.y), ColorSpace.srgbToLinear($0.z))
+                }, name: "COLOR_0", bounds: false)
         }
         if textured {
             let offset = bin.data.count

@@ -95,15 +95,7 @@ public enum MeshExport {
     }
 
     /// `scene`'s mesh (its tuned decoder when it has one) in the world frame; an error naming
-    /// `path` when there is no surface at the threshold.
-    static func mesh(
-        scene: LatentScene, settings: MeshSettings, light: ViewLight = .canonical, for path: String,
-        progress: ((String) -> Void)? = nil
-    ) throws -> TriangleMesh {
-        try MemoryPlan.checkMesh(settings)
-        return try surface(scene: scene, settings: settings, light: light, for: path, progress: progress)
-    }
-
+    /// `path` when there is no surface at the threshold. The caller checks the memory it plans.
     static func surface(
         scene: LatentScene, settings: MeshSettings, light: ViewLight, for path: String,
         progress: ((String) -> Void)?
@@ -163,7 +155,7 @@ public enum MeshExport {
             // The light baked in is the photo's: the texture takes the photo's exposure too (its look).
             let photoLook = settings.bakedLight && light.packed == photo.light.packed
             let result = PhotoTexture.apply(
-                bake, mesh: atlas.mesh, field: scene.field, code: scene.latent.identity, photo: photo, spacing: spacing,
+                bake, field: scene.field, code: scene.latent.identity, photo: photo, spacing: spacing,
                 bakedLight: settings.bakedLight, exposure: photoLook)
             asset.baseColour = result.image
             var confidence = RGBAImage(width: settings.textureSize, height: settings.textureSize)

@@ -20,7 +20,7 @@ public struct LatentWriter {
 
     /// The latent's path without `.latent`: the other files' names start with it.
     var stem: String { latentPath.hasSuffix(".latent") ? String(latentPath.dropLast(7)) : latentPath }
-    var inputPath: String { stem + "_input.png" }
+    var inputPath: String { LatentPhoto.path(forLatent: latentPath) }
     var comparisonPath: String { stem + "_input_reconstruction.png" }
     public var deltaPath: String { DecoderDelta.path(forLatent: latentPath) }
     var maskPath: String { stem + "_mask.png" }
