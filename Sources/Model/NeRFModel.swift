@@ -158,6 +158,7 @@ public final class NeRFModel {
                 iterative = IterativeEncoder(
                     network: try PhotoEncoder(config: ic, tensors: named, prefix: IterativeEncoder.prefix),
                     oneShot: encoder)
+                _ = try iterative?.residualMap(field: field)
             } catch { throw FileError(path: path, reason: "\(error)") }
         }
         let attributes: ObjectAttributeTable?

@@ -65,6 +65,12 @@ struct TrainEncoder: ParsableCommand {
     )
     var iterative = false
 
+    @Option(
+        help:
+            "With --iterative: a layered-residual head too, predicting the planes' residual at this coarse side (8 for the shipped model; 0: none)."
+    )
+    var residualSide: Int?
+
     @OptionGroup var training: TrainingRunOptions
     @OptionGroup var output: OutputOptions
 
@@ -89,6 +95,7 @@ struct TrainEncoder: ParsableCommand {
             c.warmupSteps = min(c.warmupSteps ?? 0, c.steps / 10)  // the preset's 100, or a tenth of a short run
         }
         if let decoderLR { c.decoderLR = decoderLR }
+        if let residualSide { c.residualSide = residualSide }
         return try checked(c)
     }
 

@@ -22,7 +22,8 @@ final class IterativeEncoderTests: XCTestCase {
         return c
     }
 
-    /// Photo and render channels, and heads reading a context beside the trunk's features: every
+    /// Photo and render channels, heads reading a context beside the trunk's features, and the
+    /// layered-residual head (a hidden layer, then the coarse planes): every
     /// weight's gradient against central differences (the checker's Double accumulation). The
     /// LeakyReLU's slope is 1 here, so no finite difference straddles a kink among the thousands of
     /// pre-activations a first-layer weight moves (the kinks are `testEncoderBackward`'s); what is
@@ -32,21 +33,25 @@ final class IterativeEncoderTests: XCTestCase {
         config.inputChannels = 6
         config.lightDim = 5
         config.contextDim = 7
+        (config.residualSide, config.residualChannels, config.residualHidden, config.residualScale) = (2, 3, 4, 0.5)
         config.leak = 1
         var rng = SplitMix64(seed: 90)
         let enc = PhotoEncoder(config: config, rng: &rng, prefix: IterativeEncoder.prefix)
         XCTAssertTrue(enc.parameters.allSatisfy { $0.name.hasPrefix("iterative.") })
         XCTAssertEqual(enc.parameters.reduce(0) { $0 + $1.tensor.count }, config.parameterCount)
-        let B = 2, D = config.codeDim, V = config.viewDim
+        let B = 2, D = config.codeDim, V = config.viewDim, K = config.residualCount
+        XCTAssertEqual(K, 36)
         let images = Tensor([B, 6, 16, 16])
         images.fillUniform(0, 1, rng: &rng)
         let context = Tensor([B, 7])
         context.fillUniform(-1, 1, rng: &rng)
-        let out = Tensor([B, D + V])
+        let O = D + V + K
+        let out = Tensor([B, O])
         func split(_ a: PhotoEncoder.Activations) {
             for b in 0..<B {
-                for d in 0..<D { out[b * (D + V) + d] = a.identity[b * D + d] }
-                for v in 0..<V { out[b * (D + V) + D + v] = a.view[b * V + v] }
+                for d in 0..<D { out[b * O + d] = a.identity[b * D + d] }
+                for v in 0..<V { out[b * O + D + v] = a.view[b * V + v] }
+                for k in 0..<K { out[b * O + D + V + k] = a.residual[b * K + k] }
             }
         }
         checkGradients(
@@ -58,13 +63,14 @@ final class IterativeEncoderTests: XCTestCase {
             },
             backward: { d, g in
                 let a = enc.forward(images: images.data, B: B, context: context.data)
-                let dId = Tensor([B, D]), dView = Tensor([B, V])
+                let dId = Tensor([B, D]), dView = Tensor([B, V]), dRes = Tensor([B, K])
                 for b in 0..<B {
-                    for k in 0..<D { dId[b * D + k] = d[b * (D + V) + k] }
-                    for v in 0..<V { dView[b * V + v] = d[b * (D + V) + D + v] }
+                    for k in 0..<D { dId[b * D + k] = d[b * O + k] }
+                    for v in 0..<V { dView[b * V + v] = d[b * O + D + v] }
+                    for k in 0..<K { dRes[b * K + k] = d[b * O + D + V + k] }
                 }
                 enc.backward(
-                    dIdentity: dId.data, dView: dView.data, acts: a, images: images.data,
+                    dIdentity: dId.data, dView: dView.data, dResidual: dRes.data, acts: a, images: images.data,
                     grads: zip(enc.parameters, g).map { (name: $0.name, tensor: $1) })
             })
     }
@@ -131,6 +137,98 @@ final class IterativeEncoderTests: XCTestCase {
         var up = [Float](repeating: 0, count: ViewCode.size)
         up[2] = 10  // elevation towards 90°: held at the band's 80°
         XCTAssertEqual(IterativeEncoder.update(e, identity: [0, 0], view: up, lightDim: 0).view.elevation, 80)
+    }
+
+    /// The residual map θ -> s Up(Sym(θ)): its backward against central differences, a symmetric
+    /// result, and the refusal of planes it does not divide.
+    func testPlaneResidualMap() throws {
+        var rng = SplitMix64(seed: 92)
+        let field = TriplaneDecoder(config: tinyTriplane(side: 8), rng: &rng)
+        var config = oneShotConfig()
+        config.inputChannels = 6
+        (config.residualSide, config.residualChannels, config.residualHidden, config.residualScale) = (2, 8, 4, 0.7)
+        let map = try XCTUnwrap(try PlaneResidualMap(config: config, field: field))
+        XCTAssertEqual(map.coarseCount, 96)
+        XCTAssertEqual(map.count, 3 * 64 * 8)
+        let theta = random([map.coarseCount], &rng), planes = Tensor([map.count])
+        checkGradients(
+            "PlaneResidualMap", inputs: [theta],
+            forward: {
+                planes.zero()
+                map.add(into: planes.data, theta: theta.data)
+                return planes
+            },
+            backward: { d, g in map.backward(dTheta: g[0].data, dPlanes: d.data) })
+        let mirrored = Tensor([map.count])
+        TriplaneMirror.symmetrize(out: mirrored.data, inp: planes.data, R: 8, C: 8)
+        for k in 0..<map.count { XCTAssertEqual(mirrored[k], planes[k], accuracy: 1e-5) }
+        XCTAssertTrue(planes.array.contains { abs($0) > 0.05 })
+        config.residualSide = 3
+        XCTAssertThrowsError(try PlaneResidualMap(config: config, field: field)) {
+            XCTAssertTrue("\($0)".contains("3² planes"), "\($0)")
+        }
+        var none = config
+        none.residualSide = 0
+        XCTAssertNil(try PlaneResidualMap(config: none, field: field))
+    }
+
+    /// With `--residual-side`, training moves the residual head, starting from an encoder without
+    /// one keeps that encoder's weights, the model file carries the head, and `invert --fast`
+    /// returns the planes' residual as a layered latent whose field renders differently.
+    func testResidualHeadTrainsAndInverts() throws {
+        let (data, model) = smallSetup()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("iterres-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let plain = try IterativeEncoderTrainer(data: data, model: model, config: smallConfig())
+        plain.trainStep()
+        var config = smallConfig()
+        config.residualSide = 4
+        let a = try IterativeEncoderTrainer(data: data, model: model, config: config, initial: plain.iterative.network)
+        let weight = { (t: IterativeEncoderTrainer, name: String) in
+            t.iterative.network.parameters.first { $0.name == name }!.tensor.array
+        }
+        XCTAssertEqual(weight(a, "iterative.id.w"), weight(plain, "iterative.id.w"), "the start's weights")
+        XCTAssertTrue(weight(a, "iterative.res2.w").allSatisfy { $0 == 0 }, "the new head starts at zero")
+        let first = a.trainStep()
+        XCTAssertEqual(first.residual, 0, "a zero head outputs nothing in its first step")
+        a.trainStep()
+        XCTAssertTrue(weight(a, "iterative.res2.w").contains { $0 != 0 }, "the residual head learns")
+        XCTAssertGreaterThan(a.trainStep().residual, 0)
+        try a.modelWithIterative().save(to: dir + "/m.nvm")
+        let (loaded, _) = try NeRFModel.load(dir + "/m.nvm")
+        let it = try XCTUnwrap(loaded.iterativeEncoder)
+        XCTAssertEqual(it.network.config.residualSide, 4)
+        XCTAssertEqual(it.network.parameters.count, plain.iterative.network.parameters.count + 4)
+        let photo = (0..<(16 * 16 * 3)).map { Float($0 % 5) / 5 }
+        let fast = try Inversion.run(model: loaded, photo: photo, width: 16, height: 16, mode: .fast)
+        let layers = try XCTUnwrap(fast.layers, "the head's residual is a layered latent")
+        XCTAssertEqual(layers.residuals.map(\.name), ["planes"])
+        XCTAssertEqual(layers.residuals[0].values.count, 3 * 8 * 8 * 8)
+        XCTAssertTrue(layers.residuals[0].values.contains { $0 != 0 })
+        let layered = try LayeredField.with(layers.residuals, on: loaded.field)
+        let camera = Rig.camera(azimuth: 30, elevation: 20, width: 16, height: 16)
+        let withResidual = FieldRenderer(field: layered, code: fast.code).render(camera: camera).image.pixels
+        let without = FieldRenderer(field: loaded.field, code: fast.code).render(camera: camera).image.pixels
+        XCTAssertNotEqual(withResidual, without)
+        // Told to, the refinement starts its layered phase from the prediction, and keeps it when the
+        // phase adds nothing; by default it starts from zero.
+        var settings = loaded.refineDefaults
+        XCTAssertFalse(settings.layers.startFromPrediction)
+        settings.layers.startFromPrediction = true
+        settings.steps = 2
+        settings.layers.steps = 1
+        settings.layers.minimumGain = 100  // nothing the phase finds is kept
+        let refined = try Inversion.run(
+            model: loaded, photo: photo, width: 16, height: 16, mode: .refine, settings: settings)
+        XCTAssertEqual(refined.layers?.accepted, false)
+        let kept = try XCTUnwrap(refined.layers?.residuals.first?.values)
+        let drift = zip(kept, layers.residuals[0].values).map { abs($0 - $1) }.max() ?? 1
+        XCTAssertLessThan(drift, 1e-5, "the prediction stays (up to rounding: θ = r / s, then s S(θ))")
+        settings.layers.startFromPrediction = false
+        let fromZero = try Inversion.run(
+            model: loaded, photo: photo, width: 16, height: 16, mode: .refine, settings: settings)
+        XCTAssertEqual(fromZero.layers?.residuals.isEmpty, true, "a phase from zero that adds nothing keeps nothing")
     }
 
     /// A small model with a one-shot encoder, and a two-object data set at its side.

@@ -71,6 +71,37 @@ final class OpGradientTests: XCTestCase {
         XCTAssertEqual(y[((1 * C + 2) * 2 * H + 5) * 2 * W + 7], x[((1 * C + 2) * H + 2) * W + 3])
     }
 
+    func testPlaneUpsample() {
+        var rng = SplitMix64(seed: 82)
+        let (P, r, f, C) = (3, 3, 4, 2)
+        let x = random([P, r, r, C], &rng), y = Tensor([P, r * f, r * f, C])
+        checkGradients(
+            "PlaneUpsample", inputs: [x],
+            forward: {
+                PlaneUpsample.forward(out: y.data, inp: x.data, P: P, r: r, factor: f, C: C)
+                return y
+            },
+            backward: { d, g in PlaneUpsample.backward(dInp: g[0].data, dOut: d.data, P: P, r: r, factor: f, C: C) })
+        // (The checker leaves y at a perturbed input: run it again.) A corner texel copies the
+        // coarse corner; a texel between two coarse centres mixes them.
+        PlaneUpsample.forward(out: y.data, inp: x.data, P: P, r: r, factor: f, C: C)
+        XCTAssertEqual(y[1], x[1], accuracy: 1e-6)
+        let R = r * f
+        // Row 0, column 6 lies at coarse x = 1.125 (between texels 1 and 2, weight 0.125 on 2).
+        XCTAssertEqual(y[(0 * R + 6) * C], 0.875 * x[(0 * r + 1) * C] + 0.125 * x[(0 * r + 2) * C], accuracy: 1e-6)
+        // Flipping the coarse plane's columns flips the fine plane's.
+        let flipped = Tensor([P, r, r, C]), yf = Tensor([P, R, R, C])
+        for p in 0..<P {
+            for j in 0..<r {
+                for i in 0..<r {
+                    for c in 0..<C { flipped[((p * r + j) * r + i) * C + c] = x[((p * r + j) * r + r - 1 - i) * C + c] }
+                }
+            }
+        }
+        PlaneUpsample.forward(out: yf.data, inp: flipped.data, P: P, r: r, factor: f, C: C)
+        XCTAssertEqual(yf[((2 * R + 5) * R + 1) * C + 1], y[((2 * R + 5) * R + R - 2) * C + 1], accuracy: 1e-6)
+    }
+
     func testPlaneSplit() {
         var rng = SplitMix64(seed: 81)
         let (B, P, C, H, W) = (2, 3, 4, 3, 5)

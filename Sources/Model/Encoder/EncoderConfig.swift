@@ -20,6 +20,14 @@ public struct EncoderConfig: Settings, Sendable, Equatable {
     /// Floats of context the heads read beside the trunk's features (the iterative encoder: the
     /// one-shot encoder's features of the photo); 0 for none.
     public var contextDim = 0
+    /// The layered-residual head (the iterative encoder's, 0: none): a hidden layer of
+    /// `residualHidden` units, then a left-right symmetric residual of the planes at
+    /// `residualSide`² texels a plane and `residualChannels` channels, upsampled bilinearly to the
+    /// planes' side and measured in units of `residualScale` (the planes' RMS at the mean code).
+    public var residualSide = 0
+    public var residualChannels = 0
+    public var residualHidden = 0
+    public var residualScale: Float = 0
     public init() {}
 
     /// Architecture: the ranges are checked against the decoder by `problem(codeDim:)`.
@@ -34,6 +42,11 @@ public struct EncoderConfig: Settings, Sendable, Equatable {
         // Written only for the iterative encoder, so one-shot encoders keep their exact config text.
         .init("inputChannels", \.inputChannels, omitWhen: 3),
         .init("contextDim", \.contextDim, omitWhen: 0),
+        // Written only with a layered-residual head, so earlier iterative encoders keep their text.
+        .init("residualSide", \.residualSide, omitWhen: 0),
+        .init("residualChannels", \.residualChannels, omitWhen: 0),
+        .init("residualHidden", \.residualHidden, omitWhen: 0),
+        .init("residualScale", \.residualScale, omitWhen: 0),
     ]
     /// The encoder for views of side `resolution`: stride-2 stages down to 4x4, channels doubling
     /// from 32 and capped at 256 (at 64 the first generation's [32, 64, 128, 256]; at 128 one stage more).
@@ -61,6 +74,14 @@ public struct EncoderConfig: Settings, Sendable, Equatable {
             return "inputChannels must be 3 (a photo) or 6 (a photo and a render)"
         }
         guard (0...4096).contains(contextDim) else { return "contextDim outside 0...4096" }
+        if residualSide != 0 {
+            guard inputChannels == 6, (1...32).contains(residualSide), (1...64).contains(residualChannels),
+                (1...256).contains(residualHidden), residualScale.isFinite, residualScale > 0
+            else {
+                return
+                    "a residual head belongs to an iterative encoder, with residualSide 1...32, residualChannels 1...64, residualHidden 1...256 and a positive residualScale"
+            }
+        }
         guard finalSize >= 1 else { return "input \(inputSize) is too small for \(channels.count) stride-2 stages" }
         guard codeDim == decoderCodeDim else {
             return "makes \(codeDim)-float codes, the decoder takes \(decoderCodeDim)"
@@ -82,7 +103,11 @@ public struct EncoderConfig: Settings, Sendable, Equatable {
         let flat = cin * finalSize * finalSize
         let heads = features + contextDim
         return n + features * flat + features + codeDim * heads + codeDim + viewDim * heads + viewDim
+            + (residualSide == 0 ? 0 : residualHidden * (heads + 1) + residualCount * (residualHidden + 1))
     }
+
+    /// Floats of the residual head's output: the coarse planes (3, r, r, C).
+    public var residualCount: Int { 3 * residualSide * residualSide * residualChannels }
 
     /// Pose (4) plus photometric gain and bias (6).
     public var viewDim: Int { ViewCode.size + lightDim }

@@ -8,15 +8,19 @@ import NeuralCore
 // go in side by side, updates of the identity code, the view code and the light come out, a few
 // times over. I the network's input side, D code length, V = 10 view floats, L = 5 light floats.
 
-/// A photo's latent as the iterations carry it: identity code, view code and light.
+/// A photo's latent as the iterations carry it: identity code, view code, light and, from an
+/// encoder with a residual head, the planes' residual.
 public struct LatentEstimate: Sendable {
     public var code: [Float]  // (D)
     public var view: ViewCode
     public var light: ViewLight
-    public init(code: [Float], view: ViewCode, light: ViewLight) {
+    /// The residual of the planes (E = 3 R R C; nil: none yet), named by `PlaneResidualMap.layerName`.
+    public var residual: [Float]?
+    public init(code: [Float], view: ViewCode, light: ViewLight, residual: [Float]? = nil) {
         self.code = code
         self.view = view
         self.light = light
+        self.residual = residual
     }
 }
 
@@ -53,15 +57,37 @@ public final class IterativeEncoder {
     /// its own renders closer to the mean than the codes that made them; heads reading the raw
     /// features of both, all positive after the LeakyReLU, were still 0.3 dB worse after 300 steps
     /// at rate 3e-5: Adam's noisy steps on 600 uncentred inputs add up in every output.)
-    public static func network(for oneShot: PhotoEncoder, rng: inout SplitMix64) -> PhotoEncoder {
+    ///
+    /// `residual`: a layered-residual head too, making (3, side, side, channels) coarse planes in
+    /// units of `scale` (`PlaneResidualMap`) through `residualHidden` units; its last layer starts
+    /// at zero like the other heads.
+    public static func network(
+        for oneShot: PhotoEncoder, rng: inout SplitMix64, residual: (side: Int, channels: Int, scale: Float)? = nil
+    ) -> PhotoEncoder {
         var config = oneShot.config
         config.inputChannels = 6
         config.channels = config.channels.enumerated().map { i, _ in i == 0 ? 16 : 32 }
         config.features = 96
         config.contextDim = oneShot.config.features
+        if let residual {
+            config.residualSide = residual.side
+            config.residualChannels = residual.channels
+            config.residualHidden = residualHidden
+            config.residualScale = residual.scale
+        }
         let net = PhotoEncoder(config: config, rng: &rng, prefix: prefix)
-        for t in [net.idW, net.idB, net.viewW, net.viewB] { t.zero() }
+        for t in [net.idW, net.idB, net.viewW, net.viewB, net.resW2, net.resB2] { t.zero() }
         return net
+    }
+
+    /// Hidden units of the residual head: a rank-32 map from the heads' 352 inputs to the 3072
+    /// coarse floats keeps it at 0.2 MB at fp16 (a full map would be 2.2 MB, past the models'
+    /// 40 MB).
+    public static let residualHidden = 32
+
+    /// The map from the residual head's output to the planes of `field` (nil: no residual head).
+    public func residualMap(field: any RadianceField) throws -> PlaneResidualMap? {
+        try PlaneResidualMap(config: network.config, field: field)
     }
 
     /// The context of an iteration (F): the one-shot features of the photo minus the render's.
@@ -114,8 +140,10 @@ public final class IterativeEncoder {
     /// clamped to [0, 1]), (I, I, 3). `grid`: a grid found before (nil: the estimate's own, coarse).
     public static func render(
         field: any RadianceField, estimate e: LatentEstimate, side I: Int, distance: Double, fov: Double,
-        grid: OccupancyGrid? = nil
+        grid: OccupancyGrid? = nil, map: PlaneResidualMap? = nil
     ) -> [Float] {
+        var field = field
+        if let map, let residual = e.residual { field = map.field(field, residual: residual) }
         let renderer =
             grid.map { FieldRenderer(field: field, code: e.code, grid: $0) }
             ?? FieldRenderer(
@@ -133,12 +161,19 @@ public final class IterativeEncoder {
     }
 
     /// `e` moved by one image's outputs: identity (D) added to the code, view (V + L) added to the
-    /// view code's and the light's encoder layout.
+    /// view code's and the light's encoder layout, and with a `map`, the residual head's output (K)
+    /// mapped onto the planes and added to the residual.
     public static func update(
-        _ e: LatentEstimate, identity: UnsafePointer<Float>, view: UnsafePointer<Float>, lightDim L: Int
+        _ e: LatentEstimate, identity: UnsafePointer<Float>, view: UnsafePointer<Float>, lightDim L: Int,
+        residual: UnsafePointer<Float>? = nil, map: PlaneResidualMap? = nil
     ) -> LatentEstimate {
         var next = e
         for d in 0..<e.code.count { next.code[d] += identity[d] }
+        if let map, let residual {
+            var planes = e.residual ?? [Float](repeating: 0, count: map.count)
+            planes.withUnsafeMutableBufferPointer { map.add(into: $0.baseAddress!, theta: residual) }
+            next.residual = planes
+        }
         let V = ViewCode.size
         var layout = encoded(view: e.view, light: e.light, lightDim: ViewLight.encodedSize)
         layout.withUnsafeMutableBufferPointer { p in
@@ -179,9 +214,11 @@ public final class IterativeEncoder {
         precondition(photoFeatures.count == oneShot.config.features, "the one-shot encoder's features of the photo")
         var e = start
         let input = Tensor([1, 6, I, I])
+        // A model whose field lacks the head's planes is refused when it loads (`ModelConfig.problem`).
+        let map = (try? residualMap(field: field)) ?? nil
         for t in 0..<iterations {
             let render = Profiler.measure("iterative: render") {
-                Self.render(field: field, estimate: e, side: I, distance: distance, fov: fov)
+                Self.render(field: field, estimate: e, side: I, distance: distance, fov: fov, map: map)
             }
             photo.withUnsafeBufferPointer { p in
                 render.withUnsafeBufferPointer { r in
@@ -193,7 +230,9 @@ public final class IterativeEncoder {
                     network.infer(images: input.data, B: 1, context: $0.baseAddress!)
                 }
             }
-            e = Self.update(e, identity: out.identity.data, view: out.view.data, lightDim: network.config.lightDim)
+            e = Self.update(
+                e, identity: out.identity.data, view: out.view.data, lightDim: network.config.lightDim,
+                residual: out.residual.data, map: map)
             each?(t + 1, e, render)
         }
         return e

@@ -6,7 +6,8 @@ import NeuralCore
 // A CNN from one 64x64 view to an identity code and a view code.
 // B images, C channels, H W sizes per stage, F features of the trunk, D code length,
 // V = 4 view outputs (sin/cos azimuth, sin/cos elevation) + 6 photometric (gain, bias per channel)
-// (+ the light's), X floats of context beside the trunk's features (0 for a one-shot encoder).
+// (+ the light's), X floats of context beside the trunk's features (0 for a one-shot encoder),
+// H hidden units and K = 3 r r C coarse-plane outputs of the layered-residual head (iterative only).
 
 /// Conv(4x4, stride 2, pad 1) + LeakyReLU stages, a linear trunk, then two linear heads: the
 /// identity code (D) and the view code (V). Forward keeps every activation for backward.
@@ -23,16 +24,29 @@ public final class PhotoEncoder {
     let idB: Tensor  // (D)
     let viewW: Tensor  // (V, F + X)
     let viewB: Tensor  // (V)
+    /// The layered-residual head (empty tensors without one).
+    let resW1: Tensor  // (H, F + X)
+    let resB1: Tensor  // (H)
+    let resW2: Tensor  // (K, H)
+    let resB2: Tensor  // (K)
+    var hasResidualHead: Bool { config.residualSide > 0 }
 
     public var parameters: [(name: String, tensor: Tensor)] {
         var p: [(String, Tensor)] = []
         for (i, (w, b)) in zip(convW, convB).enumerated() {
             p += [("\(prefix).conv\(i).w", w), ("\(prefix).conv\(i).b", b)]
         }
-        return p + [
+        p += [
             ("\(prefix).fc.w", fcW), ("\(prefix).fc.b", fcB), ("\(prefix).id.w", idW), ("\(prefix).id.b", idB),
             ("\(prefix).view.w", viewW), ("\(prefix).view.b", viewB),
         ]
+        if hasResidualHead {
+            p += [
+                ("\(prefix).res1.w", resW1), ("\(prefix).res1.b", resB1), ("\(prefix).res2.w", resW2),
+                ("\(prefix).res2.b", resB2),
+            ]
+        }
+        return p
     }
 
     public init(config: EncoderConfig, rng: inout SplitMix64, prefix: String = "encoder") {
@@ -60,8 +74,14 @@ public final class PhotoEncoder {
         idB = Tensor([config.codeDim])
         viewW = Tensor([config.viewDim, heads])
         viewB = Tensor([config.viewDim])
+        let H = config.residualSide > 0 ? config.residualHidden : 0, K = H > 0 ? config.residualCount : 0
+        resW1 = Tensor([H, heads])
+        resB1 = Tensor([H])
+        resW2 = Tensor([K, H])
+        resB2 = Tensor([K])
         for (t, fanIn) in [
             (fcW, flat), (fcB, flat), (idW, heads), (idB, heads), (viewW, heads), (viewB, heads),
+            (resW1, heads), (resB1, heads), (resW2, max(1, H)), (resB2, max(1, H)),
         ] {
             let a = 1 / Float(fanIn).squareRoot()
             t.fillUniform(-a, a, rng: &rng)
@@ -76,7 +96,7 @@ public final class PhotoEncoder {
             flops += 2 * Double(cout * cin * 16 * side * side)
             cin = cout
         }
-        flops += 2 * Double(fcW.count + idW.count + viewW.count)
+        flops += 2 * Double(fcW.count + idW.count + viewW.count + resW1.count + resW2.count)
         return flops * Double(batch)
     }
 
@@ -109,6 +129,10 @@ public final class PhotoEncoder {
         let headIn: Tensor
         public let identity: Tensor  // (B, D)
         public let view: Tensor  // (B, V)
+        /// The residual head's hidden layer before and after its LeakyReLU, and its output.
+        let resPre: Tensor  // (B, H)
+        let resPost: Tensor  // (B, H)
+        public let residual: Tensor  // (B, K)
         init(_ e: PhotoEncoder, B: Int) {
             self.B = B
             for s in e.shapes(B: B) {
@@ -120,6 +144,9 @@ public final class PhotoEncoder {
             headIn = e.config.contextDim == 0 ? fcPost : Tensor([B, e.config.features + e.config.contextDim])
             identity = Tensor([B, e.config.codeDim])
             view = Tensor([B, e.config.viewDim])
+            resPre = Tensor([B, e.resB1.count])
+            resPost = Tensor([B, e.resB1.count])
+            residual = Tensor([B, e.resB2.count])
         }
     }
 
@@ -140,7 +167,7 @@ public final class PhotoEncoder {
     /// for inference: the same values as `forward` (within the precision of `inferencePrecision`),
     /// without keeping the activations, the convolutions on a oneDNN chain where it is on.
     public func infer(images: UnsafePointer<Float>, B: Int, context: UnsafePointer<Float>? = nil) -> (
-        identity: Tensor, view: Tensor, features: Tensor
+        identity: Tensor, view: Tensor, features: Tensor, residual: Tensor
     ) {
         let shapes = self.shapes(B: B), precision = Self.inferencePrecision
         let chain: ConvChain? = chainLock.withLock {
@@ -157,16 +184,28 @@ public final class PhotoEncoder {
         }
         guard done else {
             let a = forward(images: images, B: B, context: context)
-            return (a.identity, a.view, a.fcPost)
+            return (a.identity, a.view, a.fcPost, a.residual)
         }
         let F = config.features, flat = fcW.shape[1]
         let fcPost = Tensor([B, F]), identity = Tensor([B, config.codeDim]), view = Tensor([B, config.viewDim])
+        let hidden = Tensor([B, resB1.count]), residual = Tensor([B, resB2.count])
         Profiler.measure("fc + heads") {
             Linear.forward(out: fcPost.data, inp: last.data, weight: fcW.data, bias: fcB.data, N: B, I: flat, O: F)
             LeakyReLU.forward(out: fcPost.data, inp: fcPost.data, slope: config.leak, N: B * F)
-            heads(identity: identity, view: view, fcPost: fcPost, context: context, B: B)
+            let headIn = heads(identity: identity, view: view, fcPost: fcPost, context: context, B: B)
+            residualHead(out: residual, pre: hidden, post: hidden, headIn: headIn, B: B)
         }
-        return (identity, view, fcPost)
+        return (identity, view, fcPost, residual)
+    }
+
+    /// The residual head (nothing without one): headIn (B, F + X) -> LeakyReLU(res1) (B, H) ->
+    /// res2 -> out (B, K). `pre` and `post` may be one tensor when nothing goes backward.
+    func residualHead(out: Tensor, pre: Tensor, post: Tensor, headIn: Tensor, B: Int) {
+        guard hasResidualHead else { return }
+        let I = headIn.count / B, H = resB1.count, K = resB2.count
+        Linear.forward(out: pre.data, inp: headIn.data, weight: resW1.data, bias: resB1.data, N: B, I: I, O: H)
+        LeakyReLU.forward(out: post.data, inp: pre.data, slope: config.leak, N: B * H)
+        Linear.forward(out: out.data, inp: post.data, weight: resW2.data, bias: resB2.data, N: B, I: H, O: K)
     }
 
     /// The heads from the trunk's features (B, F) and the context (B, X); returns what they read.
@@ -210,14 +249,16 @@ public final class PhotoEncoder {
                 out: a.fcPre.data, inp: x, weight: fcW.data, bias: fcB.data, N: B, I: flat, O: config.features)
             LeakyReLU.forward(out: a.fcPost.data, inp: a.fcPre.data, slope: config.leak, N: B * config.features)
             heads(identity: a.identity, view: a.view, fcPost: a.fcPost, context: context, B: B, into: a.headIn)
+            residualHead(out: a.residual, pre: a.resPre, post: a.resPost, headIn: a.headIn, B: B)
         }
         return a
     }
 
-    /// Adds into grads (named like `parameters`) from dIdentity (B, D) and dView (B, V).
+    /// Adds into grads (named like `parameters`) from dIdentity (B, D), dView (B, V) and, with a
+    /// residual head, dResidual (B, K).
     public func backward(
-        dIdentity: UnsafePointer<Float>, dView: UnsafePointer<Float>, acts a: Activations, images: UnsafePointer<Float>,
-        grads: [(name: String, tensor: Tensor)]
+        dIdentity: UnsafePointer<Float>, dView: UnsafePointer<Float>, dResidual: UnsafePointer<Float>? = nil,
+        acts a: Activations, images: UnsafePointer<Float>, grads: [(name: String, tensor: Tensor)]
     ) {
         let g = Dictionary(uniqueKeysWithValues: grads.map { ($0.name, $0.tensor.data) })
         let B = a.B, F = config.features, X = config.contextDim
@@ -228,6 +269,17 @@ public final class PhotoEncoder {
         Linear.backward(
             dInp: dHead.data, dWeight: g["\(prefix).view.w"]!, dBias: g["\(prefix).view.b"]!, dOut: dView,
             inp: a.headIn.data, weight: viewW.data, N: B, I: F + X, O: config.viewDim)
+        if hasResidualHead, let dResidual {
+            let H = resB1.count, K = resB2.count
+            let dPost = Tensor([B, H]), dPre = Tensor([B, H])
+            Linear.backward(
+                dInp: dPost.data, dWeight: g["\(prefix).res2.w"]!, dBias: g["\(prefix).res2.b"]!, dOut: dResidual,
+                inp: a.resPost.data, weight: resW2.data, N: B, I: H, O: K)
+            LeakyReLU.backward(dInp: dPre.data, dOut: dPost.data, inp: a.resPre.data, slope: config.leak, N: B * H)
+            Linear.backward(
+                dInp: dHead.data, dWeight: g["\(prefix).res1.w"]!, dBias: g["\(prefix).res1.b"]!, dOut: dPre.data,
+                inp: a.headIn.data, weight: resW1.data, N: B, I: F + X, O: H)
+        }
         var dFc = dHead
         if X > 0 {
             dFc = Tensor([B, F])

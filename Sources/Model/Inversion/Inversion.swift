@@ -229,6 +229,8 @@ public enum Inversion {
         let t0 = Date()
         var starts: [(code: [Float], view: ViewCode, light: ViewLight)]
         var encoderSeconds = 0.0
+        // Each photo's planes residual from the iterative encoder's residual head (`--fast` keeps it).
+        var residuals: [[Float]?] = photos.map { _ in nil }
         switch mode {
         case .encoder, .refine, .fast:
             let encoder = try model.requireEncoder()
@@ -256,6 +258,7 @@ public enum Inversion {
                     iterative, model: model, photo: pixels, width: I, height: I, photoFeatures: s.features,
                     start: LatentEstimate(code: start.code, view: start.view, light: start.light),
                     iterations: iterations)
+                residuals[k] = e.residual
                 return (e.code, e.view, e.light)
             }
             encoderSeconds = Date().timeIntervalSince(t0)
@@ -281,10 +284,20 @@ public enum Inversion {
                 candidates: starts.map(\.code) + [mean], photos: photos.map(\.pixels), starts: starts, width: W,
                 height: H)
         guard mode != .encoder && mode != .fast else {
-            return InversionResult(
+            var result = InversionResult(
                 code: startCode, view: starts[0].view, startCode: startCode, startView: starts[0].view,
                 light: starts[0].light, views: starts.map(\.view), lights: starts.map(\.light), finalMSE: .nan,
                 encoderSeconds: encoderSeconds, seconds: Date().timeIntervalSince(t0))
+            // One photo's residual (a joint inversion's photos would each bring their own: none is kept).
+            if starts.count == 1, let residual = residuals[0],
+                let map = try model.iterativeEncoder?.residualMap(field: model.field)
+            {
+                result.layers = LayerReport(
+                    layers: [map.layerName], steps: 0, validationPSNRBefore: .nan, validationPSNRAfter: .nan,
+                    accepted: true, relativeSizes: [rootMeanSquare(residual, count: residual.count) / map.scale],
+                    seconds: 0, residuals: [LayerResidual(name: map.layerName, values: residual)])
+            }
+            return result
         }
         // Tuning changes weights: the inverter works on a copy of the model's field.
         let own = tune == nil ? model.field : model.field.copy()
@@ -294,7 +307,14 @@ public enum Inversion {
             guard let generator = own as? any LayeredGenerator else {
                 throw ModelError("a \(own.spec.kind) field has no latent layers: run without --layer-steps")
             }
-            field = LayeredField(base: generator)
+            // The iterative encoder's predicted residual: the code refines with it, the layers start from it.
+            let start = settings.layers.startFromPrediction && photos.count == 1 ? residuals[0] : nil
+            let map = start == nil ? nil : try model.iterativeEncoder?.residualMap(field: model.field)
+            if let start, let map, let i = generator.latentLayers.firstIndex(where: { $0.name == map.layerName }) {
+                field = LayeredField(base: generator, residuals: [i: Tensor([start.count], values: start)])
+            } else {
+                field = LayeredField(base: generator)
+            }
         }
         let inverter = Inverter(
             field: field,

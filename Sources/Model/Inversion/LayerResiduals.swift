@@ -20,7 +20,8 @@ final class LayerResiduals {
     /// Floor of a layer's scale: an all-zero activation would make the residual's unit zero.
     static let minScale: Float = 1e-6
 
-    /// The named layers of `field`'s base (nil: its default choice), all at zero, scaled at `code`.
+    /// The named layers of `field`'s base (nil: its default choice), scaled at `code`; each starts at
+    /// the residual the field already holds on it (the iterative encoder's prediction), else zero.
     init(field: LayeredField, names: [String]?, code: [Float], settings: LayerSettings) throws {
         self.field = field
         let base = field.base
@@ -34,7 +35,12 @@ final class LayerResiduals {
             return true
         }
         regulariser = LayerRegulariser(magnitude: settings.magnitudeWeight, smoothness: settings.smoothWeight)
-        for (i, t) in zip(layers, theta) { field.setResidual(Tensor(t.shape), layer: i) }
+        for (k, (i, t)) in zip(layers, theta).enumerated() {
+            // θ = r / s: a start on the planes is symmetric already (`PlaneResidualMap`), so S(θ) = θ.
+            if let start = field.residuals[i] { for j in 0..<t.count { t[j] = start[j] / scales[k] } }
+            field.setResidual(Tensor(t.shape), layer: i)
+        }
+        apply()
         // Feature-map layers feed all three planes: their share of the mirror prior is the loss.
         let featureMaps = zip(layers, symmetric).contains { i, s in
             if case .featureMap = base.latentLayers[i].layout { return true }
@@ -81,6 +87,9 @@ final class LayerResiduals {
             return dTheta
         }
     }
+
+    /// Whether any layer started from a residual the field held.
+    var startedFromPrediction: Bool { theta.contains { t in (0..<t.count).contains { t[$0] != 0 } } }
 
     /// Each θ_i's values (to keep the best state of the early stop).
     func snapshot() -> [[Float]] { theta.map(\.array) }

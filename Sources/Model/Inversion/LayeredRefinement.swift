@@ -90,6 +90,8 @@ extension Inverter {
         var best = validationMSE()
         let before = best
         let initial = snapshot()
+        // A predicted start stays in the result when the phase adds nothing: the code was refined with it.
+        let predicted = residuals.startedFromPrediction
         var kept = initial
         var stale = 0, done = 0
         for step in 0..<s.steps {
@@ -117,7 +119,7 @@ extension Inverter {
         return LayerReport(
             layers: residuals.names, steps: done, validationPSNRBefore: psnr(before), validationPSNRAfter: psnr(best),
             accepted: accepted, relativeSizes: residuals.relativeSizes, seconds: Date().timeIntervalSince(t0),
-            residuals: accepted ? residuals.result : [])
+            residuals: accepted || predicted ? residuals.result : [])
     }
 }
 

@@ -44,6 +44,13 @@ public struct EncoderTrainConfig: Settings, Sendable, Equatable {
     /// Iterations unrolled per batch by the iterative encoder's training (nil: a one-shot encoder).
     /// Each iteration's update is trained against the render of the estimate before it.
     public var iterations: Int?
+    /// Coarse side of the iterative encoder's layered-residual head (nil or 0: no head;
+    /// `PlaneResidualMap`), and the weight of its size term, w mean(θ²).
+    public var residualSide: Int?
+    public var residualWeight: Float?
+    /// The residual head's learning rate over the rest's: a new head beside a network that is
+    /// fine-tuned at 1e-4 barely moved (its outputs' RMS under 0.01 of the planes' after 140 steps).
+    public var residualLRScale: Float?
     public init() {}
 
     /// The iterative encoder's preset: its small network (`IterativeEncoder.network`) from random
@@ -68,6 +75,8 @@ public struct EncoderTrainConfig: Settings, Sendable, Equatable {
         c.poseWeight = 10
         c.augmentation.maxShift = 1
         c.augmentation.maxScale = 0.02
+        c.residualWeight = 1e-2
+        c.residualLRScale = 10
         return c
     }
 
@@ -97,6 +106,15 @@ public struct EncoderTrainConfig: Settings, Sendable, Equatable {
         .init("lightWeight", \.lightWeight, rule: SettingRule.nonNegative),
         .init("iterations", \.iterations, flag: "--iterations") { i in
             (i ?? 1) >= 1 && (i ?? 1) <= 16 ? nil : "must be in 1...16"
+        },
+        .init("residualSide", \.residualSide, flag: "--residual-side") { r in
+            (0...32).contains(r ?? 0) ? nil : "must be in 0...32 (0: no residual head)"
+        },
+        .init("residualWeight", \.residualWeight, flag: "--residual-weight") { w in
+            w.map { $0.isFinite && $0 >= 0 } ?? true ? nil : "must be ≥ 0"
+        },
+        .init("residualLRScale", \.residualLRScale) { s in
+            s.map { $0.isFinite && $0 > 0 && $0 <= 1000 } ?? true ? nil : "must be in (0, 1000]"
         },
     ]
 

@@ -31,6 +31,16 @@ public final class IterativeEncoderTrainer {
     /// per estimate), and the rendering loss skips empty space with it.
     let occupancy: OccupancyCache
     var renderSteps: [Int: RenderStep] = [:]
+    /// With a residual head: its map onto the planes, and one object's render through a field that
+    /// carries a residual (a layered field's residual is shared by its batch, so each object of
+    /// the batch is rendered on its own).
+    public let residualMap: PlaneResidualMap?
+    private lazy var layered: (field: LayeredField, step: RenderStep)? = residualMap.map { map in
+        let generator = model.field as! any LayeredGenerator  // `PlaneResidualMap` checked it
+        let field = LayeredField(base: generator)
+        field.setResidual(Tensor([map.count]), layer: generator.latentLayers.count - 1)
+        return (field, RenderStep(field: field, objects: 1, rays: config.raysPerImage))
+    }
     /// The ranks the batch is split over (one process unless mpirun started several).
     public var group = Communicator.single
 
@@ -40,6 +50,8 @@ public final class IterativeEncoderTrainer {
         public var azimuthError: [Double] = []
         /// MSE of renders at other views of the start code and after each iteration (T + 1).
         public var render: [Float] = []
+        /// Mean square of the residual head's outputs (0 without one).
+        public var residual: Float = 0
     }
 
     public var iterations: Int { config.iterations ?? 1 }
@@ -59,17 +71,31 @@ public final class IterativeEncoderTrainer {
         }
         rng = SplitMix64(seed: config.seed)
         var initRNG = rng.split()
-        let net = IterativeEncoder.network(for: oneShot, rng: &initRNG)
+        var head: (side: Int, channels: Int, scale: Float)? = nil
+        if let side = config.residualSide, side > 0 {
+            guard let generator = model.field as? any LayeredGenerator,
+                case .triplane(_, let C) = generator.latentLayers.last?.layout
+            else { throw ModelError("--residual-side needs a field with planes; this one is \(model.field.spec.kind)") }
+            head = (side, C, generator.layerScales(code: model.meanCode).last ?? 1)
+        }
+        let net = IterativeEncoder.network(for: oneShot, rng: &initRNG, residual: head)
         if let initial {
-            guard initial.config == net.config else {
+            // A start without a residual head gives the rest of the network; the head starts as new.
+            var shape = net.config
+            if initial.config.residualSide == 0 {
+                (shape.residualSide, shape.residualChannels, shape.residualHidden, shape.residualScale) = (0, 0, 0, 0)
+            }
+            guard initial.config == shape else {
                 throw ModelError("the starting iterative encoder's shape differs from this model's encoder")
             }
-            for ((_, dst), (_, src)) in zip(net.parameters, initial.parameters) { dst.copy(from: src) }
+            let own = Dictionary(uniqueKeysWithValues: net.parameters.map { ($0.name, $0.tensor) })
+            for (name, src) in initial.parameters { own[name]!.copy(from: src) }
         }
         iterative = IterativeEncoder(network: net, oneShot: oneShot)
         grads = net.parameters.map { ($0.name, Tensor($0.tensor.shape)) }
         codeVariance = model.codeVariance
         occupancy = OccupancyCache(objects: data.count, settings: config.skipping)
+        residualMap = try PlaneResidualMap(config: net.config, field: model.field)
     }
 
     public func lrScale(_ s: Int) -> Float {
@@ -144,7 +170,7 @@ public final class IterativeEncoderTrainer {
                 let render = Profiler.measure("render estimate") {
                     IterativeEncoder.render(
                         field: field, estimate: estimates[b], side: I, distance: model.config.cameraDistance,
-                        fov: model.config.fovDegrees, grid: grid(objects[b]))
+                        fov: model.config.fovDegrees, grid: grid(objects[b]), map: residualMap)
                 }
                 let difference = Profiler.measure("one-shot features of the render") {
                     iterative.context(photoFeatures: photoFeatures[b], render: render)
@@ -160,9 +186,11 @@ public final class IterativeEncoderTrainer {
             let acts = Profiler.measure("encoder forward") {
                 iterative.network.forward(images: input.data, B: B, context: context.data)
             }
+            let K = acts.residual.count / B
             let moved = (0..<B).map { b in
                 IterativeEncoder.update(
-                    estimates[b], identity: acts.identity.data + b * D, view: acts.view.data + b * Vo, lightDim: L)
+                    estimates[b], identity: acts.identity.data + b * D, view: acts.view.data + b * Vo, lightDim: L,
+                    residual: acts.residual.data + b * K, map: residualMap)
             }
             // The moved estimate's terms; an update's gradient is its moved value's (they differ by a constant).
             let dIdentity = Tensor([B, D]), dView = Tensor([B, Vo])
@@ -203,19 +231,34 @@ public final class IterativeEncoderTrainer {
                         inputViews: allViews, images: mine, dCodes: nil))
             }
             let dCodes = Tensor([B, D])
+            let dResidual = Tensor([B * K])  // (B, K)
             losses.render.append(
                 Profiler.measure("render loss") {
-                    renderLoss(
-                        codes: codes, objects: allObjects, inputViews: allViews, images: mine, dCodes: dCodes)
+                    guard let map = residualMap else {
+                        return renderLoss(
+                            codes: codes, objects: allObjects, inputViews: allViews, images: mine, dCodes: dCodes)
+                    }
+                    return layeredRenderLoss(
+                        codes: codes, residuals: moved.map { $0.residual! }, objects: allObjects, inputViews: allViews,
+                        images: mine, dCodes: dCodes, dResidual: dResidual, map: map)
                 })
             for k in 0..<(B * D) { dIdentity[k] += config.renderWeight * dCodes[k] / Float(T) }
+            // The head's outputs: the rendering loss's gradient, plus the size term w mean(θ²).
+            let w = config.residualWeight ?? 0
+            for k in 0..<(B * K) {
+                let theta = acts.residual[k]
+                if last { losses.residual += theta * theta / Float(B * K) }
+                dResidual[k] = config.renderWeight * dResidual[k] / Float(T) + w * 2 * theta / Float(B * K * T)
+            }
             if group.size > 1 {
                 for k in 0..<(B * D) { dIdentity[k] *= share }
                 for k in 0..<(B * Vo) { dView[k] *= share }
+                for k in 0..<(B * K) { dResidual[k] *= share }
             }
             Profiler.measure("encoder backward") {
                 iterative.network.backward(
-                    dIdentity: dIdentity.data, dView: dView.data, acts: acts, images: input.data, grads: grads)
+                    dIdentity: dIdentity.data, dView: dView.data, dResidual: K > 0 ? dResidual.data : nil, acts: acts,
+                    images: input.data, grads: grads)
             }
             estimates = moved
             losses.azimuthError.append(azimuthError())
@@ -224,22 +267,24 @@ public final class IterativeEncoderTrainer {
         adam.beginStep()
         step += 1
         let lr = config.lr * lrScale(step)
+        let residualLR = lr * (config.residualLRScale ?? 1)
         for ((name, p), (_, g)) in zip(iterative.network.parameters, grads) {
-            adam.update(name, param: p, grad: g, lr: lr)
+            adam.update(name, param: p, grad: g, lr: name.hasPrefix(IterativeEncoder.prefix + ".res") ? residualLR : lr)
         }
         return losses
     }
 
     /// The ranks' gradients and losses summed, each weighted by its share of the batch.
     func reduce(_ l: Losses, share: Float) -> Losses {
-        var scalars = [l.code, l.pose, l.photometric, l.light] + l.azimuthError.map(Float.init) + l.render
+        var scalars = [l.code, l.pose, l.photometric, l.light, l.residual] + l.azimuthError.map(Float.init) + l.render
         for k in scalars.indices { scalars[k] *= share }
         Profiler.measure("allreduce") { group.sum(grads.map(\.tensor), scalars: &scalars) }
         var out = Losses()
         (out.code, out.pose, out.photometric, out.light) = (scalars[0], scalars[1], scalars[2], scalars[3])
+        out.residual = scalars[4]
         let A = l.azimuthError.count
-        out.azimuthError = scalars[4..<(4 + A)].map(Double.init)
-        out.render = Array(scalars[(4 + A)...])
+        out.azimuthError = scalars[5..<(5 + A)].map(Double.init)
+        out.render = Array(scalars[(5 + A)...])
         return out
     }
 
@@ -266,6 +311,38 @@ public final class IterativeEncoderTrainer {
         ) { _ in grids }
         if let dCodes { dCodes.copy(from: render.dCodes) }
         return values[0]
+    }
+
+    /// `renderLoss` with each image's planes residual (E) too: the images are rendered one at a
+    /// time through a layered field, and d MSE / d residual is mapped back onto the head's output
+    /// (B, K) in dResidual. The same rays as `renderLoss` draws; the same value (a mean over images
+    /// of equal ray counts).
+    func layeredRenderLoss(
+        codes: Tensor, residuals: [[Float]], objects allObjects: [Int], inputViews: [Int], images: Range<Int>,
+        dCodes: Tensor, dResidual: Tensor, map: PlaneResidualMap
+    ) -> Float {
+        let (field, render) = layered!
+        let Q = config.raysPerImage, D = model.config.decoder.codeDim, B = images.count, K = map.coarseCount
+        let allRays = EncoderTrainer.otherViewRays(
+            data: data, objects: allObjects, inputViews: inputViews, Q: Q, samples: model.field.spec.samplesPerRay,
+            probeFraction: config.skipping.probeRayFraction, rng: &rng)
+        let planes = field.residuals.last!!, dPlanes = field.gradients.last!!
+        var total: Float = 0
+        for b in 0..<B {
+            let image = images.lowerBound + b, object = allObjects[image]
+            residuals[b].withUnsafeBufferPointer { planes.data.update(from: $0.baseAddress!, count: map.count) }
+            dPlanes.zero()
+            let rays = allRays.slice((image * Q)..<((image + 1) * Q))
+            let values = render.run(
+                rays: rays, codes: codes.data + b * D, losses: [PhotometricMSE()], grads: nil, backward: true
+            ) { _ in [grid(object)] }
+            total += values[0] / Float(B)
+            // Each image's MSE is over its own rays; the batch's is their mean.
+            for d in 0..<D { dCodes[b * D + d] = render.dCodes[d] / Float(B) }
+            for k in 0..<map.count { dPlanes[k] /= Float(B) }
+            map.backward(dTheta: dResidual.data + b * K, dPlanes: dPlanes.data)
+        }
+        return total
     }
 
     // MARK: checkpoints

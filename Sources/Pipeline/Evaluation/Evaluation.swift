@@ -459,9 +459,12 @@ public enum Evaluation {
                 }
                 if let layers = r.layers {
                     field = try LayeredField.with(layers.residuals, on: field)
-                    record.layerSteps = Double(layers.steps)
-                    record.layerGain = layers.validationPSNRAfter - layers.validationPSNRBefore
-                    record.layersKept = layers.accepted
+                    // (The iterative encoder's predicted residual, `fast`, is no layered phase.)
+                    if layers.steps > 0 {
+                        record.layerSteps = Double(layers.steps)
+                        record.layerGain = layers.validationPSNRAfter - layers.validationPSNRBefore
+                        record.layersKept = layers.accepted
+                    }
                 }
                 record.seconds = Date().timeIntervalSince(t0)
                 if inversion != .meanRefine { record.encoderSeconds = r.encoderSeconds }

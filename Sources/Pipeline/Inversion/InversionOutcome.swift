@@ -28,12 +28,16 @@ public struct InversionOutcome {
         ]
         if let turntable { f["turntable"] = turntable }
         if let layers = result.layers {
-            f["layers"] = [
-                "names": layers.layers, "steps": layers.steps, "validation_psnr_before_db": layers.validationPSNRBefore,
-                "validation_psnr_after_db": layers.validationPSNRAfter,
-                "relative_sizes": layers.relativeSizes.map(Double.init),
+            var entry: [String: Any] = [
+                "names": layers.layers, "steps": layers.steps, "relative_sizes": layers.relativeSizes.map(Double.init),
                 "seconds": layers.seconds, "kept": layers.accepted,
             ]
+            // A predicted residual (`--fast`) had no held-out pixels to score.
+            if layers.steps > 0 {
+                entry["validation_psnr_before_db"] = layers.validationPSNRBefore
+                entry["validation_psnr_after_db"] = layers.validationPSNRAfter
+            }
+            f["layers"] = entry
         }
         if let tuning = result.tuning {
             f["tuning"] = [

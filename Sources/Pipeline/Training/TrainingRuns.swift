@@ -138,8 +138,11 @@ final class IterativeEncoderTrainingRun: TrainingRun {
         func az(_ i: Int) -> Double { window.map { $0.azimuthError[i] }.reduce(0, +) / Double(n) }
         let T = l.render.count - 1
         let code = window.map(\.code).reduce(0, +) / n, pose = window.map(\.pose).reduce(0, +) / n
+        let residual =
+            trainer.residualMap == nil ? "" : String(format: "  residual %.4f", window.map(\.residual).reduce(0, +) / n)
         let status = String(
-            format: "render %.2f -> %.2f dB  az err %.1f° -> %.1f°  code %.3f", psnr(0), psnr(T), az(0), az(T), code)
+            format: "render %.2f -> %.2f dB  az err %.1f° -> %.1f°  code %.3f%@", psnr(0), psnr(T), az(0), az(T), code,
+            residual as NSString)
         return (Double(code + pose), psnr(T), status)
     }
 
