@@ -44,10 +44,13 @@ public enum IterationSheet {
                 settings: input.settings(model.refineDefaults))
             estimates.append(LatentEstimate(code: result.code, view: result.view, light: result.light))
             let field = try result.layers.map { try LayeredField.with($0.residuals, on: model.field) } ?? model.field
+            // An iteration's estimate is drawn with the residual its head predicted, if any.
+            let map = try iterative.residualMap(field: model.field)
             var cells = [Resample.resize(input.images[0], width: cell, height: cell)]
             for (i, e) in estimates.enumerated() {
-                cells += pictures(
-                    of: e, field: i == estimates.count - 1 ? field : model.field, model: model, side: cell)
+                var own = model.field
+                if let map, let residual = e.residual { own = map.field(model.field, residual: residual) }
+                cells += pictures(of: e, field: i == estimates.count - 1 ? field : own, model: model, side: cell)
             }
             rows.append((rowName(photo), cells))
             progress?(k + 1)
