@@ -13,7 +13,9 @@ public struct PlaneResidualMap: Sendable {
     public let side: Int  // R
     public let channels: Int  // C
     public let scale: Float
-    /// The latent layer the residual goes to (the planes, `LayeredGenerator.latentLayers.last`).
+    /// The latent layer the residual goes to (the planes, `LayeredGenerator.latentLayers.last`):
+    /// its index among the field's layers, and its name.
+    public let layerIndex: Int
     public let layerName: String
 
     /// The map of an encoder with a residual head onto `field`'s planes, or an error saying why
@@ -32,6 +34,7 @@ public struct PlaneResidualMap: Sendable {
         side = R
         channels = C
         scale = config.residualScale
+        layerIndex = generator.latentLayers.count - 1
         layerName = layer.name
     }
 
@@ -59,10 +62,14 @@ public struct PlaneResidualMap: Sendable {
         }
     }
 
-    /// `field` with `residual` (E) on its planes.
+    /// `generator` with `residual` (E) on its planes.
+    public func field(_ generator: any LayeredGenerator, residual: [Float]) -> LayeredField {
+        LayeredField(base: generator, residuals: [layerIndex: Tensor([count], values: residual)])
+    }
+
+    /// `field` with `residual` (E) on its planes (`field` itself if it has no layers).
     public func field(_ field: any RadianceField, residual: [Float]) -> any RadianceField {
         guard let generator = field as? any LayeredGenerator else { return field }
-        return LayeredField(
-            base: generator, residuals: [generator.latentLayers.count - 1: Tensor([count], values: residual)])
+        return self.field(generator, residual: residual)
     }
 }

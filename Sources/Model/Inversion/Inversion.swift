@@ -310,8 +310,8 @@ public enum Inversion {
             // The iterative encoder's predicted residual: the code refines with it, the layers start from it.
             let start = settings.layers.startFromPrediction && photos.count == 1 ? residuals[0] : nil
             let map = start == nil ? nil : try model.iterativeEncoder?.residualMap(field: model.field)
-            if let start, let map, let i = generator.latentLayers.firstIndex(where: { $0.name == map.layerName }) {
-                field = LayeredField(base: generator, residuals: [i: Tensor([start.count], values: start)])
+            if let start, let map {
+                field = map.field(generator, residual: start)
             } else {
                 field = LayeredField(base: generator)
             }

@@ -20,6 +20,12 @@ public struct LayerReport: Sendable {
     public var seconds: Double
     /// The residuals kept, as the generator adds them (none when not `accepted`).
     public var residuals: [LayerResidual]
+
+    /// The held-out PSNRs (dB) before and after, or nil for a residual that no phase optimised (the
+    /// iterative encoder's prediction, `invert --fast`: no steps, no held-out pixels).
+    public var heldOutPSNR: (before: Double, after: Double)? {
+        steps > 0 ? (validationPSNRBefore, validationPSNRAfter) : nil
+    }
 }
 
 extension Inverter {

@@ -37,8 +37,7 @@ public final class IterativeEncoderTrainer {
     public let residualMap: PlaneResidualMap?
     private lazy var layered: (field: LayeredField, step: RenderStep)? = residualMap.map { map in
         let generator = model.field as! any LayeredGenerator  // `PlaneResidualMap` checked it
-        let field = LayeredField(base: generator)
-        field.setResidual(Tensor([map.count]), layer: generator.latentLayers.count - 1)
+        let field = map.field(generator, residual: [Float](repeating: 0, count: map.count))
         return (field, RenderStep(field: field, objects: 1, rays: config.raysPerImage))
     }
     /// The ranks the batch is split over (one process unless mpirun started several).
@@ -326,7 +325,7 @@ public final class IterativeEncoderTrainer {
         let allRays = EncoderTrainer.otherViewRays(
             data: data, objects: allObjects, inputViews: inputViews, Q: Q, samples: model.field.spec.samplesPerRay,
             probeFraction: config.skipping.probeRayFraction, rng: &rng)
-        let planes = field.residuals.last!!, dPlanes = field.gradients.last!!
+        let planes = field.residuals[map.layerIndex]!, dPlanes = field.gradients[map.layerIndex]!
         var total: Float = 0
         for b in 0..<B {
             let image = images.lowerBound + b, object = allObjects[image]

@@ -460,9 +460,9 @@ public enum Evaluation {
                 if let layers = r.layers {
                     field = try LayeredField.with(layers.residuals, on: field)
                     // (The iterative encoder's predicted residual, `fast`, is no layered phase.)
-                    if layers.steps > 0 {
+                    if let psnr = layers.heldOutPSNR {
                         record.layerSteps = Double(layers.steps)
-                        record.layerGain = layers.validationPSNRAfter - layers.validationPSNRBefore
+                        record.layerGain = psnr.after - psnr.before
                         record.layersKept = layers.accepted
                     }
                 }

@@ -32,10 +32,9 @@ public struct InversionOutcome {
                 "names": layers.layers, "steps": layers.steps, "relative_sizes": layers.relativeSizes.map(Double.init),
                 "seconds": layers.seconds, "kept": layers.accepted,
             ]
-            // A predicted residual (`--fast`) had no held-out pixels to score.
-            if layers.steps > 0 {
-                entry["validation_psnr_before_db"] = layers.validationPSNRBefore
-                entry["validation_psnr_after_db"] = layers.validationPSNRAfter
+            if let psnr = layers.heldOutPSNR {
+                entry["validation_psnr_before_db"] = psnr.before
+                entry["validation_psnr_after_db"] = psnr.after
             }
             f["layers"] = entry
         }

@@ -237,10 +237,9 @@ public final class InversionSession {
             if !layers.residuals.isEmpty {
                 latent.layers = try? LatentLayerEntry.entries(layers.residuals, field: model.field)
             }
-            // (A residual the iterative encoder predicted, `--fast`, had no steps and no held-out pixels.)
-            if layers.steps > 0 {
-                latent.losses["layers_validation_psnr_before_db"] = layers.validationPSNRBefore
-                latent.losses["layers_validation_psnr_after_db"] = layers.validationPSNRAfter
+            if let psnr = layers.heldOutPSNR {
+                latent.losses["layers_validation_psnr_before_db"] = psnr.before
+                latent.losses["layers_validation_psnr_after_db"] = psnr.after
             }
         }
         if let delta = inferred.delta {
